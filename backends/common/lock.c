@@ -1,0 +1,29 @@
+/*
+ * goc__lock slow paths: Drepper's "Futexes Are Tricky" mutex #3.
+ * state: 0 unlocked, 1 locked, 2 locked and maybe waiters. A waiter always
+ * sets 2 before sleeping, so the unlocker that sees 2 issues the wake: no
+ * wakeup is lost because the futex word itself is the state being changed.
+ */
+#include <sched.h>
+
+#include "goc_internal.h"
+
+void goc__lock_slow(goc__lock *l) {
+    for (int i = 0; i < 64; i++) { /* brief spin: internal sections are short */
+        uint32_t z = 0;
+        if (atomic_load_explicit(&l->state, memory_order_relaxed) == 0 &&
+            atomic_compare_exchange_weak_explicit(&l->state, &z, 1, memory_order_acquire,
+                                                  memory_order_relaxed))
+            return;
+        goc__cpu_relax();
+    }
+    /* acquire: pairs with goc__lock_release's release exchange */
+    while (atomic_exchange_explicit(&l->state, 2, memory_order_acquire) != 0)
+        goc__futex_wait(&l->state, 2, GOC_NEVER);
+}
+
+void goc__unlock_slow(goc__lock *l) {
+    /* The release exchange in goc__lock_release already stored 0 and saw 2:
+     * wake one sleeper, which will re-set 2 (pessimistically) when it wins. */
+    goc__futex_wake(&l->state, 1);
+}

@@ -1,0 +1,596 @@
+/*
+ * The pthread backend's channels and select: Go's hchan with a pthread mutex
+ * and one condition variable per OS thread. The honest baseline: simple,
+ * obviously correct, every invariant written down.
+ *
+ * Objects
+ *   goc_chan  the channel: a ring buffer of cap slots, a queue of blocked
+ *             receivers (recvq) and one of blocked senders (sendq).
+ *   op_wait   one blocking call (a plain send/recv is a one-clause select),
+ *             on the caller's stack. Its `state` is claimed exactly once, by
+ *             CAS: by the partner that completes it, by close, or by the
+ *             owner itself when its deadline passes.
+ *   sudog     one clause of a blocking call, linked into one channel's queue
+ *             (Go's name). A select has one per enabled clause.
+ *   parker    per OS thread: a mutex + condvar (CLOCK_MONOTONIC) the owner
+ *             sleeps on until its op_wait is `woken`.
+ *
+ * Invariants (ch->mu held), as in Go's chan.go, over CLAIMABLE waiters (a
+ * queue may also hold sudogs already claimed elsewhere: a select that fired
+ * on another channel, or a waiter that timed out; they are skipped and
+ * dropped by whoever meets them, and removed by their owner's cleanup):
+ *   - at most one of recvq, sendq holds claimable waiters;
+ *   - buffered: count > 0  => recvq has no claimable waiter;
+ *               count < cap => sendq has no claimable waiter;
+ *   - closed => both queues have no claimable waiter (close claimed them).
+ *   - 0 <= count <= cap; recvx, sendx < cap; sendx == (recvx + count) % cap.
+ * checked by check_invariants() at unlock in debug builds.
+ *
+ * The wake protocol (no lost wakeup, no touch after free):
+ *   claimer (holds ch->mu):  CAS state WAITING->CLAIMED, move the value,
+ *                            record fired/err, drop ch->mu, then
+ *                            lock pk->mu; woken = true; signal; unlock.
+ *   owner:                   lock pk->mu; while (!woken) wait; unlock.
+ *   owner at its deadline:   CAS state WAITING->CLAIMED itself; if the CAS
+ *                            fails a claimer owns the op: wait (untimed) for
+ *                            woken, which is at most one unlock away.
+ * The claimer's last access to the op_wait is under pk->mu, which the owner
+ * must take before returning, so the owner's stack frame outlives every
+ * access (the bug class of zio#650 / RG07). The parker lives in TLS of the
+ * owner's thread, which cannot exit while the owner is blocked.
+ *
+ * Lock order: channels in address order (select locks every distinct channel
+ * of its clauses that way); pk->mu is a leaf taken with no channel held.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "goc_internal.h"
+#include "goc_tsan.h"
+
+enum { W_WAITING = 0, W_CLAIMED = 1 };
+
+typedef struct parker {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool init;
+} parker;
+
+typedef struct op_wait {
+    parker *pk;              /* set once: the owner's thread parker */
+    _Atomic int state;       /* W_WAITING -> W_CLAIMED once (CAS, acq_rel) */
+    int fired;               /* written by the claimer before `woken` */
+    int err;                 /* written by the claimer before `woken` */
+    bool woken;              /* guarded by pk->mu */
+    struct op_wait *wake_next; /* claimer-private: close's wake list */
+} op_wait;
+
+typedef struct sudog {
+    op_wait *w;
+    struct sudog *next, *prev; /* guarded by the channel's mu */
+    int case_idx;              /* set once */
+    bool queued;               /* guarded by the channel's mu */
+    void *elem;                /* send: the value; recv: destination or NULL */
+} sudog;
+
+typedef struct waitq {
+    sudog *first, *last; /* guarded by the channel's mu */
+} waitq;
+
+struct goc_chan {
+    uint32_t magic;            /* GOC_MAGIC_CHAN while live */
+    pthread_mutex_t mu;        /* guards everything below unless noted */
+    size_t elem_size;          /* set once */
+    size_t cap;                /* set once */
+    _Atomic size_t count;      /* written under mu; read lock-free by len() */
+    size_t recvx, sendx;       /* ring indices */
+    bool closed;
+    waitq recvq, sendq;
+    void (*dtor)(void *);      /* set once before sharing */
+    goc__timer *timer;         /* goc_after: set once right after make */
+    unsigned char *buf;        /* cap * elem_size bytes (NULL if 0) */
+};
+
+static __thread parker tls_parker;
+
+static parker *my_parker(void) {
+    parker *p = &tls_parker;
+    if (GOC_UNLIKELY(!p->init)) {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&p->cv, &ca);
+        pthread_condattr_destroy(&ca);
+        pthread_mutex_init(&p->mu, NULL);
+        p->init = true;
+    }
+    return p;
+}
+
+static bool chan_ok(const goc_chan *ch) { return ch && ch->magic == GOC_MAGIC_CHAN; }
+
+/* ----------------------------------------------------------- queues -- */
+
+static void enqueue(waitq *q, sudog *s) {
+    s->next = NULL;
+    s->prev = q->last;
+    if (q->last) q->last->next = s;
+    else q->first = s;
+    q->last = s;
+    s->queued = true;
+}
+
+static void unqueue(waitq *q, sudog *s) {
+    if (!s->queued) return;
+    if (s->prev) s->prev->next = s->next;
+    else q->first = s->next;
+    if (s->next) s->next->prev = s->prev;
+    else q->last = s->prev;
+    s->next = s->prev = NULL;
+    s->queued = false;
+}
+
+/* Removes and returns the first waiter that this caller manages to claim;
+ * waiters claimed by someone else are dropped on the way (their owners'
+ * cleanup tolerates that: queued == false). */
+static sudog *dequeue_claim(waitq *q) {
+    sudog *s;
+    while ((s = q->first)) {
+        unqueue(q, s);
+        int expected = W_WAITING;
+        /* acq_rel: acquire pairs with nothing in particular (the owner wrote
+         * its op before publishing it under ch->mu); release orders our
+         * claim before the transfer we are about to make, for the owner's
+         * failed self-claim CAS (acquire) at its deadline. */
+        if (atomic_compare_exchange_strong_explicit(&s->w->state, &expected, W_CLAIMED,
+                                                    memory_order_acq_rel, memory_order_acquire))
+            return s;
+    }
+    return NULL;
+}
+
+static bool has_waiters(const goc_chan *ch) { return ch->recvq.first || ch->sendq.first; }
+
+/* ------------------------------------------------------------- wake -- */
+
+static void wake(op_wait *w) {
+    parker *pk = w->pk;
+    pthread_mutex_lock(&pk->mu);
+    w->woken = true;
+    pthread_cond_signal(&pk->cv); /* exactly one op is blocked per thread */
+    pthread_mutex_unlock(&pk->mu);
+    /* w may be gone now: its owner returned. */
+}
+
+/* Completes w (claimed by the caller) with clause `idx` and error `err`. */
+static void complete(sudog *s, int err) {
+    s->w->fired = s->case_idx;
+    s->w->err = err;
+}
+
+/* Blocks until w is woken or the deadline passes. Returns 0 when claimed by
+ * a partner (result in w->fired/err), -ETIMEDOUT when the owner claimed it. */
+static int park(op_wait *w, goc_time deadline) {
+    parker *pk = w->pk;
+    int kind = goc__deadline_kind(deadline);
+    struct timespec ts = goc__ts_from(kind == GOC_DL_AT ? deadline : 0);
+    int timed_out = 0;
+    pthread_mutex_lock(&pk->mu);
+    while (!w->woken) {
+        if (kind == GOC_DL_AT && !timed_out) {
+            int r = goc__spurious() ? 0 : pthread_cond_timedwait(&pk->cv, &pk->mu, &ts);
+            if (r == ETIMEDOUT || goc_now() >= deadline) {
+                int expected = W_WAITING;
+                if (atomic_compare_exchange_strong_explicit(&w->state, &expected, W_CLAIMED,
+                                                            memory_order_acq_rel,
+                                                            memory_order_acquire)) {
+                    pthread_mutex_unlock(&pk->mu);
+                    return -ETIMEDOUT;
+                }
+                timed_out = 1; /* a claimer owns it: the wake is imminent */
+            }
+        } else if (!goc__spurious()) {
+            pthread_cond_wait(&pk->cv, &pk->mu);
+        }
+    }
+    pthread_mutex_unlock(&pk->mu);
+    return 0;
+}
+
+static void op_init(op_wait *w) {
+    w->pk = my_parker();
+    atomic_init(&w->state, W_WAITING);
+    w->fired = -1;
+    w->err = 0;
+    w->woken = false;
+    w->wake_next = NULL;
+}
+
+/* ------------------------------------------------------ invariants -- */
+
+#ifdef GOC_DEBUG
+static bool claimable(const waitq *q) {
+    for (sudog *s = q->first; s; s = s->next)
+        if (atomic_load_explicit(&s->w->state, memory_order_relaxed) == W_WAITING) return true;
+    return false;
+}
+static void check_invariants(const goc_chan *ch) {
+    size_t count = atomic_load_explicit(&ch->count, memory_order_relaxed);
+    bool r = claimable(&ch->recvq), s = claimable(&ch->sendq);
+    if (count > ch->cap) goc__fatal("chan %p: count %zu > cap %zu", (void *)ch, count, ch->cap);
+    if (r && s) goc__fatal("chan %p: claimable waiters in both queues", (void *)ch);
+    if (ch->cap && count > 0 && r) goc__fatal("chan %p: buffered values with waiting receivers", (void *)ch);
+    if (ch->cap && count < ch->cap && s) goc__fatal("chan %p: free slots with waiting senders", (void *)ch);
+    if (ch->closed && (r || s)) goc__fatal("chan %p: closed with claimable waiters", (void *)ch);
+}
+#define CHECK(ch) check_invariants(ch)
+#else
+#define CHECK(ch) ((void)0)
+#endif
+
+static void lock_chan(goc_chan *ch) { pthread_mutex_lock(&ch->mu); }
+static void unlock_chan(goc_chan *ch) {
+    CHECK(ch);
+    pthread_mutex_unlock(&ch->mu);
+}
+
+/* ------------------------------------------------------------ make -- */
+
+goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
+    if (elem_size > GOC_ELEM_MAX || cap > GOC_CAP_MAX ||
+        (elem_size && cap > GOC_CHAN_BYTES_MAX / elem_size)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    goc_chan *ch = goc__calloc(1, sizeof *ch);
+    if (!ch) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (cap && elem_size) {
+        ch->buf = goc__malloc(cap * elem_size);
+        if (!ch->buf) {
+            goc__free(ch);
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    pthread_mutex_init(&ch->mu, NULL);
+    ch->elem_size = elem_size;
+    ch->cap = cap;
+    atomic_init(&ch->count, 0);
+    ch->magic = GOC_MAGIC_CHAN;
+    return ch;
+}
+
+int goc_chan_set_dtor(goc_chan *ch, void (*dtor)(void *)) {
+    if (!chan_ok(ch)) return -EINVAL;
+    lock_chan(ch);
+    ch->dtor = dtor;
+    unlock_chan(ch);
+    return 0;
+}
+
+void goc__chan_set_timer(goc_chan *ch, goc__timer *t) {
+    lock_chan(ch);
+    ch->timer = t;
+    unlock_chan(ch);
+}
+
+size_t goc_chan_len(const goc_chan *ch) {
+    if (!chan_ok(ch)) return 0;
+    /* relaxed and lock-free, like Go's len(c): a snapshot that orders
+     * nothing (so TSan still reports RaceChanSendLen). */
+    return atomic_load_explicit(&ch->count, memory_order_relaxed);
+}
+
+size_t goc_chan_cap(const goc_chan *ch) { return chan_ok(ch) ? ch->cap : 0; }
+
+/* --------------------------------------------------- locked transfers -- */
+
+static inline void copy_elem(void *dst, const void *src, size_t n) {
+    if (n && dst) memcpy(dst, src, n);
+}
+static inline void zero_elem(void *dst, size_t n) {
+    if (n && dst) memset(dst, 0, n);
+}
+static inline unsigned char *slot(goc_chan *ch, size_t i) { return ch->buf + i * ch->elem_size; }
+static inline void set_count(goc_chan *ch, size_t c) {
+    atomic_store_explicit(&ch->count, c, memory_order_relaxed); /* len() snapshot only */
+}
+
+/* Try to send with ch->mu held. Returns 1 if sent, -EPIPE if closed, 0 if it
+ * would block. *partner is set to a claimed receiver to wake after unlock. */
+static int send_locked(goc_chan *ch, const void *elem, op_wait **partner) {
+    if (ch->closed) return -EPIPE;
+    sudog *r = dequeue_claim(&ch->recvq);
+    if (r) { /* a receiver is waiting: hand the value straight to it */
+        copy_elem(r->elem, elem, ch->elem_size);
+        complete(r, 0);
+        *partner = r->w;
+        return 1;
+    }
+    size_t count = atomic_load_explicit(&ch->count, memory_order_relaxed);
+    if (count < ch->cap) {
+        copy_elem(slot(ch, ch->sendx), elem, ch->elem_size);
+        if (++ch->sendx == ch->cap) ch->sendx = 0;
+        set_count(ch, count + 1);
+        return 1;
+    }
+    return 0;
+}
+
+/* Try to receive with ch->mu held. Returns 1 if received, -EPIPE if closed
+ * and drained (elem zeroed), 0 if it would block. */
+static int recv_locked(goc_chan *ch, void *elem, op_wait **partner) {
+    size_t count = atomic_load_explicit(&ch->count, memory_order_relaxed);
+    if (count > 0) {
+        copy_elem(elem, slot(ch, ch->recvx), ch->elem_size);
+        sudog *s = dequeue_claim(&ch->sendq);
+        if (s) { /* buffer was full: the blocked sender's value takes the freed slot */
+            copy_elem(slot(ch, ch->recvx), s->elem, ch->elem_size);
+            complete(s, 0);
+            *partner = s->w;
+            if (++ch->recvx == ch->cap) ch->recvx = 0;
+            ch->sendx = ch->recvx;
+        } else {
+            if (++ch->recvx == ch->cap) ch->recvx = 0;
+            set_count(ch, count - 1);
+        }
+        return 1;
+    }
+    if (ch->cap == 0) {
+        sudog *s = dequeue_claim(&ch->sendq);
+        if (s) { /* rendezvous: take the value from the blocked sender */
+            copy_elem(elem, s->elem, ch->elem_size);
+            complete(s, 0);
+            *partner = s->w;
+            return 1;
+        }
+    }
+    if (ch->closed) {
+        zero_elem(elem, ch->elem_size);
+        return -EPIPE;
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------- plain ops -- */
+
+static int plain_op(goc_chan *ch, int op, void *elem, goc_time deadline) {
+    op_wait *partner = NULL;
+    goc__fuzz_point();
+    lock_chan(ch);
+    int r = op == GOC_SEND ? send_locked(ch, elem, &partner) : recv_locked(ch, elem, &partner);
+    if (r != 0) {
+        unlock_chan(ch);
+        if (partner) wake(partner);
+        goc__fuzz_point();
+        return r == 1 ? 0 : r;
+    }
+    int kind = goc__deadline_kind(deadline);
+    if (kind == GOC_DL_NOW || (kind == GOC_DL_AT && goc_now() >= deadline)) {
+        unlock_chan(ch);
+        return kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
+    }
+    op_wait w;
+    op_init(&w);
+    sudog s = {.w = &w, .case_idx = 0, .elem = elem};
+    enqueue(op == GOC_SEND ? &ch->sendq : &ch->recvq, &s);
+    unlock_chan(ch);
+    goc__wait_begin(op == GOC_SEND ? "chan send" : "chan recv", ch,
+                    kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    int pr = park(&w, deadline);
+    goc__wait_end();
+    if (pr == -ETIMEDOUT) {
+        lock_chan(ch);
+        unqueue(op == GOC_SEND ? &ch->sendq : &ch->recvq, &s);
+        unlock_chan(ch);
+        return -ETIMEDOUT;
+    }
+    /* Claimed by a partner or by close; the partner already removed s. */
+    return w.err;
+}
+
+int goc_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
+    if (!chan_ok(ch) || (!elem && ch->elem_size)) return -EINVAL;
+    return plain_op(ch, GOC_SEND, (void *)elem, deadline);
+}
+
+int goc_chan_recv(goc_chan *ch, void *elem, goc_time deadline) {
+    if (!chan_ok(ch)) return -EINVAL;
+    return plain_op(ch, GOC_RECV, elem, deadline);
+}
+
+/* ------------------------------------------------------------- close -- */
+
+int goc_chan_close(goc_chan *ch) {
+    if (!chan_ok(ch)) return -EINVAL;
+    op_wait *wakes = NULL;
+    lock_chan(ch);
+    if (ch->closed) {
+        unlock_chan(ch);
+        return -EPIPE;
+    }
+    ch->closed = true;
+    sudog *s;
+    while ((s = dequeue_claim(&ch->recvq))) { /* receivers: zero value, closed */
+        zero_elem(s->elem, ch->elem_size);
+        complete(s, -EPIPE);
+        s->w->wake_next = wakes;
+        wakes = s->w;
+    }
+    while ((s = dequeue_claim(&ch->sendq))) { /* senders: value not sent */
+        complete(s, -EPIPE);
+        s->w->wake_next = wakes;
+        wakes = s->w;
+    }
+    unlock_chan(ch);
+    while (wakes) { /* after unlock, as Go's closechan readies after unlock */
+        op_wait *next = wakes->wake_next;
+        wake(wakes);
+        wakes = next;
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------------- free -- */
+
+void goc_chan_free(goc_chan *ch) {
+    if (!ch) return;
+    if (!chan_ok(ch)) {
+        goc__misuse("goc_chan_free(%p): not a live channel (double free?)", (void *)ch);
+        return;
+    }
+    goc__timer *t = ch->timer;
+    if (t) goc__timer_free(t); /* stop a goc_after timer before the memory goes */
+    lock_chan(ch);
+    bool busy = has_waiters(ch);
+    ch->timer = NULL;
+    unlock_chan(ch);
+    if (busy) {
+        goc__misuse("goc_chan_free(%p): tasks are still blocked on it; leaking it instead", (void *)ch);
+        return;
+    }
+    if (ch->dtor) {
+        size_t count = atomic_load_explicit(&ch->count, memory_order_relaxed);
+        for (size_t i = 0, x = ch->recvx; i < count; i++, x = (x + 1) % ch->cap)
+            ch->dtor(ch->elem_size ? slot(ch, x) : NULL);
+    }
+    ch->magic = GOC_MAGIC_DEAD;
+    pthread_mutex_destroy(&ch->mu);
+    goc__free(ch->buf);
+    goc__free(ch);
+}
+
+/* ------------------------------------------------------------ select -- */
+
+/* Stack space for small selects; larger ones allocate. */
+#define SEL_STACK 8
+
+static int cmp_chan(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)*(goc_chan *const *)a, y = (uintptr_t)*(goc_chan *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void lock_all(goc_chan **locks, size_t n) {
+    for (size_t i = 0; i < n; i++) lock_chan(locks[i]);
+}
+static void unlock_all(goc_chan **locks, size_t n) {
+    for (size_t i = n; i-- > 0;) unlock_chan(locks[i]);
+}
+
+/* Blocks forever (select with no enabled clause and no deadline: Go's
+ * select{}), or until the deadline. */
+static int select_nothing(goc_time deadline) {
+    int kind = goc__deadline_kind(deadline);
+    if (kind == GOC_DL_NOW) return -EAGAIN;
+    op_wait w;
+    op_init(&w);
+    goc__wait_begin("select (no cases)", NULL, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    int r = park(&w, kind == GOC_DL_NEVER ? GOC_NEVER : deadline); /* nobody can claim it */
+    goc__wait_end();
+    return r;
+}
+
+int goc_select(goc_case *cases, size_t n, goc_time deadline) {
+    if ((!cases && n) || n > GOC_SELECT_MAX) return -EINVAL;
+    size_t enabled = 0;
+    for (size_t i = 0; i < n; i++) {
+        goc_case *c = &cases[i];
+        if (c->op != GOC_SEND && c->op != GOC_RECV) return -EINVAL;
+        if (!c->ch) continue;
+        if (!chan_ok(c->ch) || (c->op == GOC_SEND && !c->elem && c->ch->elem_size)) return -EINVAL;
+        enabled++;
+    }
+    if (!enabled) return select_nothing(deadline);
+
+    /* order[]: enabled clause indices in random poll order (Fisher-Yates);
+     * locks[]: their distinct channels in address order; sg[]: sudogs. */
+    int order_s[SEL_STACK];
+    goc_chan *locks_s[SEL_STACK];
+    sudog sg_s[SEL_STACK];
+    int *order = order_s;
+    goc_chan **locks = locks_s;
+    sudog *sg = sg_s;
+    void *heap = NULL;
+    if (enabled > SEL_STACK) {
+        heap = goc__malloc(enabled * (sizeof *order + sizeof *locks + sizeof *sg));
+        if (!heap) return -ENOMEM;
+        sg = heap;
+        locks = (goc_chan **)(sg + enabled);
+        order = (int *)(locks + enabled);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (cases[i].ch) order[k++] = (int)i;
+    for (size_t i = enabled; i > 1; i--) {
+        size_t j = goc__rand_n((uint32_t)i);
+        int t = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = t;
+    }
+    for (size_t i = 0; i < enabled; i++) locks[i] = cases[order[i]].ch;
+    qsort(locks, enabled, sizeof *locks, cmp_chan);
+    size_t nlocks = 0;
+    for (size_t i = 0; i < enabled; i++)
+        if (!nlocks || locks[nlocks - 1] != locks[i]) locks[nlocks++] = locks[i];
+
+    goc__fuzz_point();
+    int result;
+    op_wait *partner = NULL;
+    lock_all(locks, nlocks);
+
+    /* pass 1: look for a clause that can proceed now, in random order */
+    for (size_t i = 0; i < enabled; i++) {
+        goc_case *c = &cases[order[i]];
+        int r = c->op == GOC_SEND ? send_locked(c->ch, c->elem, &partner)
+                                  : recv_locked(c->ch, c->elem, &partner);
+        if (r != 0) {
+            unlock_all(locks, nlocks);
+            if (partner) wake(partner);
+            c->err = r == 1 ? 0 : r;
+            result = order[i];
+            goto out;
+        }
+    }
+    int kind = goc__deadline_kind(deadline);
+    if (kind == GOC_DL_NOW || (kind == GOC_DL_AT && goc_now() >= deadline)) {
+        unlock_all(locks, nlocks);
+        result = kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
+        goto out;
+    }
+
+    /* pass 2: enqueue one sudog per enabled clause, all sharing one op_wait */
+    op_wait w;
+    op_init(&w);
+    for (size_t i = 0; i < enabled; i++) {
+        goc_case *c = &cases[order[i]];
+        sg[i] = (sudog){.w = &w, .case_idx = order[i], .elem = c->elem};
+        enqueue(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &sg[i]);
+    }
+    unlock_all(locks, nlocks);
+    goc__wait_begin("select", cases[order[0]].ch, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    int pr = park(&w, deadline);
+    goc__wait_end();
+
+    /* pass 3: remove the sudogs still queued (the fired one, and any a
+     * claimer skipped, are already off their queues). */
+    lock_all(locks, nlocks);
+    for (size_t i = 0; i < enabled; i++) {
+        goc_case *c = &cases[sg[i].case_idx];
+        unqueue(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &sg[i]);
+    }
+    unlock_all(locks, nlocks);
+    if (pr == -ETIMEDOUT) {
+        result = -ETIMEDOUT;
+    } else {
+        cases[w.fired].err = w.err;
+        result = w.fired;
+    }
+out:
+    goc__free(heap);
+    return result;
+}
+
+const char *goc_backend_name(void) { return GOC_BACKEND; }

@@ -1,0 +1,234 @@
+/*
+ * goc_mutex and goc_wg for the pthread backend (also linked by busted).
+ *
+ * goc_mutex cannot be a pthread mutex: Go lets any task unlock it, which is
+ * undefined for pthread mutexes. It is a `locked` flag under an internal
+ * pthread mutex with a condvar, plus Go's starvation mode: a waiter that has
+ * waited more than 1 ms makes the mutex "starving", and unlock then hands
+ * ownership directly to a waiter instead of letting a running task barge in
+ * (sync/mutex.go's normal vs starvation modes).
+ *
+ * Fields guarded by mu->m: locked, waiters, starving, handoffs.
+ * TSan: the goc_mutex is announced with __tsan_mutex_* (its internals run
+ * inside the annotation's ignore window), so lock-order inversion and double
+ * lock are reported as for a pthread mutex.
+ */
+#include <stdio.h>
+
+#include "goc_internal.h"
+#include "goc_tsan.h"
+
+#define STARVE_NS 1000000 /* 1 ms, as Go's starvationThresholdNs */
+
+struct goc_mutex {
+    uint32_t magic;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    bool locked;        /* guarded by m */
+    bool starving;      /* guarded by m */
+    uint32_t waiters;   /* guarded by m */
+    uint32_t handoffs;  /* guarded by m: ownerships passed by unlock, not yet taken */
+};
+
+static void cond_init_mono(pthread_cond_t *cv) {
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+goc_mutex *goc_mutex_make(void) {
+    goc_mutex *mu = goc__calloc(1, sizeof *mu);
+    if (!mu) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    pthread_mutex_init(&mu->m, NULL);
+    cond_init_mono(&mu->cv);
+    mu->magic = GOC_MAGIC_MUTEX;
+    GOC_TSAN_MUTEX_CREATE(mu, 0);
+    return mu;
+}
+
+static bool mu_ok(const goc_mutex *mu) { return mu && mu->magic == GOC_MAGIC_MUTEX; }
+
+int goc_mutex_lock(goc_mutex *mu) {
+    if (!mu_ok(mu)) return -EINVAL;
+    GOC_TSAN_MUTEX_PRE_LOCK(mu, 0);
+    goc__fuzz_point();
+    pthread_mutex_lock(&mu->m);
+    if (!mu->locked && !mu->starving) {
+        mu->locked = true;
+        pthread_mutex_unlock(&mu->m);
+        GOC_TSAN_MUTEX_POST_LOCK(mu, 0, 0);
+        return 0;
+    }
+    mu->waiters++;
+    goc_time start = goc_now();
+    goc__wait_begin("mutex lock", mu, GOC_NEVER);
+    for (;;) {
+        if (mu->handoffs) { /* unlock passed ownership to us: locked stays true */
+            mu->handoffs--;
+            break;
+        }
+        if (!mu->locked && !mu->starving) {
+            mu->locked = true;
+            break;
+        }
+        if (!mu->starving && goc_now() - start > STARVE_NS) mu->starving = true;
+        if (goc__spurious()) continue;
+        if (mu->starving) {
+            pthread_cond_wait(&mu->cv, &mu->m);
+        } else { /* wake up at the starvation threshold to switch modes */
+            struct timespec ts = goc__ts_from(start + STARVE_NS + 1000);
+            pthread_cond_timedwait(&mu->cv, &mu->m, &ts);
+        }
+    }
+    mu->waiters--;
+    if (mu->waiters == 0) mu->starving = false;
+    goc__wait_end();
+    pthread_mutex_unlock(&mu->m);
+    GOC_TSAN_MUTEX_POST_LOCK(mu, 0, 0);
+    return 0;
+}
+
+int goc_mutex_trylock(goc_mutex *mu) {
+    if (!mu_ok(mu)) return -EINVAL;
+    GOC_TSAN_MUTEX_PRE_LOCK(mu, __tsan_mutex_try_lock);
+    pthread_mutex_lock(&mu->m);
+    bool got = !mu->locked && !mu->starving;
+    if (got) mu->locked = true;
+    pthread_mutex_unlock(&mu->m);
+    GOC_TSAN_MUTEX_POST_LOCK(mu, __tsan_mutex_try_lock | (got ? 0 : __tsan_mutex_try_lock_failed), 0);
+    return got ? 0 : -EBUSY;
+}
+
+int goc_mutex_unlock(goc_mutex *mu) {
+    if (!mu_ok(mu)) return -EINVAL;
+    pthread_mutex_lock(&mu->m);
+    if (!mu->locked) {
+        pthread_mutex_unlock(&mu->m);
+        goc__misuse("goc_mutex_unlock(%p): unlock of unlocked mutex", (void *)mu);
+        return -EPERM;
+    }
+    GOC_TSAN_MUTEX_PRE_UNLOCK(mu, 0);
+    if (mu->starving && mu->waiters > mu->handoffs) {
+        mu->handoffs++; /* direct handoff: `locked` stays true for the waiter */
+        pthread_cond_signal(&mu->cv);
+    } else {
+        mu->locked = false;
+        if (mu->waiters) pthread_cond_signal(&mu->cv);
+    }
+    GOC_TSAN_MUTEX_POST_UNLOCK(mu, 0);
+    pthread_mutex_unlock(&mu->m);
+    goc__fuzz_point();
+    return 0;
+}
+
+void goc_mutex_free(goc_mutex *mu) {
+    if (!mu) return;
+    if (!mu_ok(mu)) {
+        goc__misuse("goc_mutex_free(%p): not a live mutex", (void *)mu);
+        return;
+    }
+    pthread_mutex_lock(&mu->m);
+    bool busy = mu->locked || mu->waiters;
+    pthread_mutex_unlock(&mu->m);
+    if (busy && mu->waiters) {
+        goc__misuse("goc_mutex_free(%p): tasks are waiting on it; leaking it instead", (void *)mu);
+        return;
+    }
+    GOC_TSAN_MUTEX_DESTROY(mu, 0);
+    mu->magic = GOC_MAGIC_DEAD;
+    pthread_cond_destroy(&mu->cv);
+    pthread_mutex_destroy(&mu->m);
+    goc__free(mu);
+}
+
+/* ---------------------------------------------------------- WaitGroup -- */
+
+/* Fields guarded by m. `gen` counts the times the counter reached zero, so a
+ * waiter wakes for "its" zero even if the group is reused (Add) right away. */
+struct goc_wg {
+    uint32_t magic;
+    pthread_mutex_t m;
+    pthread_cond_t cv;
+    int64_t count;  /* guarded by m */
+    uint64_t gen;   /* guarded by m */
+};
+
+goc_wg *goc_wg_make(void) {
+    goc_wg *wg = goc__calloc(1, sizeof *wg);
+    if (!wg) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    pthread_mutex_init(&wg->m, NULL);
+    cond_init_mono(&wg->cv);
+    wg->magic = GOC_MAGIC_WG;
+    return wg;
+}
+
+static bool wg_ok(const goc_wg *wg) { return wg && wg->magic == GOC_MAGIC_WG; }
+
+int goc_wg_add(goc_wg *wg, int64_t delta) {
+    if (!wg_ok(wg)) return -EINVAL;
+    pthread_mutex_lock(&wg->m);
+    if ((delta < 0 && wg->count + delta < 0) || (delta > 0 && wg->count > INT64_MAX - delta)) {
+        pthread_mutex_unlock(&wg->m);
+        goc__misuse("goc_wg_add(%p, %lld): negative WaitGroup counter", (void *)wg, (long long)delta);
+        return -EINVAL;
+    }
+    wg->count += delta;
+    if (wg->count == 0 && delta != 0) {
+        wg->gen++;
+        pthread_cond_broadcast(&wg->cv);
+    }
+    pthread_mutex_unlock(&wg->m);
+    return 0;
+}
+
+int goc_wg_done(goc_wg *wg) { return goc_wg_add(wg, -1); }
+
+int goc_wg_wait(goc_wg *wg, goc_time deadline) {
+    if (!wg_ok(wg)) return -EINVAL;
+    int kind = goc__deadline_kind(deadline);
+    struct timespec ts = goc__ts_from(kind == GOC_DL_AT ? deadline : 0);
+    int ret = 0;
+    pthread_mutex_lock(&wg->m);
+    if (wg->count == 0) goto out;
+    if (kind == GOC_DL_NOW) {
+        ret = -EAGAIN;
+        goto out;
+    }
+    uint64_t gen = wg->gen;
+    goc__wait_begin("waitgroup wait", wg, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    while (wg->gen == gen) {
+        if (kind == GOC_DL_AT) {
+            if (goc_now() >= deadline) {
+                ret = -ETIMEDOUT;
+                break;
+            }
+            if (!goc__spurious()) pthread_cond_timedwait(&wg->cv, &wg->m, &ts);
+        } else if (!goc__spurious()) {
+            pthread_cond_wait(&wg->cv, &wg->m);
+        }
+    }
+    goc__wait_end();
+out:
+    pthread_mutex_unlock(&wg->m);
+    return ret;
+}
+
+void goc_wg_free(goc_wg *wg) {
+    if (!wg) return;
+    if (!wg_ok(wg)) {
+        goc__misuse("goc_wg_free(%p): not a live WaitGroup", (void *)wg);
+        return;
+    }
+    wg->magic = GOC_MAGIC_DEAD;
+    pthread_cond_destroy(&wg->cv);
+    pthread_mutex_destroy(&wg->m);
+    goc__free(wg);
+}

@@ -1,0 +1,432 @@
+/*
+ * goc_testing.c: runner, watchdog, leak checks and helpers of goc's tests
+ * (see goc_testing.h).
+ *
+ * Threads of this file:
+ *   - the root task (goc_main's fn): runs the subtests;
+ *   - the watchdog, a plain OS thread (not a goc task, so it is never in the
+ *     registry it dumps): sleeps on wd_cond until the deadline or until
+ *     wd_stop is set, guarded by wd_mu.
+ * Shared state: g_current (the running subtest's name) is written by the
+ * root task and read by the watchdog and the failure path: an atomic pointer,
+ * release/acquire so the watchdog prints a complete string.
+ */
+#include "goc_testing.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GT_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GT_TSAN 1
+#endif
+#endif
+#ifdef GT_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
+static _Atomic(const char *) g_current = "(setup)";
+static const char *g_file = "?";
+static const char *g_filter;
+static int g_count;      /* subtests run; root task only */
+static void free_dead_groups(void);
+static size_t g_base;    /* live tasks at the start of the subtest; root task only */
+static double g_timeout; /* seconds, set before the watchdog starts */
+
+/* ---------------------------------------------------------- failures -- */
+
+static const char *basename_of(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+void gt_note(const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    /* one write per line so lines of concurrent tasks do not interleave */
+    fprintf(stdout, "# %s\n", buf);
+    fflush(stdout);
+}
+
+void gt__fail(const char *file, int line, const char *fmt, ...) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+    fprintf(stderr, "FAIL %s:%d: %s\n  test %s, subtest %s, backend %s, seed %llu (replay: GOC_SEED=%llu)\n",
+            basename_of(file), line, buf, g_file,
+            atomic_load_explicit(&g_current, memory_order_acquire), goc_backend_name(),
+            (unsigned long long)goc_seed(), (unsigned long long)goc_seed());
+    fflush(stderr);
+    printf("not ok %d %s\n", g_count + 1, atomic_load_explicit(&g_current, memory_order_acquire));
+    fflush(stdout);
+    /* exit status, not a signal: CTest's WILL_FAIL only inverts exits */
+    _exit(1);
+}
+
+const char *gt_errname(int err) {
+    static __thread char buf[96];
+    const char *name;
+    switch (-err) {
+    case 0: name = "ok"; break;
+    case EPIPE: name = "EPIPE"; break;
+    case EAGAIN: name = "EAGAIN"; break;
+    case ETIMEDOUT: name = "ETIMEDOUT"; break;
+    case EINVAL: name = "EINVAL"; break;
+    case ENOMEM: name = "ENOMEM"; break;
+    case EBUSY: name = "EBUSY"; break;
+    case EPERM: name = "EPERM"; break;
+    case ECANCELED: name = "ECANCELED"; break;
+    case ESHUTDOWN: name = "ESHUTDOWN"; break;
+    case EDEADLK: name = "EDEADLK"; break;
+    case EBADF: name = "EBADF"; break;
+    case EALREADY: name = "EALREADY"; break;
+    case EINTR: name = "EINTR"; break;
+    default: name = err >= 0 ? "(not an error)" : "?"; break;
+    }
+    snprintf(buf, sizeof buf, "%s%s%s", name, err < 0 ? ": " : "", err < 0 ? goc_strerror(err) : "");
+    return buf;
+}
+
+/* ---------------------------------------------------------- watchdog -- */
+
+static pthread_mutex_t wd_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wd_cond;
+static bool wd_stop; /* guarded by wd_mu */
+static pthread_t wd_thread;
+
+static void *watchdog(void *arg) {
+    (void)arg;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t end = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + (int64_t)(g_timeout * 1e9);
+    ts.tv_sec = end / 1000000000;
+    ts.tv_nsec = end % 1000000000;
+    pthread_mutex_lock(&wd_mu);
+    int rc = 0;
+    while (!wd_stop && rc != ETIMEDOUT) rc = pthread_cond_timedwait(&wd_cond, &wd_mu, &ts);
+    bool fire = !wd_stop;
+    pthread_mutex_unlock(&wd_mu);
+    if (!fire) return NULL;
+    fflush(stdout);
+    fprintf(stderr,
+            "WATCHDOG: %s (backend %s) still running after %.0f s in subtest %s; seed %llu "
+            "(replay: GOC_SEED=%llu). Live tasks:\n",
+            g_file, goc_backend_name(), g_timeout,
+            atomic_load_explicit(&g_current, memory_order_acquire), (unsigned long long)goc_seed(),
+            (unsigned long long)goc_seed());
+    goc_tasks_report(stderr);
+    fflush(stderr);
+    _exit(3);
+}
+
+static void watchdog_start(void) {
+    const char *e = getenv("GOC_TEST_TIMEOUT");
+    g_timeout = e && atof(e) > 0 ? atof(e) : 60.0;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&wd_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&wd_thread, NULL, watchdog, NULL) != 0) {
+        fprintf(stderr, "cannot start the watchdog thread\n");
+        _exit(1);
+    }
+}
+
+static void watchdog_stop(void) {
+    pthread_mutex_lock(&wd_mu);
+    wd_stop = true;
+    pthread_cond_signal(&wd_cond);
+    pthread_mutex_unlock(&wd_mu);
+    pthread_join(wd_thread, NULL);
+}
+
+/* ----------------------------------------------------- crash capture -- */
+
+static void on_crash(int sig) {
+    /* async-signal-safe only: write + _exit */
+    static const char msg[] = "CRASH: fatal signal caught by the test runner (GOC_TEST_CATCH_SIGNALS)\n";
+    ssize_t r = write(2, msg, sizeof msg - 1);
+    (void)r;
+    _exit(sig == SIGABRT ? 4 : 2);
+}
+
+static void catch_signals(void) {
+    const char *e = getenv("GOC_TEST_CATCH_SIGNALS");
+    if (!e || !*e || *e == '0') return;
+    int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_crash;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* ------------------------------------------------------------ runner -- */
+
+size_t gt_baseline(void) { return g_base; }
+
+void gt_join_all(void) { gt_check_no_leaks(g_base, 10000000000LL, "joining the subtest's tasks"); }
+
+void gt_check_no_leaks(size_t baseline, int64_t grace_ns, const char *when) {
+    goc_time end = goc_deadline(grace_ns);
+    size_t live;
+    while ((live = goc_tasks_live()) > baseline && goc_now() < end) goc_sleep(goc_deadline(1000000));
+    if (live > baseline) {
+        fflush(stdout);
+        fprintf(stderr, "task leak after %s: %zu live tasks, baseline %zu. Live tasks:\n", when, live,
+                baseline);
+        goc_tasks_report(stderr);
+        GT_FAIL("task leak after %s (%zu tasks still live after %.1f s grace)", when, live - baseline,
+                grace_ns / 1e9);
+    }
+}
+
+void gt_run(const char *name, void (*fn)(void)) {
+    if (g_filter && !strstr(name, g_filter)) return;
+    atomic_store_explicit(&g_current, name, memory_order_release);
+    g_base = goc_tasks_live();
+    goc_time t0 = goc_now();
+    fn();
+    gt_check_no_leaks(g_base, 1000000000, name);
+    free_dead_groups();
+    g_count++;
+    printf("ok %d %s (%.1f ms)\n", g_count, name, (goc_now() - t0) / 1e6);
+    fflush(stdout);
+    atomic_store_explicit(&g_current, "(between subtests)", memory_order_release);
+}
+
+void gt_skip(const char *reason) {
+    gt_note("skip %s: %s", atomic_load_explicit(&g_current, memory_order_acquire), reason);
+}
+
+struct root_arg {
+    void (*fn)(void);
+};
+
+static void root(void *p) {
+    struct root_arg *ra = p;
+    size_t base = goc_tasks_live();
+    ra->fn();
+    atomic_store_explicit(&g_current, "(end of test)", memory_order_release);
+    gt_check_no_leaks(base, 1000000000, "the test");
+    free_dead_groups();
+}
+
+int gt_main(int argc, char **argv, const char *file, void (*fn)(void)) {
+    g_file = basename_of(file);
+    if (argc > 1 && argv[1][0]) g_filter = argv[1];
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    catch_signals();
+    watchdog_start();
+    printf("# %s backend=%s seed=%llu (replay: GOC_SEED=%llu) sanitizer=%s timeout=%.0fs%s%s\n", g_file,
+           goc_backend_name(), (unsigned long long)goc_seed(), (unsigned long long)goc_seed(),
+           gt_sanitizer_name(), g_timeout, g_filter ? " filter=" : "", g_filter ? g_filter : "");
+    struct root_arg ra = {fn};
+    int rc = goc_main(root, &ra);
+    if (rc != 0) GT_FAIL("goc_main returned %d (%s)", rc, gt_errname(rc));
+    watchdog_stop();
+#ifdef GT_ASAN
+    if (__lsan_do_recoverable_leak_check() != 0) GT_FAIL("LeakSanitizer found leaks (report above)");
+#endif
+    printf("1..%d\n# %s: all %d subtests passed (backend %s)\n", g_count, g_file, g_count,
+           goc_backend_name());
+    fflush(stdout);
+    return 0;
+}
+
+/* ------------------------------------------------------------- sizes -- */
+
+bool gt_sanitized(void) {
+#ifdef GOC_SANITIZED
+    return true;
+#else
+    return false;
+#endif
+}
+
+const char *gt_sanitizer_name(void) {
+#if defined(GT_TSAN)
+    return "tsan";
+#elif defined(GT_ASAN)
+    return "asan";
+#else
+    return "none";
+#endif
+}
+
+bool gt_long(void) {
+    const char *e = getenv("GOC_TEST_LONG");
+    return e && *e && *e != '0';
+}
+
+long gt_n(long ci, long sanitized) {
+    double n = (double)(gt_sanitized() ? sanitized : ci);
+    if (gt_long()) n *= 10;
+    const char *e = getenv("GOC_TEST_SCALE");
+    if (e && atof(e) > 0) n *= atof(e);
+    return n < 1 ? 1 : (long)n;
+}
+
+bool gt_timing_checks(const char *what) {
+    if (!gt_sanitized()) return true;
+    gt_note("skip timing assertion '%s': %s build (5-15x slower, bounds meaningless)", what,
+            gt_sanitizer_name());
+    return false;
+}
+
+int64_t gt_slack_ns(void) {
+    const char *e = getenv("GOC_TEST_SLACK_MS");
+    if (e && atol(e) > 0) return atol(e) * 1000000;
+    return gt_sanitized() ? 250000000 : 20000000;
+}
+
+/* ----------------------------------------------------------- helpers -- */
+
+static _Atomic uint64_t g_thread_counter;
+
+uint64_t gt_rand(void) {
+    static __thread uint64_t s;
+    if (!s) {
+        /* relaxed: only distinctness of the counter values matters */
+        uint64_t k = atomic_fetch_add_explicit(&g_thread_counter, 1, memory_order_relaxed) + 1;
+        s = (goc_seed() ^ (k * 0x9e3779b97f4a7c15ull)) | 1;
+    }
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 0x2545f4914f6cdd1dull;
+}
+
+void gt_maybe_yield(unsigned one_in) {
+    if (one_in && gt_rand_n(one_in) == 0) goc_yield();
+}
+
+void gt_sleep_ms(int64_t ms) { goc_sleep(goc_deadline(ms * 1000000)); }
+
+bool gt_wait_flag(atomic_int *flag, int64_t ns) {
+    goc_time end = goc_deadline(ns);
+    for (;;) {
+        /* acquire: pairs with gt_set's release */
+        if (atomic_load_explicit(flag, memory_order_acquire)) return true;
+        if (goc_now() >= end) return false;
+        goc_sleep(goc_deadline(100000));
+    }
+}
+
+bool gt_still_blocked(atomic_int *done, int64_t ms) {
+    gt_sleep_ms(ms);
+    /* acquire: pairs with gt_set's release in the blocked task */
+    return atomic_load_explicit(done, memory_order_acquire) == 0;
+}
+
+uint64_t gt_hash(const void *p, size_t n) {
+    const unsigned char *b = p;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* A group's WaitGroup is freed only after the subtest's leak check, once
+ * every task has exited: a task may still be inside goc_wg_done when Wait
+ * returns, and goc.h promises reuse after Wait, not free. */
+struct gt_group {
+    goc_wg *wg;
+    gt_group *next_dead; /* root task only */
+};
+static gt_group *g_dead; /* groups to free after the leak check; root task only */
+struct group_job {
+    gt_group *g;
+    void (*fn)(void *);
+    void *arg;
+};
+
+static void group_tramp(void *p) {
+    struct group_job j = *(struct group_job *)p;
+    free(p);
+    j.fn(j.arg);
+    goc_wg_done(j.g->wg);
+}
+
+gt_group *gt_group_make(void) {
+    gt_group *g = calloc(1, sizeof *g);
+    GT_ASSERT_NOT_NULL(g);
+    g->wg = goc_wg_make();
+    GT_ASSERT_NOT_NULL(g->wg);
+    return g;
+}
+
+void gt__group_go(gt_group *g, void (*fn)(void *), void *arg, const char *file, int line,
+                  const char *name) {
+    struct group_job *j = malloc(sizeof *j);
+    GT_ASSERT_NOT_NULL(j);
+    *j = (struct group_job){g, fn, arg};
+    GT_ASSERT_OK(goc_wg_add(g->wg, 1));
+    int rc = goc_go_at(group_tramp, j, file, line, name);
+    if (rc != 0) gt__fail(file, line, "goc_go(%s) returned %d (%s)", name, rc, gt_errname(rc));
+}
+
+void gt_group_wait(gt_group *g) {
+    GT_ASSERT_OK(goc_wg_wait(g->wg, GOC_NEVER));
+    g->next_dead = g_dead;
+    g_dead = g;
+}
+
+static void free_dead_groups(void) {
+    while (g_dead) {
+        gt_group *g = g_dead;
+        g_dead = g->next_dead;
+        goc_wg_free(g->wg);
+        free(g);
+    }
+}
+
+size_t gt_waiters_on(const void *obj) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return 0;
+    goc_tasks_report(f);
+    fclose(f);
+    char pat[32];
+    snprintf(pat, sizeof pat, "%p", obj);
+    size_t n = 0, pl = strlen(pat);
+    for (const char *s = buf; (s = strstr(s, pat)) != NULL; s += pl) {
+        /* a whole token: not the prefix of a longer address */
+        char c = s[pl];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) n++;
+    }
+    free(buf);
+    return n;
+}
+
+bool gt_wait_blocked(const void *obj, size_t n, int64_t ns) {
+    goc_time end = goc_deadline(ns);
+    while (gt_waiters_on(obj) < n) {
+        if (goc_now() >= end) return false;
+        goc_sleep(goc_deadline(200000));
+    }
+    gt_sleep_ms(2);
+    return true;
+}
