@@ -402,23 +402,39 @@ static void free_dead_groups(void) {
     }
 }
 
-size_t gt_waiters_on(const void *obj) {
+static size_t count_in_report(const char *pat, bool whole_hex_token) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f) return 0;
     goc_tasks_report(f);
     fclose(f);
-    char pat[32];
-    snprintf(pat, sizeof pat, "%p", obj);
     size_t n = 0, pl = strlen(pat);
     for (const char *s = buf; (s = strstr(s, pat)) != NULL; s += pl) {
         /* a whole token: not the prefix of a longer address */
         char c = s[pl];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) n++;
+        if (!whole_hex_token || !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) n++;
     }
     free(buf);
     return n;
+}
+
+size_t gt_report_count(const char *needle) { return count_in_report(needle, false); }
+
+size_t gt_waiters_on(const void *obj) {
+    char pat[32];
+    snprintf(pat, sizeof pat, "%p", obj);
+    return count_in_report(pat, true);
+}
+
+bool gt_wait_report(const char *needle, size_t n, int64_t ns) {
+    goc_time end = goc_deadline(ns);
+    while (gt_report_count(needle) < n) {
+        if (goc_now() >= end) return false;
+        goc_sleep(goc_deadline(200000));
+    }
+    gt_sleep_ms(2);
+    return true;
 }
 
 bool gt_wait_blocked(const void *obj, size_t n, int64_t ns) {

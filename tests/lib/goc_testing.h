@@ -228,6 +228,11 @@ static inline void gt_set(atomic_int *flag) {
 /* Number of live tasks that goc_tasks_report() shows blocked on obj (it
  * prints the object's address as %p). */
 size_t gt_waiters_on(const void *obj);
+/* Occurrences of needle in goc_tasks_report() ("blocked in" counts blocked
+ * tasks: the registry prints "blocked in <op> on <obj> at <site>"). */
+size_t gt_report_count(const char *needle);
+/* Waits up to ns until needle occurs n times in the report (+2 ms settle). */
+bool gt_wait_report(const char *needle, size_t n, int64_t ns);
 /* Waits up to ns until at least n tasks are blocked on obj, then lets them
  * settle 2 ms (the registry marks a task blocked just before it parks);
  * returns whether they were seen. */

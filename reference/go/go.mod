@@ -1,0 +1,3 @@
+module goc/reference
+
+go 1.19
