@@ -15,6 +15,9 @@
  *   ChanUncontended     one task, cap-100 channel: op = 100 sends + 100 recvs
  *   ChanContended       4 tasks share a cap-400 channel: op = 100 + 100
  *   ChanCreation        op = make(cap 1) + send + recv + free (allocation timed)
+ *   ChanNonblocking     op = a receive with GOC_NOW on an empty channel (-EAGAIN;
+ *                       Go: select with default): the cheapest call, where
+ *                       dispatch cost shows most (vtbl builds)
  *   SelectUncontended   one task, 2 cap-1 channels, one ready: op = select + send
  *   SelectProdCons      2+2 tasks, cap 128, 3-case selects (data, an unfired
  *                       1 h goc_after timer, a quit channel); op = one message
@@ -459,7 +462,7 @@ static void bm_chan_uncontended(goc_bench_state *st) {
     if (!chan_ok(ch, st)) return;
     uint64_t sent = 0, got = 0, ops = 0;
     int err = 0;
-    while (goc_bench_keep_running(st)) {
+    GOC_BENCH_FOR(st) {
         if (!err) err = uncontended_op(ch, ops * BATCH, &sent, &got);
         ops++;
     }
@@ -527,7 +530,7 @@ static void bm_chan_contended(goc_bench_state *st) {
 static void bm_chan_creation(goc_bench_state *st) {
     uint64_t i = 0, sum = 0;
     int err = 0;
-    while (goc_bench_keep_running(st)) {
+    GOC_BENCH_FOR(st) {
         goc_chan *ch = goc_chan_make(sizeof(uint64_t), 1);
         if (!ch) { err = -ENOMEM; continue; }
         uint64_t v = ++i, w = 0;
@@ -544,6 +547,23 @@ static void bm_chan_creation(goc_bench_state *st) {
                         (unsigned long long)tri(i));
 }
 
+/* --------------------------------------------------- ChanNonblocking --- */
+
+static void bm_chan_nonblocking(goc_bench_state *st) {
+    goc_chan *ch = goc_chan_make(sizeof(uint64_t), 0);
+    if (!chan_ok(ch, st)) return;
+    uint64_t ops = 0, would_block = 0;
+    GOC_BENCH_FOR(st) {
+        uint64_t v;
+        ops++;
+        if (goc_chan_recv(ch, &v, GOC_NOW) == -EAGAIN) would_block++;
+    }
+    if (would_block != ops)
+        goc_bench_error(st, "%llu of %llu non-blocking receives returned -EAGAIN",
+                        (unsigned long long)would_block, (unsigned long long)ops);
+    goc_chan_free(ch);
+}
+
 /* ---------------------------------------------------------- selects --- */
 
 static void bm_select_uncontended(goc_bench_state *st) {
@@ -552,7 +572,7 @@ static void bm_select_uncontended(goc_bench_state *st) {
     if (!chan_ok(a, st) || !chan_ok(b, st)) { goc_chan_free(a); goc_chan_free(b); return; }
     uint64_t zero = 0, fired[2] = {0, 0}, ops = 0;
     int err = goc_chan_send(a, &zero, GOC_NOW);
-    while (goc_bench_keep_running(st)) {
+    GOC_BENCH_FOR(st) {
         ops++;
         if (err) continue;
         uint64_t va = 1, vb = 1;
@@ -585,7 +605,7 @@ static void bm_select2_ready(goc_bench_state *st) {
     uint64_t tag[2] = {11, 22}, fired[2] = {0, 0}, ops = 0;
     int err = goc_chan_send(ch[0], &tag[0], GOC_NOW);
     if (!err) err = goc_chan_send(ch[1], &tag[1], GOC_NOW);
-    while (goc_bench_keep_running(st)) {
+    GOC_BENCH_FOR(st) {
         ops++;
         if (err) continue;
         uint64_t v[2] = {0, 0};
@@ -615,7 +635,7 @@ static void bm_select_timeout(goc_bench_state *st) {
     if (!chan_ok(ch, st)) return;
     uint64_t ops = 0, sum = 0;
     int err = 0;
-    while (goc_bench_keep_running(st)) {
+    GOC_BENCH_FOR(st) {
         ops++;
         if (err) continue;
         uint64_t v = ops, w = 0;
@@ -652,7 +672,7 @@ static void bm_spawn_join(goc_bench_state *st) {
     atomic_store_explicit(&spawn_runs, 0, memory_order_relaxed);
     uint64_t ops = 0;
     int err = 0;
-    while (goc_bench_keep_running(st)) {
+    GOC_BENCH_FOR(st) {
         ops++;
         if (err) continue;
         goc_wg_add(wg, 1);
@@ -687,6 +707,7 @@ GOC_BENCH_INIT(register_micro) {
     goc_bench_use_real_time(goc_bench_register("ChanUncontended", bm_chan_uncontended));
     goc_bench_use_real_time(goc_bench_register("ChanContended", bm_chan_contended));
     goc_bench_use_real_time(goc_bench_register("ChanCreation", bm_chan_creation));
+    goc_bench_use_real_time(goc_bench_register("ChanNonblocking", bm_chan_nonblocking));
     goc_bench_use_real_time(goc_bench_register("SelectUncontended", bm_select_uncontended));
     goc_bench_use_real_time(goc_bench_register("SelectProdCons", bm_select_prodcons));
     goc_bench_use_real_time(goc_bench_register("SpawnJoin", bm_spawn_join));

@@ -40,6 +40,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -151,7 +152,11 @@ goc_bench *goc_bench_register(const char *name, goc_bench_fn fn) {
         std::fprintf(stderr, "goc_bench_register: NULL or empty name/function\n");
         return nullptr;
     }
-    goc_bench *fam = new goc_bench{nullptr, fn, nullptr, name, 0};
+    // Owned by a process-lifetime registry (freed at exit, after gbench's
+    // Shutdown; gbench only holds the raw pointer in its lambda).
+    static std::vector<std::unique_ptr<goc_bench>> families;
+    families.emplace_back(new goc_bench{nullptr, fn, nullptr, name, 0});
+    goc_bench *fam = families.back().get();
     fam->b = benchmark::RegisterBenchmark(
         fam->name.c_str(), [fam](benchmark::State &s) { trampoline(s, fam); });
     return fam;
@@ -308,7 +313,8 @@ double goc_lat_quantile(const goc_lat_hist *h, double q) {
     if (!h->count) return 0;
     q = std::min(1.0, std::max(0.0, q));
     uint64_t rank = (uint64_t)std::ceil(q * (double)h->count);
-    if (rank < 1) rank = 1;
+    if (rank <= 1) return (double)h->min; // the extremes are known exactly
+    if (rank >= h->count) return (double)h->max;
     uint64_t seen = 0;
     for (unsigned i = 0; i < GOC_LAT_BUCKETS; i++) {
         seen += h->bucket[i];

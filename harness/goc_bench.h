@@ -24,6 +24,8 @@
  * A body, two styles:
  *
  *   (a) per-iteration, like gbench's `for (auto _ : state)`:
+ *         GOC_BENCH_FOR(st) { ...one op... }
+ *       or, one shim call per iteration (~2 ns more):
  *         while (goc_bench_keep_running(st)) { ...one op... }
  *
  *   (b) one timed batch, for work done by tasks (the usual case here):
@@ -109,6 +111,14 @@ goc_bench *goc_bench_set_data(goc_bench *b, void *data);
 /* Per-iteration loop: true while iterations remain (starts the timer on the
  * first call, stops it on the last). */
 bool goc_bench_keep_running(goc_bench_state *st);
+
+/* The per-iteration loop without a call per iteration (what gbench's
+ * `for (auto _ : state)` compiles to): begin, max_iterations passes, end.
+ * A `break` leaves the timer running until the body returns (the shim then
+ * stops it); prefer recording the error and finishing the passes. */
+#define GOC_BENCH_FOR(st)                                                       \
+    for (int64_t goc__left = (goc_bench_begin(st), goc_bench_max_iterations(st)); \
+         goc__left > 0 || (goc_bench_end(st), 0); goc__left--)
 
 /* Batch style (see the top of this file). max_iterations is the number of
  * iterations this run must account for, known before the timer starts.
@@ -197,7 +207,8 @@ static inline void goc_lat_record(goc_lat_hist *h, int64_t ns) {
 /* dst += src. */
 void goc_lat_merge(goc_lat_hist *dst, const goc_lat_hist *src);
 /* The q-quantile (0 <= q <= 1) in ns: the midpoint of the bucket holding the
- * ceil(q*count)-th value, clamped to [min, max]; 0 for an empty histogram. */
+ * ceil(q*count)-th value, clamped to [min, max] (the first and last values
+ * are exact: min and max); 0 for an empty histogram. */
 double goc_lat_quantile(const goc_lat_hist *h, double q);
 /* Exports p50_ns, p99_ns, p99.9_ns, max_ns and mean_ns as counters of st. */
 void goc_lat_export(const goc_lat_hist *h, goc_bench_state *st);

@@ -57,6 +57,26 @@ static void iter_free(struct bwp_iter *it) {
     goc_wg_free(it->done);
 }
 
+/* A leaked worker counts as live from its spawn, but shows as blocked only
+ * once it has reached its receive; give the report up to a second until
+ * `n` tasks show as blocked, so that it names every wait site. */
+static void wait_blocked(long n) {
+    goc_time until = goc_deadline(PAT_S);
+    for (;;) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f) return;
+        goc_tasks_report(f);
+        fclose(f);
+        long blocked = 0;
+        for (const char *p = buf; (p = strstr(p, "blocked in")) != NULL; p++) blocked++;
+        free(buf);
+        if (blocked >= n || goc_now() >= until) return;
+        goc_sleep(goc_deadline(PAT_MS));
+    }
+}
+
 int pat_bench_worker_pool(const pat_bwp_opts *o, pat_bwp_result *r) {
     if (!o || !r || o->iterations < 0 || o->iterations > 100000 || o->workers < 1 ||
         o->workers > 1000 || o->jobs < 0 || o->jobs > 100)
@@ -100,6 +120,7 @@ int pat_bench_worker_pool(const pat_bwp_opts *o, pat_bwp_result *r) {
         size_t live = goc_tasks_live();
         r->leaked = live > live0 ? (long)(live - live0) : 0;
         if (o->report && r->leaked) {
+            wait_blocked(r->leaked);
             fprintf(o->report, "goc: %ld tasks leaked by %d iterations of BenchmarkWorkerPool "
                                "(jobs never closed):\n", r->leaked, o->iterations);
             goc_tasks_report(o->report);

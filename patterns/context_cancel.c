@@ -161,7 +161,7 @@ int main(int argc, char **argv) {
     c.o.out = stdout;
     int quiet = 0;
     if (pat_cli_common(&argc, argv, &c.o.time_scale, &quiet)) return 2;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         char *end = NULL;
         if (i + 1 >= argc) goto usage;
         errno = 0;
@@ -172,7 +172,6 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--job-ms") == 0 && v >= 0 && v <= 3600000) c.o.job_ns = v * PAT_MS;
         else if (strcmp(argv[i], "--timeout-ms") == 0 && v >= 1 && v <= 3600000) c.o.timeout_ns = v * PAT_MS;
         else goto usage;
-        i++;
     }
     if (quiet) c.o.out = NULL;
     int rc = goc_main(cli_root, &c);

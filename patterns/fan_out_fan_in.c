@@ -164,7 +164,7 @@ int main(int argc, char **argv) {
     double scale = 1.0;
     int quiet = 0;
     if (pat_cli_common(&argc, argv, &scale, &quiet)) return 2;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         char *end = NULL;
         if (i + 1 >= argc) goto usage;
         errno = 0;
@@ -173,7 +173,6 @@ int main(int argc, char **argv) {
         if (strcmp(argv[i], "-n") == 0 && v >= 0 && v <= 100000000) c.o.n = v;
         else if (strcmp(argv[i], "--cap") == 0 && v >= 0 && v <= 1000000) c.o.cap = (size_t)v;
         else goto usage;
-        i++;
     }
     if (quiet) c.o.out = NULL;
     int rc = goc_main(cli_root, &c);

@@ -159,7 +159,7 @@ int main(int argc, char **argv) {
     c.o.out = stdout;
     int quiet = 0;
     if (pat_cli_common(&argc, argv, &c.o.time_scale, &quiet)) return 2;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* every option takes a value */
         long v;
         if (i + 1 >= argc) goto usage;
         if (strcmp(argv[i], "--workers") == 0 && !parse_int(argv[i + 1], 1, 10000, &v))
@@ -172,7 +172,6 @@ int main(int argc, char **argv) {
             c.o.chan_cap = (size_t)v;
         else
             goto usage;
-        i++;
     }
     if (quiet) c.o.out = NULL;
     int rc = goc_main(cli_root, &c);

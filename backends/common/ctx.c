@@ -16,6 +16,25 @@
  *   - the background context is never linked and never canceled.
  */
 #include "goc_internal.h"
+/* TSan precise build: tree_lk is hidden (two unrelated cancels or derives
+ * are not ordered by it) and the file is uninstrumented; the Go edges left
+ * are the release store / acquire load of `err` (cancel -> goc_ctx_err
+ * observes it) and the close of `done` (annotated by the backend). */
+#include "goc_tsan_hide.h"
+#ifdef GOC_TSAN_PRECISE_ON
+static void tree_lock(goc__lock *l) {
+    GOC_TSAN_HIDE_BEGIN();
+    goc__lock_acquire(l);
+    GOC_TSAN_HIDE_END();
+}
+static void tree_unlock(goc__lock *l) {
+    GOC_TSAN_HIDE_BEGIN();
+    goc__lock_release(l);
+    GOC_TSAN_HIDE_END();
+}
+#define goc__lock_acquire(l) tree_lock(l)
+#define goc__lock_release(l) tree_unlock(l)
+#endif
 
 struct goc_ctx {
     uint32_t magic;
@@ -191,3 +210,5 @@ void goc_ctx_free(goc_ctx *ctx) {
     ctx->magic = GOC_MAGIC_DEAD;
     goc__free(ctx);
 }
+
+GOC_TSAN_HIDE_FILE_END

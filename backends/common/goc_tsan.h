@@ -51,6 +51,55 @@ void AnnotateIgnoreSyncEnd(const char *f, int l);
 #define GOC_TSAN_RELEASE(a) ((void)0)
 #endif
 
+/* ------------------------------------------------ precise build (races) --
+ * GOC_TSAN_PRECISE with TSan: backends hide their own synchronisation and
+ * annotate exactly Go's happens-before edges (TESTING.md (b)).
+ *   GOC_TSAN_HIDDEN           on every function that touches internal state:
+ *                             its plain loads/stores are not instrumented
+ *                             (atomics still are, hence the next pair).
+ *   GOC_TSAN_HIDE_BEGIN/END   around each internal primitive (pthread lock,
+ *                             unlock, cond wait/signal, init/destroy, CAS on
+ *                             internal state, futex words): neither its
+ *                             synchronisation nor its memory accesses are
+ *                             seen. Never nested, never held across an
+ *                             annotation (TSan drops acquire/release while
+ *                             sync is ignored).
+ *   GOC_TSAN_P_ACQUIRE/RELEASE  the Go edges, on sync addresses.
+ *   GOC_TSAN_P_READ/WRITE     payload copies reported as accesses to the
+ *                             user's memory (the copy itself is hidden).
+ * In every other build they are no-ops (and GOC_TSAN_HIDDEN is empty), so
+ * the natural build is unchanged. */
+#if defined(GOC_TSAN) && defined(GOC_TSAN_PRECISE)
+#define GOC_TSAN_PRECISE_ON 1
+#define GOC_TSAN_HIDDEN __attribute__((no_sanitize("thread"), noinline))
+#define GOC_TSAN_HIDE_BEGIN()                                                   \
+    do {                                                                        \
+        __tsan_ignore_thread_begin();                                           \
+        AnnotateIgnoreSyncBegin(__FILE__, __LINE__);                            \
+    } while (0)
+#define GOC_TSAN_HIDE_END()                                                     \
+    do {                                                                        \
+        AnnotateIgnoreSyncEnd(__FILE__, __LINE__);                              \
+        __tsan_ignore_thread_end();                                             \
+    } while (0)
+void __tsan_ignore_thread_begin(void);
+void __tsan_ignore_thread_end(void);
+void __tsan_read_range(void *addr, unsigned long size);
+void __tsan_write_range(void *addr, unsigned long size);
+#define GOC_TSAN_P_ACQUIRE(a) __tsan_acquire((void *)(a))
+#define GOC_TSAN_P_RELEASE(a) __tsan_release((void *)(a))
+#define GOC_TSAN_P_READ(p, n) __tsan_read_range((void *)(p), (unsigned long)(n))
+#define GOC_TSAN_P_WRITE(p, n) __tsan_write_range((void *)(p), (unsigned long)(n))
+#else
+#define GOC_TSAN_HIDDEN
+#define GOC_TSAN_HIDE_BEGIN() ((void)0)
+#define GOC_TSAN_HIDE_END() ((void)0)
+#define GOC_TSAN_P_ACQUIRE(a) ((void)0)
+#define GOC_TSAN_P_RELEASE(a) ((void)0)
+#define GOC_TSAN_P_READ(p, n) ((void)0)
+#define GOC_TSAN_P_WRITE(p, n) ((void)0)
+#endif
+
 #ifdef GOC_ASAN
 #include <sanitizer/lsan_interface.h>
 #endif

@@ -48,6 +48,33 @@
 #include "goc_internal.h"
 #include "goc_tsan.h"
 
+/* TSan precise build (GOC_TSAN_PRECISE, TESTING.md (b)): every function of
+ * this file is uninstrumented, each internal primitive (channel mutex,
+ * parker mutex/condvar, the claim CAS) runs inside GOC_TSAN_HIDE_BEGIN/END,
+ * and only Go's edges are annotated:
+ *   buffered:   the op that owns slot i (under ch->mu) acquires and releases
+ *               tsan_slots[i]: send k -> recv k, recv k -> send k+cap;
+ *               a direct handoff on a buffered channel "goes through" slot
+ *               recvx and advances recvx/sendx, as Go's send() does;
+ *   unbuffered: a waiter releases w->tsan_w when it becomes visible; the
+ *               partner that claims it acquires tsan_w, copies, releases
+ *               w->tsan_c; the woken owner acquires tsan_c (both directions,
+ *               as Go's racesync);
+ *   close:      release tsan_close under ch->mu; a recv (plain, select,
+ *               woken) that returns -EPIPE acquires it; EPIPE sends, failed
+ *               try-ops, len/cap and unchosen select clauses annotate
+ *               nothing;
+ *   payloads:   the copy itself is hidden (raw_copy), the user's side is
+ *               reported with GOC_TSAN_P_READ/WRITE.
+ * The claimer of a blocked buffered sender also acquires its tsan_w (it
+ * must publish that sender's clock in the slot): one edge more than Go. */
+#ifdef GOC_TSAN_PRECISE_ON
+#ifndef __clang__
+#error "the precise TSan build (GOC_TSAN_PRECISE) needs clang (the tsan-precise preset)"
+#endif
+#pragma clang attribute push(__attribute__((no_sanitize("thread"))), apply_to = function)
+#endif
+
 enum { W_WAITING = 0, W_CLAIMED = 1 };
 
 typedef struct parker {
@@ -63,6 +90,10 @@ typedef struct op_wait {
     int err;                 /* written by the claimer before `woken` */
     bool woken;              /* guarded by pk->mu */
     struct op_wait *wake_next; /* claimer-private: close's wake list */
+#ifdef GOC_TSAN_PRECISE_ON
+    char tsan_w; /* sync address: released by the owner when it becomes a waiter */
+    char tsan_c; /* sync address: released by the claimer after the transfer */
+#endif
 } op_wait;
 
 typedef struct sudog {
@@ -89,6 +120,10 @@ struct goc_chan {
     void (*dtor)(void *);      /* set once before sharing */
     goc__timer *timer;         /* goc_after: set once right after make */
     unsigned char *buf;        /* cap * elem_size bytes (NULL if 0) */
+#ifdef GOC_TSAN_PRECISE_ON
+    unsigned char *tsan_slots; /* cap sync bytes (any elem_size); set once */
+    char tsan_close;           /* sync address of close */
+#endif
 };
 
 static __thread parker tls_parker;
@@ -96,6 +131,7 @@ static __thread parker tls_parker;
 static parker *my_parker(void) {
     parker *p = &tls_parker;
     if (GOC_UNLIKELY(!p->init)) {
+        GOC_TSAN_HIDE_BEGIN();
         pthread_condattr_t ca;
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -103,6 +139,7 @@ static parker *my_parker(void) {
         pthread_condattr_destroy(&ca);
         pthread_mutex_init(&p->mu, NULL);
         p->init = true;
+        GOC_TSAN_HIDE_END();
     }
     return p;
 }
@@ -142,9 +179,11 @@ static sudog *dequeue_claim(waitq *q) {
          * its op before publishing it under ch->mu); release orders our
          * claim before the transfer we are about to make, for the owner's
          * failed self-claim CAS (acquire) at its deadline. */
-        if (atomic_compare_exchange_strong_explicit(&s->w->state, &expected, W_CLAIMED,
-                                                    memory_order_acq_rel, memory_order_acquire))
-            return s;
+        GOC_TSAN_HIDE_BEGIN();
+        bool won = atomic_compare_exchange_strong_explicit(&s->w->state, &expected, W_CLAIMED,
+                                                           memory_order_acq_rel, memory_order_acquire);
+        GOC_TSAN_HIDE_END();
+        if (won) return s;
     }
     return NULL;
 }
@@ -155,10 +194,12 @@ static bool has_waiters(const goc_chan *ch) { return ch->recvq.first || ch->send
 
 static void wake(op_wait *w) {
     parker *pk = w->pk;
+    GOC_TSAN_HIDE_BEGIN();
     pthread_mutex_lock(&pk->mu);
     w->woken = true;
     pthread_cond_signal(&pk->cv); /* exactly one op is blocked per thread */
     pthread_mutex_unlock(&pk->mu);
+    GOC_TSAN_HIDE_END();
     /* w may be gone now: its owner returned. */
 }
 
@@ -170,7 +211,7 @@ static void complete(sudog *s, int err) {
 
 /* Blocks until w is woken or the deadline passes. Returns 0 when claimed by
  * a partner (result in w->fired/err), -ETIMEDOUT when the owner claimed it. */
-static int park(op_wait *w, goc_time deadline) {
+static int park_impl(op_wait *w, goc_time deadline) {
     parker *pk = w->pk;
     int kind = goc__deadline_kind(deadline);
     struct timespec ts = goc__ts_from(kind == GOC_DL_AT ? deadline : 0);
@@ -195,6 +236,12 @@ static int park(op_wait *w, goc_time deadline) {
     }
     pthread_mutex_unlock(&pk->mu);
     return 0;
+}
+static int park(op_wait *w, goc_time deadline) {
+    GOC_TSAN_HIDE_BEGIN(); /* the parker and the self-claim CAS are internal */
+    int r = park_impl(w, deadline);
+    GOC_TSAN_HIDE_END();
+    return r;
 }
 
 static void op_init(op_wait *w) {
@@ -228,10 +275,16 @@ static void check_invariants(const goc_chan *ch) {
 #define CHECK(ch) ((void)0)
 #endif
 
-static void lock_chan(goc_chan *ch) { pthread_mutex_lock(&ch->mu); }
+static void lock_chan(goc_chan *ch) {
+    GOC_TSAN_HIDE_BEGIN();
+    pthread_mutex_lock(&ch->mu);
+    GOC_TSAN_HIDE_END();
+}
 static void unlock_chan(goc_chan *ch) {
     CHECK(ch);
+    GOC_TSAN_HIDE_BEGIN();
     pthread_mutex_unlock(&ch->mu);
+    GOC_TSAN_HIDE_END();
 }
 
 /* ------------------------------------------------------------ make -- */
@@ -255,7 +308,17 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
             return NULL;
         }
     }
+#ifdef GOC_TSAN_PRECISE_ON
+    if (cap && !(ch->tsan_slots = goc__calloc(cap, 1))) {
+        goc__free(ch->buf);
+        goc__free(ch);
+        errno = ENOMEM;
+        return NULL;
+    }
+#endif
+    GOC_TSAN_HIDE_BEGIN();
     pthread_mutex_init(&ch->mu, NULL);
+    GOC_TSAN_HIDE_END();
     ch->elem_size = elem_size;
     ch->cap = cap;
     atomic_init(&ch->count, 0);
@@ -288,12 +351,35 @@ size_t goc_chan_cap(const goc_chan *ch) { return chan_ok(ch) ? ch->cap : 0; }
 
 /* --------------------------------------------------- locked transfers -- */
 
+#ifdef GOC_TSAN_PRECISE_ON
+/* Hidden copies: memcpy/memset would be intercepted and checked by TSan.
+ * volatile keeps the compiler from turning the loops back into calls. */
+static void copy_elem(void *dst, const void *src, size_t n) {
+    if (!n || !dst) return;
+    volatile unsigned char *d = dst;
+    const volatile unsigned char *s = src;
+    for (size_t i = 0; i < n; i++) d[i] = s[i];
+}
+static void zero_elem(void *dst, size_t n) {
+    if (!n || !dst) return;
+    volatile unsigned char *d = dst;
+    for (size_t i = 0; i < n; i++) d[i] = 0;
+}
+#define SLOT_SYNC(ch, i) (&(ch)->tsan_slots[(i)])
+#define CLOSE_SYNC(ch) (&(ch)->tsan_close)
+#define W_SYNC(w) (&(w)->tsan_w)
+#define C_SYNC(w) (&(w)->tsan_c)
+#else
 static inline void copy_elem(void *dst, const void *src, size_t n) {
     if (n && dst) memcpy(dst, src, n);
 }
 static inline void zero_elem(void *dst, size_t n) {
     if (n && dst) memset(dst, 0, n);
 }
+#endif
+/* User payload accesses, reported in the precise build (size 0: nothing). */
+#define USER_READ(p, n) do { if ((n) && (p)) GOC_TSAN_P_READ((p), (n)); } while (0)
+#define USER_WRITE(p, n) do { if ((n) && (p)) GOC_TSAN_P_WRITE((p), (n)); } while (0)
 static inline unsigned char *slot(goc_chan *ch, size_t i) { return ch->buf + i * ch->elem_size; }
 static inline void set_count(goc_chan *ch, size_t c) {
     atomic_store_explicit(&ch->count, c, memory_order_relaxed); /* len() snapshot only */
@@ -305,14 +391,31 @@ static int send_locked(goc_chan *ch, const void *elem, op_wait **partner) {
     if (ch->closed) return -EPIPE;
     sudog *r = dequeue_claim(&ch->recvq);
     if (r) { /* a receiver is waiting: hand the value straight to it */
+#ifdef GOC_TSAN_PRECISE_ON
+        if (ch->cap) GOC_TSAN_P_ACQUIRE(SLOT_SYNC(ch, ch->recvx)); /* "through" slot recvx */
+        GOC_TSAN_P_ACQUIRE(W_SYNC(r->w));
+        USER_READ(elem, ch->elem_size);
+        USER_WRITE(r->elem, ch->elem_size);
+#endif
         copy_elem(r->elem, elem, ch->elem_size);
+#ifdef GOC_TSAN_PRECISE_ON
+        if (ch->cap) { /* count == 0 here: recvx == sendx; advance both, as Go does */
+            GOC_TSAN_P_RELEASE(SLOT_SYNC(ch, ch->recvx));
+            if (++ch->recvx == ch->cap) ch->recvx = 0;
+            ch->sendx = ch->recvx;
+        }
+        GOC_TSAN_P_RELEASE(C_SYNC(r->w));
+#endif
         complete(r, 0);
         *partner = r->w;
         return 1;
     }
     size_t count = atomic_load_explicit(&ch->count, memory_order_relaxed);
     if (count < ch->cap) {
+        GOC_TSAN_P_ACQUIRE(SLOT_SYNC(ch, ch->sendx));
+        USER_READ(elem, ch->elem_size);
         copy_elem(slot(ch, ch->sendx), elem, ch->elem_size);
+        GOC_TSAN_P_RELEASE(SLOT_SYNC(ch, ch->sendx));
         if (++ch->sendx == ch->cap) ch->sendx = 0;
         set_count(ch, count + 1);
         return 1;
@@ -325,10 +428,17 @@ static int send_locked(goc_chan *ch, const void *elem, op_wait **partner) {
 static int recv_locked(goc_chan *ch, void *elem, op_wait **partner) {
     size_t count = atomic_load_explicit(&ch->count, memory_order_relaxed);
     if (count > 0) {
+        GOC_TSAN_P_ACQUIRE(SLOT_SYNC(ch, ch->recvx));
+        USER_WRITE(elem, ch->elem_size);
         copy_elem(elem, slot(ch, ch->recvx), ch->elem_size);
+        GOC_TSAN_P_RELEASE(SLOT_SYNC(ch, ch->recvx));
         sudog *s = dequeue_claim(&ch->sendq);
         if (s) { /* buffer was full: the blocked sender's value takes the freed slot */
+            GOC_TSAN_P_ACQUIRE(W_SYNC(s->w));
+            USER_READ(s->elem, ch->elem_size);
             copy_elem(slot(ch, ch->recvx), s->elem, ch->elem_size);
+            GOC_TSAN_P_RELEASE(SLOT_SYNC(ch, ch->recvx)); /* the sender's send k+cap */
+            GOC_TSAN_P_RELEASE(C_SYNC(s->w));
             complete(s, 0);
             *partner = s->w;
             if (++ch->recvx == ch->cap) ch->recvx = 0;
@@ -342,14 +452,20 @@ static int recv_locked(goc_chan *ch, void *elem, op_wait **partner) {
     if (ch->cap == 0) {
         sudog *s = dequeue_claim(&ch->sendq);
         if (s) { /* rendezvous: take the value from the blocked sender */
+            GOC_TSAN_P_ACQUIRE(W_SYNC(s->w));
+            USER_READ(s->elem, ch->elem_size);
+            USER_WRITE(elem, ch->elem_size);
             copy_elem(elem, s->elem, ch->elem_size);
+            GOC_TSAN_P_RELEASE(C_SYNC(s->w));
             complete(s, 0);
             *partner = s->w;
             return 1;
         }
     }
     if (ch->closed) {
+        USER_WRITE(elem, ch->elem_size);
         zero_elem(elem, ch->elem_size);
+        GOC_TSAN_P_ACQUIRE(CLOSE_SYNC(ch));
         return -EPIPE;
     }
     return 0;
@@ -376,6 +492,7 @@ static int plain_op(goc_chan *ch, int op, void *elem, goc_time deadline) {
     op_wait w;
     op_init(&w);
     sudog s = {.w = &w, .case_idx = 0, .elem = elem};
+    GOC_TSAN_P_RELEASE(W_SYNC(&w)); /* visible as a waiter from here on */
     enqueue(op == GOC_SEND ? &ch->sendq : &ch->recvq, &s);
     unlock_chan(ch);
     goc__wait_begin(op == GOC_SEND ? "chan send" : "chan recv", ch,
@@ -389,6 +506,10 @@ static int plain_op(goc_chan *ch, int op, void *elem, goc_time deadline) {
         return -ETIMEDOUT;
     }
     /* Claimed by a partner or by close; the partner already removed s. */
+#ifdef GOC_TSAN_PRECISE_ON
+    if (w.err == 0) GOC_TSAN_P_ACQUIRE(C_SYNC(&w));
+    else if (op == GOC_RECV) GOC_TSAN_P_ACQUIRE(CLOSE_SYNC(ch));
+#endif
     return w.err;
 }
 
@@ -413,6 +534,7 @@ int goc_chan_close(goc_chan *ch) {
         return -EPIPE;
     }
     ch->closed = true;
+    GOC_TSAN_P_RELEASE(CLOSE_SYNC(ch)); /* before anyone can see `closed` */
     sudog *s;
     while ((s = dequeue_claim(&ch->recvq))) { /* receivers: zero value, closed */
         zero_elem(s->elem, ch->elem_size);
@@ -458,7 +580,12 @@ void goc_chan_free(goc_chan *ch) {
             ch->dtor(ch->elem_size ? slot(ch, x) : NULL);
     }
     ch->magic = GOC_MAGIC_DEAD;
+    GOC_TSAN_HIDE_BEGIN();
     pthread_mutex_destroy(&ch->mu);
+    GOC_TSAN_HIDE_END();
+#ifdef GOC_TSAN_PRECISE_ON
+    goc__free(ch->tsan_slots);
+#endif
     goc__free(ch->buf);
     goc__free(ch);
 }
@@ -569,6 +696,7 @@ int goc_select(goc_case *cases, size_t n, goc_time deadline) {
         sg[i] = (sudog){.w = &w, .case_idx = order[i], .elem = c->elem};
         enqueue(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &sg[i]);
     }
+    GOC_TSAN_P_RELEASE(W_SYNC(&w)); /* visible as a waiter once unlocked */
     unlock_all(locks, nlocks);
     goc__wait_begin("select", cases[order[0]].ch, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     int pr = park(&w, deadline);
@@ -587,6 +715,10 @@ int goc_select(goc_case *cases, size_t n, goc_time deadline) {
     } else {
         cases[w.fired].err = w.err;
         result = w.fired;
+#ifdef GOC_TSAN_PRECISE_ON
+        if (w.err == 0) GOC_TSAN_P_ACQUIRE(C_SYNC(&w));
+        else if (cases[w.fired].op == GOC_RECV) GOC_TSAN_P_ACQUIRE(CLOSE_SYNC(cases[w.fired].ch));
+#endif
     }
 out:
     goc__free(heap);
@@ -594,3 +726,7 @@ out:
 }
 
 const char *goc_backend_name(void) { return GOC_BACKEND; }
+
+#ifdef GOC_TSAN_PRECISE_ON
+#pragma clang attribute pop
+#endif

@@ -18,6 +18,31 @@
 #include "goc_internal.h"
 #include "goc_tsan.h"
 
+/* TSan precise build (GOC_TSAN_PRECISE, TESTING.md (b)): the internal
+ * pthread mutex and condvar are hidden (every call below runs inside
+ * GOC_TSAN_HIDE_BEGIN/END through the wrappers, and the file is
+ * uninstrumented), and only Go's edges are annotated, as Go's race detector
+ * models sync.Mutex and sync.WaitGroup: unlock releases and lock acquires
+ * the goc_mutex address; Done (add < 0) releases and a Wait that returns 0
+ * acquires the goc_wg address. The __tsan_mutex_* model (lock order, double
+ * lock) stays in the natural build only: it cannot express an unlock by
+ * another task, which Go (and goc) allow. */
+#include "goc_tsan_hide.h" /* precise build: hides m/cv, uninstrumented file */
+#ifdef GOC_TSAN_PRECISE_ON
+#undef GOC_TSAN_MUTEX_CREATE
+#undef GOC_TSAN_MUTEX_DESTROY
+#undef GOC_TSAN_MUTEX_PRE_LOCK
+#undef GOC_TSAN_MUTEX_POST_LOCK
+#undef GOC_TSAN_MUTEX_PRE_UNLOCK
+#undef GOC_TSAN_MUTEX_POST_UNLOCK
+#define GOC_TSAN_MUTEX_CREATE(m, f) ((void)0)
+#define GOC_TSAN_MUTEX_DESTROY(m, f) ((void)0)
+#define GOC_TSAN_MUTEX_PRE_LOCK(m, f) ((void)0)
+#define GOC_TSAN_MUTEX_POST_LOCK(m, f, r) ((void)0)
+#define GOC_TSAN_MUTEX_PRE_UNLOCK(m, f) ((void)0)
+#define GOC_TSAN_MUTEX_POST_UNLOCK(m, f) ((void)0)
+#endif
+
 #define STARVE_NS 1000000 /* 1 ms, as Go's starvationThresholdNs */
 
 struct goc_mutex {
@@ -61,6 +86,7 @@ int goc_mutex_lock(goc_mutex *mu) {
     if (!mu->locked && !mu->starving) {
         mu->locked = true;
         pthread_mutex_unlock(&mu->m);
+        GOC_TSAN_P_ACQUIRE(mu); /* precise: the previous unlock -> this lock */
         GOC_TSAN_MUTEX_POST_LOCK(mu, 0, 0);
         return 0;
     }
@@ -89,6 +115,7 @@ int goc_mutex_lock(goc_mutex *mu) {
     if (mu->waiters == 0) mu->starving = false;
     goc__wait_end();
     pthread_mutex_unlock(&mu->m);
+    GOC_TSAN_P_ACQUIRE(mu);
     GOC_TSAN_MUTEX_POST_LOCK(mu, 0, 0);
     return 0;
 }
@@ -100,6 +127,7 @@ int goc_mutex_trylock(goc_mutex *mu) {
     bool got = !mu->locked && !mu->starving;
     if (got) mu->locked = true;
     pthread_mutex_unlock(&mu->m);
+    if (got) GOC_TSAN_P_ACQUIRE(mu);
     GOC_TSAN_MUTEX_POST_LOCK(mu, __tsan_mutex_try_lock | (got ? 0 : __tsan_mutex_try_lock_failed), 0);
     return got ? 0 : -EBUSY;
 }
@@ -113,6 +141,7 @@ int goc_mutex_unlock(goc_mutex *mu) {
         return -EPERM;
     }
     GOC_TSAN_MUTEX_PRE_UNLOCK(mu, 0);
+    GOC_TSAN_P_RELEASE(mu); /* precise: before the next locker can see it free */
     if (mu->starving && mu->waiters > mu->handoffs) {
         mu->handoffs++; /* direct handoff: `locked` stays true for the waiter */
         pthread_cond_signal(&mu->cv);
@@ -180,6 +209,7 @@ int goc_wg_add(goc_wg *wg, int64_t delta) {
         goc__misuse("goc_wg_add(%p, %lld): negative WaitGroup counter", (void *)wg, (long long)delta);
         return -EINVAL;
     }
+    if (delta < 0) GOC_TSAN_P_RELEASE(wg); /* precise: Done -> Wait returns (merged) */
     wg->count += delta;
     if (wg->count == 0 && delta != 0) {
         wg->gen++;
@@ -218,6 +248,7 @@ int goc_wg_wait(goc_wg *wg, goc_time deadline) {
     goc__wait_end();
 out:
     pthread_mutex_unlock(&wg->m);
+    if (ret == 0) GOC_TSAN_P_ACQUIRE(wg);
     return ret;
 }
 
@@ -232,3 +263,5 @@ void goc_wg_free(goc_wg *wg) {
     pthread_mutex_destroy(&wg->m);
     goc__free(wg);
 }
+
+GOC_TSAN_HIDE_FILE_END

@@ -328,6 +328,23 @@ func BenchmarkChanCreation(b *testing.B) {
 	}
 }
 
+// ---------------------------------------------------- ChanNonblocking --
+
+func BenchmarkChanNonblocking(b *testing.B) {
+	myc := make(chan uint64)
+	var wouldBlock int
+	for i := 0; i < b.N; i++ {
+		select {
+		case <-myc:
+		default:
+			wouldBlock++
+		}
+	}
+	if wouldBlock != b.N {
+		b.Fatalf("%d of %d non-blocking receives would block", wouldBlock, b.N)
+	}
+}
+
 // ------------------------------------------------------------ selects --
 
 func BenchmarkSelectUncontended(b *testing.B) {
@@ -423,7 +440,7 @@ func BenchmarkSpawnJoin(b *testing.B) {
 
 // latHist is harness/goc_bench.h's goc_lat_hist: 2^5 linear sub-buckets per
 // power of two, values below 32 exact; quantiles are bucket midpoints
-// clamped to [min, max]. Same scheme on both sides so the numbers compare.
+// clamped to [min, max], the first and last exact. Same scheme on both sides so the numbers compare.
 const latSubBits = 5
 const latSub = 1 << latSubBits
 
@@ -475,8 +492,11 @@ func (h *latHist) quantile(q float64) float64 {
 		return 0
 	}
 	rank := uint64(math.Ceil(q * float64(h.count)))
-	if rank < 1 {
-		rank = 1
+	if rank <= 1 {
+		return float64(h.min) // the extremes are known exactly
+	}
+	if rank >= h.count {
+		return float64(h.max)
 	}
 	var seen uint64
 	for i := range h.bucket {

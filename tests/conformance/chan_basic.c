@@ -175,7 +175,7 @@ static void c01_one_cap(size_t cap, int multiset_n) {
 
 static void c01_chan_basic(void) {
     int maxcap = gt_long() ? 200 : 20;
-    int n = (int)gt_n(1000, 250) / (gt_long() ? 10 : 1);
+    int n = (int)gt_n(1000, 1000) / (gt_long() ? 10 : 1);
     gt_note("C01: caps 0..%d, multiset 4x4x%d", maxcap - 1, n);
     for (int cap = 0; cap < maxcap; cap++) c01_one_cap((size_t)cap, n);
 }

@@ -338,7 +338,7 @@ static void c09_select_dup(void) {
     }
     /* send + recv on the same unbuffered channel with a partner: never a
      * self-match; the partner's direction decides */
-    int m = (int)gt_n(2000, 500);
+    int m = (int)gt_n(2000, 2000);
     for (int dir = 0; dir < 2; dir++) {
         goc_chan *ch = mk(8, 0);
         struct dup_partner d = {ch, m, dir == 0 ? GOC_RECV : GOC_SEND};
@@ -469,7 +469,7 @@ static void snap_worker(void *p) {
 }
 
 static void c12_nonblock_snapshot(void) {
-    int n = (int)gt_n(10000, 3000);
+    int n = (int)gt_n(10000, 10000);
     gt_note("C12: %d rounds per variant", n);
     for (int variant = 0; variant < 3; variant++) {
         struct snap s = {mk(sizeof(goc_chan *[2]), 0), mk(8, 0), n, variant > 0};
@@ -546,7 +546,7 @@ static void c13_linearizable(void) {
     gt_group_wait(g);
     goc_chan_free(ch);
 
-    int m = (int)gt_n(5000, 2000);
+    int m = (int)gt_n(5000, 5000);
     struct lin2 l2 = {mk(0, 0), mk(0, 0), mk(8, 1), mk(8, 1), m};
     gt_go(lin_default_task, &l2);
     for (int i = 0; i < m; i++) {

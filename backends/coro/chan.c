@@ -1,0 +1,444 @@
+/*
+ * chan.c: coro channels and select (Go's runtime/chan.go and select.go,
+ * over coro's parkers: see coro.h for the claim protocol).
+ *
+ * A channel is one lock, a ring buffer and two wait queues. Blocked
+ * operations are coro_waiters on the blocked task's stack, published under
+ * ch->lock; the task parks and its scheduler releases the lock only after the
+ * task's context is saved. A partner that finds a waiter first claims it
+ * (coro_wq_claim: the CAS on the waiter's parker), then completes the
+ * operation for it under ch->lock (copies the value straight between the two
+ * tasks' memory, or through the buffer), and readies it after unlocking.
+ *
+ * Invariants (under ch->lock), over claimable waiters (a waiter whose parker
+ * already fired elsewhere may linger until its owner or a dequeue unlinks it):
+ *   - recvq or sendq is empty;
+ *   - cap > 0: count > 0 implies recvq is empty, count < cap implies sendq is
+ *     empty (so a waiting sender means a full buffer);
+ *   - closed implies both queues are empty (close claims everyone);
+ *   - 0 <= count <= cap, recvx and sendx < max(cap, 1).
+ * Lock order: several channels are locked only by select, in address order.
+ * Nothing that can block or wake a task runs under ch->lock: wakes happen
+ * after unlocking (the claim makes them exclusive).
+ */
+#include <string.h>
+
+#include "coro.h"
+
+struct goc_chan {
+    uint32_t magic;           /* GOC_MAGIC_CHAN; DEAD after free */
+    uint32_t elem_size;       /* set once */
+    size_t cap;               /* set once */
+    goc__lock lock;
+    _Atomic size_t count;     /* written under lock; read racily by goc_chan_len (relaxed) */
+    size_t recvx, sendx;      /* under lock */
+    bool closed;              /* under lock */
+    coro_wq recvq, sendq;     /* under lock */
+    goc__timer *timer;        /* goc_after's timer: set once before sharing */
+    void (*dtor)(void *);     /* set once before sharing */
+    char *buf;                /* cap * elem_size bytes, after the struct */
+};
+
+/* ------------------------------------------------------- wait queues -- */
+
+void coro_wq_push(coro_wq *q, coro_waiter *w) {
+    w->next = NULL;
+    w->prev = q->tail;
+    if (q->tail) q->tail->next = w;
+    else q->head = w;
+    q->tail = w;
+    w->linked = true;
+}
+
+void coro_wq_unlink(coro_wq *q, coro_waiter *w) {
+    if (!w->linked) return;
+    if (w->prev) w->prev->next = w->next;
+    else q->head = w->next;
+    if (w->next) w->next->prev = w->prev;
+    else q->tail = w->prev;
+    w->next = w->prev = NULL;
+    w->linked = false;
+}
+
+coro_waiter *coro_wq_claim(coro_wq *q) {
+    coro_waiter *w;
+    while ((w = q->head)) {
+        coro_wq_unlink(q, w);
+        if (coro_claim(w->p, w->seq, w->code)) return w;
+        /* fired elsewhere (a timer, another case of its select): drop it */
+    }
+    return NULL;
+}
+
+static void wake(coro_waiter *w) {
+    if (w) coro_parker_ready(w->p);
+}
+
+/* ------------------------------------------------------------ helpers -- */
+
+static inline bool chan_ok(const goc_chan *c) {
+    if (GOC_LIKELY(c && c->magic == GOC_MAGIC_CHAN)) return true;
+    if (c) goc__misuse("goc: bad channel %p (freed or not a channel)", (const void *)c);
+    return false;
+}
+static inline void *slot(goc_chan *c, size_t i) { return c->buf + i * c->elem_size; }
+static inline void copy(void *dst, const void *src, size_t n) {
+    if (n && dst) memcpy(dst, src, n);
+}
+
+/* Send attempt under c->lock: 1 done (*wk: a receiver to ready), 0 would
+ * block, -EPIPE closed. */
+static int try_send_locked(goc_chan *c, const void *elem, coro_waiter **wk) {
+    if (c->closed) return -EPIPE;
+    coro_waiter *w = coro_wq_claim(&c->recvq);
+    if (w) {
+        copy(w->elem, elem, c->elem_size); /* straight into the receiver */
+        w->err = 0;
+        *wk = w;
+        return 1;
+    }
+    size_t n = atomic_load_explicit(&c->count, memory_order_relaxed);
+    if (n < c->cap) {
+        copy(slot(c, c->sendx), elem, c->elem_size);
+        if (++c->sendx == c->cap) c->sendx = 0;
+        atomic_store_explicit(&c->count, n + 1, memory_order_relaxed); /* under lock */
+        return 1;
+    }
+    return 0;
+}
+
+/* Receive attempt under c->lock: 1 done, 0 would block, -EPIPE closed and
+ * drained (elem zeroed). */
+static int try_recv_locked(goc_chan *c, void *elem, coro_waiter **wk) {
+    coro_waiter *w = coro_wq_claim(&c->sendq);
+    if (w) {
+        if (c->cap == 0) {
+            copy(elem, w->elem, c->elem_size);
+        } else {
+            /* full buffer: take the head, the sender's value goes to the tail */
+            copy(elem, slot(c, c->recvx), c->elem_size);
+            copy(slot(c, c->recvx), w->elem, c->elem_size);
+            if (++c->recvx == c->cap) c->recvx = 0;
+            c->sendx = c->recvx;
+        }
+        w->err = 0;
+        *wk = w;
+        return 1;
+    }
+    size_t n = atomic_load_explicit(&c->count, memory_order_relaxed);
+    if (n > 0) {
+        copy(elem, slot(c, c->recvx), c->elem_size);
+        if (++c->recvx == c->cap) c->recvx = 0;
+        atomic_store_explicit(&c->count, n - 1, memory_order_relaxed); /* under lock */
+        return 1;
+    }
+    if (c->closed) {
+        if (elem && c->elem_size) memset(elem, 0, c->elem_size);
+        return -EPIPE;
+    }
+    return 0;
+}
+
+/* -------------------------------------------------------- public API -- */
+
+goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
+    if (elem_size > GOC_ELEM_MAX || cap > GOC_CAP_MAX ||
+        (elem_size && cap > GOC_CHAN_BYTES_MAX / elem_size)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    goc_chan *c = goc__malloc(sizeof *c + cap * elem_size);
+    if (!c) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memset(c, 0, sizeof *c);
+    c->elem_size = (uint32_t)elem_size;
+    c->cap = cap;
+    c->buf = (char *)(c + 1);
+    c->magic = GOC_MAGIC_CHAN;
+    return c;
+}
+
+int(goc_chan_send)(goc_chan *c, const void *elem, goc_time deadline) {
+    if (!chan_ok(c) || (!elem && c->elem_size)) return -EINVAL;
+    coro_note_foreign();
+    goc__fuzz_point();
+    goc__lock_acquire(&c->lock);
+    coro_waiter *wk = NULL;
+    int r = try_send_locked(c, elem, &wk);
+    if (r != 0) {
+        goc__lock_release(&c->lock);
+        wake(wk);
+        return r < 0 ? r : 0;
+    }
+    int kind = goc__deadline_kind(deadline);
+    if (kind == GOC_DL_NOW || (kind == GOC_DL_AT && deadline <= goc_now())) {
+        goc__lock_release(&c->lock);
+        return kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
+    }
+    coro_parker *p = coro_parker_self();
+    coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1, .elem = (void *)elem};
+    coro_wq_push(&c->sendq, &w);
+    goc__wait_begin("chan send", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    uint32_t code = coro_park(p, w.seq, coro_after_unlock, &c->lock, deadline);
+    goc__wait_end();
+    if (code == CORO_FIRED_TIMEOUT) {
+        goc__lock_acquire(&c->lock);
+        coro_wq_unlink(&c->sendq, &w);
+        goc__lock_release(&c->lock);
+        return -ETIMEDOUT;
+    }
+    return w.err;
+}
+
+int(goc_chan_recv)(goc_chan *c, void *elem, goc_time deadline) {
+    if (!chan_ok(c)) return -EINVAL;
+    coro_note_foreign();
+    goc__fuzz_point();
+    goc__lock_acquire(&c->lock);
+    coro_waiter *wk = NULL;
+    int r = try_recv_locked(c, elem, &wk);
+    if (r != 0) {
+        goc__lock_release(&c->lock);
+        wake(wk);
+        return r < 0 ? r : 0;
+    }
+    int kind = goc__deadline_kind(deadline);
+    if (kind == GOC_DL_NOW || (kind == GOC_DL_AT && deadline <= goc_now())) {
+        goc__lock_release(&c->lock);
+        return kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
+    }
+    coro_parker *p = coro_parker_self();
+    coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1, .elem = elem};
+    coro_wq_push(&c->recvq, &w);
+    goc__wait_begin("chan recv", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    uint32_t code = coro_park(p, w.seq, coro_after_unlock, &c->lock, deadline);
+    goc__wait_end();
+    if (code == CORO_FIRED_TIMEOUT) {
+        goc__lock_acquire(&c->lock);
+        coro_wq_unlink(&c->recvq, &w);
+        goc__lock_release(&c->lock);
+        return -ETIMEDOUT;
+    }
+    if (w.err == -EPIPE && elem && c->elem_size) memset(elem, 0, c->elem_size);
+    return w.err;
+}
+
+int goc_chan_close(goc_chan *c) {
+    if (!chan_ok(c)) return -EINVAL;
+    coro_note_foreign();
+    goc__lock_acquire(&c->lock);
+    if (c->closed) {
+        goc__lock_release(&c->lock);
+        return -EPIPE;
+    }
+    c->closed = true;
+    /* Claim every waiter under the lock, ready them after unlocking. */
+    coro_waiter *list = NULL, *w;
+    while ((w = coro_wq_claim(&c->recvq))) {
+        w->err = -EPIPE; /* the receiver zeroes its own buffer */
+        w->rnext = list;
+        list = w;
+    }
+    while ((w = coro_wq_claim(&c->sendq))) {
+        w->err = -EPIPE;
+        w->rnext = list;
+        list = w;
+    }
+    goc__lock_release(&c->lock);
+    while (list) {
+        w = list;
+        list = w->rnext; /* read before the ready: w dies with its task's frame */
+        wake(w);
+    }
+    return 0;
+}
+
+size_t goc_chan_len(const goc_chan *c) {
+    if (!c || c->magic != GOC_MAGIC_CHAN) return 0;
+    return atomic_load_explicit(&((goc_chan *)c)->count, memory_order_relaxed);
+}
+
+size_t goc_chan_cap(const goc_chan *c) {
+    if (!c || c->magic != GOC_MAGIC_CHAN) return 0;
+    return c->cap;
+}
+
+int goc_chan_set_dtor(goc_chan *c, void (*dtor)(void *elem)) {
+    if (!chan_ok(c)) return -EINVAL;
+    c->dtor = dtor;
+    return 0;
+}
+
+void goc__chan_set_timer(goc_chan *c, goc__timer *t) { c->timer = t; }
+
+void goc_chan_free(goc_chan *c) {
+    if (!c) return;
+    if (!chan_ok(c)) return;
+    goc__lock_acquire(&c->lock);
+    bool busy = c->recvq.head || c->sendq.head;
+    goc__lock_release(&c->lock);
+    if (busy) {
+        goc__misuse("goc_chan_free: channel %p still has blocked tasks; it is leaked, not freed",
+                    (void *)c);
+        return;
+    }
+    if (c->timer) goc__timer_free(c->timer);
+    if (c->dtor) {
+        size_t n = atomic_load_explicit(&c->count, memory_order_relaxed);
+        for (size_t i = 0, x = c->recvx; i < n; i++) {
+            c->dtor(slot(c, x));
+            if (++x == c->cap) x = 0;
+        }
+    }
+    c->magic = GOC_MAGIC_DEAD;
+    goc__free(c);
+}
+
+/* -------------------------------------------------------------- select -- */
+
+typedef struct {
+    goc_chan **ch; /* sorted, distinct */
+    size_t n;
+} lockset;
+
+static void lock_all(const lockset *ls) {
+    for (size_t i = 0; i < ls->n; i++) goc__lock_acquire(&ls->ch[i]->lock);
+}
+static void unlock_all(void *arg) {
+    const lockset *ls = arg;
+    for (size_t i = ls->n; i-- > 0;) goc__lock_release(&ls->ch[i]->lock);
+}
+
+static int ptr_cmp(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t) * (goc_chan *const *)a, y = (uintptr_t) * (goc_chan *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define SELECT_STACK 8
+
+int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
+    if ((n > 0 && !cases) || n > GOC_SELECT_MAX) return -EINVAL;
+    size_t ne = 0;
+    for (size_t i = 0; i < n; i++) {
+        goc_case *k = &cases[i];
+        if (k->op != GOC_SEND && k->op != GOC_RECV) return -EINVAL;
+        if (!k->ch) continue;
+        if (!chan_ok(k->ch)) return -EINVAL;
+        if (k->op == GOC_SEND && !k->elem && k->ch->elem_size) return -EINVAL;
+        ne++;
+    }
+    coro_note_foreign();
+    goc__fuzz_point();
+    int kind = goc__deadline_kind(deadline);
+    if (ne == 0) {
+        /* Go's select {} (or with only nil channels): nothing can fire. */
+        if (kind == GOC_DL_NOW) return -EAGAIN;
+        coro_parker *p = coro_parker_self();
+        uint32_t seq = coro_parker_begin(p);
+        goc__wait_begin("select (no cases)", NULL, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+        for (;;) {
+            if (kind == GOC_DL_AT && deadline <= goc_now()) break;
+            if (coro_park(p, seq, NULL, NULL, deadline) == CORO_FIRED_TIMEOUT) break;
+        }
+        goc__wait_end();
+        return -ETIMEDOUT;
+    }
+
+    /* One block for the enabled-case index, the lock order and the waiters. */
+    uint16_t en_s[SELECT_STACK];
+    goc_chan *lk_s[SELECT_STACK];
+    coro_waiter wt_s[SELECT_STACK];
+    uint16_t *en = en_s;
+    goc_chan **lk = lk_s;
+    coro_waiter *wt = wt_s;
+    void *heap = NULL;
+    if (ne > SELECT_STACK) {
+        heap = goc__malloc(ne * (sizeof *en + sizeof *lk + sizeof *wt));
+        if (!heap) return -ENOMEM;
+        wt = heap;
+        lk = (goc_chan **)(wt + ne);
+        en = (uint16_t *)(lk + ne);
+    }
+    /* poll order: a uniformly random permutation of the enabled cases */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!cases[i].ch) continue;
+        size_t j = goc__rand_n((uint32_t)(k + 1));
+        en[k] = en[j];
+        en[j] = (uint16_t)i;
+        k++;
+    }
+    /* lock order: distinct channels by address */
+    for (size_t i = 0; i < ne; i++) lk[i] = cases[en[i]].ch;
+    if (ne <= 16) {
+        for (size_t i = 1; i < ne; i++)
+            for (size_t j = i; j > 0 && (uintptr_t)lk[j - 1] > (uintptr_t)lk[j]; j--) {
+                goc_chan *x = lk[j];
+                lk[j] = lk[j - 1];
+                lk[j - 1] = x;
+            }
+    } else {
+        qsort(lk, ne, sizeof *lk, ptr_cmp);
+    }
+    size_t nl = 0;
+    for (size_t i = 0; i < ne; i++)
+        if (nl == 0 || lk[nl - 1] != lk[i]) lk[nl++] = lk[i];
+    lockset ls = {lk, nl};
+
+    lock_all(&ls);
+    /* pass 1: the first ready case in poll order fires */
+    for (size_t p1 = 0; p1 < ne; p1++) {
+        size_t i = en[p1];
+        goc_case *cs = &cases[i];
+        coro_waiter *wk = NULL;
+        int r = cs->op == GOC_SEND ? try_send_locked(cs->ch, cs->elem, &wk)
+                                   : try_recv_locked(cs->ch, cs->elem, &wk);
+        if (r != 0) {
+            unlock_all(&ls);
+            wake(wk);
+            cs->err = r < 0 ? r : 0;
+            goc__free(heap);
+            return (int)i;
+        }
+    }
+    if (kind == GOC_DL_NOW || (kind == GOC_DL_AT && deadline <= goc_now())) {
+        unlock_all(&ls);
+        goc__free(heap);
+        return kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
+    }
+    /* pass 2: enqueue a waiter on every enabled case, then park */
+    coro_parker *p = coro_parker_self();
+    uint32_t seq = coro_parker_begin(p);
+    for (size_t q = 0; q < ne; q++) {
+        size_t i = en[q];
+        goc_case *cs = &cases[i];
+        wt[q] = (coro_waiter){.p = p, .seq = seq, .code = (uint32_t)i + 1, .elem = cs->elem};
+        coro_wq_push(cs->op == GOC_SEND ? &cs->ch->sendq : &cs->ch->recvq, &wt[q]);
+    }
+    goc__wait_begin("select", cases[en[0]].ch, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    uint32_t code = coro_park(p, seq, unlock_all, &ls, deadline);
+    goc__wait_end();
+    /* pass 3: dequeue the waiters that did not fire */
+    lock_all(&ls);
+    for (size_t q = 0; q < ne; q++) {
+        goc_case *cs = &cases[en[q]];
+        coro_wq_unlink(cs->op == GOC_SEND ? &cs->ch->sendq : &cs->ch->recvq, &wt[q]);
+    }
+    unlock_all(&ls);
+    int ret;
+    if (code == CORO_FIRED_TIMEOUT) {
+        ret = -ETIMEDOUT;
+    } else {
+        size_t i = code - 1, q = 0;
+        while (en[q] != i) q++;
+        goc_case *cs = &cases[i];
+        cs->err = wt[q].err;
+        if (cs->err == -EPIPE && cs->op == GOC_RECV && cs->elem && cs->ch->elem_size)
+            memset(cs->elem, 0, cs->ch->elem_size);
+        ret = (int)i;
+    }
+    goc__free(heap);
+    return ret;
+}

@@ -1,0 +1,225 @@
+/*
+ * coro.h: the coro backend's internal interface (README.md has the design).
+ *
+ *   coro_cctx      a saved machine context (ctx_x86_64.S or ctx_ucontext.c)
+ *   coro_task      a task: context, registry record, parker, timer; lives at
+ *                  the top of its own stack slot (stack.c)
+ *   coro_worker    a worker thread: local run queue, "run next" slot, timer
+ *                  heap, stack cache (sched.c)
+ *   coro_parker    how a blocked task (or a foreign thread) is woken exactly
+ *                  once: a claim word of (wait sequence, fired code)
+ *   coro_waiter    a blocked operation on a wait queue (Go's sudog)
+ *
+ * The one waiting model (STYLE.md 9): a blocking call takes a fresh wait
+ * sequence on its parker, publishes coro_waiters carrying (parker, seq,
+ * code) on wait queues under their object's lock, and parks. Every wake
+ * source (a channel partner, close, a timer, the netpoller) must first win
+ * coro_claim(parker, seq, code): exactly one does, it performs the operation
+ * on the waiter's behalf (copies the value, sets err), and only then readies
+ * the parker. A claim with a stale sequence fails, so a late timer or epoll
+ * event can never wake a later wait.
+ */
+#ifndef GOC_CORO_H
+#define GOC_CORO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "goc_internal.h"
+#include "goc_tsan.h"
+
+/* ------------------------------------------------------- machine context -- */
+
+#ifdef GOC_CORO_UCONTEXT
+#include <ucontext.h>
+typedef struct {
+    ucontext_t uc;
+} coro_cctx;
+#else
+typedef struct {
+    void *sp; /* saved stack pointer; the frame layout is in ctx_x86_64.S */
+} coro_cctx;
+#endif
+/* Prepares c to run entry(arg) on [lo, lo + size) at its first switch. */
+void coro_cctx_make(coro_cctx *c, void *lo, size_t size, void (*entry)(void *), void *arg);
+/* Saves the running context in from and resumes to. Returns when someone
+ * switches back to from (possibly on another thread). */
+void coro_cctx_switch(coro_cctx *from, coro_cctx *to);
+
+/* ---------------------------------------------------------------- timers -- */
+
+struct coro_theap;
+/* A one-shot timer in one worker's heap. Embedded in a task (deadlines of
+ * parked tasks) or in a malloc'd goc__timer (the service of goc_internal.h). */
+typedef struct coro_timer {
+    goc_time when;              /* written before arming, read under heap->lock */
+    void (*fn)(void *);         /* same */
+    void *arg;                  /* same */
+    int32_t idx;                /* guarded by heap->lock: heap slot, -1 when not in a heap */
+    struct coro_theap *heap;    /* guarded by heap->lock; set when armed, kept after */
+    _Atomic uint32_t running;   /* 1 while fn runs; set under heap->lock, cleared with release */
+} coro_timer;
+
+typedef struct coro_theap {
+    goc__lock lock;
+    coro_timer **v;             /* guarded by lock: binary min-heap on when */
+    uint32_t n, cap;            /* guarded by lock */
+    _Atomic goc_time next_when; /* INT64_MAX when empty; written under lock (seq_cst, see timer.c) */
+} coro_theap;
+
+void coro_timer_arm(coro_timer *t, goc_time when, void (*fn)(void *), void *arg);
+/* Removes t from its heap if pending (true if it did). */
+bool coro_timer_stop(coro_timer *t);
+/* Stops t and waits until a running fn(arg) has returned. */
+void coro_timer_cancel_sync(coro_timer *t);
+/* Runs the expired timers of h (any thread of the runtime); returns how many. */
+int coro_timers_run(coro_theap *h, goc_time now);
+/* Earliest pending deadline over every heap (INT64_MAX if none). */
+goc_time coro_timers_next(void);
+
+/* --------------------------------------------------------------- parking -- */
+
+struct coro_task;
+enum {
+    CORO_WAITING = 0,
+    CORO_FIRED_TIMEOUT = 0xffffffffu, /* the deadline timer won */
+    CORO_FIRED_FDERR = 0xfffffffeu,   /* the netpoller could not arm the fd */
+    /* 1..GOC_SELECT_MAX: the case (index + 1) or the single operation (1) */
+};
+
+typedef struct coro_parker {
+    /* (seq << 32) | code. The owner stores a new seq with code 0 before it
+     * publishes any waiter; wakers CAS code 0 -> their code (acq_rel: the
+     * winner's writes into the waiter happen before the owner reads them). */
+    _Atomic uint64_t word;
+    struct coro_task *task;   /* NULL: a thread the runtime does not own */
+    _Atomic uint32_t futex;   /* foreign threads: 0 while asleep, 1 when readied */
+} coro_parker;
+
+typedef struct coro_waiter {
+    struct coro_waiter *next, *prev; /* guarded by the wait queue's lock */
+    bool linked;                     /* guarded by the wait queue's lock */
+    coro_parker *p;                  /* set before publication */
+    uint32_t seq, code;              /* set before publication */
+    void *elem;                      /* send: source; recv: destination (NULL = discard) */
+    int err;                         /* written by the claimer: 0 or -EPIPE */
+    struct coro_waiter *rnext;       /* owned by the claimer: its wake list */
+} coro_waiter;
+
+typedef struct coro_wq {
+    coro_waiter *head, *tail;
+} coro_wq;
+
+void coro_wq_push(coro_wq *q, coro_waiter *w);
+void coro_wq_unlink(coro_wq *q, coro_waiter *w);
+/* Unlinks waiters from the head until one is claimed (returned) or the queue
+ * is empty (NULL). Waiters whose parker fired elsewhere are dropped. */
+coro_waiter *coro_wq_claim(coro_wq *q);
+
+/* The parker of the calling task or thread. */
+coro_parker *coro_parker_self(void);
+/* Starts a new wait on p; returns its sequence number. */
+uint32_t coro_parker_begin(coro_parker *p);
+bool coro_claim(coro_parker *p, uint32_t seq, uint32_t code);
+/* Makes a claimed parker runnable. Reads nothing of the waiter afterwards. */
+void coro_parker_ready(coro_parker *p);
+/* Parks until the wait `seq` of p is claimed; returns the winning code.
+ * after(arg) runs exactly once when the caller is no longer running (on the
+ * worker's scheduler stack; for a foreign thread, just before it sleeps):
+ * it releases the locks that publish the waiters. With a GOC_DL_AT deadline
+ * a timer claims CORO_FIRED_TIMEOUT. */
+uint32_t coro_park(coro_parker *p, uint32_t seq, void (*after)(void *), void *arg,
+                   goc_time deadline);
+/* after() helper: releases one goc__lock. */
+void coro_after_unlock(void *lock);
+
+/* A thread the runtime does not own is about to do something that can wake
+ * a task: count it as a possible waker for the deadlock detector. */
+void coro_note_foreign(void);
+
+/* ---------------------------------------------------------------- tasks -- */
+
+typedef struct coro_worker coro_worker;
+
+typedef struct coro_task {
+    coro_cctx ctx;             /* written by switches of this task only */
+    goc_task_rec rec;          /* registry record; goc__cur_task points here */
+    struct coro_task *next;    /* owned by whoever holds the task: global queue, pool */
+    coro_worker *w;            /* worker running it; written by that worker before each switch-in */
+    void (*fn)(void *);
+    void *arg;
+    coro_parker parker;
+    coro_timer timer;          /* the deadline of the current wait */
+    uint32_t timer_seq;        /* wait sequence the armed timer claims for */
+    goc_time park_deadline;    /* written by the task before it parks */
+    int saved_errno;           /* errno while switched out (written by its worker) */
+    bool is_root;
+    bool fresh;
+    _Atomic int running;       /* 1 while a worker runs it (RG10 check) */                /* not yet switched to (its first switch synchronises) */
+    uint64_t run_id;           /* goc_main generation of a root task */
+    /* stack (stack.c): set once when the slot is carved */
+    char *stack_lo;            /* lowest usable byte (above the guard page) */
+    size_t stack_size;         /* usable bytes below the task struct */
+    bool guarded;              /* a PROT_NONE page lies just below stack_lo */
+    /* netpoller (netpoll.c): the fd registered for this wait, -1 if none */
+    int poll_fd, poll_dup, poll_events, poll_err;
+#ifdef GOC_TSAN
+    void *fiber;
+#endif
+#ifdef GOC_ASAN
+    void *fake_stack;
+#endif
+} coro_task;
+
+/* The calling task, NULL on a scheduler stack or a foreign thread. Not
+ * inlined and re-evaluated at every call: a task can migrate between workers
+ * at every park, so no TLS address may be cached across one. */
+coro_task *coro_self(void);
+/* Readies a task whose parker was claimed (or a freshly spawned one). */
+void coro_ready(coro_task *t);
+
+/* --------------------------------------------------------------- stacks -- */
+
+/* A task struct with its stack slot, from the worker's cache, the global
+ * pool, or a new slab. NULL + errno ENOMEM. w may be NULL (foreign thread). */
+coro_task *coro_stack_alloc(coro_worker *w);
+void coro_stack_free(coro_worker *w, coro_task *t);
+/* Checks the canary at the bottom of t's stack; fatal if it was overwritten. */
+void coro_stack_check(coro_task *t);
+size_t coro_stack_size(void);
+/* Signal handler support: true if addr lies in t's guard page. */
+bool coro_stack_in_guard(const coro_task *t, const void *addr);
+
+/* Per-worker stack cache, owned by its worker. */
+typedef struct {
+    coro_task *head;
+    uint32_t n;
+} coro_stack_cache;
+
+/* ----------------------------------------------------------- netpoller -- */
+
+int coro_netpoll_init(void);
+/* Collects ready fds (timeout_ns < 0: block) and readies their tasks;
+ * returns how many were readied. */
+int coro_netpoll(int64_t timeout_ns);
+/* Interrupts a blocking coro_netpoll. */
+void coro_netpoll_break(void);
+extern _Atomic int coro_nfdwait; /* tasks parked in goc_fd_wait */
+
+/* ------------------------------------------------------------ workers -- */
+
+coro_worker *coro_worker_self(void);
+/* Starts the workers (once); 0 or a negative errno. */
+int coro_runtime_start(void);
+coro_theap *coro_worker_heap(coro_worker *w);
+coro_stack_cache *coro_worker_cache(coro_worker *w);
+coro_theap *coro_heap_at(int i);
+int coro_nprocs(void);
+/* A timer was armed with deadline `when`: make sure some worker will fire it. */
+void coro_timer_added(goc_time when);
+extern _Atomic int coro_ntimers;
+/* An fd was registered: make sure some worker will poll. */
+void coro_poll_added(void); /* pending timers over all heaps */
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * netpoll.c: the epoll netpoller and goc_fd_wait.
+ *
+ * One epoll instance for the runtime. goc_fd_wait first polls the fd once
+ * (poll(2) with timeout 0: most waits are already satisfied, and it gives
+ * EBADF for a closed fd). Otherwise the task parks, and the fd is registered
+ * EPOLLONESHOT on the scheduler stack after the switch (the "after" action),
+ * so an event can never wake a task that is still running. The event's data
+ * is the task pointer with the low 16 bits of the wait sequence in the top
+ * bits (user addresses fit in 48 bits): a late event from an earlier wait
+ * fails the sequence check and the claim, and task structs are never
+ * unmapped (stack.c), so reading one is always safe. If the fd is already
+ * registered (another task waits on it for the other direction) the waiter
+ * registers a dup(2) of it. After waking, the task removes its registration.
+ *
+ * Idle workers: at most one blocks in coro_netpoll (the poller, sched.c),
+ * with the earliest timer as timeout; coro_netpoll_break() interrupts it
+ * through an eventfd (coalesced by break_pending). Busy workers poll without
+ * blocking when their queues run dry and every 61 schedules.
+ *
+ * Foreign threads cannot park on the netpoller: they block in poll(2).
+ */
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "coro.h"
+
+_Atomic int coro_nfdwait;
+static int epfd = -1, evfd = -1;        /* set once by coro_netpoll_init */
+static _Atomic int break_pending;       /* 1 while an eventfd write is unconsumed */
+
+#define KEY_PTR_MASK ((1ull << 48) - 1)
+
+int coro_netpoll_init(void) {
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) return -errno;
+    evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (evfd < 0) return -errno;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &ev) != 0) return -errno;
+    return 0;
+}
+
+void coro_netpoll_break(void) {
+    if (evfd < 0) return;
+    /* acq_rel: one write per consumed break (pairs with the poller's exchange) */
+    if (atomic_exchange_explicit(&break_pending, 1, memory_order_acq_rel)) return;
+    uint64_t one = 1;
+    ssize_t r = write(evfd, &one, sizeof one);
+    (void)r;
+}
+
+static int epoll_wait_ns(struct epoll_event *ev, int n, int64_t timeout_ns) {
+#ifdef SYS_epoll_pwait2
+    static _Atomic int no_pwait2;
+    if (!atomic_load_explicit(&no_pwait2, memory_order_relaxed)) {
+        struct timespec ts, *tsp = NULL;
+        if (timeout_ns >= 0) {
+            ts.tv_sec = timeout_ns / 1000000000;
+            ts.tv_nsec = timeout_ns % 1000000000;
+            tsp = &ts;
+        }
+        long r = syscall(SYS_epoll_pwait2, epfd, ev, n, tsp, NULL, 0);
+        if (r >= 0 || errno != ENOSYS) return (int)r;
+        atomic_store_explicit(&no_pwait2, 1, memory_order_relaxed);
+    }
+#endif
+    int ms = timeout_ns < 0 ? -1 : (int)((timeout_ns + 999999) / 1000000);
+    if (timeout_ns > (int64_t)INT32_MAX * 1000000) ms = INT32_MAX;
+    return epoll_wait(epfd, ev, n, ms);
+}
+
+int coro_netpoll(int64_t timeout_ns) {
+    if (epfd < 0) return 0;
+    struct epoll_event ev[64];
+    int n = epoll_wait_ns(ev, 64, timeout_ns);
+    int readied = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t key = ev[i].data.u64;
+        if (key == 0) {
+            uint64_t v;
+            ssize_t r = read(evfd, &v, sizeof v);
+            (void)r;
+            atomic_store_explicit(&break_pending, 0, memory_order_release);
+            continue;
+        }
+        coro_task *t = (coro_task *)(uintptr_t)(key & KEY_PTR_MASK);
+        uint32_t seq16 = (uint32_t)(key >> 48);
+        uint64_t w = atomic_load_explicit(&t->parker.word, memory_order_acquire);
+        uint32_t seq = (uint32_t)(w >> 32);
+        if ((seq & 0xffff) != seq16 || (uint32_t)w != CORO_WAITING) continue; /* stale */
+        if (coro_claim(&t->parker, seq, 1)) {
+            coro_parker_ready(&t->parker);
+            readied++;
+        }
+    }
+    return readied;
+}
+
+/* After action of a parked goc_fd_wait: register the fd (scheduler stack). */
+static void fd_arm(void *arg) {
+    coro_task *t = arg;
+    uint32_t seq = t->timer_seq;
+    struct epoll_event ev = {
+        .events = ((t->poll_events & GOC_READ) ? (EPOLLIN | EPOLLRDHUP) : 0) |
+                  ((t->poll_events & GOC_WRITE) ? EPOLLOUT : 0) | EPOLLONESHOT,
+        .data.u64 = ((uint64_t)(uintptr_t)t & KEY_PTR_MASK) | ((uint64_t)(seq & 0xffff) << 48),
+    };
+    int fd = t->poll_fd;
+    int r = epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+    if (r != 0 && errno == EEXIST) {
+        int d = dup(fd);
+        if (d >= 0) {
+            t->poll_dup = d;
+            r = epoll_ctl(epfd, EPOLL_CTL_ADD, d, &ev);
+        }
+    }
+    if (r != 0) {
+        t->poll_err = errno == EPERM ? 0 : -errno; /* EPERM: a regular file, always ready */
+        if (coro_claim(&t->parker, seq, CORO_FIRED_FDERR)) coro_parker_ready(&t->parker);
+        return;
+    }
+    coro_poll_added(); /* make sure some worker polls */
+}
+
+static int foreign_fd_wait(struct pollfd *pfd, goc_time deadline) {
+    for (;;) {
+        int ms = -1;
+        if (goc__deadline_kind(deadline) == GOC_DL_AT) {
+            goc_time now = goc_now();
+            if (now >= deadline) return -ETIMEDOUT;
+            int64_t d = (deadline - now + 999999) / 1000000;
+            ms = d > INT32_MAX ? INT32_MAX : (int)d;
+        }
+        int r = poll(pfd, 1, ms);
+        if (r < 0 && errno != EINTR) return -errno;
+        if (r > 0) return (pfd->revents & POLLNVAL) ? -EBADF : 0;
+    }
+}
+
+int(goc_fd_wait)(int fd, int events, goc_time deadline) {
+    if (fd < 0 || events == 0 || (events & ~(GOC_READ | GOC_WRITE))) return -EINVAL;
+    struct pollfd pfd = {.fd = fd,
+                         .events = (short)(((events & GOC_READ) ? POLLIN : 0) |
+                                           ((events & GOC_WRITE) ? POLLOUT : 0))};
+    int r;
+    while ((r = poll(&pfd, 1, 0)) < 0 && errno == EINTR) {
+    }
+    if (r < 0) return -errno;
+    if (r > 0) return (pfd.revents & POLLNVAL) ? -EBADF : 0;
+    int kind = goc__deadline_kind(deadline);
+    if (kind == GOC_DL_NOW) return -EAGAIN;
+    if (kind == GOC_DL_AT && deadline <= goc_now()) return -ETIMEDOUT;
+    coro_task *t = coro_self();
+    if (!t) return foreign_fd_wait(&pfd, deadline);
+
+    t->poll_fd = fd;
+    t->poll_dup = -1;
+    t->poll_events = events;
+    t->poll_err = 0;
+    uint32_t seq = coro_parker_begin(&t->parker);
+    goc__wait_begin("fd wait", (const void *)(intptr_t)fd,
+                    kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    atomic_fetch_add_explicit(&coro_nfdwait, 1, memory_order_seq_cst);
+    uint32_t code = coro_park(&t->parker, seq, fd_arm, t, deadline);
+    goc__wait_end();
+    int rfd = t->poll_dup >= 0 ? t->poll_dup : fd;
+    if (code != CORO_FIRED_FDERR) epoll_ctl(epfd, EPOLL_CTL_DEL, rfd, NULL);
+    if (t->poll_dup >= 0) close(t->poll_dup);
+    t->poll_dup = -1;
+    t->poll_fd = -1;
+    atomic_fetch_sub_explicit(&coro_nfdwait, 1, memory_order_seq_cst);
+    if (code == CORO_FIRED_TIMEOUT) return -ETIMEDOUT;
+    if (code == CORO_FIRED_FDERR) return t->poll_err;
+    return 0;
+}

@@ -1,0 +1,222 @@
+/*
+ * stack.c: coroutine stacks and task structs (README.md "Stacks").
+ *
+ * A slot is one task: its stack and, at the very top, its coro_task struct
+ * (so a parked task touches one page: the struct and the few frames below
+ * it). Slots are carved from slabs: one mmap of up to 256 slots (32 MiB),
+ * MAP_NORESERVE, so untouched stack pages cost neither memory nor commit.
+ *
+ *   slot (low -> high addresses):
+ *   +-----------+---------+---------------------------+-----------+
+ *   | guard pg  | canary  |  stack (grows down)  <--  | coro_task |
+ *   +-----------+---------+---------------------------+-----------+
+ *   slot_lo     stack_lo                              task        slot_hi
+ *
+ * Overflow protection that scales to a million tasks. A PROT_NONE guard page
+ * splits the slab's mapping into two more VMAs, and Linux allows 65,530 per
+ * process (vm.max_map_count), which is why a guard page per stack stops
+ * libdill at ~32k coroutines. So: the first GOC_STACK_GUARDS slots ever
+ * carved (default 8192, i.e. at most 16,384 VMAs) get a real guard page and
+ * die on overflow with a clear message (sched.c's SIGSEGV handler); every
+ * slot also has a canary at the bottom of its stack that the scheduler checks
+ * each time the task switches out (fatal with the same message). The pool is
+ * LIFO, so in steady state the hot tasks run on guarded slots; only beyond
+ * 8192 simultaneously live tasks do new tasks rely on the canary.
+ *
+ * Pools: a freed slot goes to its worker's cache (LIFO, up to 64, owner
+ * only); overflow moves 32 to the global pool (pool_lock). Spawning takes
+ * from the cache, then the global pool, then a new slab, so spawn makes no
+ * system call in steady state. Slabs are never unmapped (a task struct stays
+ * readable forever, which the netpoller's stale-event check relies on).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "coro.h"
+
+#ifdef GOC_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+#define CACHE_MAX 64u
+#define CACHE_MOVE 32u
+#define SLAB_BYTES (32u << 20)
+#define SLAB_MAX_SLOTS 256u
+#define CANARY 0x9e3779b97f4a7c15ull
+
+static goc__lock pool_lock = GOC__LOCK_INIT;
+static coro_task *pool;             /* guarded by pool_lock */
+static size_t page_size;            /* set once under pool_lock */
+static size_t slot_bytes;           /* set once under pool_lock */
+static size_t stack_bytes;          /* set once under pool_lock */
+static long guards_left = -1;       /* guarded by pool_lock */
+static _Atomic size_t stack_size_cached;
+
+/* GOC_STACK parsing ("64k", "1M", "262144"). The shared goc__parse_size
+ * lives with the thread-task code that coro does not link. */
+static size_t parse_size(const char *s) {
+    if (!s || !*s) return 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s) return 0;
+    switch (*end) {
+    case 'k': case 'K': v <<= 10; end++; break;
+    case 'm': case 'M': v <<= 20; end++; break;
+    case 'g': case 'G': v <<= 30; end++; break;
+    default: break;
+    }
+    if (*end == 'b' || *end == 'B') end++;
+    return *end ? 0 : (size_t)v;
+}
+
+size_t coro_stack_size(void) {
+    size_t s = atomic_load_explicit(&stack_size_cached, memory_order_relaxed);
+    if (s) return s;
+    s = parse_size(getenv("GOC_STACK"));
+#ifdef GOC_SANITIZED
+    size_t def = 1u << 20, min = 256u << 10; /* sanitizer frames are much larger */
+#else
+    size_t def = 128u << 10, min = 16u << 10;
+#endif
+    if (s == 0) s = def;
+    if (s < min) s = min;
+    if (s > (1ull << 30)) s = 1ull << 30;
+    atomic_store_explicit(&stack_size_cached, s, memory_order_relaxed);
+    return s;
+}
+
+static void layout_init(void) { /* pool_lock held */
+    if (slot_bytes) return;
+    page_size = (size_t)sysconf(_SC_PAGESIZE);
+    size_t task_area = (sizeof(coro_task) + 63) & ~(size_t)63;
+    size_t want = coro_stack_size() + task_area;
+    want = (want + page_size - 1) & ~(page_size - 1);
+    slot_bytes = page_size + want; /* + the guard page, always reserved */
+    stack_bytes = want - task_area;
+    const char *g = getenv("GOC_STACK_GUARDS");
+    guards_left = 8192;
+    if (g && *g) {
+        char *end;
+        long v = strtol(g, &end, 10);
+        if (*end == 0 && v >= 0) guards_left = v;
+    }
+}
+
+static void slot_init(char *slot_lo, bool guarded) {
+    coro_task *t = (coro_task *)(slot_lo + slot_bytes - ((sizeof(coro_task) + 63) & ~(size_t)63));
+    memset(t, 0, sizeof *t);
+    t->stack_lo = slot_lo + page_size;
+    t->stack_size = stack_bytes;
+    t->guarded = guarded;
+    t->timer.idx = -1;
+    t->poll_fd = t->poll_dup = -1;
+    uint64_t *c = (uint64_t *)t->stack_lo;
+    c[0] = c[1] = CANARY ^ (uint64_t)(uintptr_t)t;
+}
+
+/* Carves a new slab; returns its first task, the rest go to the pool.
+ * pool_lock held. */
+static coro_task *slab_new(void) {
+    layout_init();
+    size_t n = SLAB_BYTES / slot_bytes;
+    if (n < 1) n = 1;
+    if (n > SLAB_MAX_SLOTS) n = SLAB_MAX_SLOTS;
+    size_t bytes = n * slot_bytes;
+    char *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+#ifdef GOC_ASAN
+    /* Pointers held only on coroutine stacks must keep their objects alive. */
+    __lsan_register_root_region(m, bytes);
+#endif
+    coro_task *first = NULL;
+    for (size_t i = 0; i < n; i++) {
+        char *lo = m + i * slot_bytes;
+        bool guarded = false;
+        if (guards_left > 0 && mprotect(lo, page_size, PROT_NONE) == 0) {
+            guarded = true;
+            guards_left--;
+        }
+        slot_init(lo, guarded);
+        coro_task *t = (coro_task *)(lo + slot_bytes - ((sizeof(coro_task) + 63) & ~(size_t)63));
+        if (i == 0) {
+            first = t;
+        } else {
+            /* guarded slots last on the LIFO pool's top: used first */
+            t->next = pool;
+            pool = t;
+        }
+    }
+    return first;
+}
+
+coro_task *coro_stack_alloc(coro_worker *w) {
+    coro_stack_cache *c = w ? coro_worker_cache(w) : NULL;
+    coro_task *t;
+    if (c && c->head) {
+        t = c->head;
+        c->head = t->next;
+        c->n--;
+        return t;
+    }
+    goc__lock_acquire(&pool_lock);
+    t = pool;
+    if (t) {
+        pool = t->next;
+        /* refill the cache with a batch so the next spawns take no lock */
+        for (uint32_t i = 0; c && pool && i < CACHE_MOVE; i++) {
+            coro_task *x = pool;
+            pool = x->next;
+            x->next = c->head;
+            c->head = x;
+            c->n++;
+        }
+    } else {
+        t = slab_new();
+    }
+    goc__lock_release(&pool_lock);
+    return t;
+}
+
+void coro_stack_free(coro_worker *w, coro_task *t) {
+#ifdef GOC_ASAN
+    /* frames of the finished task may have left redzones behind */
+    __asan_unpoison_memory_region(t->stack_lo, t->stack_size);
+#endif
+    coro_stack_cache *c = coro_worker_cache(w);
+    t->next = c->head;
+    c->head = t;
+    if (++c->n <= CACHE_MAX) return;
+    /* move the coldest CACHE_MOVE (the cache's tail half) to the pool */
+    coro_task *keep = c->head;
+    for (uint32_t i = 1; i < CACHE_MAX + 1 - CACHE_MOVE; i++) keep = keep->next;
+    coro_task *first = keep->next, *last = first;
+    while (last->next) last = last->next;
+    keep->next = NULL;
+    c->n = CACHE_MAX + 1 - CACHE_MOVE;
+    goc__lock_acquire(&pool_lock);
+    last->next = pool;
+    pool = first;
+    goc__lock_release(&pool_lock);
+}
+
+void coro_stack_check(coro_task *t) {
+    const uint64_t *c = (const uint64_t *)t->stack_lo;
+    uint64_t want = CANARY ^ (uint64_t)(uintptr_t)t;
+    if (GOC_LIKELY(c[0] == want && c[1] == want)) return;
+    goc__fatal("stack overflow in coro task %llu (%s spawned at %s:%d): the canary at the bottom "
+               "of its %zu-byte stack was overwritten%s; raise GOC_STACK",
+               (unsigned long long)t->rec.id, t->rec.fn_name, t->rec.spawn_file, t->rec.spawn_line,
+               t->stack_size, t->guarded ? "" : " (an unguarded slot: GOC_STACK_GUARDS exhausted)");
+}
+
+bool coro_stack_in_guard(const coro_task *t, const void *addr) {
+    const char *a = addr;
+    /* the guard page, or a big frame that jumped over the canary into it */
+    return t->guarded && a < t->stack_lo && a >= t->stack_lo - page_size;
+}

@@ -1,0 +1,213 @@
+/*
+ * sync.c: goc_mutex and goc_wg for coro: they park the task, not the thread.
+ *
+ * goc_mutex. state: 0 unlocked, 1 locked, 2 locked and the wait queue may be
+ * non-empty. Uncontended lock/unlock are one CAS each. A contended locker
+ * takes mu->ilock, marks the state 2, queues a waiter and parks (ilock is
+ * released by its scheduler after the switch). Unlock with state 2 takes
+ * ilock and hands the mutex directly to the first waiter (the state stays
+ * locked; FIFO handoff, Go's starvation mode, so a hog cannot starve anyone).
+ *   Invariants (under ilock): waiters non-empty implies state == 2;
+ *   state == 0 implies waiters empty.
+ *   Orderings: lock's acquire CAS pairs with unlock's release CAS/store;
+ *   on handoff the claim (acq_rel) carries the edge to the new owner.
+ * Go semantics: any task may unlock a mutex another task locked.
+ *
+ * goc_wg. count and the waiters are guarded by wg->ilock; add() that brings
+ * the count to 0 claims every waiter under the lock and readies them after.
+ */
+#include <string.h>
+
+#include "coro.h"
+
+struct goc_mutex {
+    uint32_t magic;
+    _Atomic uint32_t state;
+    goc__lock ilock;
+    coro_wq waiters; /* guarded by ilock */
+};
+
+struct goc_wg {
+    uint32_t magic;
+    goc__lock ilock;
+    int64_t count;         /* guarded by ilock */
+    coro_wq waiters;       /* guarded by ilock */
+};
+
+static bool mu_ok(const goc_mutex *m) {
+    if (GOC_LIKELY(m && m->magic == GOC_MAGIC_MUTEX)) return true;
+    if (m) goc__misuse("goc: bad mutex %p (freed or not a mutex)", (const void *)m);
+    return false;
+}
+static bool wg_ok(const goc_wg *w) {
+    if (GOC_LIKELY(w && w->magic == GOC_MAGIC_WG)) return true;
+    if (w) goc__misuse("goc: bad WaitGroup %p (freed or not a WaitGroup)", (const void *)w);
+    return false;
+}
+
+goc_mutex *goc_mutex_make(void) {
+    goc_mutex *m = goc__malloc(sizeof *m);
+    if (!m) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memset(m, 0, sizeof *m);
+    m->magic = GOC_MAGIC_MUTEX;
+    return m;
+}
+
+int(goc_mutex_lock)(goc_mutex *m) {
+    if (!mu_ok(m)) return -EINVAL;
+    goc__fuzz_point();
+    uint32_t s = 0;
+    /* acquire: pairs with the unlocker's release */
+    if (GOC_LIKELY(atomic_compare_exchange_strong_explicit(&m->state, &s, 1, memory_order_acquire,
+                                                           memory_order_relaxed)))
+        return 0;
+    goc__lock_acquire(&m->ilock);
+    for (;;) {
+        s = atomic_load_explicit(&m->state, memory_order_relaxed);
+        if (s == 0) {
+            if (atomic_compare_exchange_strong_explicit(&m->state, &s, 1, memory_order_acquire,
+                                                        memory_order_relaxed)) {
+                goc__lock_release(&m->ilock);
+                return 0;
+            }
+            continue;
+        }
+        if (s == 2 || atomic_compare_exchange_strong_explicit(&m->state, &s, 2,
+                                                              memory_order_relaxed,
+                                                              memory_order_relaxed))
+            break;
+    }
+    coro_note_foreign();
+    coro_parker *p = coro_parker_self();
+    coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1};
+    coro_wq_push(&m->waiters, &w);
+    goc__wait_begin("mutex lock", m, GOC_NEVER);
+    coro_park(p, w.seq, coro_after_unlock, &m->ilock, GOC_NEVER);
+    goc__wait_end();
+    return 0; /* handed over by the unlocker */
+}
+
+int goc_mutex_trylock(goc_mutex *m) {
+    if (!mu_ok(m)) return -EINVAL;
+    uint32_t s = 0;
+    return atomic_compare_exchange_strong_explicit(&m->state, &s, 1, memory_order_acquire,
+                                                   memory_order_relaxed)
+               ? 0
+               : -EBUSY;
+}
+
+int goc_mutex_unlock(goc_mutex *m) {
+    if (!mu_ok(m)) return -EINVAL;
+    uint32_t s = 1;
+    /* release: publishes the critical section to the next locker */
+    if (GOC_LIKELY(atomic_compare_exchange_strong_explicit(&m->state, &s, 0, memory_order_release,
+                                                           memory_order_relaxed)))
+        return 0;
+    if (s == 0) {
+        goc__misuse("goc_mutex_unlock: unlock of unlocked mutex %p", (void *)m);
+        return -EPERM;
+    }
+    coro_note_foreign();
+    goc__lock_acquire(&m->ilock);
+    coro_waiter *w = coro_wq_claim(&m->waiters);
+    if (w) {
+        /* hand off: stays locked; 1 if nobody else waits */
+        if (!m->waiters.head) atomic_store_explicit(&m->state, 1, memory_order_relaxed);
+    } else {
+        atomic_store_explicit(&m->state, 0, memory_order_release);
+    }
+    goc__lock_release(&m->ilock);
+    if (w) coro_parker_ready(w->p);
+    return 0;
+}
+
+void goc_mutex_free(goc_mutex *m) {
+    if (!m || !mu_ok(m)) return;
+    if (m->waiters.head) {
+        goc__misuse("goc_mutex_free: mutex %p has blocked tasks; it is leaked", (void *)m);
+        return;
+    }
+    m->magic = GOC_MAGIC_DEAD;
+    goc__free(m);
+}
+
+goc_wg *goc_wg_make(void) {
+    goc_wg *w = goc__malloc(sizeof *w);
+    if (!w) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    memset(w, 0, sizeof *w);
+    w->magic = GOC_MAGIC_WG;
+    return w;
+}
+
+int goc_wg_add(goc_wg *wg, int64_t delta) {
+    if (!wg_ok(wg)) return -EINVAL;
+    coro_note_foreign();
+    goc__lock_acquire(&wg->ilock);
+    int64_t n = wg->count + delta;
+    if (n < 0 || (delta > 0 && n < wg->count)) {
+        goc__lock_release(&wg->ilock);
+        goc__misuse("goc_wg_add: negative WaitGroup counter");
+        return -EINVAL;
+    }
+    wg->count = n;
+    coro_waiter *list = NULL, *w;
+    if (n == 0) {
+        while ((w = coro_wq_claim(&wg->waiters))) {
+            w->rnext = list;
+            list = w;
+        }
+    }
+    goc__lock_release(&wg->ilock);
+    while (list) {
+        w = list;
+        list = w->rnext;
+        coro_parker_ready(w->p);
+    }
+    return 0;
+}
+
+int goc_wg_done(goc_wg *wg) { return goc_wg_add(wg, -1); }
+
+int(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
+    if (!wg_ok(wg)) return -EINVAL;
+    goc__fuzz_point();
+    goc__lock_acquire(&wg->ilock);
+    if (wg->count == 0) {
+        goc__lock_release(&wg->ilock);
+        return 0;
+    }
+    int kind = goc__deadline_kind(deadline);
+    if (kind == GOC_DL_NOW || (kind == GOC_DL_AT && deadline <= goc_now())) {
+        goc__lock_release(&wg->ilock);
+        return kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
+    }
+    coro_parker *p = coro_parker_self();
+    coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1};
+    coro_wq_push(&wg->waiters, &w);
+    goc__wait_begin("wg wait", wg, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    uint32_t code = coro_park(p, w.seq, coro_after_unlock, &wg->ilock, deadline);
+    goc__wait_end();
+    if (code == CORO_FIRED_TIMEOUT) {
+        goc__lock_acquire(&wg->ilock);
+        coro_wq_unlink(&wg->waiters, &w);
+        goc__lock_release(&wg->ilock);
+        return -ETIMEDOUT;
+    }
+    return 0;
+}
+
+void goc_wg_free(goc_wg *wg) {
+    if (!wg || !wg_ok(wg)) return;
+    if (wg->waiters.head) {
+        goc__misuse("goc_wg_free: WaitGroup %p has blocked tasks; it is leaked", (void *)wg);
+        return;
+    }
+    wg->magic = GOC_MAGIC_DEAD;
+    goc__free(wg);
+}

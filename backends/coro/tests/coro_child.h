@@ -1,0 +1,61 @@
+/*
+ * coro_child.h: run this test binary again as a child process in a named
+ * mode and capture its exit status and stderr (death tests, goc_main
+ * return values, runtime start-up faults: things that cannot happen inside
+ * the parent's own goc_main).
+ */
+#ifndef CORO_CHILD_H
+#define CORO_CHILD_H
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "goc_testing.h"
+
+extern char **environ;
+
+typedef struct {
+    int status;      /* waitpid status */
+    char err[16384]; /* the child's stderr (truncated) */
+} coro_child;
+
+/* Runs /proc/self/exe MODE with extra environment entries (NULL-terminated);
+ * stderr is captured. Blocks the calling worker: children are short. */
+static void coro_child_run(coro_child *c, const char *mode, const char *const *env_extra) {
+    int p[2];
+    GT_ASSERT_OK(pipe(p) == 0 ? 0 : -errno);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+    posix_spawn_file_actions_addclose(&fa, p[0]);
+    size_t n = 0, k = 0;
+    while (environ[n]) n++;
+    while (env_extra && env_extra[k]) k++;
+    char **env = calloc(n + k + 1, sizeof *env);
+    GT_ASSERT_NOT_NULL(env);
+    for (size_t i = 0; i < n; i++) env[i] = environ[i];
+    for (size_t i = 0; i < k; i++) env[n + i] = (char *)env_extra[i];
+    char *argv[] = {(char *)"/proc/self/exe", (char *)mode, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    free(env);
+    close(p[1]);
+    GT_ASSERT_EQ(rc, 0);
+    size_t len = 0;
+    for (;;) {
+        ssize_t r = read(p[0], c->err + len, sizeof c->err - 1 - len);
+        if (r <= 0) break;
+        len += (size_t)r;
+        if (len == sizeof c->err - 1) break;
+    }
+    c->err[len] = 0;
+    close(p[0]);
+    GT_ASSERT_EQ(waitpid(pid, &c->status, 0), pid);
+}
+
+#endif

@@ -1,0 +1,931 @@
+/*
+ * The lockfree backend's channels and select.
+ *
+ * Buffered channel (cap > 0): a bounded MPMC ring with a sequence stamp per
+ * slot (Vyukov's bounded queue, in crossbeam-channel's array.rs layout), so
+ * a send or receive that does not block is two loads, one CAS and one store,
+ * with no lock and no system call. Blocking is layered on top: spin with
+ * backoff, then register a waiter in the channel's send or receive queue,
+ * re-check, and park on the waiter's own futex word.
+ *
+ * Unbuffered channel (cap == 0): a rendezvous. Every operation takes the
+ * channel's short internal lock (a futex lock, goc__lock) to look for a
+ * partner in the opposite queue; if it finds one it claims it (CAS on the
+ * partner's `sel`), copies the value directly between the two tasks'
+ * buffers outside the lock and signals it. A sender therefore returns only
+ * when a receiver holds the value.
+ *
+ * select: one lf_waiter per call, registered with one lf_entry per enabled
+ * clause on every involved channel; whoever first CASes the waiter's `sel`
+ * owns it (a partner, a notifier, close, or the owner aborting itself).
+ *
+ * Invariants (README.md proves them):
+ *   I1  head <= tail <= head + cap, in positions (lap | index), and tail's
+ *       mark bit set <=> the channel is closed (buffered). Positions are
+ *       free-running; only equality after wrapping arithmetic is used.
+ *   I2  Slot i's stamp is exactly one of: pos (free for the producer of pos),
+ *       pos + 1 (holds pos's value), pos + one_lap (freed for the next lap).
+ *   I3  An entry is linked in at most one queue, and only while its waiter is
+ *       blocked in a goc call that will unlink it (or see it unlinked) under
+ *       the channel lock before returning. Claimed entries are unlinked by
+ *       their claimer.
+ *   I4  Buffered: nrecvq/nsendq == number of entries linked in recvq/sendq;
+ *       changed only under the lock, read without it.
+ *   I5  No lost wakeup: a receiver parks only if, after its seq_cst
+ *       increment of nrecvq, a seq_cst load saw tail == head and no close;
+ *       every producer's seq_cst tail CAS is followed by a seq_cst load of
+ *       nrecvq (and a notify if it is non-zero). Store buffering forbids
+ *       both loads missing. Symmetrically for senders with head and nsendq,
+ *       and for close (a seq_cst fetch_or on tail).
+ *   I6  A waiter's owner never returns while a claimer may still access its
+ *       stack: after a claim it waits for wake == DONE, which the claimer
+ *       stores (release) after its last access.
+ * Lock: ch->lock guards both queues, `closed` (unbuffered) and the links of
+ * every entry; it is a leaf (no other lock or syscall-heavy work under it
+ * except a possible futex wake inside goc__lock itself).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lf.h"
+
+/* ring results besides 0 / -EPIPE / -EAGAIN: a partner operation is between
+ * its CAS and its stamp store, so the answer is not known yet. */
+#define LF_BUSY 1
+/* How long a GOC_NOW operation waits for such a partner before answering
+ * would-block (RG11: never spin indefinitely on a stalled task's slot). */
+#define LF_BUSY_NS 100000
+
+struct goc_chan {
+    /* set once by goc_chan_make (read-only afterwards) */
+    uint32_t magic;        /* GOC_MAGIC_CHAN while live; DEAD after free */
+    uint32_t elem_size;
+    size_t cap;            /* 0: unbuffered */
+    lf_pos mark_bit;       /* buffered: next_pow2(cap + 1); the close mark in tail */
+    lf_pos one_lap;        /* buffered: 2 * mark_bit */
+    size_t stride;         /* bytes per slot */
+    unsigned char *buf;    /* cap slots, calloc'd (stamps encoded, see lf_slot) */
+    void *raw;             /* the allocation this struct lives in (aligned inside) */
+    void (*dtor)(void *);  /* set once before the channel is shared */
+    goc__timer *timer;     /* goc_after: set once by goc__chan_set_timer */
+
+    /* producer line: written by every send (CAS), by close (fetch_or) */
+    _Atomic lf_pos tail GOC_ALIGNED_CL;
+
+    /* consumer line: written by every receive (CAS) */
+    _Atomic lf_pos head GOC_ALIGNED_CL;
+
+    /* waiter line: read by every buffered op (the counts), written only by
+     * blocking, waking and closing tasks */
+    goc__lock lock GOC_ALIGNED_CL;
+    _Atomic uint32_t nrecvq;     /* I4; seq_cst RMW under lock, read lock-free */
+    _Atomic uint32_t nsendq;     /* I4 */
+    _Atomic uint32_t spin_steps; /* adaptive spin budget; relaxed, lossy updates are fine */
+    bool closed;                 /* unbuffered: guarded by lock */
+    _Atomic uint32_t ver;        /* unbuffered: +1 (under lock) whenever a clause may have
+                                  * become ready: an entry linked, or close; read by
+                                  * the GOC_NOW select snapshot (select_now_stable) */
+    lf_queue recvq, sendq;       /* guarded by lock */
+};
+
+const char *goc_backend_name(void) { return "lockfree"; }
+
+/* ------------------------------------------------------------ helpers -- */
+
+static inline bool chan_ok(const goc_chan *ch) {
+    if (GOC_UNLIKELY(!ch)) return false;
+    if (GOC_UNLIKELY(ch->magic != GOC_MAGIC_CHAN)) {
+        goc__misuse("goc: %p is not a live channel (freed or not a channel)", (const void *)ch);
+        return false;
+    }
+    return true;
+}
+
+static inline lf_slot *slot_at(const goc_chan *ch, lf_pos index) {
+    return (lf_slot *)(ch->buf + (size_t)index * ch->stride);
+}
+static inline lf_seq stamp_load_acq(lf_slot *s, lf_pos index) {
+    return (lf_seq)(atomic_load_explicit(&s->stamp_rel, memory_order_acquire) + (lf_seq)index);
+}
+static inline void stamp_store_rel(lf_slot *s, lf_pos index, lf_pos stamp) {
+    atomic_store_explicit(&s->stamp_rel, (lf_seq)((lf_seq)stamp - (lf_seq)index), memory_order_release);
+}
+static inline lf_pos pos_next(const goc_chan *ch, lf_pos p) {
+    lf_pos index = p & (ch->mark_bit - 1);
+    return index + 1 < ch->cap ? p + 1 : (p & ~(ch->one_lap - 1)) + ch->one_lap;
+}
+
+static inline void zero_elem(const goc_chan *ch, void *elem) {
+    if (elem && ch->elem_size) memset(elem, 0, ch->elem_size);
+}
+
+/* queues: callers hold ch->lock */
+static void q_link(lf_queue *q, lf_entry *e) {
+    e->next = NULL;
+    e->prev = q->last;
+    if (q->last) q->last->next = e;
+    else q->first = e;
+    q->last = e;
+    e->linked = true;
+}
+static void q_unlink(lf_queue *q, lf_entry *e) {
+    if (e->prev) e->prev->next = e->next;
+    else q->first = e->next;
+    if (e->next) e->next->prev = e->prev;
+    else q->last = e->prev;
+    e->next = e->prev = NULL;
+    e->linked = false;
+}
+
+/* Unbuffered: a clause of this channel may have become ready (lock held).
+ * seq_cst: ordered with the snapshot loads of select_now_stable. */
+static inline void ver_bump(goc_chan *ch) { atomic_fetch_add_explicit(&ch->ver, 1, memory_order_seq_cst); }
+
+/* Removes e from its queue if nobody did yet (the owner's cleanup). */
+static void q_remove(goc_chan *ch, lf_entry *e, bool is_send) {
+    goc__lock_acquire(&ch->lock);
+    if (e->linked) {
+        q_unlink(is_send ? &ch->sendq : &ch->recvq, e);
+        /* seq_cst: I4 counts change only in the total order the waiters'
+         * increments live in (README "No lost wakeup"). */
+        if (ch->cap) atomic_fetch_sub_explicit(is_send ? &ch->nsendq : &ch->nrecvq, 1, memory_order_seq_cst);
+    }
+    goc__lock_release(&ch->lock);
+}
+
+/* Adaptive spinning: a blocking call that completed while spinning raises
+ * the channel's budget, one that had to park lowers it, so two tasks
+ * handing off on two busy cores never sleep, while an idle partner costs
+ * only a few microseconds of spinning before the park. */
+static inline unsigned spin_budget(goc_chan *ch) {
+    return atomic_load_explicit(&ch->spin_steps, memory_order_relaxed);
+}
+static inline void spin_adapt(goc_chan *ch, bool parked) {
+    unsigned s = atomic_load_explicit(&ch->spin_steps, memory_order_relaxed);
+    unsigned n = parked ? (s > LF_STEPS_MIN ? s - 1 : s) : (s < LF_STEPS_MAX ? s + 1 : s);
+    if (n != s) atomic_store_explicit(&ch->spin_steps, n, memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------ parking -- */
+
+#ifdef GOC_LF_TEST_HOOKS
+_Atomic(goc_lf_hook_fn) goc__lf_hooks[GOC_LF_HOOK_COUNT];
+static _Atomic unsigned long lf_parks;
+void goc_lf_set_hook(int point, goc_lf_hook_fn fn) {
+    if (point >= 0 && point < GOC_LF_HOOK_COUNT)
+        atomic_store_explicit(&goc__lf_hooks[point], fn, memory_order_relaxed);
+}
+unsigned goc_lf_seq_bits(void) { return GOC_LF_SEQ_BITS; }
+unsigned long goc_lf_parks(void) { return atomic_load_explicit(&lf_parks, memory_order_relaxed); }
+#define LF_COUNT_PARK() atomic_fetch_add_explicit(&lf_parks, 1, memory_order_relaxed)
+#else
+#define LF_COUNT_PARK() ((void)0)
+#endif
+
+int lf_park(lf_waiter *w, goc_time deadline, unsigned spin, const char *what, const void *obj) {
+    for (unsigned step = 0; step < spin; step++) {
+        /* acquire: pairs with lf_signal's release exchange */
+        if (atomic_load_explicit(&w->wake, memory_order_acquire) == LF_W_DONE) return 0;
+        lf_backoff(step);
+    }
+    uint32_t v = LF_W_RUN;
+    /* acquire on failure (we read DONE): pairs with lf_signal's exchange.
+     * From here on the claimer's exchange returns PARKED and it wakes us. */
+    if (!atomic_compare_exchange_strong_explicit(&w->wake, &v, LF_W_PARKED, memory_order_acquire,
+                                                 memory_order_acquire))
+        return 0;
+    if (goc__deadline_kind(deadline) == GOC_DL_NEVER) deadline = GOC_NEVER;
+    goc__wait_begin(what, obj, deadline);
+    int ret = LF_PARK_SLEPT;
+    for (;;) {
+        LF_HOOK(GOC_LF_HOOK_BEFORE_PARK, &w->wake);
+        goc__fuzz_point();
+        LF_COUNT_PARK();
+        /* FUTEX_WAIT compares the very word lf_signal exchanges: a signal
+         * before this call makes it return -EAGAIN at once (RG13). */
+        int r = goc__futex_wait(&w->wake, LF_W_PARKED, deadline);
+        /* acquire: pairs with lf_signal */
+        if (atomic_load_explicit(&w->wake, memory_order_acquire) == LF_W_DONE) break;
+        if (deadline != GOC_NEVER && (r == -ETIMEDOUT || goc_now() >= deadline)) {
+            if (lf_claim(w, LF_SEL_ABORTED)) {
+                ret = -ETIMEDOUT;
+                break;
+            }
+            /* A claimer won the race with our deadline: it will signal after
+             * its last access to our stack (I6); wait for that, untimed. */
+            deadline = GOC_NEVER;
+        }
+        /* else: woken spuriously (F04) or by a stray wake: re-check */
+    }
+    goc__wait_end();
+    return ret;
+}
+
+#ifdef GOC_LF_TEST_HOOKS
+int goc_lf_test_near_wrap(goc_chan *ch, unsigned laps) {
+    if (!chan_ok(ch) || !ch->cap || atomic_load_explicit(&ch->tail, memory_order_relaxed) ||
+        atomic_load_explicit(&ch->head, memory_order_relaxed))
+        return -EINVAL;
+    lf_pos lap = (lf_pos)0 - (lf_pos)laps * ch->one_lap; /* laps before 2^64 */
+    for (size_t i = 0; i < ch->cap; i++) stamp_store_rel(slot_at(ch, i), i, lap + i);
+    /* relaxed: the channel is not shared yet (the caller's contract) */
+    atomic_store_explicit(&ch->tail, lap, memory_order_relaxed);
+    atomic_store_explicit(&ch->head, lap, memory_order_relaxed);
+    return 0;
+}
+#endif
+
+/* -------------------------------------------------------------- make -- */
+
+static inline lf_pos next_pow2(lf_pos x) {
+    lf_pos p = 1;
+    while (p < x) p <<= 1;
+    return p;
+}
+
+goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
+    if (elem_size > GOC_ELEM_MAX || cap > GOC_CAP_MAX ||
+        (elem_size && cap > GOC_CHAN_BYTES_MAX / elem_size)) {
+        errno = EINVAL;
+        return NULL;
+    }
+#if GOC_LF_SEQ_BITS == 8
+    if (cap > LF_CAP_MAX_SEQ8) {
+        errno = EINVAL;
+        return NULL;
+    }
+#endif
+    void *raw = goc__calloc(1, sizeof(goc_chan) + GOC_CACHELINE);
+    if (!raw) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    goc_chan *ch = (goc_chan *)(((uintptr_t)raw + GOC_CACHELINE - 1) & ~(uintptr_t)(GOC_CACHELINE - 1));
+    ch->raw = raw;
+    ch->elem_size = (uint32_t)elem_size;
+    ch->cap = cap;
+    if (cap) {
+        ch->mark_bit = next_pow2((lf_pos)cap + 1);
+        ch->one_lap = ch->mark_bit * 2;
+        ch->stride = offsetof(lf_slot, data) + ((elem_size + 7) & ~(size_t)7);
+        /* zeroed memory is the initial state of every stamp (lf_slot) */
+        ch->buf = goc__calloc(cap, ch->stride);
+        if (!ch->buf) {
+            goc__free(raw);
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    atomic_init(&ch->tail, 0);
+    atomic_init(&ch->head, 0);
+    atomic_init(&ch->nrecvq, 0);
+    atomic_init(&ch->nsendq, 0);
+    atomic_init(&ch->spin_steps, LF_STEPS_INIT);
+    atomic_init(&ch->lock.state, 0);
+    ch->magic = GOC_MAGIC_CHAN;
+    return ch;
+}
+
+int goc_chan_set_dtor(goc_chan *ch, void (*dtor)(void *elem)) {
+    if (!chan_ok(ch)) return -EINVAL;
+    ch->dtor = dtor;
+    return 0;
+}
+
+void goc__chan_set_timer(goc_chan *ch, goc__timer *t) {
+    if (chan_ok(ch)) ch->timer = t;
+}
+
+size_t goc_chan_cap(const goc_chan *ch) { return chan_ok(ch) ? ch->cap : 0; }
+
+size_t goc_chan_len(const goc_chan *ch) {
+    if (!chan_ok(ch) || !ch->cap) return 0;
+    for (;;) {
+        /* relaxed: len is Go's racy snapshot and must create no
+         * happens-before edge (RaceChanSendLen, R08); the re-read of tail
+         * only makes the pair consistent. */
+        lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+        lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+        if (atomic_load_explicit(&ch->tail, memory_order_relaxed) != tail) continue;
+        lf_pos t = tail & ~ch->mark_bit;
+        size_t hix = head & (ch->mark_bit - 1), tix = t & (ch->mark_bit - 1);
+        if (hix < tix) return tix - hix;
+        if (hix > tix) return ch->cap - hix + tix;
+        return t == head ? 0 : ch->cap;
+    }
+}
+
+/* ----------------------------------------------------------- the ring -- */
+
+/* One attempt to send into the ring: 0, -EPIPE (closed), -EAGAIN (full: the
+ * slot at tail still holds an unreceived value), or LF_BUSY (a receiver is
+ * between its head CAS and its stamp release on our slot, or our view was
+ * stale: try again). Wakes a parked receiver on success. */
+static int ring_try_send(goc_chan *ch, const void *elem) {
+    /* relaxed: a hint; the CAS below validates it */
+    lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+    for (;;) {
+        if (tail & ch->mark_bit) return -EPIPE;
+        lf_pos index = tail & (ch->mark_bit - 1);
+        lf_slot *s = slot_at(ch, index);
+        /* acquire: pairs with the release stamp store of the receiver that
+         * emptied this slot a lap ago: its copy-out happens before our write */
+        lf_seq st = stamp_load_acq(s, index);
+        if (st == (lf_seq)tail) {
+            LF_HOOK(GOC_LF_HOOK_BEFORE_CAS, ch);
+            /* seq_cst: the reservation is the producer's store in the
+             * store-buffering pair of I5 (CAS(tail) ; load(nrecvq)). */
+            if (atomic_compare_exchange_weak_explicit(&ch->tail, &tail, pos_next(ch, tail),
+                                                      memory_order_seq_cst, memory_order_relaxed)) {
+                LF_HOOK(GOC_LF_HOOK_SEND_RESERVED, ch);
+                if (ch->elem_size) memcpy(s->data, elem, ch->elem_size);
+                /* release: publishes the value; pairs with the receiver's
+                 * acquire stamp load */
+                stamp_store_rel(s, index, tail + 1);
+                return 0;
+            }
+            continue; /* the failed CAS reloaded tail */
+        }
+        if ((lf_seq)(st + (lf_seq)ch->one_lap) == (lf_seq)(tail + 1)) {
+            /* The slot holds the previous lap's value, not yet released by a
+             * receiver: no completed receive has made room, so "full" is a
+             * linearizable answer. relaxed: only chooses between the two
+             * answers (full, or a receiver is mid-copy). */
+            lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+            return head + ch->one_lap == tail ? -EAGAIN : LF_BUSY;
+        }
+        /* tail is stale (the slot moved on a lap): reload */
+        goc__cpu_relax();
+        tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+    }
+}
+
+/* One attempt to receive: 0, -EPIPE (closed and drained; elem zeroed),
+ * -EAGAIN (no completed send to take), LF_BUSY (the value at head is being
+ * written while later sends exist: try again). */
+static int ring_try_recv(goc_chan *ch, void *elem) {
+    /* relaxed: a hint; the CAS below validates it */
+    lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+    for (;;) {
+        lf_pos index = head & (ch->mark_bit - 1);
+        lf_slot *s = slot_at(ch, index);
+        /* acquire: pairs with the producer's release stamp store, so its
+         * value is visible (Go: a send happens before the receive) */
+        lf_seq st = stamp_load_acq(s, index);
+        if (st == (lf_seq)(head + 1)) {
+            LF_HOOK(GOC_LF_HOOK_BEFORE_CAS, ch);
+            /* seq_cst: the consumer's store in the store-buffering pair of
+             * I5 (CAS(head) ; load(nsendq)). */
+            if (atomic_compare_exchange_weak_explicit(&ch->head, &head, pos_next(ch, head),
+                                                      memory_order_seq_cst, memory_order_relaxed)) {
+                if (elem && ch->elem_size) memcpy(elem, s->data, ch->elem_size);
+                /* release: our copy-out happens before the next lap's
+                 * producer writes; pairs with its acquire stamp load (Go:
+                 * the k-th receive happens before the (k+C)-th send completes) */
+                stamp_store_rel(s, index, head + ch->one_lap);
+                return 0;
+            }
+            continue;
+        }
+        if (st == (lf_seq)head) {
+            /* Not yet produced in this lap. acquire: pairs with close's
+             * fetch_or, so "closed" implies the close happened before. */
+            lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_acquire);
+            lf_pos t = tail & ~ch->mark_bit;
+            if (t == head) {
+                if (tail & ch->mark_bit) {
+                    zero_elem(ch, elem);
+                    return -EPIPE;
+                }
+                return -EAGAIN;
+            }
+            /* A producer reserved `head` but has not published it. If it is
+             * the only send in flight, no completed send is waiting: empty
+             * (RG11: never wait for a stalled producer to answer a try). */
+            if (t == pos_next(ch, head)) return -EAGAIN;
+            return LF_BUSY;
+        }
+        /* head is stale: another receiver took it */
+        goc__cpu_relax();
+        head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+    }
+}
+
+/* Wakes one registered waiter of q, if a claimable one exists. */
+static void notify_one(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n) {
+    lf_waiter *got = NULL;
+    goc__lock_acquire(&ch->lock);
+    for (lf_entry *e = q->first; e; e = e->next) {
+        if (lf_claim(e->w, e->case_id)) {
+            q_unlink(q, e);
+            /* seq_cst: see q_remove */
+            atomic_fetch_sub_explicit(n, 1, memory_order_seq_cst);
+            got = e->w;
+            break;
+        }
+        /* else: claimed elsewhere or aborted; its owner unlinks it */
+    }
+    goc__lock_release(&ch->lock);
+    if (got) lf_signal(got); /* got is blocked until this (I6) */
+}
+
+/* A ring operation plus the wakeup it owes: after a send, a registered
+ * receiver; after a receive, a registered sender. */
+static inline int ring_op(goc_chan *ch, bool is_send, void *elem) {
+    int r = is_send ? ring_try_send(ch, elem) : ring_try_recv(ch, elem);
+    if (r == 0) {
+        _Atomic uint32_t *n = is_send ? &ch->nrecvq : &ch->nsendq;
+        /* seq_cst: the load in the store-buffering pair of I5; nobody
+         * registered => no system call and no lock on this path */
+        if (GOC_UNLIKELY(atomic_load_explicit(n, memory_order_seq_cst)))
+            notify_one(ch, is_send ? &ch->recvq : &ch->sendq, n);
+    }
+    return r;
+}
+
+/* GOC_NOW: a bounded wait on LF_BUSY, then would-block. */
+static int ring_op_now(goc_chan *ch, bool is_send, void *elem, int r) {
+    if (r != LF_BUSY) return r;
+    goc_time until = goc_now() + LF_BUSY_NS;
+    for (unsigned step = 0;; step++) {
+        lf_backoff(step < LF_SPIN_STEPS ? step : LF_YIELD_STEP);
+        r = ring_op(ch, is_send, elem);
+        if (r != LF_BUSY) return r;
+        if (goc_now() >= until) return -EAGAIN;
+    }
+}
+
+/* Links e for ch's buffered clause and re-checks the ring; true if the
+ * clause may be ready now (then the caller must not park). */
+static bool buf_register(goc_chan *ch, lf_entry *e, bool is_send) {
+    goc__lock_acquire(&ch->lock);
+    q_link(is_send ? &ch->sendq : &ch->recvq, e);
+    /* seq_cst: the waiter's store in the store-buffering pair of I5 */
+    atomic_fetch_add_explicit(is_send ? &ch->nsendq : &ch->nrecvq, 1, memory_order_seq_cst);
+    goc__lock_release(&ch->lock);
+    /* seq_cst: the waiter's loads in the pair of I5 */
+    lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_seq_cst);
+    if (tail & ch->mark_bit) return true;
+    lf_pos head = atomic_load_explicit(&ch->head, memory_order_seq_cst);
+    return is_send ? head + ch->one_lap != tail : head != tail;
+}
+
+/* A blocking buffered send or receive after its first attempt failed. */
+static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline, int r) {
+    bool timed = goc__deadline_kind(deadline) == GOC_DL_AT;
+    unsigned limit = spin_budget(ch);
+    unsigned step = 0;
+    bool slept = false;
+    for (;;) {
+        /* spin: retry with backoff; never park while a partner is mid-way
+         * (LF_BUSY), it will finish within a few instructions */
+        while (step < limit || r == LF_BUSY) {
+            lf_backoff(step < limit ? step : LF_YIELD_STEP);
+            step++;
+            r = ring_op(ch, is_send, elem);
+            if (r == 0 || r == -EPIPE) goto out;
+            if (timed && r == LF_BUSY && goc_now() >= deadline) {
+                r = -ETIMEDOUT;
+                goto out;
+            }
+        }
+        if (timed && goc_now() >= deadline) {
+            r = -ETIMEDOUT;
+            goto out;
+        }
+        lf_op op;
+        lf_waiter_init(&op.w);
+        op.e = (lf_entry){.w = &op.w, .elem = elem, .case_id = LF_SEL_CASE0};
+        if (buf_register(ch, &op.e, is_send)) {
+            if (lf_claim(&op.w, LF_SEL_ABORTED)) q_remove(ch, &op.e, is_send);
+            else lf_park(&op.w, GOC_NEVER, 0, "chan wake", ch); /* notified meanwhile: wait for DONE */
+        } else {
+            int pr = lf_park(&op.w, deadline, 2, is_send ? "chan send" : "chan recv", ch);
+            if (pr == -ETIMEDOUT) {
+                q_remove(ch, &op.e, is_send);
+                r = -ETIMEDOUT;
+                slept = true;
+                goto out;
+            }
+            slept |= pr == LF_PARK_SLEPT;
+            /* claimed: by a notifier (a slot changed) or by close; the
+             * claimer unlinked op.e */
+        }
+        r = ring_op(ch, is_send, elem);
+        if (r == 0 || r == -EPIPE) goto out;
+        step = limit > 2 ? limit - 2 : 0; /* a short spin, then register again */
+    }
+out:
+    spin_adapt(ch, slept);
+    return r;
+}
+
+/* --------------------------------------------------------- unbuffered -- */
+
+/* One rendezvous attempt: claims a waiting partner (never one of self's
+ * own clauses) and moves the value. 0: done; -EPIPE: closed (a receive's
+ * elem is zeroed); -EAGAIN: no partner, and `reg` (if not NULL) has been
+ * linked in our queue under the same lock hold, so no partner can arrive
+ * unseen. */
+static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *self, lf_entry *reg) {
+    goc__lock_acquire(&ch->lock);
+    if (ch->closed) {
+        goc__lock_release(&ch->lock);
+        if (!is_send) zero_elem(ch, elem);
+        return -EPIPE;
+    }
+    lf_queue *q = is_send ? &ch->recvq : &ch->sendq;
+    for (lf_entry *e = q->first; e; e = e->next) {
+        if (e->w == self) continue; /* a select never matches itself */
+        if (!lf_claim(e->w, e->case_id)) continue; /* claimed elsewhere / aborted */
+        q_unlink(q, e);
+        goc__lock_release(&ch->lock);
+        /* The partner is blocked until lf_signal (I6): e and its buffer are
+         * ours to use; the copy needs no lock. */
+        if (ch->elem_size) {
+            if (is_send) {
+                if (e->elem) memcpy(e->elem, elem, ch->elem_size);
+            } else if (elem) {
+                memcpy(elem, e->elem, ch->elem_size);
+            }
+        }
+        e->err = 0;
+        lf_signal(e->w);
+        return 0;
+    }
+    if (reg) {
+        q_link(is_send ? &ch->sendq : &ch->recvq, reg);
+        ver_bump(ch);
+    }
+    goc__lock_release(&ch->lock);
+    return -EAGAIN;
+}
+
+static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline) {
+    int kind = goc__deadline_kind(deadline);
+    bool past = kind == GOC_DL_AT && goc_now() >= deadline;
+    lf_op op;
+    lf_waiter_init(&op.w);
+    op.e = (lf_entry){.w = &op.w, .elem = elem, .case_id = LF_SEL_CASE0};
+    int r = unbuf_op(ch, is_send, elem, &op.w, kind == GOC_DL_NOW || past ? NULL : &op.e);
+    if (r != -EAGAIN) return r;
+    if (kind == GOC_DL_NOW) return -EAGAIN;
+    if (past) return -ETIMEDOUT;
+    /* registered: spin on our own futex word, then park */
+    r = lf_park(&op.w, deadline, spin_budget(ch), is_send ? "chan send" : "chan recv", ch);
+    spin_adapt(ch, r != 0);
+    if (r == -ETIMEDOUT) {
+        q_remove(ch, &op.e, is_send);
+        return -ETIMEDOUT;
+    }
+    r = op.e.err; /* written by the claimer before lf_signal; acquire in lf_park */
+    if (r == -EPIPE && !is_send) zero_elem(ch, elem);
+    return r;
+}
+
+/* ---------------------------------------------------------- send/recv -- */
+
+int goc_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
+    if (GOC_UNLIKELY(!chan_ok(ch) || (!elem && ch->elem_size))) return -EINVAL;
+    goc__fuzz_point();
+    if (GOC_LIKELY(ch->cap)) {
+        int r = ring_op(ch, true, (void *)elem);
+        if (GOC_LIKELY(r == 0 || r == -EPIPE)) return r;
+        if (deadline == GOC_NOW) return ring_op_now(ch, true, (void *)elem, r);
+        return ring_block(ch, true, (void *)elem, deadline, r);
+    }
+    return unbuf_block(ch, true, (void *)elem, deadline);
+}
+
+int goc_chan_recv(goc_chan *ch, void *elem, goc_time deadline) {
+    if (GOC_UNLIKELY(!chan_ok(ch))) return -EINVAL;
+    goc__fuzz_point();
+    if (GOC_LIKELY(ch->cap)) {
+        int r = ring_op(ch, false, elem);
+        if (GOC_LIKELY(r == 0 || r == -EPIPE)) return r;
+        if (deadline == GOC_NOW) return ring_op_now(ch, false, elem, r);
+        return ring_block(ch, false, elem, deadline, r);
+    }
+    return unbuf_block(ch, false, elem, deadline);
+}
+
+/* -------------------------------------------------------------- close -- */
+
+/* Claims every claimable entry of q into *list (lock held). */
+static void claim_all(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n, lf_entry **list) {
+    lf_entry *e = q->first;
+    while (e) {
+        lf_entry *next = e->next;
+        if (lf_claim(e->w, e->case_id)) {
+            q_unlink(q, e);
+            /* seq_cst: see q_remove */
+            if (n) atomic_fetch_sub_explicit(n, 1, memory_order_seq_cst);
+            e->cnext = *list;
+            *list = e;
+        }
+        e = next;
+    }
+}
+
+int goc_chan_close(goc_chan *ch) {
+    if (!chan_ok(ch)) return -EINVAL;
+    goc__fuzz_point();
+    lf_entry *list = NULL;
+    if (ch->cap) {
+        /* seq_cst: close is a producer-side store in the pair of I5 (a
+         * waiter that registers after it sees the mark in its re-check);
+         * its release half pairs with the receivers' acquire tail loads
+         * (close happens before a receive that reports it). */
+        lf_pos t = atomic_fetch_or_explicit(&ch->tail, ch->mark_bit, memory_order_seq_cst);
+        if (t & ch->mark_bit) return -EPIPE;
+        goc__lock_acquire(&ch->lock);
+        claim_all(ch, &ch->recvq, &ch->nrecvq, &list);
+        claim_all(ch, &ch->sendq, &ch->nsendq, &list);
+        goc__lock_release(&ch->lock);
+    } else {
+        goc__lock_acquire(&ch->lock);
+        if (ch->closed) {
+            goc__lock_release(&ch->lock);
+            return -EPIPE;
+        }
+        ch->closed = true;
+        ver_bump(ch);
+        claim_all(ch, &ch->recvq, NULL, &list);
+        claim_all(ch, &ch->sendq, NULL, &list);
+        goc__lock_release(&ch->lock);
+    }
+    /* wake after unlocking (Go's closechan); read cnext before the signal
+     * lets the owner's frame go (I6) */
+    while (list) {
+        lf_entry *next = list->cnext;
+        list->err = -EPIPE;
+        lf_signal(list->w);
+        list = next;
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------- free -- */
+
+void goc_chan_free(goc_chan *ch) {
+    if (!ch) return;
+    if (ch->magic != GOC_MAGIC_CHAN) {
+        goc__misuse("goc_chan_free(%p): not a live channel (double free?)", (void *)ch);
+        return;
+    }
+    goc__timer *t = ch->timer;
+    if (t) {
+        goc__timer_free(t); /* stops a goc_after timer; waits for a running callback */
+        ch->timer = NULL;
+    }
+    goc__lock_acquire(&ch->lock);
+    bool busy = ch->recvq.first || ch->sendq.first;
+    goc__lock_release(&ch->lock);
+    if (busy) {
+        goc__misuse("goc_chan_free(%p): tasks are still blocked on it; leaking it instead", (void *)ch);
+        return;
+    }
+    if (ch->cap && ch->dtor) {
+        /* relaxed: all users are done (the caller's contract) */
+        lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+        lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_relaxed) & ~ch->mark_bit;
+        while (head != tail) {
+            lf_slot *s = slot_at(ch, head & (ch->mark_bit - 1));
+            ch->dtor(ch->elem_size ? s->data : NULL);
+            head = pos_next(ch, head);
+        }
+    }
+    ch->magic = GOC_MAGIC_DEAD;
+    goc__free(ch->buf);
+    goc__free(ch->raw);
+}
+
+/* ------------------------------------------------------------- select -- */
+
+/* Small selects keep their bookkeeping on the stack. */
+#define SEL_STACK 8
+/* A GOC_NOW select retries its poll at most this often when the snapshot
+ * keeps moving, then answers would-block. */
+#define SEL_NOW_TRIES 64
+
+/* The state a clause's readiness depends on, for the GOC_NOW snapshot:
+ * buffered: tail (with the close mark), head and the stamp of the slot the
+ * clause would use; unbuffered: the version counter (a partner linked or
+ * close). Each changes whenever the clause may turn from not ready to
+ * ready; positions are 64-bit and monotone, so no ABA in a poll's time. */
+typedef struct sel_ver {
+    uint64_t a, b, c;
+} sel_ver;
+
+static void case_version(const goc_case *cs, sel_ver *v) {
+    goc_chan *ch = cs->ch;
+    if (ch->cap) {
+        /* seq_cst: the snapshot is ordered with the ring's seq_cst CASes */
+        v->a = atomic_load_explicit(&ch->tail, memory_order_seq_cst);
+        v->b = atomic_load_explicit(&ch->head, memory_order_seq_cst);
+        lf_pos p = cs->op == GOC_SEND ? (v->a & ~ch->mark_bit) : v->b;
+        lf_pos index = p & (ch->mark_bit - 1);
+        v->c = stamp_load_acq(slot_at(ch, index), index);
+    } else {
+        /* seq_cst: pairs with ver_bump */
+        v->a = atomic_load_explicit(&ch->ver, memory_order_seq_cst);
+        v->b = v->c = 0;
+    }
+}
+
+static inline bool case_send(const goc_case *c) { return c->op == GOC_SEND; }
+
+/* Pass 1 on one clause: 0 fired (c->err set), -EAGAIN not ready, LF_BUSY. */
+static int sel_try(goc_case *c, const lf_waiter *self) {
+    goc_chan *ch = c->ch;
+    int r;
+    if (ch->cap) r = ring_op(ch, case_send(c), c->elem);
+    else r = unbuf_op(ch, case_send(c), c->elem, self, NULL);
+    if (r == 0 || r == -EPIPE) {
+        c->err = r;
+        return 0;
+    }
+    return r;
+}
+
+/* Pass 2 on one clause: links e; true if the clause may be ready (then the
+ * select must not park). Unbuffered readiness: a claimable partner that is
+ * not ourselves, or closed. */
+static bool sel_register(goc_case *c, lf_entry *e, const lf_waiter *self) {
+    goc_chan *ch = c->ch;
+    bool is_send = case_send(c);
+    if (ch->cap) return buf_register(ch, e, is_send);
+    bool ready = false;
+    goc__lock_acquire(&ch->lock);
+    if (ch->closed) {
+        ready = true;
+    } else {
+        for (lf_entry *p = (is_send ? ch->recvq : ch->sendq).first; p; p = p->next) {
+            /* relaxed: a hint under the lock; a claim is decided by CAS */
+            if (p->w != self && atomic_load_explicit(&p->w->sel, memory_order_relaxed) == LF_SEL_WAITING) {
+                ready = true;
+                break;
+            }
+        }
+    }
+    q_link(is_send ? &ch->sendq : &ch->recvq, e);
+    ver_bump(ch);
+    goc__lock_release(&ch->lock);
+    return ready;
+}
+
+int goc_select(goc_case *cases, size_t n, goc_time deadline) {
+    if ((!cases && n) || n > GOC_SELECT_MAX) return -EINVAL;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        goc_case *c = &cases[i];
+        if (c->op != GOC_SEND && c->op != GOC_RECV) return -EINVAL;
+        if (!c->ch) continue;
+        if (!chan_ok(c->ch) || (c->op == GOC_SEND && !c->elem && c->ch->elem_size)) return -EINVAL;
+        m++;
+    }
+    goc__fuzz_point();
+    int kind = goc__deadline_kind(deadline);
+    bool timed = kind == GOC_DL_AT;
+    if (!m) {
+        /* Go's select{} (or with only nil channels): nothing can fire */
+        if (kind == GOC_DL_NOW) return -EAGAIN;
+        lf_waiter w;
+        lf_waiter_init(&w);
+        int r = lf_park(&w, deadline, 0, "select (no cases)", NULL);
+        return r < 0 ? r : -ETIMEDOUT; /* nobody can claim w */
+    }
+
+    uint32_t order_s[SEL_STACK];
+    lf_entry ents_s[SEL_STACK];
+    sel_ver vers_s[SEL_STACK];
+    uint32_t *order = order_s;
+    lf_entry *ents = ents_s; /* ents[k] is the entry of clause order[k] */
+    sel_ver *vers = vers_s;  /* vers[i]: clause i's state before the poll (GOC_NOW) */
+    void *heap = NULL;
+    if (m > SEL_STACK) {
+        heap = goc__malloc(m * (sizeof *order + sizeof *ents) + n * sizeof *vers);
+        if (!heap) return -ENOMEM;
+        ents = heap;
+        vers = (sel_ver *)(ents + m);
+        order = (uint32_t *)(vers + n);
+    }
+    for (size_t i = 0, k = 0; i < n; i++)
+        if (cases[i].ch) order[k++] = (uint32_t)i;
+
+    lf_waiter w;
+    int r;
+    unsigned step = 0, tries = 0;
+    goc_time busy_until = 0; /* GOC_NOW: end of the bounded wait on LF_BUSY */
+    bool snap = kind == GOC_DL_NOW && m > 1;
+    for (;;) {
+        if (snap)
+            for (size_t k = 0; k < m; k++) case_version(&cases[order[k]], &vers[order[k]]);
+        /* pass 1: poll the clauses in a fresh random order (Fisher-Yates),
+         * so the first ready one is uniform among the ready ones */
+        for (size_t k = m; k > 1; k--) {
+            size_t j = goc__rand_n((uint32_t)k);
+            uint32_t x = order[k - 1];
+            order[k - 1] = order[j];
+            order[j] = x;
+        }
+        bool busy = false;
+        for (size_t k = 0; k < m; k++) {
+            r = sel_try(&cases[order[k]], NULL);
+            if (r == 0) {
+                r = (int)order[k];
+                goto out;
+            }
+            if (r == LF_BUSY) busy = true;
+        }
+        if (kind == GOC_DL_NOW) {
+            if (!busy) {
+                /* Go's select with default sees one instant (RG04, C12):
+                 * answer "none ready" only if no clause's state moved
+                 * between before and after the poll (double collect). */
+                bool stable = true;
+                for (size_t k = 0; snap && stable && k < m; k++) {
+                    sel_ver v;
+                    case_version(&cases[order[k]], &v);
+                    stable = !memcmp(&v, &vers[order[k]], sizeof v);
+                }
+                if (stable || ++tries >= SEL_NOW_TRIES) {
+                    r = -EAGAIN;
+                    goto out;
+                }
+                continue;
+            }
+            /* a partner is between its two steps: wait for it, boundedly */
+            if (!busy_until) busy_until = goc_now() + LF_BUSY_NS;
+            if (goc_now() >= busy_until) {
+                r = -EAGAIN;
+                goto out;
+            }
+            lf_backoff(step < LF_SPIN_STEPS ? step++ : LF_YIELD_STEP);
+            continue;
+        }
+        if (timed && goc_now() >= deadline) {
+            r = -ETIMEDOUT;
+            goto out;
+        }
+        if (busy || step < LF_STEPS_MIN) {
+            lf_backoff(step < LF_SPIN_STEPS ? step : LF_YIELD_STEP);
+            step++;
+            continue;
+        }
+
+        /* pass 2: register one entry per clause, re-checking each */
+        lf_waiter_init(&w);
+        size_t nreg = 0;
+        bool ready = false;
+        for (size_t k = 0; k < m && !ready; k++) {
+            goc_case *c = &cases[order[k]];
+            ents[k] = (lf_entry){.w = &w, .elem = c->elem, .case_id = LF_SEL_CASE0 + order[k]};
+            ready = sel_register(c, &ents[k], &w);
+            nreg++;
+        }
+        int pr = 0;
+        if (ready) {
+            if (!lf_claim(&w, LF_SEL_ABORTED)) lf_park(&w, GOC_NEVER, 0, "select wake", NULL); /* claimed meanwhile */
+        } else {
+            /* pass 3: park until a partner, notifier or close claims us */
+            pr = lf_park(&w, deadline, 8, "select", cases[order[0]].ch);
+        }
+        /* cleanup on every exit path: unlink what the claimer did not */
+        uint32_t sel = atomic_load_explicit(&w.sel, memory_order_acquire); /* pairs with lf_claim */
+        for (size_t k = 0; k < nreg; k++) {
+            goc_case *c = &cases[order[k]];
+            if (ents[k].case_id != sel) q_remove(c->ch, &ents[k], case_send(c));
+        }
+        if (pr == -ETIMEDOUT) {
+            r = -ETIMEDOUT;
+            goto out;
+        }
+        if (sel == LF_SEL_ABORTED) {
+            step = LF_STEPS_MIN - 1;
+            continue; /* a clause looked ready: poll again */
+        }
+        uint32_t i = sel - LF_SEL_CASE0;
+        goc_case *c = &cases[i];
+        if (!c->ch->cap) {
+            /* unbuffered: the claimer completed the operation */
+            size_t k = 0;
+            while (ents[k].case_id != sel) k++;
+            c->err = ents[k].err;
+            if (c->err == -EPIPE && !case_send(c)) zero_elem(c->ch, c->elem);
+            r = (int)i;
+            goto out;
+        }
+        /* buffered: notified that clause i may go through; try it alone
+         * (RG05: taking another clause would strand the value) */
+        r = sel_try(c, NULL);
+        if (r == 0) {
+            r = (int)i;
+            goto out;
+        }
+        step = LF_STEPS_MIN - 1;
+    }
+out:
+    if (heap) goc__free(heap);
+    return r;
+}

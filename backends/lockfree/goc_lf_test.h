@@ -1,0 +1,48 @@
+/*
+ * goc_lf_test.h: test hooks of the lockfree backend (RG11, RG13, RG15).
+ * Only the goc_lockfree_seq8 test library has them (it is built with
+ * GOC_LF_TEST_HOOKS and 8-bit sequence stamps); tests under
+ * backends/lockfree/tests/ link that library. Not part of goc.h.
+ */
+#ifndef GOC_LF_TEST_H
+#define GOC_LF_TEST_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Points where a hook runs, on the thread doing the operation. obj is the
+ * channel (or the waiter's futex word for GOC_LF_HOOK_BEFORE_PARK). */
+enum {
+    /* ring send: after the tail CAS reserved a slot, before the value is
+     * written and the slot's stamp published (RG11: a stalled producer). */
+    GOC_LF_HOOK_SEND_RESERVED = 0,
+    /* ring send/recv: after the stamp was read and judged, before the CAS
+     * on tail/head (RG15: a preempted thread with a stale snapshot). */
+    GOC_LF_HOOK_BEFORE_CAS = 1,
+    /* parking: after the waiter announced LF_W_PARKED, before FUTEX_WAIT
+     * (RG13: the wake may land in this window). */
+    GOC_LF_HOOK_BEFORE_PARK = 2,
+    GOC_LF_HOOK_COUNT = 3
+};
+
+typedef void (*goc_lf_hook_fn)(int point, const void *obj);
+
+/* Installs fn at point (NULL removes it). Process-wide. */
+void goc_lf_set_hook(int point, goc_lf_hook_fn fn);
+/* Width of the per-slot sequence stamps in this library: 8 or 64. */
+unsigned goc_lf_seq_bits(void);
+/* Moves a fresh, empty buffered channel's head and tail (and every slot's
+ * stamp) to `laps` laps before the 64-bit positions wrap to 0, so that a
+ * test crosses the wrap of the free-running indices (STYLE.md 6, ck_ring's
+ * near-UINT_MAX validation). 0, or -EINVAL if ch is unbuffered or in use. */
+struct goc_chan;
+int goc_lf_test_near_wrap(struct goc_chan *ch, unsigned laps);
+/* Number of FUTEX_WAIT calls made by channel waits so far (RG13 checks the
+ * delay window was really exercised). */
+unsigned long goc_lf_parks(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,174 @@
+/*
+ * lf.h: internals of the lockfree backend (channels, select, mutex,
+ * WaitGroup). Tasks, timers, goc_after and goc_fd_wait come from
+ * backends/common (the thread layer). See README.md for the protocols and
+ * their proofs; this header states the objects and their contracts.
+ */
+#ifndef GOC_LF_H
+#define GOC_LF_H
+
+#include <sched.h>
+#include <string.h>
+
+#include "goc_internal.h"
+#include "goc_tsan.h"
+
+/* ------------------------------------------------- test-build options -- */
+
+/* GOC_LF_SEQ_BITS=8 (the goc_lockfree_seq8 test library, ST11/RG15): the
+ * per-slot sequence numbers are 8 bits wide, so they wrap every few hundred
+ * operations at capacities 1-3. Head and tail stay 64-bit words, which is
+ * what makes the ring ABA-free (README.md "Why 8-bit stamps are enough").
+ * Capacities above LF_CAP_MAX_SEQ8 are refused (EINVAL) in that build. */
+#ifndef GOC_LF_SEQ_BITS
+#define GOC_LF_SEQ_BITS 64
+#endif
+#if GOC_LF_SEQ_BITS == 8
+typedef uint8_t lf_seq;
+#define LF_CAP_MAX_SEQ8 63 /* one_lap <= 128: stamp states stay distinct mod 256 */
+#elif GOC_LF_SEQ_BITS == 64
+typedef uint64_t lf_seq;
+#else
+#error "GOC_LF_SEQ_BITS must be 8 or 64"
+#endif
+
+/* Test hooks (GOC_LF_TEST_HOOKS, the goc_lockfree_seq8 library only; the
+ * production library compiles them out). See goc_lf_test.h. */
+#ifdef GOC_LF_TEST_HOOKS
+#include "goc_lf_test.h"
+extern _Atomic(goc_lf_hook_fn) goc__lf_hooks[GOC_LF_HOOK_COUNT];
+static inline void lf_hook(int point, const void *obj) {
+    /* relaxed: a test installs hooks before starting the tasks it races */
+    goc_lf_hook_fn fn = atomic_load_explicit(&goc__lf_hooks[point], memory_order_relaxed);
+    if (fn) fn(point, obj);
+}
+#define LF_HOOK(point, obj) lf_hook((point), (obj))
+#else
+#define LF_HOOK(point, obj) ((void)0)
+#endif
+
+/* ------------------------------------------------------------ backoff -- */
+
+/* Backoff in the spirit of crossbeam's Backoff, with the spin steps capped
+ * so that a waiting task notices its partner within ~8 pause instructions
+ * (a pause is ~30 ns on the AMD EPYC we measure on, up to ~40 ns on recent
+ * Intel): steps 0..LF_SPIN_STEPS-1 spin min(2^step, 8) pauses (about 5 us
+ * in all), later steps yield the CPU. A blocking operation parks once its
+ * backoff has run `limit` steps; the limit adapts per channel between
+ * LF_STEPS_MIN (pure spinning) and LF_STEPS_MAX (then 8 yields). */
+#define LF_SPIN_STEPS 24
+#define LF_STEPS_MIN LF_SPIN_STEPS
+#define LF_STEPS_MAX (LF_SPIN_STEPS + 8)
+#define LF_STEPS_INIT (LF_SPIN_STEPS + 4)
+#define LF_YIELD_STEP LF_SPIN_STEPS /* lf_backoff(LF_YIELD_STEP) yields */
+
+static inline void lf_backoff(unsigned step) {
+    if (step < LF_SPIN_STEPS) {
+        unsigned n = step < 3 ? 1u << step : 8u;
+        for (unsigned i = 0; i < n; i++) goc__cpu_relax();
+    } else {
+        sched_yield();
+    }
+}
+
+/* --------------------------------------------------- waiters (parking) -- */
+
+/* One blocking call: a plain blocking send/recv, or a whole select. It lives
+ * on the blocked task's stack.
+ *
+ *   sel   claimed exactly once, by the first CAS from LF_SEL_WAITING: to
+ *         LF_SEL_CASE0 + i by a partner/notifier/closer acting on clause i, or
+ *         to LF_SEL_ABORTED by the owner itself (deadline, or it found a
+ *         clause ready while registering).
+ *   wake  the futex word: LF_W_RUN -> LF_W_PARKED (owner, before FUTEX_WAIT)
+ *         and {RUN, PARKED} -> LF_W_DONE (the claimer, by exchange, after its
+ *         last access to the waiter's entries). The owner never returns
+ *         while a claimer may still touch its stack: once sel is claimed by
+ *         someone else it waits for DONE, with no deadline.
+ * No lost wakeup: the word the claimer changes is the word FUTEX_WAIT
+ * compares (README.md, "Parking"). */
+enum { LF_SEL_WAITING = 0, LF_SEL_ABORTED = 1, LF_SEL_CASE0 = 2 };
+enum { LF_W_RUN = 0, LF_W_PARKED = 1, LF_W_DONE = 2 };
+
+typedef struct lf_waiter {
+    _Atomic uint32_t sel;
+    _Atomic uint32_t wake;
+} lf_waiter;
+
+static inline void lf_waiter_init(lf_waiter *w) {
+    atomic_init(&w->sel, LF_SEL_WAITING);
+    atomic_init(&w->wake, LF_W_RUN);
+}
+
+/* The claimer's last act on a waiter. release: publishes everything the
+ * claimer wrote for the owner (the value copied into its buffer, entry
+ * err); pairs with the owner's acquire load/CAS of `wake` in lf_park. The
+ * futex_wake after the exchange only passes the address to the kernel: the
+ * owner may already have returned, and a stray wake is harmless (every wait
+ * re-checks its predicate). */
+static inline void lf_signal(lf_waiter *w) {
+    if (atomic_exchange_explicit(&w->wake, LF_W_DONE, memory_order_release) == LF_W_PARKED)
+        goc__futex_wake(&w->wake, 1);
+}
+
+/* Tries to claim w for clause value `v` (LF_SEL_CASE0 + i). acq_rel: the
+ * acquire half orders the claimer after the owner's registration (also
+ * ordered by the channel lock the claimer holds); the release half orders
+ * the claim before the owner's acquire load of sel. */
+static inline bool lf_claim(lf_waiter *w, uint32_t v) {
+    uint32_t z = LF_SEL_WAITING;
+    return atomic_compare_exchange_strong_explicit(&w->sel, &z, v, memory_order_acq_rel,
+                                                   memory_order_relaxed);
+}
+
+/* Waits until w is claimed and signalled, or until the deadline passes and
+ * the owner's own abort CAS wins (-ETIMEDOUT). `spin` backoff steps come
+ * first (polling the waiter's own word, which only the claimer writes), so
+ * a partner on another core hands off without a system call. Before a
+ * FUTEX_WAIT it records `what`/`obj` for the task report. Returns 0 if
+ * claimed while spinning, LF_PARK_SLEPT if it slept first. */
+#define LF_PARK_SLEPT 1
+int lf_park(lf_waiter *w, goc_time deadline, unsigned spin, const char *what, const void *obj);
+/* ------------------------------------------------------ wait queues -- */
+
+/* One clause of a blocking call, linked into one channel's send or receive
+ * queue. Fields are set once by the owner before it is linked, except
+ * `err` (written by the claimer before lf_signal) and the links. */
+typedef struct lf_entry {
+    struct lf_entry *prev, *next; /* guarded by the channel's lock */
+    struct lf_entry *cnext;       /* claimer-private list (close) */
+    lf_waiter *w;
+    void *elem;       /* unbuffered: the sender's value / receiver's buffer */
+    uint32_t case_id; /* what a claim CASes into w->sel */
+    int err;          /* unbuffered result for the owner: 0 or -EPIPE */
+    bool linked;      /* guarded by the channel's lock */
+} lf_entry;
+
+/* A plain blocking call's waiter and its one entry, on one cache line: the
+ * claimer touches both. */
+typedef struct lf_op {
+    lf_waiter w;
+    lf_entry e;
+} __attribute__((aligned(64))) lf_op;
+
+typedef struct lf_queue {
+    lf_entry *first, *last; /* guarded by the channel's lock */
+} lf_queue;
+
+/* ----------------------------------------------------------- the ring -- */
+
+/* A position: lap | [mark] | index (crossbeam's layout). index < cap sits
+ * in the low bits, mark_bit = next_pow2(cap + 1) is the close mark (tail
+ * only), one_lap = 2 * mark_bit. Positions are free-running 64-bit values
+ * compared only for equality after wrapping arithmetic. */
+typedef uint64_t lf_pos;
+
+/* A slot: its sequence stamp, then the element. The stamp is stored minus
+ * the slot index so that a calloc'd (zero) buffer is the initial state
+ * (stamp[i] == i: free for the producer of lap 0) without touching pages. */
+typedef struct lf_slot {
+    _Atomic lf_seq stamp_rel;
+    unsigned char data[] __attribute__((aligned(8)));
+} lf_slot;
+
+#endif

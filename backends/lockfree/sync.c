@@ -1,0 +1,372 @@
+/*
+ * The lockfree backend's sync.Mutex and sync.WaitGroup: one futex word
+ * each, no pthread mutex on any path.
+ *
+ * Mutex state word (the futex word):
+ *   bit 0  LOCKED    held (or, with HANDOFF, owned by whichever waiter
+ *                    takes the handoff)
+ *   bit 1  STARVING  Go's starvation mode: a waiter has waited > 1 ms; new
+ *                    arrivals queue instead of barging, unlock hands off
+ *   bit 2  HANDOFF   set by unlock in starving mode: the lock stays LOCKED
+ *                    and passes to the first registered waiter that clears
+ *                    this bit
+ *   bits 8+ WAITERS  number of tasks registered as waiting (in or about to
+ *                    enter FUTEX_WAIT)
+ * Invariants: HANDOFF => LOCKED and WAITERS > 0; STARVING is cleared by the
+ * waiter that takes the last handoff, or by unlock when nobody waits.
+ * No lost wakeup: a waiter sleeps with FUTEX_WAIT(state, v), where v is the
+ * word it last saw with itself counted in WAITERS; every unlock changes the
+ * word (clears LOCKED or sets HANDOFF) before it wakes, so the kernel's
+ * compare fails for a waiter that has not slept yet.
+ *
+ * TSan: the mutex is announced with __tsan_mutex_* (lock-order inversion,
+ * double lock and bad unlock are reported as for pthread mutexes). Go lets
+ * another task unlock; TSan's model does not (it reports a bad unlock), so
+ * in TSan builds a foreign unlock moves the mutex's TSan identity to a fresh
+ * address (the old one stays "held" by the locking thread, harmlessly: no
+ * one locks it again, so it can close no lock-order cycle), and carries the
+ * happens-before edge with __tsan_release/__tsan_acquire on the new one.
+ *
+ * WaitGroup word (the futex word): counter << 1 | WAITERS. add() that
+ * brings the counter to 0 stores 0 and wakes everyone if WAITERS was set;
+ * wait() sets WAITERS and sleeps on the exact value it saw.
+ */
+#include <stdio.h>
+
+#include "lf.h"
+
+/* ------------------------------------------------------------ mutex -- */
+
+enum { MU_LOCKED = 1u, MU_STARVING = 2u, MU_HANDOFF = 4u, MU_WAITER = 1u << 8 };
+#define MU_STARVE_NS 1000000 /* Go's starvationThresholdNs */
+
+struct goc_mutex {
+    _Atomic uint32_t state; /* see above */
+    uint32_t magic;         /* GOC_MAGIC_MUTEX while live */
+#ifdef GOC_TSAN
+    /* TSan identity of the mutex and the thread that holds it in TSan's
+     * model. Written by lock (after acquiring) and by a foreign unlock
+     * (while still holding the lock); relaxed atomics: the lock orders them. */
+    _Atomic(void *) tsan_id;
+    _Atomic(const void *) tsan_owner;
+    void *tsan_ids;         /* list of retired identities, freed with the mutex */
+#endif
+};
+
+#ifdef GOC_TSAN
+static __thread char tsan_self; /* its address identifies this thread */
+static void *mu_tid(goc_mutex *mu) { return atomic_load_explicit(&mu->tsan_id, memory_order_relaxed); }
+#define MU_TSAN(mu) mu_tid(mu)
+#else
+#define MU_TSAN(mu) ((void *)(mu))
+#endif
+
+static inline bool mutex_ok(const goc_mutex *mu) {
+    if (GOC_UNLIKELY(!mu)) return false;
+    if (GOC_UNLIKELY(mu->magic != GOC_MAGIC_MUTEX)) {
+        goc__misuse("goc: %p is not a live mutex", (const void *)mu);
+        return false;
+    }
+    return true;
+}
+
+goc_mutex *goc_mutex_make(void) {
+    goc_mutex *mu = goc__calloc(1, sizeof *mu);
+    if (!mu) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    atomic_init(&mu->state, 0);
+    mu->magic = GOC_MAGIC_MUTEX;
+#ifdef GOC_TSAN
+    atomic_init(&mu->tsan_id, (void *)mu);
+    atomic_init(&mu->tsan_owner, NULL);
+#endif
+    GOC_TSAN_MUTEX_CREATE(MU_TSAN(mu), 0);
+    return mu;
+}
+
+static inline void mu_acquired(goc_mutex *mu) {
+#ifdef GOC_TSAN
+    atomic_store_explicit(&mu->tsan_owner, &tsan_self, memory_order_relaxed);
+    __tsan_acquire(MU_TSAN(mu)); /* the edge from a foreign unlock, if any */
+#else
+    (void)mu;
+#endif
+}
+
+static void mutex_lock_slow(goc_mutex *mu) {
+    goc_time start = 0;
+    bool registered = false, waited = false;
+    for (unsigned step = 0;; step++) {
+        /* relaxed: every decision below is made by a CAS on the same word */
+        uint32_t s = atomic_load_explicit(&mu->state, memory_order_relaxed);
+        if (!registered) {
+            /* Normal mode: barge in while free; spin a little while held. */
+            if (!(s & (MU_LOCKED | MU_STARVING))) {
+                /* acquire: pairs with the release CAS in unlock */
+                if (atomic_compare_exchange_weak_explicit(&mu->state, &s, s | MU_LOCKED,
+                                                          memory_order_acquire, memory_order_relaxed))
+                    return;
+                continue;
+            }
+            if (step < LF_STEPS_MIN && !(s & MU_STARVING)) {
+                lf_backoff(step);
+                continue;
+            }
+            /* register as a waiter (relaxed: no data is published by it) */
+            if (!atomic_compare_exchange_weak_explicit(&mu->state, &s, s + MU_WAITER,
+                                                       memory_order_relaxed, memory_order_relaxed))
+                continue;
+            registered = true;
+            start = goc_now();
+            s += MU_WAITER;
+        } else {
+            bool starving_me = waited && goc_now() - start > MU_STARVE_NS;
+            if (s & MU_HANDOFF) {
+                /* Take the handed-off lock (LOCKED stays set). Leave
+                 * starvation mode if we are the last waiter or did not wait
+                 * long (Go's rule). acquire: pairs with unlock's release. */
+                uint32_t ns = (s & ~MU_HANDOFF) - MU_WAITER;
+                if ((ns >> 8) == 0 || !starving_me) ns &= ~MU_STARVING;
+                if (atomic_compare_exchange_weak_explicit(&mu->state, &s, ns, memory_order_acquire,
+                                                          memory_order_relaxed))
+                    return;
+                continue;
+            }
+            if (!(s & (MU_LOCKED | MU_STARVING))) {
+                /* acquire: pairs with unlock's release */
+                if (atomic_compare_exchange_weak_explicit(&mu->state, &s, (s | MU_LOCKED) - MU_WAITER,
+                                                          memory_order_acquire, memory_order_relaxed))
+                    return;
+                continue;
+            }
+            if (starving_me && !(s & MU_STARVING)) {
+                if (!atomic_compare_exchange_weak_explicit(&mu->state, &s, s | MU_STARVING,
+                                                           memory_order_relaxed, memory_order_relaxed))
+                    continue;
+                s |= MU_STARVING;
+            }
+        }
+        /* Sleep on the exact word we saw with ourselves counted; any unlock
+         * changes it first. Re-evaluate starvation after 1 ms. */
+        goc__fuzz_point();
+        goc__futex_wait(&mu->state, s, waited ? GOC_NEVER : goc_now() + 2 * MU_STARVE_NS);
+        waited = true;
+    }
+}
+
+int goc_mutex_lock(goc_mutex *mu) {
+    if (!mutex_ok(mu)) return -EINVAL;
+    goc__fuzz_point();
+    GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), 0);
+    uint32_t z = 0;
+    /* acquire: pairs with the release CAS in unlock (unlock happens before
+     * the next lock) */
+    if (GOC_UNLIKELY(!atomic_compare_exchange_weak_explicit(&mu->state, &z, MU_LOCKED, memory_order_acquire,
+                                                            memory_order_relaxed))) {
+        goc__wait_begin("mutex lock", mu, GOC_NEVER);
+        mutex_lock_slow(mu);
+        goc__wait_end();
+    }
+    GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), 0, 0);
+    mu_acquired(mu);
+    return 0;
+}
+
+int goc_mutex_trylock(goc_mutex *mu) {
+    if (!mutex_ok(mu)) return -EINVAL;
+    goc__fuzz_point();
+#ifdef GOC_TSAN
+    GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock);
+#endif
+    /* relaxed: the CAS decides */
+    uint32_t s = atomic_load_explicit(&mu->state, memory_order_relaxed);
+    bool ok = false;
+    while (!(s & (MU_LOCKED | MU_STARVING))) {
+        /* acquire: pairs with unlock's release */
+        if (atomic_compare_exchange_weak_explicit(&mu->state, &s, s | MU_LOCKED, memory_order_acquire,
+                                                  memory_order_relaxed)) {
+            ok = true;
+            break;
+        }
+    }
+#ifdef GOC_TSAN
+    GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed), 0);
+#endif
+    if (!ok) return -EBUSY;
+    mu_acquired(mu);
+    return 0;
+}
+
+int goc_mutex_unlock(goc_mutex *mu) {
+    if (!mutex_ok(mu)) return -EINVAL;
+    goc__fuzz_point();
+    /* relaxed: the CAS decides */
+    uint32_t s = atomic_load_explicit(&mu->state, memory_order_relaxed);
+    if (!(s & MU_LOCKED) || (s & MU_HANDOFF)) {
+        goc__misuse("goc_mutex_unlock(%p): unlock of unlocked mutex", (void *)mu);
+        return -EPERM;
+    }
+#ifdef GOC_TSAN
+    bool foreign = atomic_load_explicit(&mu->tsan_owner, memory_order_relaxed) != &tsan_self;
+    if (foreign) {
+        /* Go allows it; TSan would report a bad unlock. Retire the identity
+         * the locking thread holds in TSan's model, carry the edge on a new
+         * one (see the header comment). */
+        void **fresh = malloc(sizeof(void *) * 2);
+        if (fresh) {
+            fresh[0] = mu->tsan_ids;
+            mu->tsan_ids = fresh;
+            atomic_store_explicit(&mu->tsan_id, (void *)&fresh[1], memory_order_relaxed);
+            __tsan_mutex_create(&fresh[1], 0);
+        }
+        __tsan_release(MU_TSAN(mu));
+    } else {
+        GOC_TSAN_MUTEX_PRE_UNLOCK(MU_TSAN(mu), 0);
+    }
+#endif
+    uint32_t ns;
+    bool wake;
+    do {
+        if (!(s & MU_LOCKED) || (s & MU_HANDOFF)) {
+            /* a racing second unlock got there first */
+            goc__misuse("goc_mutex_unlock(%p): unlock of unlocked mutex", (void *)mu);
+            return -EPERM;
+        }
+        if ((s & MU_STARVING) && (s >> 8)) {
+            ns = s | MU_HANDOFF; /* hand off: stays LOCKED for a waiter */
+        } else {
+            ns = s & ~(MU_LOCKED | ((s >> 8) ? 0 : MU_STARVING));
+        }
+        wake = (s >> 8) != 0;
+        /* release: the critical section happens before the next lock's
+         * acquire CAS (or the handoff taker's) */
+    } while (!atomic_compare_exchange_weak_explicit(&mu->state, &s, ns, memory_order_release,
+                                                    memory_order_relaxed));
+#ifdef GOC_TSAN
+    if (!foreign) GOC_TSAN_MUTEX_POST_UNLOCK(MU_TSAN(mu), 0);
+#endif
+    if (wake) goc__futex_wake(&mu->state, 1);
+    return 0;
+}
+
+void goc_mutex_free(goc_mutex *mu) {
+    if (!mu) return;
+    if (!mutex_ok(mu)) return;
+    /* relaxed: the caller guarantees nobody uses it any more */
+    if (atomic_load_explicit(&mu->state, memory_order_relaxed) >> 8)
+        goc__misuse("goc_mutex_free(%p): tasks are still waiting on it", (void *)mu);
+    mu->magic = GOC_MAGIC_DEAD;
+#ifdef GOC_TSAN
+    if (atomic_load_explicit(&mu->state, memory_order_relaxed) & MU_LOCKED) {
+        /* freeing a held mutex is legal in Go; don't let TSan call it a bug */
+    } else {
+        GOC_TSAN_MUTEX_DESTROY(MU_TSAN(mu), 0);
+    }
+    for (void **p = mu->tsan_ids; p;) {
+        void **next = p[0];
+        free(p);
+        p = next;
+    }
+#endif
+    goc__free(mu);
+}
+
+/* -------------------------------------------------------- WaitGroup -- */
+
+#define WG_WAITERS 1u
+#define WG_MAX ((int64_t)(UINT32_MAX >> 1))
+
+struct goc_wg {
+    _Atomic uint32_t word; /* counter << 1 | WG_WAITERS; the futex word */
+    uint32_t magic;        /* GOC_MAGIC_WG while live */
+};
+
+static inline bool wg_ok(const goc_wg *wg) {
+    if (GOC_UNLIKELY(!wg)) return false;
+    if (GOC_UNLIKELY(wg->magic != GOC_MAGIC_WG)) {
+        goc__misuse("goc: %p is not a live WaitGroup", (const void *)wg);
+        return false;
+    }
+    return true;
+}
+
+goc_wg *goc_wg_make(void) {
+    goc_wg *wg = goc__calloc(1, sizeof *wg);
+    if (!wg) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    atomic_init(&wg->word, 0);
+    wg->magic = GOC_MAGIC_WG;
+    return wg;
+}
+
+int goc_wg_add(goc_wg *wg, int64_t delta) {
+    if (!wg_ok(wg)) return -EINVAL;
+    goc__fuzz_point();
+    /* relaxed: the CAS decides */
+    uint32_t w = atomic_load_explicit(&wg->word, memory_order_relaxed);
+    uint32_t nw;
+    do {
+        int64_t c = (int64_t)(w >> 1) + delta;
+        if (c < 0 || c > WG_MAX) return -EINVAL; /* Go panics; we change nothing */
+        nw = c == 0 ? 0 : ((uint32_t)c << 1) | (w & WG_WAITERS);
+        /* acq_rel: release makes everything before Done visible to a Wait
+         * that sees the counter reach 0 (its acquire load); acquire chains
+         * the earlier Done calls into the last one's release sequence. */
+    } while (!atomic_compare_exchange_weak_explicit(&wg->word, &w, nw, memory_order_acq_rel,
+                                                    memory_order_relaxed));
+    if (nw == 0 && (w & WG_WAITERS)) goc__futex_wake(&wg->word, INT32_MAX);
+    return 0;
+}
+
+int goc_wg_done(goc_wg *wg) { return goc_wg_add(wg, -1); }
+
+int goc_wg_wait(goc_wg *wg, goc_time deadline) {
+    if (!wg_ok(wg)) return -EINVAL;
+    goc__fuzz_point();
+    int kind = goc__deadline_kind(deadline);
+    bool began = false;
+    int r = 0;
+    for (unsigned step = 0;; step++) {
+        /* acquire: pairs with the release CAS of the add that reached 0 */
+        uint32_t w = atomic_load_explicit(&wg->word, memory_order_acquire);
+        if ((w >> 1) == 0) break;
+        if (kind == GOC_DL_NOW) {
+            r = -EAGAIN;
+            break;
+        }
+        if (kind == GOC_DL_AT && goc_now() >= deadline) {
+            r = -ETIMEDOUT;
+            break;
+        }
+        if (step < LF_STEPS_MIN) {
+            lf_backoff(step);
+            continue;
+        }
+        if (!(w & WG_WAITERS)) {
+            /* relaxed: announces a sleeper; the futex compare does the rest */
+            if (!atomic_compare_exchange_weak_explicit(&wg->word, &w, w | WG_WAITERS, memory_order_relaxed,
+                                                       memory_order_relaxed))
+                continue;
+            w |= WG_WAITERS;
+        }
+        if (!began) goc__wait_begin("wg wait", wg, kind == GOC_DL_AT ? deadline : GOC_NEVER);
+        began = true;
+        goc__fuzz_point();
+        /* sleeps only while the word is exactly w: an add that reaches 0
+         * stores 0 first (no lost wakeup) */
+        goc__futex_wait(&wg->word, w, kind == GOC_DL_AT ? deadline : GOC_NEVER);
+    }
+    if (began) goc__wait_end();
+    return r;
+}
+
+void goc_wg_free(goc_wg *wg) {
+    if (!wg) return;
+    if (!wg_ok(wg)) return;
+    wg->magic = GOC_MAGIC_DEAD;
+    goc__free(wg);
+}

@@ -1,0 +1,183 @@
+/*
+ * RG11 and RG13 (TESTING.md regressions) on the lockfree ring; links
+ * goc_lockfree_seq8 for its hooks.
+ *
+ * RG11 (crossbeam-rs/crossbeam#997): a "non-blocking" try-receive spun on a
+ * slot that a preempted producer had reserved but not published. A hook
+ * stalls one producer between its tail CAS and its stamp store; a
+ * try-receive (plain and select-with-default) must answer would-block
+ * within 1 ms, also when a later send has completed behind the stalled
+ * one, and the value must arrive once the producer resumes.
+ *
+ * RG13 (unikraft#1763, zephyr#105859, nanos#1601): the futex lost wakeup,
+ * where the waker changes the state and wakes between the waiter's check
+ * and its FUTEX_WAIT. A hook delays every waiter between announcing itself
+ * parked and calling FUTEX_WAIT, for unbuffered ping-pong, a buffered
+ * cap-1 hand-off and select; every round must complete (the watchdog fails
+ * a hang), and the delay window must really have been exercised.
+ */
+#include "goc_testing.h"
+
+#include <unistd.h>
+
+#include "goc_lf_test.h"
+
+/* ------------------------------------------------------------- RG11 -- */
+
+static atomic_int stall_armed; /* the next producer through the hook stalls */
+static atomic_int stalled;     /* set by the stalled producer */
+static atomic_int release_stall;
+
+static void stall_hook(int point, const void *obj) {
+    (void)point;
+    (void)obj;
+    int one = 1;
+    if (!atomic_compare_exchange_strong_explicit(&stall_armed, &one, 0, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return;
+    gt_set(&stalled);
+    GT_ASSERT(gt_wait_flag(&release_stall, 10000000000LL));
+}
+
+struct rg11 {
+    goc_chan *ch;
+    int64_t v;
+    atomic_int done;
+};
+static void stalled_sender(void *p) {
+    struct rg11 *a = p;
+    GT_ASSERT_OK(goc_chan_send(a->ch, &a->v, GOC_NEVER));
+    gt_set(&a->done);
+}
+
+static int64_t elapsed_try(goc_chan *ch, bool use_select, int *rc) {
+    int64_t v;
+    goc_time t0 = goc_now();
+    if (use_select) {
+        goc_case c[2] = {{ch, GOC_RECV, &v, 0}, {NULL, GOC_RECV, NULL, 0}};
+        *rc = goc_select(c, 2, GOC_NOW);
+    } else {
+        *rc = goc_chan_recv(ch, &v, GOC_NOW);
+    }
+    return goc_now() - t0;
+}
+
+static void rg11_case(bool later_send, bool use_select) {
+    goc_chan *ch = goc_chan_make(sizeof(int64_t), 3);
+    GT_ASSERT_NOT_NULL(ch);
+    atomic_store(&stalled, 0);
+    atomic_store(&release_stall, 0);
+    struct rg11 a = {ch, 42, 0};
+    atomic_store_explicit(&stall_armed, 1, memory_order_release);
+    gt_go(stalled_sender, &a);
+    GT_ASSERT(gt_wait_flag(&stalled, 10000000000LL));
+    if (later_send) {
+        int64_t w = 7;
+        GT_ASSERT_OK(goc_chan_send(ch, &w, GOC_NOW)); /* completes behind the stalled one */
+    }
+    /* the least of 5 tries: an answer does not change the state, and the
+     * minimum is immune to this task being preempted on a loaded runner */
+    int rc = 0;
+    int64_t ns = INT64_MAX;
+    for (int i = 0; i < 5; i++) {
+        int64_t t = elapsed_try(ch, use_select, &rc);
+        GT_ASSERT_ERR(rc, -EAGAIN);
+        if (t < ns) ns = t;
+    }
+    gt_note("RG11 later_send=%d select=%d: try-recv %d after %lld ns", later_send, use_select, rc, (long long)ns);
+    GT_ASSERT_ERR(rc, -EAGAIN);
+    if (gt_timing_checks("RG11 try-recv latency"))
+        GT_ASSERT_MSG(ns < 1000000, "try-recv took %lld ns on a stalled producer's slot", (long long)ns);
+    atomic_store(&stall_armed, 0);
+    gt_set(&release_stall);
+    int64_t v = 0;
+    GT_ASSERT_OK(goc_chan_recv(ch, &v, gt_ms(10000)));
+    GT_ASSERT_EQ(v, 42); /* FIFO: the stalled send reserved first */
+    if (later_send) {
+        GT_ASSERT_OK(goc_chan_recv(ch, &v, gt_ms(10000)));
+        GT_ASSERT_EQ(v, 7);
+    }
+    gt_join_all();
+    GT_ASSERT(atomic_load(&a.done));
+    goc_chan_free(ch);
+}
+
+static void rg11(void) {
+    goc_lf_set_hook(GOC_LF_HOOK_SEND_RESERVED, stall_hook);
+    rg11_case(false, false);
+    rg11_case(true, false);
+    rg11_case(false, true);
+    rg11_case(true, true);
+    goc_lf_set_hook(GOC_LF_HOOK_SEND_RESERVED, NULL);
+}
+
+/* ------------------------------------------------------------- RG13 -- */
+
+static _Atomic unsigned delays;
+static void park_delay_hook(int point, const void *obj) {
+    (void)point;
+    (void)obj;
+    /* the window between "I am parked" and FUTEX_WAIT: the waker's exchange
+     * and FUTEX_WAKE land here most of the time */
+    usleep(50 + gt_rand_n(150));
+    atomic_fetch_add_explicit(&delays, 1, memory_order_relaxed);
+}
+
+struct pp {
+    goc_chan *a, *b;
+    int rounds;
+    bool use_select;
+};
+static void ponger(void *p) {
+    struct pp *x = p;
+    for (int i = 0; i < x->rounds; i++) {
+        int64_t v;
+        if (x->use_select) {
+            goc_case c[1] = {{x->a, GOC_RECV, &v, 0}};
+            GT_ASSERT_EQ(goc_select(c, 1, GOC_NEVER), 0);
+        } else {
+            GT_ASSERT_OK(goc_chan_recv(x->a, &v, GOC_NEVER));
+        }
+        v++;
+        GT_ASSERT_OK(goc_chan_send(x->b, &v, GOC_NEVER));
+    }
+}
+
+static void rg13_pingpong(size_t cap, bool use_select, int rounds) {
+    struct pp x = {goc_chan_make(8, cap), goc_chan_make(8, cap), rounds, use_select};
+    GT_ASSERT(x.a && x.b);
+    gt_go(ponger, &x);
+    int64_t v = 0;
+    for (int i = 0; i < rounds; i++) {
+        GT_ASSERT_OK(goc_chan_send(x.a, &v, GOC_NEVER));
+        GT_ASSERT_OK(goc_chan_recv(x.b, &v, GOC_NEVER));
+        GT_ASSERT_EQ(v, i + 1);
+        v = i + 1;
+        /* let the partner reach its park, so the wake races the delay */
+        if (i % 4 == 0) usleep(100);
+    }
+    gt_join_all();
+    goc_chan_free(x.a);
+    goc_chan_free(x.b);
+}
+
+static void rg13(void) {
+    int rounds = (int)gt_n(400, 100);
+    unsigned long parks0 = goc_lf_parks();
+    goc_lf_set_hook(GOC_LF_HOOK_BEFORE_PARK, park_delay_hook);
+    rg13_pingpong(0, false, rounds);
+    rg13_pingpong(1, false, rounds);
+    rg13_pingpong(0, true, rounds);
+    rg13_pingpong(1, true, rounds);
+    goc_lf_set_hook(GOC_LF_HOOK_BEFORE_PARK, NULL);
+    unsigned long parks = goc_lf_parks() - parks0;
+    gt_note("RG13: %lu futex waits, %u delayed", parks, atomic_load(&delays));
+    GT_ASSERT_GT(atomic_load(&delays), 0);
+}
+
+static void test_main(void) {
+    gt_run("RG11_try_recv_stalled_producer", rg11);
+    gt_run("RG13_futex_lost_wakeup", rg13);
+}
+
+GT_MAIN(test_main)

@@ -1,0 +1,167 @@
+/*
+ * ST11 lockfree_wrap + RG15 (TESTING.md): the ring with 8-bit per-slot
+ * sequence stamps (goc_lockfree_seq8), so the stamps wrap every few hundred
+ * operations at capacities 1, 2, 3; 4 producers x 4 consumers, exactly-once
+ * (atomic bitmap), per-producer FIFO seen by each consumer, sums.
+ *   RG15 (cloudtoid/interprocess#30): a stale snapshot's CAS succeeding a
+ *   lap later overwrites an unread slot. A hook between the stamp check and
+ *   the head/tail CAS preempts the thread at random (yield or a short sleep)
+ *   so that stale snapshots are common; the 64-bit head/tail must make every
+ *   such CAS fail.
+ *   Near-wrap: the same run with the 64-bit positions started 3 laps before
+ *   2^64 (ck_ring's near-UINT_MAX validation), checking len() on the way.
+ * Links goc_lockfree_seq8 (lockfree only).
+ */
+#include "goc_testing.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "goc_lf_test.h"
+
+enum { P = 4, C = 4 };
+
+typedef struct {
+    uint32_t producer;
+    uint32_t seq;
+    uint64_t check;
+} msg;
+
+static uint64_t checksum(uint32_t p, uint32_t s) { return ((uint64_t)s * 0x9e3779b97f4a7c15ull) ^ p ^ 0x5a5a; }
+
+struct shared {
+    goc_chan *ch;
+    long per;
+    _Atomic uint64_t *bitmap; /* relaxed fetch_or: the bit is the only datum */
+    atomic_long received;     /* relaxed; read after the join */
+};
+struct prod {
+    struct shared *s;
+    uint32_t id;
+};
+
+static void producer(void *p) {
+    struct prod a = *(struct prod *)p;
+    for (long i = 0; i < a.s->per; i++) {
+        msg m = {a.id, (uint32_t)i, checksum(a.id, (uint32_t)i)};
+        GT_ASSERT_OK(goc_chan_send(a.s->ch, &m, GOC_NEVER));
+    }
+}
+
+static void consumer(void *p) {
+    struct shared *s = p;
+    int64_t last[P] = {-1, -1, -1, -1};
+    msg m;
+    int rc;
+    long n = 0;
+    while ((rc = goc_chan_recv(s->ch, &m, GOC_NEVER)) == 0) {
+        GT_ASSERT_MSG(m.producer < P && m.seq < s->per && m.check == checksum(m.producer, m.seq),
+                      "corrupt message %u/%u (RG15: a slot overwritten?)", m.producer, m.seq);
+        GT_ASSERT_MSG((int64_t)m.seq > last[m.producer], "producer %u: seq %u after %lld", m.producer, m.seq,
+                      (long long)last[m.producer]);
+        last[m.producer] = m.seq;
+        uint64_t bit = (uint64_t)m.producer * (uint64_t)s->per + m.seq;
+        uint64_t old = atomic_fetch_or_explicit(&s->bitmap[bit / 64], 1ull << (bit % 64), memory_order_relaxed);
+        GT_ASSERT_MSG(!(old & (1ull << (bit % 64))), "duplicate message %u/%u", m.producer, m.seq);
+        GT_ASSERT_ULE(goc_chan_len(s->ch), goc_chan_cap(s->ch));
+        n++;
+    }
+    GT_ASSERT_ERR(rc, -EPIPE);
+    atomic_fetch_add_explicit(&s->received, n, memory_order_relaxed);
+}
+
+static void run(size_t cap, long total, bool near_wrap) {
+    struct shared s = {goc_chan_make(sizeof(msg), cap), total / P, NULL, 0};
+    GT_ASSERT_NOT_NULL(s.ch);
+    if (near_wrap) GT_ASSERT_OK(goc_lf_test_near_wrap(s.ch, 3));
+    size_t words = ((size_t)P * (size_t)s.per + 63) / 64;
+    s.bitmap = calloc(words, sizeof *s.bitmap);
+    GT_ASSERT_NOT_NULL(s.bitmap);
+    gt_group *prods = gt_group_make(), *cons = gt_group_make();
+    struct prod pa[P];
+    for (int i = 0; i < C; i++) gt_group_go(cons, consumer, &s);
+    for (int i = 0; i < P; i++) {
+        pa[i] = (struct prod){&s, (uint32_t)i};
+        gt_group_go(prods, producer, &pa[i]);
+    }
+    gt_group_wait(prods);
+    GT_ASSERT_OK(goc_chan_close(s.ch));
+    gt_group_wait(cons);
+    long got = atomic_load_explicit(&s.received, memory_order_relaxed);
+    GT_ASSERT_MSG(got == P * s.per, "cap %zu: received %ld of %ld", cap, got, P * s.per);
+    for (size_t w = 0; w < words; w++) {
+        uint64_t want = w + 1 < words || (P * s.per) % 64 == 0 ? ~0ull : (1ull << ((P * s.per) % 64)) - 1;
+        GT_ASSERT_MSG(atomic_load_explicit(&s.bitmap[w], memory_order_relaxed) == want,
+                      "cap %zu: messages missing in word %zu", cap, w);
+    }
+    GT_ASSERT_EQ(goc_chan_len(s.ch), 0);
+    free(s.bitmap);
+    goc_chan_free(s.ch);
+}
+
+/* RG15's preemption window: between the stamp check and the CAS. */
+static _Atomic unsigned stalls;
+static void preempt_hook(int point, const void *obj) {
+    (void)point;
+    (void)obj;
+    uint32_t r = gt_rand_n(256);
+    if (r == 0) {
+        usleep(20);
+        atomic_fetch_add_explicit(&stalls, 1, memory_order_relaxed);
+    } else if (r < 8) {
+        goc_yield();
+        atomic_fetch_add_explicit(&stalls, 1, memory_order_relaxed);
+    }
+}
+
+static void st11(void) {
+    GT_ASSERT_EQ(goc_lf_seq_bits(), 8);
+    long total = gt_n(1000000, 100000);
+    gt_note("ST11: 8-bit stamps, %ld ops per capacity, %dP x %dC", total, P, C);
+    for (size_t cap = 1; cap <= 3; cap++) run(cap, total, false);
+    /* capacities whose stamps cannot be told apart mod 256 are refused */
+    GT_ASSERT_NULL_ERRNO(goc_chan_make(8, 64), EINVAL);
+}
+
+static void rg15(void) {
+    long total = gt_n(200000, 40000);
+    goc_lf_set_hook(GOC_LF_HOOK_BEFORE_CAS, preempt_hook);
+    for (size_t cap = 1; cap <= 3; cap++) run(cap, total, false);
+    goc_lf_set_hook(GOC_LF_HOOK_BEFORE_CAS, NULL);
+    unsigned n = atomic_load_explicit(&stalls, memory_order_relaxed);
+    gt_note("RG15: %u preemptions between stamp check and CAS", n);
+    GT_ASSERT_GT(n, 0);
+}
+
+static void near_wrap(void) {
+    long total = gt_n(100000, 20000);
+    for (size_t cap = 1; cap <= 3; cap++) run(cap, total, true);
+    run(63, total, true);
+    /* single-task check across the wrap with len() at every step */
+    goc_chan *ch = goc_chan_make(sizeof(int), 3);
+    GT_ASSERT_NOT_NULL(ch);
+    GT_ASSERT_OK(goc_lf_test_near_wrap(ch, 2));
+    for (int i = 0; i < 100; i++) {
+        for (int k = 0; k < 3; k++) {
+            GT_ASSERT_OK(goc_chan_send(ch, &k, GOC_NOW));
+            GT_ASSERT_EQ(goc_chan_len(ch), k + 1);
+        }
+        GT_ASSERT_ERR(goc_chan_send(ch, &i, GOC_NOW), -EAGAIN);
+        for (int k = 0; k < 3; k++) {
+            int v = -1;
+            GT_ASSERT_OK(goc_chan_recv(ch, &v, GOC_NOW));
+            GT_ASSERT_EQ(v, k);
+            GT_ASSERT_EQ(goc_chan_len(ch), 2 - k);
+        }
+        GT_ASSERT_ERR(goc_chan_recv(ch, NULL, GOC_NOW), -EAGAIN);
+    }
+    goc_chan_free(ch);
+}
+
+static void test_main(void) {
+    gt_run("ST11_lockfree_wrap", st11);
+    gt_run("RG15_stale_cas_wrap", rg15);
+    gt_run("near_wrap_64bit", near_wrap);
+}
+
+GT_MAIN(test_main)

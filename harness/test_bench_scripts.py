@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Tests of the benchmark scripts (CTest: harness_scripts; stdlib only).
+
+reference/go/gbench_json.py: Go text and test2json input, the GOMAXPROCS
+suffix, sub-benchmark names, extra metrics, failures, empty input.
+harness/bench_compare.py: medians, min-max, ratios to go-p1/go-pN/best Go,
+suites kept apart, errors reported (exit 1), the vtbl dispatch table.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONVERTER = os.path.join(HERE, "..", "reference", "go", "gbench_json.py")
+COMPARE = os.path.join(HERE, "bench_compare.py")
+
+GO_TEXT = """goos: linux
+goarch: amd64
+BenchmarkChanSync-2   \t  1000\t       250.0 ns/op
+BenchmarkChanSync-2   \t  1000\t       270.0 ns/op
+BenchmarkChanSync-2   \t  1000\t       230.0 ns/op
+BenchmarkSPSC/cap:16-2 \t 100\t 80 ns/op\t 1.5 p50_ns
+--- FAIL: BenchmarkMPMC/cap:1-2
+    chan_bench_test.go:10: sent 1, received 2
+FAIL
+"""
+
+
+def load_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def run(args, stdin=None):
+    r = subprocess.run([sys.executable] + args, input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    return r.returncode, r.stdout, r.stderr
+
+
+class Converter(unittest.TestCase):
+    def convert(self, text, *extra):
+        rc, out, err = run([CONVERTER, "--backend", "go-pN", "--procs", "2"] + list(extra), text)
+        return rc, (json.loads(out) if out.strip() else None), err
+
+    def test_text(self):
+        rc, doc, err = self.convert(GO_TEXT)
+        self.assertEqual(rc, 1, "a failed benchmark makes the exit status 1")
+        self.assertEqual(doc["context"]["goc_backend"], "go-pN")
+        recs = [b for b in doc["benchmarks"] if b["run_type"] == "iteration"]
+        sync = [b for b in recs if b["name"] == "ChanSync/real_time"]
+        self.assertEqual([b["real_time"] for b in sync], [250.0, 270.0, 230.0])
+        self.assertEqual([b["repetition_index"] for b in sync], [0, 1, 2])
+        med = [b for b in doc["benchmarks"] if b.get("aggregate_name") == "median"]
+        self.assertEqual(med[0]["real_time"], 250.0)
+        spsc = [b for b in recs if b["name"] == "SPSC/cap:16/real_time"]
+        self.assertEqual(spsc[0]["p50_ns"], 1.5)
+        bad = [b for b in recs if b["name"] == "MPMC/cap:1/real_time"]
+        self.assertTrue(bad[0]["error_occurred"])
+        self.assertIn("received 2", bad[0]["error_message"])
+
+    def test_test2json(self):
+        # test2json splits a result line over several output events
+        events = [{"Action": "output", "Output": "BenchmarkChanSync-2   \t"},
+                  {"Action": "output", "Output": "  1000\t   250.0 ns/op\n"},
+                  {"Action": "pass"}]
+        rc, doc, _ = self.convert("\n".join(json.dumps(e) for e in events) + "\n")
+        self.assertEqual(rc, 0)
+        self.assertEqual(doc["benchmarks"][0]["name"], "ChanSync/real_time")
+        self.assertEqual(doc["benchmarks"][0]["real_time"], 250.0)
+
+    def test_procs_suffix_only(self):
+        # with --procs 2, a -4 suffix is part of the name, not GOMAXPROCS
+        rc, doc, _ = self.convert("BenchmarkX-4 \t 10\t 5 ns/op\n", "--no-real-time-suffix")
+        self.assertEqual(doc["benchmarks"][0]["name"], "X-4")
+
+    def test_empty(self):
+        rc, doc, err = self.convert("PASS\n")
+        self.assertEqual(rc, 2)
+        self.assertIn("no benchmark", err)
+
+
+def gbench_doc(backend, recs, suite=None):
+    ctx = {"goc_backend": backend}
+    if suite:
+        ctx["goc_suite"] = suite
+    out = []
+    for i, (name, t) in enumerate(recs):
+        r = {"name": name + "/real_time", "run_name": name + "/real_time", "run_type": "iteration",
+             "family_index": i, "per_family_instance_index": 0, "time_unit": "ns"}
+        if t is None:
+            r.update(error_occurred=True, error_message="wrong sum")
+        else:
+            r["real_time"] = t
+        out.append(r)
+    return {"context": ctx, "benchmarks": out}
+
+
+class Compare(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def write(self, name, doc):
+        p = os.path.join(self.dir.name, name)
+        with open(p, "w") as f:
+            json.dump(doc, f)
+        return p
+
+    def test_medians_ratios(self):
+        files = []
+        for k, (a, v, g1, gn) in enumerate([(100, 110, 50, 40), (300, 290, 50, 40), (200, 205, 60, 30)]):
+            files.append(self.write("a%d.json" % k, gbench_doc("pthread", [("ChanSync", a)])))
+            files.append(self.write("v%d.json" % k, gbench_doc("pthread-vtbl", [("ChanSync", v)])))
+            files.append(self.write("g%d.json" % k, gbench_doc("go-p1", [("ChanSync", g1)])))
+            files.append(self.write("n%d.json" % k, gbench_doc("go-pN", [("ChanSync", gn)])))
+        out = os.path.join(self.dir.name, "c.json")
+        rc, md, err = run([COMPARE] + files + ["--json", out])
+        self.assertEqual(rc, 0, err)
+        doc = load_json(out)
+        row = [r for r in doc["rows"] if r["backend"] == "pthread"][0]
+        self.assertEqual((row["median_ns"], row["min_ns"], row["max_ns"], row["n"]), (200, 100, 300, 3))
+        self.assertAlmostEqual(row["ratio_go-p1"], 4.0)
+        self.assertAlmostEqual(row["ratio_go-pN"], 5.0)
+        self.assertAlmostEqual(row["ratio_best_go"], 5.0)  # best Go = go-pN (40 ns)
+        self.assertEqual(doc["backends"][:2], ["pthread", "pthread-vtbl"])  # goc first, then Go
+        d = doc["dispatch"][0]
+        self.assertEqual((d["direct_ns"], d["vtbl_ns"], d["delta_ns"]), (200, 205, 5))
+        self.assertIn("| ChanSync | pthread | 200 ns |", md)
+
+    def test_suites_and_errors(self):
+        f1 = self.write("m.json", gbench_doc("pthread", [("SelectTimeout", 10), ("X", None)], "micro"))
+        f2 = self.write("p.json", gbench_doc("pthread", [("SelectTimeout", 99)], "bench_patterns"))
+        out = os.path.join(self.dir.name, "c.json")
+        rc, md, _ = run([COMPARE, f1, f2, "--json", out])
+        self.assertEqual(rc, 1, "an error record makes the exit status 1")
+        rows = load_json(out)["rows"]
+        st = {(r["suite"], r.get("median_ns")) for r in rows if r["benchmark"] == "SelectTimeout"}
+        self.assertEqual(st, {("micro", 10), ("bench_patterns", 99)})
+        self.assertIn("ERROR: wrong sum", md)
+        self.assertIn("### bench_patterns", md)
+
+    def test_unreadable(self):
+        rc, _, _ = run([COMPARE, os.path.join(self.dir.name, "missing.json")])
+        self.assertEqual(rc, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,106 @@
+/* The race-suite harness: see race_common.h. */
+#include "race_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void __tsan_testonly_barrier_init(unsigned long long *barrier, unsigned count);
+void __tsan_testonly_barrier_wait(unsigned long long *barrier);
+
+void rc_barrier_init(rc_barrier *b, unsigned n) { __tsan_testonly_barrier_init(b, n); }
+void rc_barrier_wait(rc_barrier *b) { __tsan_testonly_barrier_wait(b); }
+
+/* rc_wg: every rc_go task; created once in rc_main's root task. */
+static goc_wg *rc_wg;
+static int rc_cur_rep;
+
+int rc_rep(void) { return rc_cur_rep; }
+
+void rc__check(int cond, const char *what, const char *file, int line) {
+    if (cond) return;
+    fprintf(stderr, "race-suite: check failed at %s:%d: %s\n", file, line, what);
+    fflush(stderr);
+    _Exit(1);
+}
+
+void rc__expect(int got, int want, const char *what, const char *file, int line) {
+    if (got == want) return;
+    fprintf(stderr, "race-suite: %s:%d: %s returned %d (%s), expected %d\n", file, line, what, got,
+            goc_strerror(got), want);
+    fflush(stderr);
+    _Exit(1);
+}
+
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+} rc_thunk;
+
+static void rc_trampoline(void *p) {
+    rc_thunk t = *(rc_thunk *)p;
+    free(p);
+    t.fn(t.arg);
+    goc_wg_done(rc_wg);
+}
+
+void rc__go(void (*fn)(void *), void *arg, const char *file, int line, const char *name) {
+    rc_thunk *t = malloc(sizeof *t);
+    rc__check(t != NULL, "malloc", file, line);
+    t->fn = fn;
+    t->arg = arg;
+    rc__expect(goc_wg_add(rc_wg, 1), 0, "goc_wg_add", file, line);
+    int r = goc_go_at(rc_trampoline, t, file, line, name);
+    rc__expect(r, 0, "goc_go", file, line);
+}
+
+void rc_join(void) { rc_expect(goc_wg_wait(rc_wg, GOC_NEVER), 0); }
+
+goc_chan *rc_chan(size_t elem_size, size_t cap) {
+    goc_chan *c = goc_chan_make(elem_size, cap);
+    rc_check(c != NULL);
+    return c;
+}
+
+struct rc_run {
+    const rc_case *c;
+    int reps;
+};
+
+static void rc_root(void *p) {
+    struct rc_run *r = p;
+    rc_wg = goc_wg_make();
+    rc_check(rc_wg != NULL);
+    for (int i = 0; i < r->reps; i++) {
+        rc_cur_rep = i;
+        r->c->body();
+        rc_join();
+    }
+    goc_wg_free(rc_wg);
+}
+
+int rc_main(int argc, char **argv, const rc_case *cases, size_t n, int expect_race) {
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (size_t i = 0; i < n; i++) printf("%s %s %d\n", cases[i].name, cases[i].mode, cases[i].chan);
+        return 0;
+    }
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s --list | <subcase>\n", argv[0]);
+        return 2;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(argv[1], cases[i].name) != 0) continue;
+        struct rc_run r = {&cases[i], expect_race ? 1 : 20};
+        printf("race-suite: %s/%s on %s (expect %s)\n", argv[0], cases[i].name, goc_backend_name(),
+               expect_race ? "race" : "no race");
+        fflush(stdout);
+        int rc = goc_main(rc_root, &r);
+        if (rc) {
+            fprintf(stderr, "race-suite: goc_main returned %d (%s)\n", rc, goc_strerror(rc));
+            return 1;
+        }
+        return 0;
+    }
+    fprintf(stderr, "%s: no subcase '%s' (--list)\n", argv[0], argv[1]);
+    return 2;
+}

@@ -1,0 +1,94 @@
+# stage memory: memory per parked task and spawn time, per backend and Go.
+#   ./run_all.sh memory [--quick] [--backends LIST]
+#
+# Runs harness/bench_memory.c (bench_memory-<backend>) and its Go twin
+# (reference/go/memory, as go-p1 and go-pN): N tasks each parked receiving
+# on one channel; RSS delta per task and spawn time. Sizes:
+#   coro and Go   1k, 100k, 1M   (--quick: 1k, 100k)
+#   pthread, lockfree (tasks are OS threads) 1k, 10k: 10k threads with
+#       256 KiB stacks is what this machine allows comfortably (2 mappings per
+#       thread against the kernel's 65,530 limit; 100k would need 200k).
+# A size whose estimated RSS exceeds half of MemAvailable is skipped (the
+# JSON says so). Writes memory-<backend>.json (+ .log) into the run folder.
+# Environment: GOC_BENCH_BUILD_DIR as for the bench stage.
+
+goc_memory_build_dir() { echo "${GOC_BENCH_BUILD_DIR:-$GOC_ROOT/build/release}"; }
+
+stage_memory() {
+  local quick=0 backends=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --quick) quick=1 ;;
+      --backends) backends=$2; shift ;;
+      --filter) shift ;;  # accepted from the driver; nothing to filter
+      *) echo "memory: unknown option $1" >&2; return 2 ;;
+    esac
+    shift
+  done
+  local dir
+  dir=$(goc_memory_build_dir)
+  # configure if needed, then build every bench_memory-<backend> there is
+  if [ -z "${GOC_BENCH_BUILD_DIR:-}" ] && [ ! -f "$dir/build.ninja" ]; then
+    cmake --preset release >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log" >&2; return 1; }
+  fi
+  local all=() t
+  while read -r t; do all+=("$t"); done < <(ninja -C "$dir" -t targets all 2>/dev/null |
+    sed -n -E 's/^(bench_memory-[a-z]+): phony$/\1/p' | sort -u)
+  [ -n "$backends" ] || backends="$(printf '%s\n' "${all[@]}" | sed 's/^bench_memory-//' | grep -vx busted | tr '\n' ' ') go-p1 go-pN"
+  local list=() b
+  for b in ${backends//,/ }; do
+    case "$b" in go) list+=(go-p1 go-pN) ;; *) list+=("$b") ;; esac
+  done
+  local targets=() args=()
+  for b in "${list[@]}"; do
+    case "$b" in go-*) ;; *) targets+=("bench_memory-$b") ;; esac
+  done
+  if [ ${#targets[@]} -gt 0 ]; then
+    if [ -n "${GOC_BENCH_BUILD_DIR:-}" ]; then
+      for t in "${targets[@]}"; do args+=(--target "$t"); done
+      cmake --build "$dir" -j "$GOC_JOBS" "${args[@]}" || return 1
+    else
+      goc_build release "${targets[@]}" || return 1
+    fi
+  fi
+  local gobin="$GOC_ROOT/build/go-memory/memory"
+  case " ${list[*]} " in *" go-"*)
+    if command -v go >/dev/null; then
+      mkdir -p "$GOC_ROOT/build/go-memory"
+      ( export GOCACHE="$GOC_ROOT/build/go-cache" GOPATH="$GOC_ROOT/build/go-path" \
+               GOPROXY=off GOTOOLCHAIN=local GOFLAGS= GO111MODULE=on GOTELEMETRY=off
+        cd "$GOC_ROOT/reference/go" && go build -o "$gobin" ./memory ) || return 1
+    else
+      goc_log "memory: go not found; Go skipped"
+    fi ;;
+  esac
+
+  local res rc=0 i=0 n=${#list[@]} sizes
+  res=$(goc_results_dir)
+  for b in "${list[@]}"; do
+    i=$((i + 1))
+    case "$b" in
+      pthread|lockfree|*-vtbl) sizes="1000,10000" ;;
+      *) if [ $quick -eq 1 ]; then sizes="1000,100000"; else sizes="1000,100000,1000000"; fi ;;
+    esac
+    goc_log "memory: $b ($i/$n): $sizes parked tasks"
+    case "$b" in
+      go-p1|go-pN)
+        [ -x "$gobin" ] || continue
+        local procs=1
+        [ "$b" = go-pN ] && procs=$(nproc)
+        GOMAXPROCS=$procs "$gobin" -tasks "$sizes" -backend "$b" -out "$res/memory-$b.json" \
+          2>"$res/memory-$b.log" || { rc=1; goc_log "memory: $b FAILED (see $res/memory-$b.log)"; }
+        ;;
+      *)
+        local bin="$dir/harness/bench_memory-$b"
+        [ -x "$bin" ] || { goc_log "memory: no $bin; $b skipped"; continue; }
+        "$bin" --tasks "$sizes" --out "$res/memory-$b.json" 2>"$res/memory-$b.log" ||
+          { rc=1; goc_log "memory: $b FAILED (see $res/memory-$b.log)"; }
+        ;;
+    esac
+    sed 's/^/    /' "$res/memory-$b.log"
+  done
+  goc_log "memory: wrote $res/memory-*.json"
+  return $rc
+}
