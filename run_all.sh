@@ -15,7 +15,7 @@ done
 
 # Stages run by `./run_all.sh` with no argument, in order; a stage whose
 # script is not there yet is skipped.
-ALL_STAGES=(setup test bench races pitfalls plots report)
+ALL_STAGES=(setup test bench memory scaling patterns races pitfalls report plots)
 
 usage() {
   cat <<USAGE
@@ -26,7 +26,9 @@ usage: ./run_all.sh [STAGE] [options]
                  build and run the CTest suites in each preset
   bench [--quick] [--filter RE] [--backends LIST]
   compare [--filter RE]
-  races | pitfalls | plots [RUN] | gate --baseline DIR
+  memory | scaling [--quick]   memory per parked task; throughput vs task count
+  races | pitfalls | report [RUN] | plots [RUN]
+  gate [--baseline DIR] [--icount-only] | gate --update-baseline
 available here: $(declare -F | awk '{print $3}' | sed -n 's/^stage_//p' | tr '\n' ' ')
 USAGE
 }
@@ -39,6 +41,9 @@ main() {
     all|--quick)
       [ "$stage" = "--quick" ] && set -- --quick "$@"
       goc_run_start
+      # one results folder for every stage of this run (stages call
+      # $(goc_results_dir) in a subshell, which cannot export it back)
+      goc_results_dir >/dev/null
       for s in "${ALL_STAGES[@]}"; do
         if declare -F "stage_$s" >/dev/null; then
           goc_stage "$s" "stage_$s" "$@"

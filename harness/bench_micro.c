@@ -65,7 +65,7 @@ typedef struct task_res {
     int err;        /* first unexpected goc error, 0 if none */
     int id;
     struct bench_ctx *ctx;
-    goc_lat_hist *hist; /* optional */
+    goc_chan *timer; /* SelectProdCons: a 1 h goc_after made by the root */
 } task_res;
 
 typedef struct bench_ctx {
@@ -73,6 +73,7 @@ typedef struct bench_ctx {
     goc_chan *ch;    /* the data channel */
     goc_chan *ch2;   /* a second channel where needed */
     goc_chan *quit;  /* SelectProdCons: never fired during the run */
+    goc_wg *ready_wg; /* every task's Done once it runs (before the gate) */
     goc_wg *prod_wg; /* producers' Done */
     goc_wg *all_wg;  /* every task's Done */
     int ntasks;
@@ -84,8 +85,17 @@ static void ctx_free(bench_ctx *c) {
     goc_chan_free(c->ch);
     goc_chan_free(c->ch2);
     goc_chan_free(c->quit);
+    goc_wg_free(c->ready_wg);
     goc_wg_free(c->prod_wg);
     goc_wg_free(c->all_wg);
+}
+
+/* Frees the per-task goc_after timers (after every task is done). */
+static void free_timers(bench_ctx *c) {
+    for (int i = 0; i < MAX_TASKS; i++) {
+        goc_chan_free(c->res[i].timer);
+        c->res[i].timer = NULL;
+    }
 }
 
 /* Makes the gate and the WaitGroups; false (with the error reported) if any
@@ -93,9 +103,10 @@ static void ctx_free(bench_ctx *c) {
 static bool ctx_init(bench_ctx *c, goc_bench_state *st) {
     memset(c, 0, sizeof *c);
     c->gate = goc_chan_make(0, 0);
+    c->ready_wg = goc_wg_make();
     c->prod_wg = goc_wg_make();
     c->all_wg = goc_wg_make();
-    if (!c->gate || !c->prod_wg || !c->all_wg) {
+    if (!c->gate || !c->ready_wg || !c->prod_wg || !c->all_wg) {
         goc_bench_error(st, "setup: allocation failed");
         return false;
     }
@@ -109,17 +120,29 @@ static bool chan_ok(goc_chan *ch, goc_bench_state *st) {
 
 /* Waits for the start signal: the gate is closed by the root once the
  * timer runs, so a receive returns -EPIPE. */
-static void wait_gate(bench_ctx *c) { (void)goc_chan_recv(c->gate, NULL, GOC_NEVER); }
+static void wait_gate(bench_ctx *c) {
+    goc_wg_done(c->ready_wg);
+    (void)goc_chan_recv(c->gate, NULL, GOC_NEVER);
+}
+
+/* The root, before starting the timer: waits until every spawned task has
+ * started running (thread creation and first scheduling, or a coroutine's
+ * first switch, stay out of the timed region; on a loaded machine they can
+ * take milliseconds, and a 1-iteration probe of gbench that includes them
+ * could be taken as the result). */
+static void wait_ready(bench_ctx *c) { goc_wg_wait(c->ready_wg, GOC_NEVER); }
 
 /* Spawns the task; on failure reports it and returns false (the caller then
  * aborts the run, see abort_run). The WaitGroup is incremented first. */
 static bool spawn(bench_ctx *c, goc_bench_state *st, void (*fn)(void *), task_res *r,
                   bool producer) {
     goc_wg_add(c->all_wg, 1);
+    goc_wg_add(c->ready_wg, 1);
     if (producer) goc_wg_add(c->prod_wg, 1);
     int e = goc_go(fn, r);
     if (e) {
         goc_wg_done(c->all_wg);
+        goc_wg_done(c->ready_wg);
         if (producer) goc_wg_done(c->prod_wg);
         goc_bench_error(st, "goc_go failed: %s", goc_strerror(e));
         return false;
@@ -171,6 +194,7 @@ static uint64_t share(uint64_t n, int k, int i) {
 static void echo_task(void *arg) {
     task_res *r = arg;
     bench_ctx *c = r->ctx;
+    goc_wg_done(c->ready_wg);
     for (uint64_t i = 0; i < r->n; i++) {
         uint64_t v;
         int e = goc_chan_recv(c->ch, &v, GOC_NEVER);
@@ -202,6 +226,7 @@ static void run_chan_sync(goc_bench_state *st, bool timed_each) {
     }
     uint64_t sum = 0, got = 0;
     int err = 0;
+    wait_ready(&c);
     goc_bench_begin(st);
     for (int64_t i = 0; i < n; i++) {
         uint64_t v = (uint64_t)i, w = 0;
@@ -306,12 +331,12 @@ static void consumer_sentinel_task(void *arg) {
     goc_wg_done(c->all_wg);
 }
 
-/* SelectProdCons producer: 3-case select {send ch, recv timer, recv quit}. */
+/* SelectProdCons producer: 3-case select {send ch, recv timer, recv quit}.
+ * The timer (1 h: never fires in a run) is made and freed by the root. */
 static void select_producer_task(void *arg) {
     task_res *r = arg;
     bench_ctx *c = r->ctx;
-    goc_chan *timer = goc_after(3600LL * 1000000000LL); /* never fires in a run */
-    if (!timer) r->err = -ENOMEM;
+    goc_chan *timer = r->timer;
     wait_gate(c);
     for (uint64_t i = 1; i <= r->n && !r->err; i++) {
         uint64_t v = r->base + i;
@@ -327,7 +352,6 @@ static void select_producer_task(void *arg) {
         int e = goc_chan_send(c->ch, &zero, GOC_NEVER);
         if (e) r->err = e;
     }
-    goc_chan_free(timer);
     goc_wg_done(c->prod_wg);
     goc_wg_done(c->all_wg);
 }
@@ -335,8 +359,7 @@ static void select_producer_task(void *arg) {
 static void select_consumer_task(void *arg) {
     task_res *r = arg;
     bench_ctx *c = r->ctx;
-    goc_chan *timer = goc_after(3600LL * 1000000000LL);
-    if (!timer) r->err = -ENOMEM;
+    goc_chan *timer = r->timer;
     wait_gate(c);
     while (!r->err) {
         uint64_t v = 0;
@@ -349,7 +372,6 @@ static void select_consumer_task(void *arg) {
         r->count++;
         r->sum += v;
     }
-    goc_chan_free(timer);
     goc_wg_done(c->all_wg);
 }
 
@@ -369,22 +391,33 @@ static void run_prodcons(goc_bench_state *st, int np, int nc, size_t cap, int te
         c.quit = goc_chan_make(0, 0);
         if (!chan_ok(c.quit, st)) { ctx_free(&c); return; }
     }
+    /* SelectProdCons: one 1 h timer per task, made before the timer starts */
+    for (int i = 0; i < np + nc && need_quit; i++) {
+        c.res[i].timer = goc_after(3600LL * 1000000000LL);
+        if (!c.res[i].timer) {
+            goc_bench_error(st, "goc_after failed");
+            free_timers(&c);
+            ctx_free(&c);
+            return;
+        }
+    }
     uint64_t want_sum = 0;
     bool ok = true;
     for (int i = 0; i < np && ok; i++) {
         uint64_t k = share((uint64_t)n, np, i);
         /* producer i sends base+1..base+k with disjoint ranges */
         uint64_t base = (uint64_t)i << 40;
-        c.res[i] = (task_res){.n = k, .base = base, .id = i, .ctx = &c};
+        c.res[i] = (task_res){.n = k, .base = base, .id = i, .ctx = &c, .timer = c.res[i].timer};
         want_sum += k * base + tri(k);
         ok = spawn(&c, st, prod, &c.res[i], true);
     }
     for (int j = 0; j < nc && ok; j++) {
-        c.res[np + j] = (task_res){.id = np + j, .ctx = &c};
+        c.res[np + j] = (task_res){.id = np + j, .ctx = &c, .timer = c.res[np + j].timer};
         ok = spawn(&c, st, cons, &c.res[np + j], false);
     }
-    if (!ok) { abort_run(&c); ctx_free(&c); return; }
+    if (!ok) { abort_run(&c); free_timers(&c); ctx_free(&c); return; }
 
+    wait_ready(&c);
     goc_bench_begin(st);
     goc_chan_close(c.gate);
     if (term == TERM_CLOSE) {
@@ -410,6 +443,7 @@ static void run_prodcons(goc_bench_state *st, int np, int nc, size_t cap, int te
     }
     goc_bench_set_items_processed(st, n);
     goc_bench_set_bytes_processed(st, n * (int64_t)sizeof(uint64_t));
+    free_timers(&c);
     ctx_free(&c);
     settle();
 }
@@ -504,6 +538,7 @@ static void bm_chan_contended(goc_bench_state *st) {
         ok = spawn(&c, st, contended_task, &c.res[i], false);
     }
     if (!ok) { abort_run(&c); ctx_free(&c); return; }
+    wait_ready(&c);
     goc_bench_begin(st);
     goc_chan_close(c.gate);
     goc_wg_wait(c.all_wg, GOC_NEVER);

@@ -284,8 +284,10 @@ KEEP = ("name", "run_name", "run_type", "family_index", "per_family_instance_ind
 
 
 def trimmed(ctx, records):
+    # no "executable": a baseline is committed and must not carry this
+    # machine's paths (reruns use the candidate's own, untrimmed context)
     keep_ctx = {k: ctx[k] for k in ("goc_backend", "host_name", "num_cpus", "mhz_per_cpu", "caches",
-                                    "executable", "date", "library_build_type") if k in ctx}
+                                    "date", "library_build_type") if k in ctx}
     return {"context": keep_ctx, "benchmarks": [{k: r[k] for k in KEEP if k in r} for r in records]}
 
 
@@ -510,7 +512,11 @@ def cmd_check(a):
     if unusable:
         return 2
     n = sum(1 for r in rows if r.get("change") is not None)
+    faster = sum(1 for r in rows if r.get("verdict") == "faster")
     print("gate: no regression (%d comparisons)" % n)
+    if faster:
+        print("gate: %d instruction count(s) dropped beyond the limit: if intended, refresh the "
+              "baseline (./run_all.sh gate --update-baseline) so that it keeps guarding them" % faster)
     return 0
 
 

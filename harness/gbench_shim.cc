@@ -130,6 +130,15 @@ void trampoline(benchmark::State &s, goc_bench *fam) {
     if (!ran) goc_bench_error(&st, "goc_main is not running (returned %d)", g_main_rc);
 }
 
+// Every registered family, owned for the process lifetime (freed at exit,
+// after gbench's Shutdown; gbench only holds raw pointers in its lambdas).
+// A function-local static: registration runs from constructors, before any
+// namespace-scope object of this file is guaranteed to exist.
+std::vector<std::unique_ptr<goc_bench>> &families() {
+    static std::vector<std::unique_ptr<goc_bench>> all;
+    return all;
+}
+
 benchmark::TimeUnit unit_of(char u) {
     switch (u) {
     case 'u': return benchmark::kMicrosecond;
@@ -152,11 +161,8 @@ goc_bench *goc_bench_register(const char *name, goc_bench_fn fn) {
         std::fprintf(stderr, "goc_bench_register: NULL or empty name/function\n");
         return nullptr;
     }
-    // Owned by a process-lifetime registry (freed at exit, after gbench's
-    // Shutdown; gbench only holds the raw pointer in its lambda).
-    static std::vector<std::unique_ptr<goc_bench>> families;
-    families.emplace_back(new goc_bench{nullptr, fn, nullptr, name, 0});
-    goc_bench *fam = families.back().get();
+    families().emplace_back(new goc_bench{nullptr, fn, nullptr, name, 0});
+    goc_bench *fam = families().back().get();
     fam->b = benchmark::RegisterBenchmark(
         fam->name.c_str(), [fam](benchmark::State &s) { trampoline(s, fam); });
     return fam;
@@ -341,6 +347,17 @@ void goc_lat_export(const goc_lat_hist *h, goc_bench_state *st) {
 int main(int argc, char **argv) {
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+    // GOC_BENCH_ITERATIONS=N fixes every benchmark's iteration count (for
+    // instruction counting under valgrind, where runs must be identical).
+    if (const char *it = std::getenv("GOC_BENCH_ITERATIONS")) {
+        char *end = nullptr;
+        long long n = std::strtoll(it, &end, 10);
+        if (!*it || *end || n <= 0) {
+            std::fprintf(stderr, "goc_bench: GOC_BENCH_ITERATIONS must be a positive integer, not '%s'\n", it);
+            return 2;
+        }
+        for (auto &f : families()) f->b->Iterations(n);
+    }
     std::string backend = goc_backend_name();
     if (&goc_bench_backend_suffix && goc_bench_backend_suffix) backend += goc_bench_backend_suffix;
     benchmark::AddCustomContext("goc_backend", backend);

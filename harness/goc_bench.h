@@ -56,6 +56,9 @@
  *
  * Never use gbench's Threads(): it would measure gbench's threads, not the
  * backend's tasks. Spawn tasks with goc_go().
+ *
+ * Environment: GOC_BENCH_ITERATIONS=N fixes every benchmark's iteration
+ * count (identical runs, e.g. for instruction counts under valgrind).
  */
 #ifndef GOC_BENCH_H
 #define GOC_BENCH_H

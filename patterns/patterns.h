@@ -209,12 +209,14 @@ int pat_bench_worker_pool(const pat_bwp_opts *o, pat_bwp_result *r);
  * writes the three answers (in a fixed order, so bodies are reproducible).
  * GET /health answers "ok". HTTP/1.1 with keep-alive and pipelining, one
  * task per connection, non-blocking sockets waited on with goc_fd_wait.
- *   400 malformed request line, header or Content-Length; unsupported
- *       Transfer-Encoding
+ *   400 malformed request line, header, Content-Length or query; HTTP/1.1
+ *       without Host
  *   404 unknown path      405 method other than GET/HEAD
- *   431 request head larger than PAT_HTTP_HEAD_MAX
+ *   413 body larger than 1 MiB
+ *   431 request head larger than PAT_HTTP_HEAD_MAX, or over 100 header lines
+ *   501 Transfer-Encoding (chunked bodies are not supported)
  *   505 HTTP version other than 1.0/1.1
- * After a 4xx the connection is closed (Connection: close). */
+ * After an error status the connection is closed (Connection: close). */
 #define PAT_HTTP_HEAD_MAX 8192
 typedef struct pat_http_server pat_http_server;
 typedef struct {

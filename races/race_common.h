@@ -24,7 +24,8 @@
  * without adding a happens-before edge.
  *
  * Shared variables of a case are plain ints on purpose: the accesses TSan
- * judges are theirs. rc_go/rc_join wrap goc_go and a WaitGroup so every
+ * judges are theirs. They have external linkage: the optimizer drops stores
+ * to a static variable that is never read, and with them the race. rc_go/rc_join wrap goc_go and a WaitGroup so every
  * body can wait for its tasks at the end (after the accesses that matter).
  */
 #ifndef GOC_RACE_COMMON_H

@@ -50,9 +50,14 @@ goc_build() {
 }
 
 # A results folder for this run: results/<UTC>-<host>/, results/latest -> it.
+# The folder name is fixed once per process (GOC_RUN_ID) so that calls from
+# command substitutions, res=$(goc_results_dir), which cannot export
+# GOC_RESULTS back, still agree on one folder for the whole run.
+GOC_RUN_ID=${GOC_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-$(hostname -s)}
+export GOC_RUN_ID
 goc_results_dir() {
   if [ -z "${GOC_RESULTS:-}" ]; then
-    GOC_RESULTS="$GOC_ROOT/results/$(date -u +%Y%m%dT%H%M%SZ)-$(hostname -s)"
+    GOC_RESULTS="$GOC_ROOT/results/$GOC_RUN_ID"
     mkdir -p "$GOC_RESULTS"
     ln -sfn "$(basename "$GOC_RESULTS")" "$GOC_ROOT/results/latest"
     export GOC_RESULTS

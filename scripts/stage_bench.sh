@@ -231,7 +231,10 @@ stage_bench() {
     for b in $GOC_BENCH_BUILD_FAILED; do failed+=("$b(build)"); done
   fi
 
-  res=$(goc_results_dir)
+  # not res=$(goc_results_dir): the subshell would lose GOC_RESULTS, and the
+  # next stage of the same run would open a new folder
+  goc_results_dir >/dev/null
+  res=$GOC_RESULTS
   /usr/bin/python3 "$GOC_ROOT/harness/env_json.py" "$res/env.json" --build-dir "$dir" \
     --root "$GOC_ROOT" --set "bench_repetitions=$reps" --set "bench_min_time_s=$min_time" \
     --set "bench_filter=${filter:-.}" || goc_log "bench: env.json incomplete"

@@ -36,7 +36,10 @@ stage_compare() {
   [ -z "$GOC_BENCH_BUILD_FAILED" ] || { rc=1; goc_log "compare: not built: $GOC_BENCH_BUILD_FAILED"; }
   [ -n "$GOC_BENCH_LIST" ] || { goc_log "compare: nothing to run"; return 1; }
 
-  res=$(goc_results_dir)
+  # not res=$(goc_results_dir): the subshell would lose GOC_RESULTS, and the
+  # next stage of the same run would open a new folder
+  goc_results_dir >/dev/null
+  res=$GOC_RESULTS
   mkdir -p "$res/compare"
   [ -f "$res/env.json" ] || /usr/bin/python3 "$GOC_ROOT/harness/env_json.py" "$res/env.json" \
     --build-dir "$dir" --root "$GOC_ROOT" || true

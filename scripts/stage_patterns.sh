@@ -41,10 +41,13 @@ goc_patterns_build() {
 
 # Backends with pattern CLIs in the configured build, stable order.
 goc_patterns_backends() {
-  local dir b out=()
+  local dir b all out=()
   dir=$(goc_patterns_build_dir)
+  # the list first: grep -q on a pipe would end ninja early (SIGPIPE), and
+  # with pipefail that reads as "not found"
+  all=$(ninja -C "$dir" -t targets all 2>/dev/null || true)
   for b in pthread lockfree coro; do
-    ninja -C "$dir" -t targets all 2>/dev/null | grep -q "^http_fanout-$b: phony" && out+=("$b")
+    grep -q "^http_fanout-$b: phony" <<<"$all" && out+=("$b")
   done
   echo "${out[@]}"
 }
@@ -211,6 +214,8 @@ for f in sorted(glob.glob(os.path.join(res, "wrk-http_fanout-*-c*.txt"))):
     rec["non_2xx"] = int(n.group(1)) if n else 0
     summary["http_fanout"].append(rec)
 json.dump(summary, open(os.path.join(res, "patterns.json"), "w"), indent=2)
+if not summary["http_fanout"]:
+    sys.exit(0)
 json.dump(summary["http_fanout"], open(os.path.join(res, "http_fanout.json"), "w"), indent=2)
 with open(os.path.join(res, "http_fanout.md"), "w") as md:
     md.write("# http_fanout under wrk (%d s per point, GET /dashboard?id=7)\n\n" % secs)
@@ -225,6 +230,6 @@ bad = [r for r in summary["http_fanout"] if r["non_2xx"] or r["requests_per_sec"
 sys.exit(1 if bad else 0)
 PY
   goc_log "patterns: wrote $res/{hyperfine-*.json,wrk-http_fanout-*.txt,http_fanout.json,http_fanout.md,patterns.json}"
-  [ -f "$res/http_fanout.md" ] && cat "$res/http_fanout.md"
+  if [ ${#http_done[@]} -gt 0 ] && [ -f "$res/http_fanout.md" ]; then cat "$res/http_fanout.md"; fi
   return $rc
 }

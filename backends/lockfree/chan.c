@@ -183,9 +183,13 @@ unsigned long goc_lf_parks(void) { return atomic_load_explicit(&lf_parks, memory
 #endif
 
 int lf_park(lf_waiter *w, goc_time deadline, unsigned spin, const char *what, const void *obj) {
+    bool timed = goc__deadline_kind(deadline) == GOC_DL_AT;
     for (unsigned step = 0; step < spin; step++) {
         /* acquire: pairs with lf_signal's release exchange */
         if (atomic_load_explicit(&w->wake, memory_order_acquire) == LF_W_DONE) return 0;
+        /* a yield may cost a time slice on a loaded machine: never spin
+         * past the deadline */
+        if (timed && step >= LF_SPIN_STEPS && goc_now() >= deadline) break;
         lf_backoff(step);
     }
     uint32_t v = LF_W_RUN;
@@ -338,7 +342,7 @@ static int ring_try_send(goc_chan *ch, const void *elem) {
             if (atomic_compare_exchange_weak_explicit(&ch->tail, &tail, pos_next(ch, tail),
                                                       memory_order_seq_cst, memory_order_relaxed)) {
                 LF_HOOK(GOC_LF_HOOK_SEND_RESERVED, ch);
-                if (ch->elem_size) memcpy(s->data, elem, ch->elem_size);
+                if (ch->elem_size) lf_copy(s->data, elem, ch->elem_size);
                 /* release: publishes the value; pairs with the receiver's
                  * acquire stamp load */
                 stamp_store_rel(s, index, tail + 1);
@@ -378,7 +382,7 @@ static int ring_try_recv(goc_chan *ch, void *elem) {
              * I5 (CAS(head) ; load(nsendq)). */
             if (atomic_compare_exchange_weak_explicit(&ch->head, &head, pos_next(ch, head),
                                                       memory_order_seq_cst, memory_order_relaxed)) {
-                if (elem && ch->elem_size) memcpy(elem, s->data, ch->elem_size);
+                if (elem && ch->elem_size) lf_copy(elem, s->data, ch->elem_size);
                 /* release: our copy-out happens before the next lap's
                  * producer writes; pairs with its acquire stamp load (Go:
                  * the k-th receive happens before the (k+C)-th send completes) */
@@ -484,7 +488,7 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
             step++;
             r = ring_op(ch, is_send, elem);
             if (r == 0 || r == -EPIPE) goto out;
-            if (timed && r == LF_BUSY && goc_now() >= deadline) {
+            if (timed && (step >= LF_SPIN_STEPS || (step & 7) == 0) && goc_now() >= deadline) {
                 r = -ETIMEDOUT;
                 goto out;
             }
@@ -544,9 +548,9 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
          * ours to use; the copy needs no lock. */
         if (ch->elem_size) {
             if (is_send) {
-                if (e->elem) memcpy(e->elem, elem, ch->elem_size);
+                if (e->elem) lf_copy(e->elem, elem, ch->elem_size);
             } else if (elem) {
-                memcpy(elem, e->elem, ch->elem_size);
+                lf_copy(elem, e->elem, ch->elem_size);
             }
         }
         e->err = 0;

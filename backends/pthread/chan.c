@@ -66,8 +66,14 @@
  *               nothing;
  *   payloads:   the copy itself is hidden (raw_copy), the user's side is
  *               reported with GOC_TSAN_P_READ/WRITE.
- * The claimer of a blocked buffered sender also acquires its tsan_w (it
- * must publish that sender's clock in the slot): one edge more than Go. */
+ *   buffered handoff to a blocked receiver: the sender goes through slot
+ *               recvx; the receiver, once woken, reports its buffer write and
+ *               releases that slot itself (owner_woken), so the sender does
+ *               not learn the receiver's clock (RaceChanAsyncRev stays
+ *               visible).
+ * One edge more than Go: the receiver that frees a slot for a blocked
+ * buffered sender acquires that sender's tsan_w, because it must publish
+ * the sender's clock in the slot before anyone can receive that value. */
 #ifdef GOC_TSAN_PRECISE_ON
 #ifndef __clang__
 #error "the precise TSan build (GOC_TSAN_PRECISE) needs clang (the tsan-precise preset)"
@@ -93,6 +99,8 @@ typedef struct op_wait {
 #ifdef GOC_TSAN_PRECISE_ON
     char tsan_w; /* sync address: released by the owner when it becomes a waiter */
     char tsan_c; /* sync address: released by the claimer after the transfer */
+    goc_chan *tsan_ch;   /* buffered handoff to this receiver: the channel and */
+    size_t tsan_slot;    /* slot it went "through"; the owner releases the slot */
 #endif
 } op_wait;
 
@@ -245,6 +253,10 @@ static int park(op_wait *w, goc_time deadline) {
 }
 
 static void op_init(op_wait *w) {
+#ifdef GOC_TSAN_PRECISE_ON
+    w->tsan_ch = NULL;
+    w->tsan_slot = 0;
+#endif
     w->pk = my_parker();
     atomic_init(&w->state, W_WAITING);
     w->fired = -1;
@@ -253,16 +265,27 @@ static void op_init(op_wait *w) {
     w->wake_next = NULL;
 }
 
+/* ch->count: written under ch->mu, read lock-free by goc_chan_len. In the
+ * precise TSan build even these relaxed accesses are hidden (an atomic is
+ * instrumented in an uninstrumented function, and a sender's store after
+ * its slot release would otherwise "race" with a Go-legal free). */
+static inline size_t get_count(const goc_chan *ch) {
+    GOC_TSAN_HIDE_BEGIN();
+    size_t c = atomic_load_explicit(&ch->count, memory_order_relaxed);
+    GOC_TSAN_HIDE_END();
+    return c;
+}
+
 /* ------------------------------------------------------ invariants -- */
 
 #ifdef GOC_DEBUG
 static bool claimable(const waitq *q) {
     for (sudog *s = q->first; s; s = s->next)
-        if (atomic_load_explicit(&s->w->state, memory_order_relaxed) == W_WAITING) return true;
+        if (atomic_load_explicit(&s->w->state, memory_order_relaxed) == W_WAITING) return true; /* debug only */
     return false;
 }
 static void check_invariants(const goc_chan *ch) {
-    size_t count = atomic_load_explicit(&ch->count, memory_order_relaxed);
+    size_t count = get_count(ch);
     bool r = claimable(&ch->recvq), s = claimable(&ch->sendq);
     if (count > ch->cap) goc__fatal("chan %p: count %zu > cap %zu", (void *)ch, count, ch->cap);
     if (r && s) goc__fatal("chan %p: claimable waiters in both queues", (void *)ch);
@@ -344,7 +367,7 @@ size_t goc_chan_len(const goc_chan *ch) {
     if (!chan_ok(ch)) return 0;
     /* relaxed and lock-free, like Go's len(c): a snapshot that orders
      * nothing (so TSan still reports RaceChanSendLen). */
-    return atomic_load_explicit(&ch->count, memory_order_relaxed);
+    return get_count(ch);
 }
 
 size_t goc_chan_cap(const goc_chan *ch) { return chan_ok(ch) ? ch->cap : 0; }
@@ -377,12 +400,47 @@ static inline void zero_elem(void *dst, size_t n) {
     if (n && dst) memset(dst, 0, n);
 }
 #endif
+/* Strict-object option of the precise build (GOC_TSAN_STRICT=1 in the
+ * environment, TESTING.md (b) mode X): a send reads and a close writes the
+ * channel object, as Go's chansend/closechan do with racereadpc/racewritepc,
+ * so send || close and close || close are reported ("race on goc_chan").
+ * The tag is registered once; the flag is read once. */
+#ifdef GOC_TSAN_PRECISE_ON
+static void *strict_tag(void) {
+    static _Atomic int state;   /* 0 not read yet, 1 off, 2 on */
+    static void *_Atomic tag;   /* stored before state = 2 (release) */
+    GOC_TSAN_HIDE_BEGIN();
+    int st = atomic_load_explicit(&state, memory_order_acquire); /* pairs with the store below */
+    if (st == 0) {
+        const char *e = getenv("GOC_TSAN_STRICT");
+        st = e && e[0] == '1' ? 2 : 1;
+        if (st == 2) atomic_store_explicit(&tag, __tsan_external_register_tag("goc_chan"), memory_order_relaxed);
+        atomic_store_explicit(&state, st, memory_order_release);
+    }
+    void *t = st == 2 ? atomic_load_explicit(&tag, memory_order_relaxed) : NULL;
+    GOC_TSAN_HIDE_END();
+    return t;
+}
+#define STRICT_ACCESS(fn, ch)                                                   \
+    do {                                                                        \
+        void *t_ = strict_tag();                                                \
+        if (t_) fn((void *)(ch), __builtin_return_address(0), t_);              \
+    } while (0)
+#define STRICT_READ(ch) STRICT_ACCESS(__tsan_external_read, ch)
+#define STRICT_WRITE(ch) STRICT_ACCESS(__tsan_external_write, ch)
+#else
+#define STRICT_READ(ch) ((void)0)
+#define STRICT_WRITE(ch) ((void)0)
+#endif
+
 /* User payload accesses, reported in the precise build (size 0: nothing). */
 #define USER_READ(p, n) do { if ((n) && (p)) GOC_TSAN_P_READ((p), (n)); } while (0)
 #define USER_WRITE(p, n) do { if ((n) && (p)) GOC_TSAN_P_WRITE((p), (n)); } while (0)
 static inline unsigned char *slot(goc_chan *ch, size_t i) { return ch->buf + i * ch->elem_size; }
 static inline void set_count(goc_chan *ch, size_t c) {
+    GOC_TSAN_HIDE_BEGIN();
     atomic_store_explicit(&ch->count, c, memory_order_relaxed); /* len() snapshot only */
+    GOC_TSAN_HIDE_END();
 }
 
 /* Try to send with ch->mu held. Returns 1 if sent, -EPIPE if closed, 0 if it
@@ -392,15 +450,23 @@ static int send_locked(goc_chan *ch, const void *elem, op_wait **partner) {
     sudog *r = dequeue_claim(&ch->recvq);
     if (r) { /* a receiver is waiting: hand the value straight to it */
 #ifdef GOC_TSAN_PRECISE_ON
-        if (ch->cap) GOC_TSAN_P_ACQUIRE(SLOT_SYNC(ch, ch->recvx)); /* "through" slot recvx */
-        GOC_TSAN_P_ACQUIRE(W_SYNC(r->w));
-        USER_READ(elem, ch->elem_size);
-        USER_WRITE(r->elem, ch->elem_size);
+        if (ch->cap) { /* buffered: "through" slot recvx; the receiver's own
+                        * release of the slot and write of its buffer happen
+                        * when it wakes (the sender must not get its clock) */
+            GOC_TSAN_P_ACQUIRE(SLOT_SYNC(ch, ch->recvx));
+            USER_READ(elem, ch->elem_size);
+        } else { /* unbuffered: both directions (Go's racesync) */
+            GOC_TSAN_P_ACQUIRE(W_SYNC(r->w));
+            USER_READ(elem, ch->elem_size);
+            USER_WRITE(r->elem, ch->elem_size);
+        }
 #endif
         copy_elem(r->elem, elem, ch->elem_size);
 #ifdef GOC_TSAN_PRECISE_ON
         if (ch->cap) { /* count == 0 here: recvx == sendx; advance both, as Go does */
             GOC_TSAN_P_RELEASE(SLOT_SYNC(ch, ch->recvx));
+            r->w->tsan_ch = ch;
+            r->w->tsan_slot = ch->recvx;
             if (++ch->recvx == ch->cap) ch->recvx = 0;
             ch->sendx = ch->recvx;
         }
@@ -410,7 +476,7 @@ static int send_locked(goc_chan *ch, const void *elem, op_wait **partner) {
         *partner = r->w;
         return 1;
     }
-    size_t count = atomic_load_explicit(&ch->count, memory_order_relaxed);
+    size_t count = get_count(ch);
     if (count < ch->cap) {
         GOC_TSAN_P_ACQUIRE(SLOT_SYNC(ch, ch->sendx));
         USER_READ(elem, ch->elem_size);
@@ -426,7 +492,7 @@ static int send_locked(goc_chan *ch, const void *elem, op_wait **partner) {
 /* Try to receive with ch->mu held. Returns 1 if received, -EPIPE if closed
  * and drained (elem zeroed), 0 if it would block. */
 static int recv_locked(goc_chan *ch, void *elem, op_wait **partner) {
-    size_t count = atomic_load_explicit(&ch->count, memory_order_relaxed);
+    size_t count = get_count(ch);
     if (count > 0) {
         GOC_TSAN_P_ACQUIRE(SLOT_SYNC(ch, ch->recvx));
         USER_WRITE(elem, ch->elem_size);
@@ -471,6 +537,24 @@ static int recv_locked(goc_chan *ch, void *elem, op_wait **partner) {
     return 0;
 }
 
+/* Precise build: what a woken owner annotates after a partner completed its
+ * clause (err == 0) or close did (recv, -EPIPE); elem: the clause's buffer. */
+static void owner_woken(op_wait *w, goc_chan *ch, int op, void *elem) {
+#ifdef GOC_TSAN_PRECISE_ON
+    if (w->err == 0) {
+        GOC_TSAN_P_ACQUIRE(C_SYNC(w));
+        if (w->tsan_ch) { /* buffered handoff: our write and our receive k */
+            USER_WRITE(elem, ch->elem_size);
+            GOC_TSAN_P_RELEASE(SLOT_SYNC(w->tsan_ch, w->tsan_slot));
+        }
+    } else if (op == GOC_RECV) {
+        GOC_TSAN_P_ACQUIRE(CLOSE_SYNC(ch));
+    }
+#else
+    (void)w, (void)ch, (void)op, (void)elem;
+#endif
+}
+
 /* -------------------------------------------------------- plain ops -- */
 
 static int plain_op(goc_chan *ch, int op, void *elem, goc_time deadline) {
@@ -506,15 +590,13 @@ static int plain_op(goc_chan *ch, int op, void *elem, goc_time deadline) {
         return -ETIMEDOUT;
     }
     /* Claimed by a partner or by close; the partner already removed s. */
-#ifdef GOC_TSAN_PRECISE_ON
-    if (w.err == 0) GOC_TSAN_P_ACQUIRE(C_SYNC(&w));
-    else if (op == GOC_RECV) GOC_TSAN_P_ACQUIRE(CLOSE_SYNC(ch));
-#endif
+    owner_woken(&w, ch, op, elem);
     return w.err;
 }
 
 int goc_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
     if (!chan_ok(ch) || (!elem && ch->elem_size)) return -EINVAL;
+    STRICT_READ(ch);
     return plain_op(ch, GOC_SEND, (void *)elem, deadline);
 }
 
@@ -527,6 +609,7 @@ int goc_chan_recv(goc_chan *ch, void *elem, goc_time deadline) {
 
 int goc_chan_close(goc_chan *ch) {
     if (!chan_ok(ch)) return -EINVAL;
+    STRICT_WRITE(ch);
     op_wait *wakes = NULL;
     lock_chan(ch);
     if (ch->closed) {
@@ -575,7 +658,7 @@ void goc_chan_free(goc_chan *ch) {
         return;
     }
     if (ch->dtor) {
-        size_t count = atomic_load_explicit(&ch->count, memory_order_relaxed);
+        size_t count = get_count(ch);
         for (size_t i = 0, x = ch->recvx; i < count; i++, x = (x + 1) % ch->cap)
             ch->dtor(ch->elem_size ? slot(ch, x) : NULL);
     }
@@ -631,6 +714,10 @@ int goc_select(goc_case *cases, size_t n, goc_time deadline) {
         enabled++;
     }
     if (!enabled) return select_nothing(deadline);
+#ifdef GOC_TSAN_PRECISE_ON
+    for (size_t i = 0; i < n; i++) /* Go's selectgo reads every polled send channel */
+        if (cases[i].ch && cases[i].op == GOC_SEND) STRICT_READ(cases[i].ch);
+#endif
 
     /* order[]: enabled clause indices in random poll order (Fisher-Yates);
      * locks[]: their distinct channels in address order; sg[]: sudogs. */
@@ -715,10 +802,7 @@ int goc_select(goc_case *cases, size_t n, goc_time deadline) {
     } else {
         cases[w.fired].err = w.err;
         result = w.fired;
-#ifdef GOC_TSAN_PRECISE_ON
-        if (w.err == 0) GOC_TSAN_P_ACQUIRE(C_SYNC(&w));
-        else if (cases[w.fired].op == GOC_RECV) GOC_TSAN_P_ACQUIRE(CLOSE_SYNC(cases[w.fired].ch));
-#endif
+        owner_woken(&w, cases[w.fired].ch, cases[w.fired].op, cases[w.fired].elem);
     }
 out:
     goc__free(heap);

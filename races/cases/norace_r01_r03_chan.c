@@ -4,7 +4,7 @@
 
 #include "race_common.h"
 
-static int v;
+int v;
 static goc_chan *c;
 
 /* R01/R03: G: v = 1; c <- 0   ||   M: <-c; v = 2 */
@@ -67,7 +67,7 @@ static void r10_ptr(void) {
 
 /* R17: the payload read of `c1 <- x` and the write of `x = <-c1` are ordered
  * by the channel itself (send k -> recv k). */
-static int x;
+int x;
 static void g_send_x(void *p) { rc_expect(goc_chan_send(c, &x, GOC_NEVER), 0); }
 static void r17_rw_same(void) {
     c = rc_chan(sizeof(int), 10);

@@ -4,7 +4,7 @@
  * and 10 x {plain recv, try-recv/select polling, drain loop}. */
 #include "race_common.h"
 
-static int v;
+int v;
 static goc_chan *c;
 
 static void g_write_close(void *p) {

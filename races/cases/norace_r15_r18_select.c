@@ -8,7 +8,7 @@
 
 #include "race_common.h"
 
-static int x;
+int x;
 static goc_chan *c1, *c2, *queue, *mtx, *aux, *done;
 
 /* R15 */
@@ -81,7 +81,7 @@ static void r18_producer_consumer(void) { r18(0); }
 static void r18_select4(void) { r18(1); }
 
 /* R21 */
-static int data;
+int data;
 static void mtx_lock(int sel) {
     if (sel) {
         goc_case k[2] = {{mtx, GOC_SEND, NULL, 0}, {aux, GOC_RECV, NULL, 0}};
@@ -125,7 +125,7 @@ static void r21_select_mutex(void) { r21(1); }
 /* R23: N = 10 tasks, cap 5: task i writes data[i] then receives; main's
  * final cap sends can complete only after every task's receive (rule 4). */
 #define R23_N 10
-static int wgdata[R23_N];
+int wgdata[R23_N];
 static goc_chan *chan_wg;
 static void r23_g(void *p) {
     wgdata[(intptr_t)p] = 42;
@@ -148,7 +148,7 @@ static void r23_chan_waitgroup(void) {
 }
 
 /* R24: elem size 0, cap 2, rule 4 through the slot sync bytes. */
-static int ex, ey;
+int ex, ey;
 static goc_chan *c0;
 static void r24_gx(void *p) {
     ex += 1;

@@ -3,7 +3,7 @@
  * R27 NoRaceSelect1-5: Go's rules 1-3 through selects. */
 #include "race_common.h"
 
-static int x, loc;
+int x, loc;
 static goc_chan *c, *c1, *compl_, *wr, *rd, *ch, *done;
 
 /* R26 */

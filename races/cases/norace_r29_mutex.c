@@ -3,7 +3,7 @@
  * other than the locker: goc allows it, as Go does). */
 #include "race_common.h"
 
-static int x, written;
+int x, written;
 static goc_mutex *mu;
 static goc_chan *ch;
 
@@ -82,7 +82,7 @@ static void semaphore(void) {
     goc_chan_free(ch);
 }
 
-static const char *a;
+const char *a;
 static void html_g(void *p) {
     a = "hello, world";
     rc_expect(goc_mutex_unlock(mu), 0);

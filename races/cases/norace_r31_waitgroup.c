@@ -5,7 +5,7 @@
 #include "race_common.h"
 
 #define P 3
-static int x, y, data[P];
+int x, y, data[P];
 static goc_wg *wg;
 static goc_chan *c, *done;
 

@@ -4,7 +4,7 @@
  * written in the task, read after the WaitGroup wait. */
 #include "race_common.h"
 
-static int x;
+int x;
 static goc_ctx *ctx;
 static goc_wg *wg;
 

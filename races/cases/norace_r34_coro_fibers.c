@@ -2,7 +2,7 @@
  * channel: no race. */
 #include "race_common.h"
 
-static int x;
+int x;
 static goc_chan *c;
 
 static void first(void *p) {

@@ -8,7 +8,7 @@
  *   schedules (TESTING.md measured 12/20), the precise build always (P). */
 #include "race_common.h"
 
-static int v;
+int v;
 static goc_chan *c;
 static rc_barrier b;
 

@@ -5,7 +5,7 @@
  * send come after the close (so it returns EPIPE); it adds no edge. */
 #include "race_common.h"
 
-static int v;
+int v;
 static goc_chan *c;
 static rc_barrier b;
 

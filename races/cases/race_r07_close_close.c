@@ -2,7 +2,7 @@
  * winner's variable. A losing close synchronizes with nothing: P. */
 #include "race_common.h"
 
-static int v1, v2;
+int v1, v2;
 static goc_chan *c;
 static rc_barrier b;
 

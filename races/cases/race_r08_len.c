@@ -2,7 +2,7 @@
  * synchronization (goc_chan_len takes no lock): N in both builds. */
 #include "race_common.h"
 
-static int v;
+int v;
 static goc_chan *c;
 
 static void g_write_send(void *p) {

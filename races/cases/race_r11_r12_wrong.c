@@ -7,7 +7,7 @@
  * the receive: P. Barriers only fix the schedule. */
 #include "race_common.h"
 
-static int v1, v2;
+int v1, v2;
 static goc_chan *c;
 static rc_barrier b1, b2;
 

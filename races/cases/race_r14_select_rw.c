@@ -5,7 +5,7 @@
  * The natural build locks c3's mutex in both selects: P. */
 #include "race_common.h"
 
-static int x;
+int x;
 static goc_chan *c1, *c2, *c3;
 
 static void g_select_send(void *p) {

@@ -4,7 +4,7 @@
  * different channel mutexes). */
 #include "race_common.h"
 
-static int x;
+int x;
 static goc_chan *c1, *c2;
 
 static void g_send_x(void *p) { rc_expect(goc_chan_send(c1, &x, GOC_NEVER), 0); }

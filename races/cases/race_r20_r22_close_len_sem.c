@@ -7,7 +7,7 @@
  *   the natural build's channel mutex orders G before M (P). */
 #include "race_common.h"
 
-static int v, data;
+int v, data;
 static goc_chan *c, *done;
 static rc_barrier b, b2;
 

@@ -13,10 +13,10 @@
  * 5: G: select {c1 <- true: x = 1; c2 <- true: y = 1}   ||   M reads x, y (N). */
 #include "race_common.h"
 
-static int x, y;
+int x, y;
 static goc_chan *c, *c1, *c2, *compl_;
 static rc_barrier b;
-static int use_barrier;
+int use_barrier;
 
 static void s1_recv2(void *p) {
     int z;

@@ -5,7 +5,7 @@
  * ordering cannot hide them (N). */
 #include "race_common.h"
 
-static int x;
+int x;
 static goc_mutex *mu, *mu2, *muvar, *mu_old, *mu_new;
 static rc_barrier b;
 

@@ -8,7 +8,7 @@
  * misuse check (RaceWaitGroupWrongAdd) and RaceWaitGroupReuse. */
 #include "race_common.h"
 
-static int x;
+int x;
 static goc_wg *wg;
 static rc_barrier b;
 

@@ -4,7 +4,7 @@
  * Barriers force the windows; no edge is added. */
 #include "race_common.h"
 
-static int x;
+int x;
 static goc_ctx *ctx;
 static rc_barrier b;
 

@@ -4,7 +4,7 @@
  * distinct "threads" to TSan (the Go model): P. */
 #include "race_common.h"
 
-static int x;
+int x;
 
 static void writer(void *p) {
     x = (int)(intptr_t)p;

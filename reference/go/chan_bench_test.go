@@ -87,10 +87,12 @@ const (
 	termSentinel
 )
 
-type prodFn func(ch chan uint64, quit chan struct{}, gate chan struct{}, base, n uint64, r *taskRes)
-type consFn func(ch chan uint64, quit chan struct{}, gate chan struct{}, r *taskRes)
+// Every task gets its own 1 h timer, made before the timer starts (used by
+// the SelectProdCons tasks only, stopped after the run).
+type prodFn func(ch chan uint64, quit chan struct{}, gate chan struct{}, timer *time.Timer, base, n uint64, r *taskRes)
+type consFn func(ch chan uint64, quit chan struct{}, gate chan struct{}, timer *time.Timer, r *taskRes)
 
-func producer(ch chan uint64, quit chan struct{}, gate chan struct{}, base, n uint64, r *taskRes) {
+func producer(ch chan uint64, quit chan struct{}, gate chan struct{}, timer *time.Timer, base, n uint64, r *taskRes) {
 	<-gate
 	for i := uint64(1); i <= n; i++ {
 		v := base + i
@@ -100,12 +102,12 @@ func producer(ch chan uint64, quit chan struct{}, gate chan struct{}, base, n ui
 	}
 }
 
-func producerSentinel(ch chan uint64, quit chan struct{}, gate chan struct{}, base, n uint64, r *taskRes) {
-	producer(ch, quit, gate, base, n, r)
+func producerSentinel(ch chan uint64, quit chan struct{}, gate chan struct{}, timer *time.Timer, base, n uint64, r *taskRes) {
+	producer(ch, quit, gate, timer, base, n, r)
 	ch <- 0
 }
 
-func consumer(ch chan uint64, quit chan struct{}, gate chan struct{}, r *taskRes) {
+func consumer(ch chan uint64, quit chan struct{}, gate chan struct{}, timer *time.Timer, r *taskRes) {
 	<-gate
 	for v := range ch {
 		r.count++
@@ -113,7 +115,7 @@ func consumer(ch chan uint64, quit chan struct{}, gate chan struct{}, r *taskRes
 	}
 }
 
-func consumerSentinel(ch chan uint64, quit chan struct{}, gate chan struct{}, r *taskRes) {
+func consumerSentinel(ch chan uint64, quit chan struct{}, gate chan struct{}, timer *time.Timer, r *taskRes) {
 	<-gate
 	for {
 		v := <-ch
@@ -126,9 +128,7 @@ func consumerSentinel(ch chan uint64, quit chan struct{}, gate chan struct{}, r 
 }
 
 // SelectProdCons: 3-case selects {data, a 1 h timer that never fires, quit}.
-func selectProducer(ch chan uint64, quit chan struct{}, gate chan struct{}, base, n uint64, r *taskRes) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+func selectProducer(ch chan uint64, quit chan struct{}, gate chan struct{}, timer *time.Timer, base, n uint64, r *taskRes) {
 	<-gate
 	for i := uint64(1); i <= n; i++ {
 		v := base + i
@@ -145,9 +145,7 @@ func selectProducer(ch chan uint64, quit chan struct{}, gate chan struct{}, base
 	ch <- 0
 }
 
-func selectConsumer(ch chan uint64, quit chan struct{}, gate chan struct{}, r *taskRes) {
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+func selectConsumer(ch chan uint64, quit chan struct{}, gate chan struct{}, timer *time.Timer, r *taskRes) {
 	<-gate
 	for {
 		var v uint64
@@ -166,12 +164,23 @@ func selectConsumer(ch chan uint64, quit chan struct{}, gate chan struct{}, r *t
 	}
 }
 
-func runProdCons(b *testing.B, np, nc, capacity, term int, prod prodFn, cons consFn) {
+func runProdCons(b *testing.B, np, nc, capacity, term int, prod prodFn, cons consFn, needTimers bool) {
 	n := uint64(b.N)
 	ch := make(chan uint64, capacity)
 	quit := make(chan struct{})
 	gate := make(chan struct{})
 	res := make([]taskRes, np+nc)
+	timers := make([]*time.Timer, np+nc)
+	if needTimers {
+		for i := range timers {
+			timers[i] = time.NewTimer(time.Hour)
+		}
+		defer func() {
+			for _, t := range timers {
+				t.Stop()
+			}
+		}()
+	}
 	var prodWG, allWG sync.WaitGroup
 	var wantSum uint64
 	for i := 0; i < np; i++ {
@@ -181,7 +190,7 @@ func runProdCons(b *testing.B, np, nc, capacity, term int, prod prodFn, cons con
 		prodWG.Add(1)
 		allWG.Add(1)
 		go func(i int, base, k uint64) {
-			prod(ch, quit, gate, base, k, &res[i])
+			prod(ch, quit, gate, timers[i], base, k, &res[i])
 			prodWG.Done()
 			allWG.Done()
 		}(i, base, k)
@@ -189,7 +198,7 @@ func runProdCons(b *testing.B, np, nc, capacity, term int, prod prodFn, cons con
 	for j := 0; j < nc; j++ {
 		allWG.Add(1)
 		go func(j int) {
-			cons(ch, quit, gate, &res[np+j])
+			cons(ch, quit, gate, timers[np+j], &res[np+j])
 			allWG.Done()
 		}(j)
 	}
@@ -218,16 +227,16 @@ func runProdCons(b *testing.B, np, nc, capacity, term int, prod prodFn, cons con
 }
 
 func BenchmarkChanProdCons0(b *testing.B) {
-	runProdCons(b, 2, 2, 0, termSentinel, producerSentinel, consumerSentinel)
+	runProdCons(b, 2, 2, 0, termSentinel, producerSentinel, consumerSentinel, false)
 }
 func BenchmarkChanProdCons10(b *testing.B) {
-	runProdCons(b, 2, 2, 10, termSentinel, producerSentinel, consumerSentinel)
+	runProdCons(b, 2, 2, 10, termSentinel, producerSentinel, consumerSentinel, false)
 }
 func BenchmarkChanProdCons100(b *testing.B) {
-	runProdCons(b, 2, 2, 100, termSentinel, producerSentinel, consumerSentinel)
+	runProdCons(b, 2, 2, 100, termSentinel, producerSentinel, consumerSentinel, false)
 }
 func BenchmarkSelectProdCons(b *testing.B) {
-	runProdCons(b, 2, 2, 128, termSentinel, selectProducer, selectConsumer)
+	runProdCons(b, 2, 2, 128, termSentinel, selectProducer, selectConsumer, true)
 }
 
 var caps = []int{1, 16, 128, 1024}
@@ -235,14 +244,14 @@ var caps = []int{1, 16, 128, 1024}
 func BenchmarkSPSC(b *testing.B) {
 	for _, c := range caps {
 		c := c
-		b.Run(capName(c), func(b *testing.B) { runProdCons(b, 1, 1, c, termClose, producer, consumer) })
+		b.Run(capName(c), func(b *testing.B) { runProdCons(b, 1, 1, c, termClose, producer, consumer, false) })
 	}
 }
 
 func BenchmarkMPMC(b *testing.B) {
 	for _, c := range caps {
 		c := c
-		b.Run(capName(c), func(b *testing.B) { runProdCons(b, 4, 4, c, termClose, producer, consumer) })
+		b.Run(capName(c), func(b *testing.B) { runProdCons(b, 4, 4, c, termClose, producer, consumer, false) })
 	}
 }
 

@@ -25,6 +25,7 @@ typedef struct {
 struct round {
     goc_chan *ch;
     goc_chan *start;          /* closed by the root: closers start together */
+    goc_chan *closed;         /* closed by whoever closed ch, right after */
     _Atomic uint64_t bits[NP][MAXSEQ / 64]; /* received (producer, seq); relaxed fetch_or */
     atomic_long sent[NP];     /* successful sends per producer; written by that producer */
     atomic_long received;     /* relaxed adds */
@@ -47,9 +48,8 @@ static void worker(void *p) {
             int rc;
             for (;;) {
                 if (n == MAXSEQ) { /* enough: wait for the close */
-                    GT_ASSERT_ERR(goc_chan_recv(r->start, NULL, GOC_NEVER), -EPIPE);
-                    msg m = {(uint32_t)w.id, 0};
-                    while ((rc = goc_chan_send(r->ch, &m, GOC_NOW)) != -EPIPE) goc_sleep(goc_deadline(100000));
+                    GT_ASSERT_ERR(goc_chan_recv(r->closed, NULL, GOC_NEVER), -EPIPE);
+                    rc = -EPIPE;
                     break;
                 }
                 msg m = {(uint32_t)w.id, (uint32_t)n};
@@ -79,9 +79,10 @@ static void worker(void *p) {
         } else {
             GT_ASSERT_ERR(goc_chan_recv(r->start, NULL, GOC_NEVER), -EPIPE);
             int rc = goc_chan_close(r->ch);
-            if (rc == 0)
+            if (rc == 0) {
                 atomic_fetch_add_explicit(&r->close_wins, 1, memory_order_relaxed);
-            else
+                GT_ASSERT_OK(goc_chan_close(r->closed));
+            } else
                 GT_ASSERT_ERR(rc, -EPIPE);
         }
         GT_ASSERT_OK(goc_chan_send(w.done, NULL, GOC_NEVER));
@@ -111,7 +112,8 @@ static void st02(void) {
         memset(r, 0, sizeof *r);
         r->ch = goc_chan_make(sizeof(msg), caps[round % 3]);
         r->start = goc_chan_make(0, 0);
-        GT_ASSERT(r->ch && r->start);
+        r->closed = goc_chan_make(0, 0);
+        GT_ASSERT(r->ch && r->start && r->closed);
         bool closers = round % 2;
         int nw = closers ? NW : NP + NC;
         for (int i = 0; i < nw; i++) GT_ASSERT_OK(goc_chan_send(ws[i].cmd, &r, GOC_NEVER));
@@ -121,6 +123,7 @@ static void st02(void) {
         } else {
             GT_ASSERT_OK(goc_chan_close(r->ch));
             atomic_fetch_add_explicit(&r->close_wins, 1, memory_order_relaxed);
+            GT_ASSERT_OK(goc_chan_close(r->closed));
             GT_ASSERT_OK(goc_chan_close(r->start));
         }
         for (int i = 0; i < nw; i++) GT_ASSERT_OK(goc_chan_recv(done, NULL, goc_deadline(10000000000LL)));
@@ -143,6 +146,7 @@ static void st02(void) {
         /* everyone reported: no task uses these channels any more */
         goc_chan_free(r->ch);
         goc_chan_free(r->start);
+        goc_chan_free(r->closed);
     }
     for (int i = 0; i < NW; i++) GT_ASSERT_OK(goc_chan_close(ws[i].cmd));
     gt_join_all();

@@ -25,7 +25,7 @@ typedef struct {
 
 /* Runs /proc/self/exe MODE with extra environment entries (NULL-terminated);
  * stderr is captured. Blocks the calling worker: children are short. */
-static void coro_child_run(coro_child *c, const char *mode, const char *const *env_extra) {
+static inline void coro_child_run(coro_child *c, const char *mode, const char *const *env_extra) {
     int p[2];
     GT_ASSERT_OK(pipe(p) == 0 ? 0 : -errno);
     posix_spawn_file_actions_t fa;
@@ -47,11 +47,12 @@ static void coro_child_run(coro_child *c, const char *mode, const char *const *e
     close(p[1]);
     GT_ASSERT_EQ(rc, 0);
     size_t len = 0;
-    for (;;) {
-        ssize_t r = read(p[0], c->err + len, sizeof c->err - 1 - len);
+    for (;;) { /* keep draining after the buffer is full: the child must not block */
+        char scratch[4096];
+        size_t room = sizeof c->err - 1 - len;
+        ssize_t r = room ? read(p[0], c->err + len, room) : read(p[0], scratch, sizeof scratch);
         if (r <= 0) break;
-        len += (size_t)r;
-        if (len == sizeof c->err - 1) break;
+        if (room) len += (size_t)r;
     }
     c->err[len] = 0;
     close(p[0]);

@@ -1,0 +1,254 @@
+/*
+ * coro_runtime: TESTING.md C26 (K_runtime) and the coro runtime's own
+ * contract, on the coro backend only.
+ *   C26a migration: tasks park and yield across workers; errno and the
+ *        task's stack-resident state survive every resume on another worker
+ *        (read through noinline helpers: glibc's __errno_location is
+ *        declared const, so a caller's own -O2 code may cache its address
+ *        across a call; the runtime's part is to save and restore the value).
+ *   C26b 10^4 tasks spawn/exit (10^5 with GOC_TEST_LONG), from one and from
+ *        many spawners; slots are recycled (no growth after warm-up).
+ *   C26c guard page: a runaway recursion dies with SIGSEGV and the runtime's
+ *        "stack overflow in coro task" message (death test, child process);
+ *        beyond the guarded slots the canary catches it (GOC_STACK_GUARDS=0).
+ *   F03 for coro: a worker thread that cannot be created makes goc_main
+ *        return -EAGAIN with everything rolled back; the next goc_main works.
+ *        goc_go outside goc_main returns -ESHUTDOWN.
+ *   GOC_STACK: a task may use most of its stack.
+ */
+#include <pthread.h>
+#include <signal.h>
+
+#include "coro_child.h"
+
+static __attribute__((noinline)) int read_errno(void) {
+    int e = errno;
+    __asm__ volatile("" ::: "memory");
+    return e;
+}
+static __attribute__((noinline)) void write_errno(int v) {
+    __asm__ volatile("" ::: "memory");
+    errno = v;
+}
+static __attribute__((noinline)) unsigned long thread_id(void) {
+    __asm__ volatile("" ::: "memory");
+    return (unsigned long)pthread_self();
+}
+
+static int procs(void) {
+    const char *p = getenv("GOC_PROCS");
+    return p ? atoi(p) : 0;
+}
+
+/* ------------------------------------------------------ C26a migration -- */
+
+struct mig {
+    int id;
+    int rounds;
+    atomic_int *migrated;
+    goc_wg *wg;
+};
+
+static void mig_task(void *p) {
+    struct mig *m = p;
+    volatile uint64_t pattern[16]; /* stack-resident state */
+    for (int i = 0; i < 16; i++) pattern[i] = (uint64_t)m->id * 1000003u + (uint64_t)i;
+    unsigned long first = thread_id();
+    int moved = 0;
+    write_errno(1000 + m->id);
+    for (int i = 0; i < m->rounds; i++) {
+        if (i % 5 == 4) goc_sleep(goc_deadline(2000)); /* park on a timer */
+        else goc_yield();
+        GT_ASSERT_EQ(read_errno(), 1000 + m->id);
+        for (int k = 0; k < 16; k++) GT_ASSERT_UEQ(pattern[k], (uint64_t)m->id * 1000003u + (uint64_t)k);
+        if (thread_id() != first) moved = 1;
+    }
+    if (moved) atomic_fetch_add_explicit(m->migrated, 1, memory_order_relaxed);
+    GT_ASSERT_OK(goc_wg_done(m->wg));
+}
+
+static void c26_migration(void) {
+    enum { N = 64 };
+    static struct mig ms[N];
+    atomic_int migrated = 0;
+    int rounds = (int)gt_n(200, 50);
+    /* migration is likely, not certain, in one round on a loaded machine */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        goc_wg *wg = goc_wg_make();
+        GT_ASSERT_NOT_NULL(wg);
+        GT_ASSERT_OK(goc_wg_add(wg, N));
+        for (int i = 0; i < N; i++) {
+            ms[i] = (struct mig){i, rounds, &migrated, wg};
+            gt_go(mig_task, &ms[i]);
+        }
+        GT_ASSERT_OK(goc_wg_wait(wg, gt_ms(60000)));
+        goc_wg_free(wg);
+        gt_join_all();
+        if (procs() < 2 || atomic_load(&migrated) > 0) break;
+    }
+    gt_note("C26a: %d of %d tasks resumed on another worker (GOC_PROCS=%d)", atomic_load(&migrated), N,
+            procs());
+    if (procs() >= 2) GT_ASSERT_GT(atomic_load(&migrated), 0);
+    else GT_ASSERT_EQ(atomic_load(&migrated), 0);
+}
+
+/* --------------------------------------------------- C26b spawn/exit -- */
+
+static atomic_long spawned_ran;
+static void tiny(void *p) {
+    atomic_fetch_add_explicit(&spawned_ran, 1, memory_order_relaxed);
+    GT_ASSERT_OK(goc_wg_done(p));
+}
+struct spawner {
+    long n;
+    goc_wg *wg;
+};
+static void spawner(void *p) {
+    struct spawner *s = p;
+    for (long i = 0; i < s->n; i++) gt_go(tiny, s->wg);
+}
+
+static void c26_spawn_exit(void) {
+    long n = gt_long() ? 100000 : gt_n(10000, 2000);
+    goc_wg *wg = goc_wg_make();
+    GT_ASSERT_NOT_NULL(wg);
+    atomic_store(&spawned_ran, 0);
+    goc_time t0 = goc_now();
+    GT_ASSERT_OK(goc_wg_add(wg, n));
+    for (long i = 0; i < n; i++) gt_go(tiny, wg);
+    GT_ASSERT_OK(goc_wg_wait(wg, gt_ms(60000)));
+    goc_time t1 = goc_now();
+    GT_ASSERT_EQ(atomic_load(&spawned_ran), n);
+    gt_join_all();
+    /* many spawners at once */
+    enum { S = 10 };
+    struct spawner ss[S];
+    atomic_store(&spawned_ran, 0);
+    GT_ASSERT_OK(goc_wg_add(wg, n));
+    for (int i = 0; i < S; i++) {
+        ss[i] = (struct spawner){n / S + (i < n % S), wg};
+        gt_go(spawner, &ss[i]);
+    }
+    GT_ASSERT_OK(goc_wg_wait(wg, gt_ms(60000)));
+    GT_ASSERT_EQ(atomic_load(&spawned_ran), n);
+    gt_join_all();
+    goc_wg_free(wg);
+    gt_note("C26b: %ld spawn+exit in %.1f ms (%.0f ns each, one spawner)", n, (t1 - t0) / 1e6,
+            (double)(t1 - t0) / (double)n);
+}
+
+/* -------------------------------------------------------- GOC_STACK use -- */
+
+static __attribute__((noinline)) uint64_t use_stack(size_t bytes) {
+    volatile char buf[bytes];
+    for (size_t i = 0; i < bytes; i += 512) buf[i] = (char)i;
+    goc_yield(); /* switch out with the deep frame live: canary check runs */
+    uint64_t s = 0;
+    for (size_t i = 0; i < bytes; i += 512) s += (unsigned char)buf[i];
+    return s;
+}
+static atomic_long deep_sum;
+static void deep_task(void *p) {
+    atomic_store(&deep_sum, (long)use_stack((size_t)(uintptr_t)p));
+}
+static void stack_use(void) {
+    size_t bytes = 64 * 1024; /* half of the default 128 KiB */
+    uint64_t want = 0;
+    for (size_t i = 0; i < bytes; i += 512) want += (unsigned char)(char)i;
+    gt_go(deep_task, (void *)(uintptr_t)bytes);
+    gt_join_all();
+    GT_ASSERT_EQ(atomic_load(&deep_sum), (long)want);
+}
+
+/* ---------------------------------------------------- C26c death tests -- */
+
+static __attribute__((noinline)) int recurse(int depth) {
+    volatile char frame[512];
+    memset((char *)frame, depth, sizeof frame); /* touch the whole frame: it will cross the canary */
+    goc_yield();                                /* every level: lets the canary check run */
+    if (depth > (1 << 28)) return 0;            /* never: an overflow ends it first */
+    return recurse(depth + 1) + frame[0] + frame[511];
+}
+static void overflow_task(void *p) { (void)p; recurse(0); }
+static void overflow_root(void *p) {
+    (void)p;
+    goc_go(overflow_task, NULL);
+    goc_sleep(goc_deadline(10000000000LL));
+}
+
+static void guard_death(void) {
+    if (gt_sanitized()) {
+        gt_skip("the sanitizers own SIGSEGV and the stack layout");
+        return;
+    }
+    coro_child c;
+    const char *env[] = {"GOC_STACK=64k", NULL};
+    coro_child_run(&c, "--overflow", env);
+    gt_note("guarded child: %s", c.err);
+    GT_ASSERT_MSG(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGSEGV, "child status 0x%x", c.status);
+    GT_ASSERT_MSG(strstr(c.err, "stack overflow in coro task") && strstr(c.err, "overflow_task"),
+                  "missing message, stderr: %s", c.err);
+
+    const char *env2[] = {"GOC_STACK=64k", "GOC_STACK_GUARDS=0", NULL};
+    coro_child_run(&c, "--overflow", env2);
+    gt_note("unguarded child: %s", c.err);
+    GT_ASSERT_MSG(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGABRT, "child status 0x%x", c.status);
+    GT_ASSERT_MSG(strstr(c.err, "stack overflow in coro task") && strstr(c.err, "canary"),
+                  "missing message, stderr: %s", c.err);
+}
+
+/* ------------------------------------------------------------- F03 coro -- */
+
+static atomic_int f03_ran;
+static void f03_root(void *p) {
+    (void)p;
+    atomic_fetch_add(&f03_ran, 1);
+}
+static void nop(void *p) { (void)p; }
+
+static int f03_child(void) {
+    if (goc_go(nop, NULL) != -ESHUTDOWN) {
+        fprintf(stderr, "goc_go outside goc_main did not return -ESHUTDOWN\n");
+        return 1;
+    }
+    int n = procs() > 0 ? procs() : 1;
+    goc_fault_thread(n, 0); /* the last worker fails to start */
+    int rc = goc_main(f03_root, NULL);
+    if (rc != -EAGAIN || atomic_load(&f03_ran) != 0) {
+        fprintf(stderr, "goc_main with a failing worker: rc %d ran %d\n", rc, atomic_load(&f03_ran));
+        return 1;
+    }
+    goc_fault_reset();
+    rc = goc_main(f03_root, NULL);
+    if (rc != 0 || atomic_load(&f03_ran) != 1) {
+        fprintf(stderr, "goc_main after the fault: rc %d ran %d\n", rc, atomic_load(&f03_ran));
+        return 1;
+    }
+    rc = goc_main(f03_root, NULL); /* and again: sequential goc_mains */
+    if (rc != 0 || atomic_load(&f03_ran) != 2) {
+        fprintf(stderr, "second goc_main: rc %d ran %d\n", rc, atomic_load(&f03_ran));
+        return 1;
+    }
+    return 0;
+}
+
+static void f03_coro(void) {
+    coro_child c;
+    coro_child_run(&c, "--f03", NULL);
+    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status,
+                  c.err);
+}
+
+static void test_main(void) {
+    gt_run("C26a_migration", c26_migration);
+    gt_run("C26b_spawn_exit", c26_spawn_exit);
+    gt_run("GOC_STACK_use", stack_use);
+    gt_run("C26c_guard_death", guard_death);
+    gt_run("F03_worker_start", f03_coro);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--overflow")) return goc_main(overflow_root, NULL) == 0 ? 0 : 1;
+    if (argc > 1 && !strcmp(argv[1], "--f03")) return f03_child();
+    return gt_main(argc, argv, __FILE__, test_main);
+}
