@@ -30,8 +30,10 @@
  *                       (Go: NewTimer + select + Stop)
  *
  * Every message is 8 bytes (uint64_t). Channels, WaitGroups and tasks are
- * created before the timer starts; tasks wait on a closed-to-start gate
- * channel; the timer stops when the last task has reported done. Each
+ * created before the timer starts; every task reports that it runs (a ready
+ * WaitGroup the root waits on) and then waits on a gate channel that the
+ * root closes once the timer runs; the timer stops when the last task has
+ * reported done. Each
  * benchmark checks counts and sums after the timed region and reports an
  * error through goc_bench_error() when they are wrong.
  */

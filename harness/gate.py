@@ -432,6 +432,7 @@ def compare_wall(base_dir, cand_dir, a):
                 row["rerun_change"], row["rerun_p"] = rchange, rp
                 if rchange > a.wall_threshold / 100.0 and rp is not None and rp < a.alpha:
                     row["verdict"] = "REGRESSED"
+                    row["note"] = "confirmed by rerun: %+.1f%%, p=%.3g" % (100 * rchange, rp)
                 else:
                     row["verdict"] = "ok (rerun: %+.1f%%, not confirmed)" % (100 * rchange)
     return rows
@@ -451,7 +452,8 @@ def fmt_val(v, unit):
 
 
 def table(rows, only_notable=False):
-    hdr = ("signal", "backend", "benchmark", "baseline", "candidate", "change", "limit", "p", "verdict")
+    hdr = ("signal", "backend", "benchmark", "baseline", "candidate", "change", "limit", "p", "verdict",
+           "note")
     lines = []
     for r in rows:
         if only_notable and not (r.get("verdict", "").startswith(("REGRESSED", "suspect"))):
@@ -461,9 +463,11 @@ def table(rows, only_notable=False):
                       "-" if r.get("change") is None else "%+.1f%%" % (100 * r["change"]),
                       "-" if r.get("limit") is None else "%.1f%%" % (100 * r["limit"]),
                       "-" if r.get("p") is None else "%.3g" % r["p"],
-                      r.get("verdict", "")))
+                      r.get("verdict", ""), r.get("note", "")))
     if not lines:
         return ""
+    if not any(ln[-1] for ln in lines):  # no notes: drop the column
+        hdr, lines = hdr[:-1], [ln[:-1] for ln in lines]
     w = [max(len(hdr[i]), *(len(ln[i]) for ln in lines)) for i in range(len(hdr))]
     out = ["| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(hdr)) + " |",
            "|" + "|".join("-" * (x + 2) for x in w) + "|"]

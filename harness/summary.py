@@ -511,6 +511,10 @@ def summarize(run):
             out.append("\n%s: see [%s](%s)." % (what.capitalize(), extra, extra))
         else:
             missing.append("%s (%s)" % (extra, what))
+    bad = [os.path.relpath(f, run) for f in sorted(glob.glob(os.path.join(run, "*.json"))
+                                                 + glob.glob(os.path.join(run, "compare", "*.json")))
+           if read_json(f) is None]
+    missing += ["%s is unreadable (not JSON; a stage died while writing it?)" % f for f in bad]
     out.append("\n## Missing from this run\n")
     out.append("\n".join("- " + m for m in missing) if missing else "Nothing: every stage left its files.")
     out.append("\n---\n%s\n" % footer(run, env))

@@ -15,7 +15,8 @@ Required (what --check enforces):
                  TESTING.md's "detection rate" of the natural build).
 The busted backend is the negative control: it is required to FAIL every
 no-race subcase that synchronizes through a channel (chan == 1), in both
-builds; its other subcases are information.
+builds; its other subcases are information. It runs with halt_on_error=1
+and a 10 s timeout (its channel loses values, so a case may hang).
 
 Usage:
   run_races.py --bin DIR --build natural|precise [--backend B ...] [--check]
@@ -70,6 +71,10 @@ def list_cases(path):
 def run_case(job):
     path, prog, sub, expect_race, row, backend, build, mode, chan, timeout = job
     env = dict(os.environ, TSAN_OPTIONS=TSAN_OPTIONS)
+    if backend == "busted":
+        # negative control: the first report is the verdict; a broken channel
+        # may also lose values and hang, so stop at the first report
+        env["TSAN_OPTIONS"] = TSAN_OPTIONS.replace("halt_on_error=0", "halt_on_error=1")
     env.pop("GOC_FUZZ", None)
     if mode == "X":
         env["GOC_TSAN_STRICT"] = "1"
@@ -213,7 +218,7 @@ def main():
         for prog, expect_race, row, backend in list_programs(d, backends):
             path = os.path.join(d, prog)
             for sub, mode, chan in list_cases(path):
-                timeout = min(a.timeout, 20.0) if backend == "busted" else a.timeout
+                timeout = min(a.timeout, 10.0) if backend == "busted" else a.timeout
                 jobs.append((path, prog, sub, expect_race, row, backend, build, mode, chan, timeout))
     if not jobs:
         print("run_races: no case programs found", file=sys.stderr)

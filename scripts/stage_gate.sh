@@ -75,8 +75,19 @@ stage_gate() {
       return 2
     fi
   fi
-  if [ "$update" = 0 ] && [ ! -d "$baseline" ]; then
-    echo "gate: baseline folder not found: $baseline" >&2; return 2
+  if [ "$update" = 0 ]; then
+    # fail fast (before minutes of building and measuring) on a baseline
+    # that cannot serve; gate.py checks the contents
+    if [ ! -d "$baseline" ]; then
+      echo "gate: baseline folder not found: $baseline" >&2; return 2
+    fi
+    if [ "$icount" = 1 ] && [ ! -f "$baseline/icount.json" ]; then
+      echo "gate: $baseline has no icount.json (record one: ./run_all.sh gate --update-baseline)" >&2; return 2
+    fi
+    if [ "$wall" = 1 ] && ! ls "$baseline"/wall/*.json >/dev/null 2>&1; then
+      echo "gate: $baseline has no wall/*.json (use --icount-only, or record: ./run_all.sh gate --update-baseline)" >&2
+      return 2
+    fi
   fi
   local py=/usr/bin/python3
   [ -x "$py" ] || { echo "gate: /usr/bin/python3 is missing" >&2; return 2; }

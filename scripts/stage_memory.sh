@@ -56,7 +56,7 @@ stage_memory() {
     if command -v go >/dev/null; then
       mkdir -p "$GOC_ROOT/build/go-memory"
       ( export GOCACHE="$GOC_ROOT/build/go-cache" GOPATH="$GOC_ROOT/build/go-path" \
-               GOPROXY=off GOTOOLCHAIN=local GOFLAGS= GO111MODULE=on GOTELEMETRY=off
+               GOPROXY=off GOTOOLCHAIN=local GOFLAGS='' GO111MODULE=on GOTELEMETRY=off
         cd "$GOC_ROOT/reference/go" && go build -o "$gobin" ./memory ) || return 1
     else
       goc_log "memory: go not found; Go skipped"

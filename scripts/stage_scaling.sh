@@ -11,10 +11,10 @@
 # Environment: GOC_BENCH_BUILD_DIR as for the bench stage.
 
 stage_scaling() {
-  local quick=0 backends="" reps=3
+  local backends="" reps=3
   while [ $# -gt 0 ]; do
     case "$1" in
-      --quick) quick=1; reps=1 ;;
+      --quick) reps=1 ;;
       --backends) backends=$2; shift ;;
       --filter) shift ;;
       *) echo "scaling: unknown option $1" >&2; return 2 ;;
@@ -49,7 +49,7 @@ stage_scaling() {
     if command -v go >/dev/null; then
       mkdir -p "$GOC_ROOT/build/go-scaling"
       ( export GOCACHE="$GOC_ROOT/build/go-cache" GOPATH="$GOC_ROOT/build/go-path" \
-               GOPROXY=off GOTOOLCHAIN=local GOFLAGS= GO111MODULE=on GOTELEMETRY=off
+               GOPROXY=off GOTOOLCHAIN=local GOFLAGS='' GO111MODULE=on GOTELEMETRY=off
         cd "$GOC_ROOT/reference/go" && go test -c -o "$gotest" ./scaling ) || return 1
     else
       goc_log "scaling: go not found; Go skipped"

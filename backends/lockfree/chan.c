@@ -86,6 +86,11 @@ struct goc_chan {
                                   * become ready: an entry linked, or close; read by
                                   * the GOC_NOW select snapshot (select_now_stable) */
     lf_queue recvq, sendq;       /* guarded by lock */
+#ifdef GOC_TSAN_PRECISE_ON
+    unsigned char *tsan_slots;   /* one sync byte per slot (any elem_size); set once */
+    char tsan_close;             /* sync address of the winning close */
+    _Atomic uint32_t closing;    /* buffered: picks the one close that annotates */
+#endif
 };
 
 const char *goc_backend_name(void) { return "lockfree"; }
@@ -247,7 +252,7 @@ static inline lf_pos next_pow2(lf_pos x) {
     return p;
 }
 
-goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
+goc_chan *LF_API(goc_chan_make)(size_t elem_size, size_t cap) {
     if (elem_size > GOC_ELEM_MAX || cap > GOC_CAP_MAX ||
         (elem_size && cap > GOC_CHAN_BYTES_MAX / elem_size)) {
         errno = EINVAL;
@@ -279,6 +284,15 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
             errno = ENOMEM;
             return NULL;
         }
+#ifdef GOC_TSAN_PRECISE_ON
+        ch->tsan_slots = goc__calloc(cap, 1);
+        if (!ch->tsan_slots) {
+            goc__free(ch->buf);
+            goc__free(raw);
+            errno = ENOMEM;
+            return NULL;
+        }
+#endif
     }
     atomic_init(&ch->tail, 0);
     atomic_init(&ch->head, 0);
@@ -290,7 +304,7 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
     return ch;
 }
 
-int goc_chan_set_dtor(goc_chan *ch, void (*dtor)(void *elem)) {
+int LF_API(goc_chan_set_dtor)(goc_chan *ch, void (*dtor)(void *elem)) {
     if (!chan_ok(ch)) return -EINVAL;
     ch->dtor = dtor;
     return 0;
@@ -300,9 +314,9 @@ void goc__chan_set_timer(goc_chan *ch, goc__timer *t) {
     if (chan_ok(ch)) ch->timer = t;
 }
 
-size_t goc_chan_cap(const goc_chan *ch) { return chan_ok(ch) ? ch->cap : 0; }
+size_t LF_API(goc_chan_cap)(const goc_chan *ch) { return chan_ok(ch) ? ch->cap : 0; }
 
-size_t goc_chan_len(const goc_chan *ch) {
+size_t LF_API(goc_chan_len)(const goc_chan *ch) {
     if (!chan_ok(ch) || !ch->cap) return 0;
     for (;;) {
         /* relaxed: len is Go's racy snapshot and must create no
@@ -342,6 +356,10 @@ static int ring_try_send(goc_chan *ch, const void *elem) {
             if (atomic_compare_exchange_weak_explicit(&ch->tail, &tail, pos_next(ch, tail),
                                                       memory_order_seq_cst, memory_order_relaxed)) {
                 LF_HOOK(GOC_LF_HOOK_SEND_RESERVED, ch);
+                /* Go's edges on the slot we own (precise build): send k ->
+                 * recv k, recv k -> send k + cap */
+                LF_VISIBLE(GOC_TSAN_P_READ(elem, ch->elem_size); GOC_TSAN_P_ACQUIRE(&ch->tsan_slots[index]);
+                           GOC_TSAN_P_RELEASE(&ch->tsan_slots[index]));
                 if (ch->elem_size) lf_copy(s->data, elem, ch->elem_size);
                 /* release: publishes the value; pairs with the receiver's
                  * acquire stamp load */
@@ -382,6 +400,8 @@ static int ring_try_recv(goc_chan *ch, void *elem) {
              * I5 (CAS(head) ; load(nsendq)). */
             if (atomic_compare_exchange_weak_explicit(&ch->head, &head, pos_next(ch, head),
                                                       memory_order_seq_cst, memory_order_relaxed)) {
+                LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&ch->tsan_slots[index]); GOC_TSAN_P_RELEASE(&ch->tsan_slots[index]);
+                           if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
                 if (elem && ch->elem_size) lf_copy(elem, s->data, ch->elem_size);
                 /* release: our copy-out happens before the next lap's
                  * producer writes; pairs with its acquire stamp load (Go:
@@ -398,6 +418,7 @@ static int ring_try_recv(goc_chan *ch, void *elem) {
             lf_pos t = tail & ~ch->mark_bit;
             if (t == head) {
                 if (tail & ch->mark_bit) {
+                    LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&ch->tsan_close); if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
                     zero_elem(ch, elem);
                     return -EPIPE;
                 }
@@ -535,7 +556,10 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
     goc__lock_acquire(&ch->lock);
     if (ch->closed) {
         goc__lock_release(&ch->lock);
-        if (!is_send) zero_elem(ch, elem);
+        if (!is_send) {
+            LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&ch->tsan_close); if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
+            zero_elem(ch, elem);
+        }
         return -EPIPE;
     }
     lf_queue *q = is_send ? &ch->recvq : &ch->sendq;
@@ -545,7 +569,12 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
         q_unlink(q, e);
         goc__lock_release(&ch->lock);
         /* The partner is blocked until lf_signal (I6): e and its buffer are
-         * ours to use; the copy needs no lock. */
+         * ours to use; the copy needs no lock. Precise build: Go's racesync,
+         * both directions (the partner released tsan_w when it became
+         * visible, acquires tsan_c when woken). */
+        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&e->w->tsan_w);
+                   if (is_send) GOC_TSAN_P_READ(elem, ch->elem_size);
+                   else if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
         if (ch->elem_size) {
             if (is_send) {
                 if (e->elem) lf_copy(e->elem, elem, ch->elem_size);
@@ -554,15 +583,30 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
             }
         }
         e->err = 0;
+        LF_VISIBLE(GOC_TSAN_P_RELEASE(&e->w->tsan_c));
         lf_signal(e->w);
         return 0;
     }
     if (reg) {
+        LF_VISIBLE(GOC_TSAN_P_RELEASE(&reg->w->tsan_w));
         q_link(is_send ? &ch->sendq : &ch->recvq, reg);
         ver_bump(ch);
     }
     goc__lock_release(&ch->lock);
     return -EAGAIN;
+}
+
+/* The owner of an unbuffered clause that a partner or close completed. */
+static void unbuf_woken(goc_chan *ch, lf_waiter *w, bool is_send, void *elem, int err) {
+    (void)w;
+    if (err == 0) {
+        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&w->tsan_c);
+                   if (is_send) GOC_TSAN_P_READ(elem, ch->elem_size);
+                   else if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
+    } else if (!is_send) {
+        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&ch->tsan_close); if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
+        zero_elem(ch, elem);
+    }
 }
 
 static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline) {
@@ -583,13 +627,13 @@ static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline
         return -ETIMEDOUT;
     }
     r = op.e.err; /* written by the claimer before lf_signal; acquire in lf_park */
-    if (r == -EPIPE && !is_send) zero_elem(ch, elem);
+    unbuf_woken(ch, &op.w, is_send, elem, r);
     return r;
 }
 
 /* ---------------------------------------------------------- send/recv -- */
 
-int goc_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
+int LF_API(goc_chan_send)(goc_chan *ch, const void *elem, goc_time deadline) {
     if (GOC_UNLIKELY(!chan_ok(ch) || (!elem && ch->elem_size))) return -EINVAL;
     goc__fuzz_point();
     if (GOC_LIKELY(ch->cap)) {
@@ -601,7 +645,7 @@ int goc_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
     return unbuf_block(ch, true, (void *)elem, deadline);
 }
 
-int goc_chan_recv(goc_chan *ch, void *elem, goc_time deadline) {
+int LF_API(goc_chan_recv)(goc_chan *ch, void *elem, goc_time deadline) {
     if (GOC_UNLIKELY(!chan_ok(ch))) return -EINVAL;
     goc__fuzz_point();
     if (GOC_LIKELY(ch->cap)) {
@@ -631,11 +675,20 @@ static void claim_all(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n, lf_entry *
     }
 }
 
-int goc_chan_close(goc_chan *ch) {
+int LF_API(goc_chan_close)(goc_chan *ch) {
     if (!chan_ok(ch)) return -EINVAL;
     goc__fuzz_point();
     lf_entry *list = NULL;
     if (ch->cap) {
+#ifdef GOC_TSAN_PRECISE_ON
+        /* only the winning close announces its edge, before the mark can be
+         * seen (a receive that sees it acquires tsan_close) */
+        uint32_t z = 0;
+        if (!atomic_compare_exchange_strong_explicit(&ch->closing, &z, 1, memory_order_relaxed,
+                                                     memory_order_relaxed))
+            return -EPIPE;
+        LF_VISIBLE(GOC_TSAN_P_RELEASE(&ch->tsan_close));
+#endif
         /* seq_cst: close is a producer-side store in the pair of I5 (a
          * waiter that registers after it sees the mark in its re-check);
          * its release half pairs with the receivers' acquire tail loads
@@ -653,6 +706,7 @@ int goc_chan_close(goc_chan *ch) {
             return -EPIPE;
         }
         ch->closed = true;
+        LF_VISIBLE(GOC_TSAN_P_RELEASE(&ch->tsan_close));
         ver_bump(ch);
         claim_all(ch, &ch->recvq, NULL, &list);
         claim_all(ch, &ch->sendq, NULL, &list);
@@ -671,7 +725,7 @@ int goc_chan_close(goc_chan *ch) {
 
 /* --------------------------------------------------------------- free -- */
 
-void goc_chan_free(goc_chan *ch) {
+void LF_API(goc_chan_free)(goc_chan *ch) {
     if (!ch) return;
     if (ch->magic != GOC_MAGIC_CHAN) {
         goc__misuse("goc_chan_free(%p): not a live channel (double free?)", (void *)ch);
@@ -695,11 +749,14 @@ void goc_chan_free(goc_chan *ch) {
         lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_relaxed) & ~ch->mark_bit;
         while (head != tail) {
             lf_slot *s = slot_at(ch, head & (ch->mark_bit - 1));
-            ch->dtor(ch->elem_size ? s->data : NULL);
+            LF_VISIBLE(ch->dtor(ch->elem_size ? s->data : NULL)); /* user code: not hidden */
             head = pos_next(ch, head);
         }
     }
     ch->magic = GOC_MAGIC_DEAD;
+#ifdef GOC_TSAN_PRECISE_ON
+    goc__free(ch->tsan_slots);
+#endif
     goc__free(ch->buf);
     goc__free(ch->raw);
 }
@@ -772,13 +829,14 @@ static bool sel_register(goc_case *c, lf_entry *e, const lf_waiter *self) {
             }
         }
     }
+    LF_VISIBLE(GOC_TSAN_P_RELEASE(&e->w->tsan_w));
     q_link(is_send ? &ch->sendq : &ch->recvq, e);
     ver_bump(ch);
     goc__lock_release(&ch->lock);
     return ready;
 }
 
-int goc_select(goc_case *cases, size_t n, goc_time deadline) {
+int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     if ((!cases && n) || n > GOC_SELECT_MAX) return -EINVAL;
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -916,7 +974,7 @@ int goc_select(goc_case *cases, size_t n, goc_time deadline) {
             size_t k = 0;
             while (ents[k].case_id != sel) k++;
             c->err = ents[k].err;
-            if (c->err == -EPIPE && !case_send(c)) zero_elem(c->ch, c->elem);
+            unbuf_woken(c->ch, &w, case_send(c), c->elem, c->err);
             r = (int)i;
             goto out;
         }
@@ -933,3 +991,38 @@ out:
     if (heap) goc__free(heap);
     return r;
 }
+
+/* ------------------------------------------- precise TSan build wrappers -- */
+#ifdef GOC_TSAN_PRECISE_ON
+/* Every entry point runs hidden; see lf.h ("TSan precise build"). */
+#define LF_HIDDEN_CALL(T, call)                                                \
+    do {                                                                       \
+        GOC_TSAN_HIDE_BEGIN();                                                 \
+        T r_ = call;                                                           \
+        GOC_TSAN_HIDE_END();                                                   \
+        return r_;                                                             \
+    } while (0)
+goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
+    LF_HIDDEN_CALL(goc_chan *, lf_impl_goc_chan_make(elem_size, cap));
+}
+int goc_chan_set_dtor(goc_chan *ch, void (*dtor)(void *)) {
+    LF_HIDDEN_CALL(int, lf_impl_goc_chan_set_dtor(ch, dtor));
+}
+size_t goc_chan_cap(const goc_chan *ch) { LF_HIDDEN_CALL(size_t, lf_impl_goc_chan_cap(ch)); }
+size_t goc_chan_len(const goc_chan *ch) { LF_HIDDEN_CALL(size_t, lf_impl_goc_chan_len(ch)); }
+int goc_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
+    LF_HIDDEN_CALL(int, lf_impl_goc_chan_send(ch, elem, deadline));
+}
+int goc_chan_recv(goc_chan *ch, void *elem, goc_time deadline) {
+    LF_HIDDEN_CALL(int, lf_impl_goc_chan_recv(ch, elem, deadline));
+}
+int goc_chan_close(goc_chan *ch) { LF_HIDDEN_CALL(int, lf_impl_goc_chan_close(ch)); }
+void goc_chan_free(goc_chan *ch) {
+    GOC_TSAN_HIDE_BEGIN();
+    lf_impl_goc_chan_free(ch);
+    GOC_TSAN_HIDE_END();
+}
+int goc_select(goc_case *cases, size_t n, goc_time deadline) {
+    LF_HIDDEN_CALL(int, lf_impl_goc_select(cases, n, deadline));
+}
+#endif

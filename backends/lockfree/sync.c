@@ -70,7 +70,7 @@ static inline bool mutex_ok(const goc_mutex *mu) {
     return true;
 }
 
-goc_mutex *goc_mutex_make(void) {
+goc_mutex *LF_API(goc_mutex_make)(void) {
     goc_mutex *mu = goc__calloc(1, sizeof *mu);
     if (!mu) {
         errno = ENOMEM;
@@ -82,14 +82,14 @@ goc_mutex *goc_mutex_make(void) {
     atomic_init(&mu->tsan_id, (void *)mu);
     atomic_init(&mu->tsan_owner, NULL);
 #endif
-    GOC_TSAN_MUTEX_CREATE(MU_TSAN(mu), 0);
+    LF_VISIBLE(GOC_TSAN_MUTEX_CREATE(MU_TSAN(mu), 0));
     return mu;
 }
 
 static inline void mu_acquired(goc_mutex *mu) {
 #ifdef GOC_TSAN
     atomic_store_explicit(&mu->tsan_owner, &tsan_self, memory_order_relaxed);
-    __tsan_acquire(MU_TSAN(mu)); /* the edge from a foreign unlock, if any */
+    LF_VISIBLE(__tsan_acquire(MU_TSAN(mu))); /* the edge from a foreign unlock, if any */
 #else
     (void)mu;
 #endif
@@ -156,10 +156,10 @@ static void mutex_lock_slow(goc_mutex *mu) {
     }
 }
 
-int goc_mutex_lock(goc_mutex *mu) {
+int LF_API(goc_mutex_lock)(goc_mutex *mu) {
     if (!mutex_ok(mu)) return -EINVAL;
     goc__fuzz_point();
-    GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), 0);
+    LF_VISIBLE(GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), 0));
     uint32_t z = 0;
     /* acquire: pairs with the release CAS in unlock (unlock happens before
      * the next lock) */
@@ -169,16 +169,16 @@ int goc_mutex_lock(goc_mutex *mu) {
         mutex_lock_slow(mu);
         goc__wait_end();
     }
-    GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), 0, 0);
+    LF_VISIBLE(GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), 0, 0));
     mu_acquired(mu);
     return 0;
 }
 
-int goc_mutex_trylock(goc_mutex *mu) {
+int LF_API(goc_mutex_trylock)(goc_mutex *mu) {
     if (!mutex_ok(mu)) return -EINVAL;
     goc__fuzz_point();
 #ifdef GOC_TSAN
-    GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock);
+    LF_VISIBLE(GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock));
 #endif
     /* relaxed: the CAS decides */
     uint32_t s = atomic_load_explicit(&mu->state, memory_order_relaxed);
@@ -192,14 +192,14 @@ int goc_mutex_trylock(goc_mutex *mu) {
         }
     }
 #ifdef GOC_TSAN
-    GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed), 0);
+    LF_VISIBLE(GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed), 0));
 #endif
     if (!ok) return -EBUSY;
     mu_acquired(mu);
     return 0;
 }
 
-int goc_mutex_unlock(goc_mutex *mu) {
+int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
     if (!mutex_ok(mu)) return -EINVAL;
     goc__fuzz_point();
     /* relaxed: the CAS decides */
@@ -219,11 +219,11 @@ int goc_mutex_unlock(goc_mutex *mu) {
             fresh[0] = mu->tsan_ids;
             mu->tsan_ids = fresh;
             atomic_store_explicit(&mu->tsan_id, (void *)&fresh[1], memory_order_relaxed);
-            __tsan_mutex_create(&fresh[1], 0);
+            LF_VISIBLE(__tsan_mutex_create(&fresh[1], 0));
         }
-        __tsan_release(MU_TSAN(mu));
+        LF_VISIBLE(__tsan_release(MU_TSAN(mu)));
     } else {
-        GOC_TSAN_MUTEX_PRE_UNLOCK(MU_TSAN(mu), 0);
+        LF_VISIBLE(GOC_TSAN_MUTEX_PRE_UNLOCK(MU_TSAN(mu), 0));
     }
 #endif
     uint32_t ns;
@@ -245,13 +245,13 @@ int goc_mutex_unlock(goc_mutex *mu) {
     } while (!atomic_compare_exchange_weak_explicit(&mu->state, &s, ns, memory_order_release,
                                                     memory_order_relaxed));
 #ifdef GOC_TSAN
-    if (!foreign) GOC_TSAN_MUTEX_POST_UNLOCK(MU_TSAN(mu), 0);
+    if (!foreign) LF_VISIBLE(GOC_TSAN_MUTEX_POST_UNLOCK(MU_TSAN(mu), 0));
 #endif
     if (wake) goc__futex_wake(&mu->state, 1);
     return 0;
 }
 
-void goc_mutex_free(goc_mutex *mu) {
+void LF_API(goc_mutex_free)(goc_mutex *mu) {
     if (!mu) return;
     if (!mutex_ok(mu)) return;
     /* relaxed: the caller guarantees nobody uses it any more */
@@ -262,7 +262,7 @@ void goc_mutex_free(goc_mutex *mu) {
     if (atomic_load_explicit(&mu->state, memory_order_relaxed) & MU_LOCKED) {
         /* freeing a held mutex is legal in Go; don't let TSan call it a bug */
     } else {
-        GOC_TSAN_MUTEX_DESTROY(MU_TSAN(mu), 0);
+        LF_VISIBLE(GOC_TSAN_MUTEX_DESTROY(MU_TSAN(mu), 0));
     }
     for (void **p = mu->tsan_ids; p;) {
         void **next = p[0];
@@ -292,7 +292,7 @@ static inline bool wg_ok(const goc_wg *wg) {
     return true;
 }
 
-goc_wg *goc_wg_make(void) {
+goc_wg *LF_API(goc_wg_make)(void) {
     goc_wg *wg = goc__calloc(1, sizeof *wg);
     if (!wg) {
         errno = ENOMEM;
@@ -303,9 +303,11 @@ goc_wg *goc_wg_make(void) {
     return wg;
 }
 
-int goc_wg_add(goc_wg *wg, int64_t delta) {
+int LF_API(goc_wg_add)(goc_wg *wg, int64_t delta) {
     if (!wg_ok(wg)) return -EINVAL;
     goc__fuzz_point();
+    /* precise build: Done happens before Wait returns (Go's ReleaseMerge) */
+    if (delta < 0) LF_VISIBLE(GOC_TSAN_P_RELEASE(wg));
     /* relaxed: the CAS decides */
     uint32_t w = atomic_load_explicit(&wg->word, memory_order_relaxed);
     uint32_t nw;
@@ -322,9 +324,9 @@ int goc_wg_add(goc_wg *wg, int64_t delta) {
     return 0;
 }
 
-int goc_wg_done(goc_wg *wg) { return goc_wg_add(wg, -1); }
+int LF_API(goc_wg_done)(goc_wg *wg) { return LF_API(goc_wg_add)(wg, -1); }
 
-int goc_wg_wait(goc_wg *wg, goc_time deadline) {
+int LF_API(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
     if (!wg_ok(wg)) return -EINVAL;
     goc__fuzz_point();
     int kind = goc__deadline_kind(deadline);
@@ -361,12 +363,41 @@ int goc_wg_wait(goc_wg *wg, goc_time deadline) {
         goc__futex_wait(&wg->word, w, kind == GOC_DL_AT ? deadline : GOC_NEVER);
     }
     if (began) goc__wait_end();
+    if (r == 0) LF_VISIBLE(GOC_TSAN_P_ACQUIRE(wg));
     return r;
 }
 
-void goc_wg_free(goc_wg *wg) {
+void LF_API(goc_wg_free)(goc_wg *wg) {
     if (!wg) return;
     if (!wg_ok(wg)) return;
     wg->magic = GOC_MAGIC_DEAD;
     goc__free(wg);
 }
+
+/* ------------------------------------------- precise TSan build wrappers -- */
+#ifdef GOC_TSAN_PRECISE_ON
+/* Every entry point runs hidden; see lf.h ("TSan precise build"). */
+#define LF_HIDDEN_CALL(T, call)                                                \
+    do {                                                                       \
+        GOC_TSAN_HIDE_BEGIN();                                                 \
+        T r_ = call;                                                           \
+        GOC_TSAN_HIDE_END();                                                   \
+        return r_;                                                             \
+    } while (0)
+#define LF_HIDDEN_VOID(call)                                                   \
+    do {                                                                       \
+        GOC_TSAN_HIDE_BEGIN();                                                 \
+        call;                                                                  \
+        GOC_TSAN_HIDE_END();                                                   \
+    } while (0)
+goc_mutex *goc_mutex_make(void) { LF_HIDDEN_CALL(goc_mutex *, lf_impl_goc_mutex_make()); }
+int goc_mutex_lock(goc_mutex *mu) { LF_HIDDEN_CALL(int, lf_impl_goc_mutex_lock(mu)); }
+int goc_mutex_trylock(goc_mutex *mu) { LF_HIDDEN_CALL(int, lf_impl_goc_mutex_trylock(mu)); }
+int goc_mutex_unlock(goc_mutex *mu) { LF_HIDDEN_CALL(int, lf_impl_goc_mutex_unlock(mu)); }
+void goc_mutex_free(goc_mutex *mu) { LF_HIDDEN_VOID(lf_impl_goc_mutex_free(mu)); }
+goc_wg *goc_wg_make(void) { LF_HIDDEN_CALL(goc_wg *, lf_impl_goc_wg_make()); }
+int goc_wg_add(goc_wg *wg, int64_t delta) { LF_HIDDEN_CALL(int, lf_impl_goc_wg_add(wg, delta)); }
+int goc_wg_done(goc_wg *wg) { LF_HIDDEN_CALL(int, lf_impl_goc_wg_done(wg)); }
+int goc_wg_wait(goc_wg *wg, goc_time deadline) { LF_HIDDEN_CALL(int, lf_impl_goc_wg_wait(wg, deadline)); }
+void goc_wg_free(goc_wg *wg) { LF_HIDDEN_VOID(lf_impl_goc_wg_free(wg)); }
+#endif

@@ -4,7 +4,9 @@
 // not scale with GOMAXPROCS) so that Go at GOMAXPROCS=1 and at the core count
 // runs exactly what every goc backend runs. Setup (channels, goroutines) is
 // done before b.ResetTimer(); goroutines wait on a gate that is closed once
-// the timer runs. Every benchmark checks its counts and sums and fails
+// the timer runs, after each has reported that it runs (a ready WaitGroup,
+// so that goroutine start-up stays out of the timed region as in the C
+// version). Every benchmark checks its counts and sums and fails
 // (b.Fatalf) when they are wrong.
 package reference
 
@@ -39,7 +41,10 @@ func runChanSync(b *testing.B, timed bool) {
 		h = &latHist{}
 	}
 	done := make(chan uint64, 1)
+	var ready sync.WaitGroup
+	ready.Add(1)
 	go func() {
+		ready.Done()
 		var cnt uint64
 		for i := 0; i < n; i++ {
 			v := <-ping
@@ -49,6 +54,7 @@ func runChanSync(b *testing.B, timed bool) {
 		done <- cnt
 	}()
 	var sum, got uint64
+	ready.Wait()
 	b.ResetTimer()
 	for i := 0; i < n; i++ {
 		var t0 time.Time
@@ -91,6 +97,9 @@ const (
 // the SelectProdCons tasks only, stopped after the run).
 type prodFn func(ch chan uint64, quit chan struct{}, gate chan struct{}, timer *time.Timer, base, n uint64, r *taskRes)
 type consFn func(ch chan uint64, quit chan struct{}, gate chan struct{}, timer *time.Timer, r *taskRes)
+
+// The tasks below start with <-gate; their wrappers in runProdCons call
+// ready.Done() just before.
 
 func producer(ch chan uint64, quit chan struct{}, gate chan struct{}, timer *time.Timer, base, n uint64, r *taskRes) {
 	<-gate
@@ -181,7 +190,7 @@ func runProdCons(b *testing.B, np, nc, capacity, term int, prod prodFn, cons con
 			}
 		}()
 	}
-	var prodWG, allWG sync.WaitGroup
+	var prodWG, allWG, ready sync.WaitGroup
 	var wantSum uint64
 	for i := 0; i < np; i++ {
 		k := share(n, np, i)
@@ -189,7 +198,9 @@ func runProdCons(b *testing.B, np, nc, capacity, term int, prod prodFn, cons con
 		wantSum += k*base + tri(k)
 		prodWG.Add(1)
 		allWG.Add(1)
+		ready.Add(1)
 		go func(i int, base, k uint64) {
+			ready.Done()
 			prod(ch, quit, gate, timers[i], base, k, &res[i])
 			prodWG.Done()
 			allWG.Done()
@@ -197,11 +208,14 @@ func runProdCons(b *testing.B, np, nc, capacity, term int, prod prodFn, cons con
 	}
 	for j := 0; j < nc; j++ {
 		allWG.Add(1)
+		ready.Add(1)
 		go func(j int) {
+			ready.Done()
 			cons(ch, quit, gate, timers[np+j], &res[np+j])
 			allWG.Done()
 		}(j)
 	}
+	ready.Wait()
 	b.ResetTimer()
 	close(gate)
 	if term == termClose {
@@ -292,7 +306,7 @@ func BenchmarkChanContended(b *testing.B) {
 	n := uint64(b.N)
 	ch := make(chan uint64, batch*contendedTasks)
 	gate := make(chan struct{})
-	var wg sync.WaitGroup
+	var wg, ready sync.WaitGroup
 	sent := make([]uint64, contendedTasks)
 	got := make([]uint64, contendedTasks)
 	var done uint64
@@ -301,7 +315,9 @@ func BenchmarkChanContended(b *testing.B) {
 		base := done * batch
 		done += k
 		wg.Add(1)
+		ready.Add(1)
 		go func(i int, base, k uint64) {
+			ready.Done()
 			<-gate
 			for j := uint64(0); j < k; j++ {
 				uncontendedOp(ch, base+j*batch, &sent[i], &got[i])
@@ -309,6 +325,7 @@ func BenchmarkChanContended(b *testing.B) {
 			wg.Done()
 		}(i, base, k)
 	}
+	ready.Wait()
 	b.ResetTimer()
 	close(gate)
 	wg.Wait()

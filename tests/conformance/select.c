@@ -195,25 +195,32 @@ static void c08_select_basic(void) {
             }
         }
     }
-    /* deadlines: never early; lateness bounded (median by the native
-     * bound, maximum by the sanitizer bound) */
+    /* deadlines: never early (always); lateness: median within the native
+     * bound (20 ms; 250 ms under sanitizers), 90th percentile within 250 ms.
+     * Lateness is also scheduling delay, so on an overloaded runner a
+     * measurement may be repeated (3 tries); a real precision bug fails all. */
+    goc_chan *e = mk(sizeof(int64_t), 0);
     int n = (int)gt_n(20, 10);
     int64_t *late = calloc((size_t)n, sizeof *late);
     GT_ASSERT_NOT_NULL(late);
-    goc_chan *e = mk(sizeof(int64_t), 0);
-    for (int i = 0; i < n; i++) {
-        goc_case c[2] = {{e, GOC_RECV, NULL, 1}, {NULL, GOC_RECV, NULL, 2}};
-        goc_time dl = goc_deadline((int64_t)(1 + i % 5) * 1000000);
-        GT_ASSERT_ERR(goc_select(c, 2, dl), -ETIMEDOUT);
-        goc_time now = goc_now();
-        GT_ASSERT_MSG(now >= dl, "select deadline fired %lld ns early", (long long)(dl - now));
-        late[i] = now - dl;
+    for (int attempt = 1;; attempt++) {
+        for (int i = 0; i < n; i++) {
+            goc_case c[2] = {{e, GOC_RECV, NULL, 1}, {NULL, GOC_RECV, NULL, 2}};
+            goc_time dl = goc_deadline((int64_t)(1 + i % 5) * 1000000);
+            GT_ASSERT_ERR(goc_select(c, 2, dl), -ETIMEDOUT);
+            goc_time now = goc_now();
+            GT_ASSERT_MSG(now >= dl, "select deadline fired %lld ns early", (long long)(dl - now));
+            late[i] = now - dl;
+        }
+        qsort(late, (size_t)n, sizeof *late, cmp_i64);
+        int64_t med = late[n / 2], p90 = late[n * 9 / 10];
+        gt_note("C08: select deadline lateness median %.3f ms, p90 %.3f ms, max %.3f ms (try %d)", med / 1e6,
+                p90 / 1e6, late[n - 1] / 1e6, attempt);
+        bool ok = p90 <= 250000000 && med <= gt_slack_ns();
+        if (ok) break;
+        GT_ASSERT_MSG(attempt < 3, "select deadlines late: median %.3f ms (bound %.0f), p90 %.3f ms (bound 250)",
+                      med / 1e6, gt_slack_ns() / 1e6, p90 / 1e6);
     }
-    qsort(late, (size_t)n, sizeof *late, cmp_i64);
-    gt_note("C08: select deadline lateness median %.3f ms, max %.3f ms", late[n / 2] / 1e6,
-            late[n - 1] / 1e6);
-    GT_ASSERT_LE(late[n - 1], 250000000);
-    if (gt_timing_checks("median select lateness <= slack")) GT_ASSERT_LE(late[n / 2], gt_slack_ns());
     free(late);
     goc_chan_free(e);
 }

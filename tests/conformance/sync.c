@@ -60,28 +60,34 @@ static void c20_timeouts(void) {
     goc_chan *ch = mk(8, 0), *full = mk(8, 1);
     int64_t v = 1;
     GT_ASSERT_OK(goc_chan_send(full, &v, GOC_NOW));
-    /* deadlines 0.1-2 ms of recv / send / select: never early */
-    for (int i = 0; i < ops; i++) {
-        goc_time dl = goc_deadline(100000 + (int64_t)gt_rand_n(1900000));
-        int rc;
-        switch (i % 3) {
-        case 0: rc = goc_chan_recv(ch, &v, dl); break;
-        case 1: rc = goc_chan_send(full, &v, dl); break;
-        default: {
-            goc_case c[2] = {{ch, GOC_RECV, &v, 0}, {full, GOC_SEND, &v, 0}};
-            rc = goc_select(c, 2, dl);
+    /* deadlines 0.1-2 ms of recv / send / select: never early (always);
+     * median lateness within gt_slack_ns(), p90 within 250 ms; repeated up to
+     * 3 times when an overloaded runner adds scheduling delay */
+    for (int attempt = 1;; attempt++) {
+        for (int i = 0; i < ops; i++) {
+            goc_time dl = goc_deadline(100000 + (int64_t)gt_rand_n(1900000));
+            int rc;
+            switch (i % 3) {
+            case 0: rc = goc_chan_recv(ch, &v, dl); break;
+            case 1: rc = goc_chan_send(full, &v, dl); break;
+            default: {
+                goc_case c[2] = {{ch, GOC_RECV, &v, 0}, {full, GOC_SEND, &v, 0}};
+                rc = goc_select(c, 2, dl);
+            }
+            }
+            goc_time now = goc_now();
+            GT_ASSERT_ERR(rc, -ETIMEDOUT);
+            GT_ASSERT_MSG(now >= dl, "op %d: deadline fired %lld ns early", i % 3, (long long)(dl - now));
+            late[i] = now - dl;
         }
-        }
-        goc_time now = goc_now();
-        GT_ASSERT_ERR(rc, -ETIMEDOUT);
-        GT_ASSERT_MSG(now >= dl, "op %d: deadline fired %lld ns early", i % 3, (long long)(dl - now));
-        late[i] = now - dl;
+        qsort(late, (size_t)ops, sizeof *late, cmp_i64);
+        int64_t med = late[ops / 2], p90 = late[ops * 9 / 10];
+        gt_note("C20: %d timed ops, lateness median %.3f ms, p90 %.3f ms, max %.3f ms (try %d)", ops, med / 1e6,
+                p90 / 1e6, late[ops - 1] / 1e6, attempt);
+        if (p90 <= 250000000 && med <= gt_slack_ns()) break;
+        GT_ASSERT_MSG(attempt < 3, "deadlines late: median %.3f ms (bound %.0f), p90 %.3f ms (bound 250)", med / 1e6,
+                      gt_slack_ns() / 1e6, p90 / 1e6);
     }
-    qsort(late, (size_t)ops, sizeof *late, cmp_i64);
-    gt_note("C20: %d timed ops, lateness median %.3f ms, p99 %.3f ms, max %.3f ms", ops,
-            late[ops / 2] / 1e6, late[ops * 99 / 100] / 1e6, late[ops - 1] / 1e6);
-    GT_ASSERT_LE(late[ops - 1], 250000000);
-    if (gt_timing_checks("median lateness <= 20 ms")) GT_ASSERT_LE(late[ops / 2], gt_slack_ns());
     free(late);
     /* the channel and the task stay usable after timeouts */
     GT_ASSERT_OK(goc_chan_recv(full, &v, GOC_NOW));

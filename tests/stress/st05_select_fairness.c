@@ -72,12 +72,13 @@ struct partner {
     goc_chan *ch;
     long n;
     int64_t id;
+    atomic_long sent; /* sends returned; release: the root waits for it */
 };
 static void partner(void *p) {
-    struct partner a = *(struct partner *)p;
+    struct partner *a = p;
     int rc;
-    while ((rc = goc_chan_send(a.ch, &a.id, GOC_NEVER)) == 0) {
-    }
+    while ((rc = goc_chan_send(a->ch, &a->id, GOC_NEVER)) == 0)
+        atomic_fetch_add_explicit(&a->sent, 1, memory_order_release);
     GT_ASSERT_ERR(rc, -EPIPE);
 }
 
@@ -90,18 +91,25 @@ static void unbuffered(int k, long n) {
     for (int i = 0; i < k; i++) {
         ch[i] = goc_chan_make(sizeof(int64_t), 0);
         GT_ASSERT_NOT_NULL(ch[i]);
-        pa[i] = (struct partner){ch[i], n, i};
+        pa[i] = (struct partner){ch[i], n, i, 0};
         gt_go(partner, &pa[i]);
         cs[i] = (goc_case){ch[i], GOC_RECV, &v[i], 0};
     }
     for (long t = 0; t < n; t++) {
-        /* every partner parked in its send: all cases ready */
+        /* every partner parked in its send: all cases ready (the partner of
+         * the previous round was seen returning from its send, below, so
+         * the registry no longer shows its old wait) */
         GT_ASSERT_MSG(gt_wait_report("blocked in chan send", (size_t)k, 10000000000LL),
                       "partners not all blocked");
         int c = goc_select(cs, (size_t)k, GOC_NEVER);
         GT_ASSERT(c >= 0 && c < k);
         GT_ASSERT_EQ(v[c], c);
         hits[c]++;
+        goc_time end = goc_deadline(10000000000LL);
+        while (atomic_load_explicit(&pa[c].sent, memory_order_acquire) < hits[c]) {
+            GT_ASSERT_MSG(goc_now() < end, "partner %d did not return from its send", c);
+            goc_yield();
+        }
     }
     for (int i = 0; i < k; i++) GT_ASSERT_OK(goc_chan_close(ch[i]));
     gt_join_all();

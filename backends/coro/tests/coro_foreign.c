@@ -18,21 +18,21 @@
 enum { N = 2000 };
 
 struct pair {
-    goc_chan *to_task, *from_task;
+    goc_chan *to_task, *from_task, *done;
     long sum;
 };
 
 static void *foreign_main(void *p) {
     struct pair *x = p;
-    for (int64_t i = 1; i <= N; i++)
-        if (goc_chan_send(x->to_task, &i, GOC_NEVER) != 0) abort();
     int64_t v;
     long s = 0;
-    for (int i = 0; i < N; i++) {
+    for (int64_t i = 1; i <= N; i++) {
+        if (goc_chan_send(x->to_task, &i, GOC_NEVER) != 0) abort();
         if (goc_chan_recv(x->from_task, &v, GOC_NEVER) != 0) abort();
         s += v;
     }
     x->sum = s;
+    goc_chan_close(x->done); /* the root parks on it: pthread_join would block its worker */
     return NULL;
 }
 static void task_side(void *p) {
@@ -46,12 +46,14 @@ static void task_side(void *p) {
 
 static void ping_pong(void) {
     for (size_t cap = 0; cap <= 4; cap += 4) {
-        struct pair x = {goc_chan_make(8, cap), goc_chan_make(8, cap), 0};
-        GT_ASSERT(x.to_task && x.from_task);
+        struct pair x = {goc_chan_make(8, cap), goc_chan_make(8, cap), goc_chan_make(0, 0), 0};
+        GT_ASSERT(x.to_task && x.from_task && x.done);
         gt_go(task_side, &x);
         pthread_t th;
         GT_ASSERT_EQ(pthread_create(&th, NULL, foreign_main, &x), 0);
-        GT_ASSERT_EQ(pthread_join(th, NULL), 0); /* blocks this worker: fine, others run task_side */
+        GT_ASSERT_ERR(goc_chan_recv(x.done, NULL, gt_ms(30000)), -EPIPE);
+        GT_ASSERT_EQ(pthread_join(th, NULL), 0);
+        goc_chan_free(x.done);
         gt_join_all();
         GT_ASSERT_EQ(x.sum, (long)N * (N + 1) / 2);
         goc_chan_free(x.to_task);
@@ -69,6 +71,7 @@ struct misc {
     goc_ctx *ctx;
     goc_mutex *mu;
     goc_wg *wg;
+    goc_chan *done;
     long counter;
     int select_rc, timed_rc, go_rc;
 };
@@ -86,6 +89,7 @@ static void *foreign_misc(void *p) {
     }
     goc_wg_done(m->wg);
     goc_ctx_cancel(m->ctx); /* wakes the task selecting on Done */
+    goc_chan_close(m->done);
     return NULL;
 }
 static void locker(void *p) {
@@ -100,8 +104,8 @@ static void locker(void *p) {
 }
 static void misc(void) {
     struct misc m = {.c = goc_chan_make(8, 0), .ctx = goc_ctx_with_cancel(goc_ctx_background()),
-                     .mu = goc_mutex_make(), .wg = goc_wg_make()};
-    GT_ASSERT(m.c && m.ctx && m.mu && m.wg);
+                     .mu = goc_mutex_make(), .wg = goc_wg_make(), .done = goc_chan_make(0, 0)};
+    GT_ASSERT(m.c && m.ctx && m.mu && m.wg && m.done);
     GT_ASSERT_OK(goc_wg_add(m.wg, 2));
     atomic_store(&spawned_ran, 0);
     gt_go(locker, &m);
@@ -112,7 +116,9 @@ static void misc(void) {
     GT_ASSERT_ERR(cs[0].err, -EPIPE);
     GT_ASSERT_ERR(goc_ctx_err(m.ctx), -ECANCELED);
     GT_ASSERT_OK(goc_wg_wait(m.wg, gt_ms(20000)));
+    GT_ASSERT_ERR(goc_chan_recv(m.done, NULL, gt_ms(30000)), -EPIPE);
     GT_ASSERT_EQ(pthread_join(th, NULL), 0);
+    goc_chan_free(m.done);
     gt_join_all();
     GT_ASSERT_ERR(m.timed_rc, -ETIMEDOUT);
     GT_ASSERT_ERR(m.select_rc, -ETIMEDOUT);
