@@ -252,7 +252,10 @@ def compare_icount(base, cand, threshold):
 def load_gbench_dir(path, what):
     """{backend: {"context": ctx, "records": [iteration records]}} from every
     Google Benchmark JSON file in path (not recursive). go-* backends are
-    skipped: the gate is about goc's code."""
+    skipped: the gate is about goc's code. A record of a suite other than
+    micro (context.goc_suite) is renamed "<suite>:<name>", so that the same
+    name in two suites stays two benchmarks; each record remembers its
+    binary and original name ("_exe", "_orig", "_suite") for reruns."""
     if not os.path.isdir(path):
         raise GateInputError("%s not found: %s" % (what, path))
     out = {}
@@ -271,9 +274,15 @@ def load_gbench_dir(path, what):
             continue
         ent = out.setdefault(b, {"context": ctx, "records": [], "files": []})
         ent["files"].append(f)
+        suite = str(ctx.get("goc_suite", "") or "")
         for r in doc["benchmarks"]:
             if (isinstance(r, dict) and r.get("run_type", "iteration") == "iteration"
-                    and not r.get("error_occurred") and isinstance(r.get("real_time"), (int, float))):
+                    and not r.get("error_occurred") and isinstance(r.get("real_time"), (int, float))
+                    and isinstance(r.get("name"), str)):
+                r = dict(r, _exe=ctx.get("executable", ""), _orig=r["name"], _suite=suite)
+                if suite and suite != "micro" and not r["name"].startswith(suite + ":"):
+                    r["name"] = suite + ":" + r["name"]
+                    r["run_name"] = suite + ":" + r.get("run_name", r["_orig"])
                 ent["records"].append(r)
     return out
 
@@ -329,28 +338,42 @@ def pvalues(diff):
     return out
 
 
-def rerun(backend, names, cand_ctx, a, tmp):
-    """Reruns the benchmarks `names` of one backend; returns their records,
-    or None (with a reason logged) when no rerun is possible."""
+def rerun(backend, names, records, a, tmp):
+    """Reruns the benchmarks `names` of one backend (their own binaries, from
+    the candidate records, or --rerun-cmd); returns the new records, or None
+    (with a reason logged) when no rerun is possible."""
+    origin = {}
+    for r in records:
+        origin.setdefault(r["name"], (r.get("_exe", ""), r.get("_suite", ""), r.get("_orig", r["name"])))
+    groups = {}
+    for n in names:
+        exe, suite, orig = origin.get(n, ("", "", n))
+        groups.setdefault((exe, suite), []).append(orig)
+    if a.rerun_cmd:  # one call for everything (tests and custom setups)
+        groups = {("", ""): [origin.get(n, ("", "", n))[2] for n in names]}
     outdir = tempfile.mkdtemp(prefix="rerun-", dir=tmp)
-    filt = "^(" + "|".join(re.escape(re.sub(r"/real_time$", "", n)) for n in names) + ")(/real_time)?$"
-    env = dict(os.environ, GOC_GATE_RERUN_BACKEND=backend, GOC_GATE_RERUN_FILTER=filt,
-               GOC_GATE_RERUN_OUT=outdir, GOC_GATE_RERUN_REPS=str(a.rerun_reps))
-    if a.rerun_cmd:
-        cmd = ["/bin/sh", "-c", a.rerun_cmd]
-    else:
-        exe = cand_ctx.get("executable", "")
-        if not exe or not os.access(exe, os.X_OK):
-            log("%s: cannot rerun (binary %r not here); regressions stay unconfirmed" % (backend, exe))
+    for k, ((exe, suite), origs) in enumerate(sorted(groups.items())):
+        filt = "^(" + "|".join(re.escape(re.sub(r"/real_time$", "", n)) for n in origs) + ")(/real_time)?$"
+        env = dict(os.environ, GOC_GATE_RERUN_BACKEND=backend, GOC_GATE_RERUN_FILTER=filt,
+                   GOC_GATE_RERUN_OUT=outdir, GOC_GATE_RERUN_REPS=str(a.rerun_reps))
+        if a.rerun_cmd:
+            cmd = ["/bin/sh", "-c", a.rerun_cmd]
+        else:
+            if not exe or not os.access(exe, os.X_OK):
+                log("%s: cannot rerun (binary %r not here); regressions stay unconfirmed" % (backend, exe))
+                return None
+            cmd = [exe, "--benchmark_filter=" + filt, "--benchmark_repetitions=%d" % a.rerun_reps,
+                   "--benchmark_min_time=%g" % a.rerun_min_time,
+                   "--benchmark_enable_random_interleaving=true",
+                   "--benchmark_out=" + os.path.join(outdir, "rerun-%d.json" % k),
+                   "--benchmark_out_format=json"]
+            if suite:
+                cmd.append("--benchmark_context=goc_suite=" + suite)
+        log("%s: rerunning %d benchmark(s) to confirm: %s" % (backend, len(origs), filt))
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        if p.returncode != 0:
+            log("%s: rerun failed (exit %d): %s" % (backend, p.returncode, p.stderr.strip()[-400:]))
             return None
-        cmd = [exe, "--benchmark_filter=" + filt, "--benchmark_repetitions=%d" % a.rerun_reps,
-               "--benchmark_min_time=%g" % a.rerun_min_time,
-               "--benchmark_out=" + os.path.join(outdir, "rerun.json"), "--benchmark_out_format=json"]
-    log("%s: rerunning %d benchmark(s) to confirm: %s" % (backend, len(names), filt))
-    p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-    if p.returncode != 0:
-        log("%s: rerun failed (exit %d): %s" % (backend, p.returncode, p.stderr.strip()[-400:]))
-        return None
     got = load_gbench_dir(outdir, "rerun output")
     if backend not in got:
         log("%s: the rerun wrote no results for this backend" % backend)
@@ -414,7 +437,7 @@ def compare_wall(base_dir, cand_dir, a):
                 for n in suspects:
                     brow[n]["verdict"] = "suspect (not confirmed: --no-rerun)"
                 continue
-            recs = rerun(b, suspects, cand[b]["context"], a, tmp)
+            recs = rerun(b, suspects, cand[b]["records"], a, tmp)
             if recs is None:
                 for n in suspects:
                     brow[n]["verdict"] = "suspect (not confirmed: no rerun)"

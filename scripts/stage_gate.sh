@@ -16,7 +16,8 @@
 # gate.md, gate.json). Exit status: 0 pass, 1 regression, 2 unusable input.
 
 # _gate_build WANT_MICRO: configure (if needed) and build every icount-<backend>
-# (and micro-<backend> unless icount-only); prints the build folder.
+# (and micro-<backend>, bench_patterns-<backend> for the wall-clock signal);
+# prints the build folder.
 _gate_build() {
   local want_micro=$1 dir
   if [ -n "${GOC_GATE_BUILD:-}" ]; then
@@ -33,9 +34,9 @@ _gate_build() {
     case "$t" in
       icount-*) targets+=("$t") ;;
       micro-*-vtbl) ;;
-      micro-*) [ "$want_micro" = 1 ] && targets+=("$t") ;;
+      micro-*|bench_patterns-*) [ "$want_micro" = 1 ] && targets+=("$t") ;;
     esac
-  done < <(ninja -C "$dir" -t targets all 2>/dev/null | cut -d: -f1 | grep -E '^(icount|micro)-[a-z]+$' | sort -u)
+  done < <(ninja -C "$dir" -t targets all 2>/dev/null | cut -d: -f1 | grep -E '^(icount|micro|bench_patterns)-[a-z]+$' | sort -u)
   if [ ${#targets[@]} -eq 0 ]; then
     echo "gate: no icount-<backend> target in $dir (is harness/gate_tests configured?)" >&2; return 2
   fi
@@ -123,13 +124,15 @@ stage_gate() {
       checkargs+=(--wall "$candidate")
     else
       mkdir -p "$out/wall"
-      local m
-      for m in "$dir"/harness/micro-*; do
-        case "$m" in *-vtbl) continue ;; esac
+      local m suite
+      for m in "$dir"/harness/micro-* "$dir"/harness/bench_patterns-*; do
+        case "$m" in *-vtbl|*-busted) continue ;; esac
         [ -x "$m" ] || continue
+        suite=${m##*/}
+        suite=${suite%-*}
         goc_log "gate: wall clock ${m##*/} (9 repetitions, interleaved)"
         "$m" --benchmark_repetitions=9 --benchmark_min_time=0.05 \
-          --benchmark_enable_random_interleaving=true \
+          --benchmark_enable_random_interleaving=true --benchmark_context=goc_suite="$suite" \
           --benchmark_out="$out/wall/${m##*/}.json" --benchmark_out_format=json >"$out/wall/${m##*/}.log" 2>&1 ||
           { echo "gate: ${m##*/} failed (see $out/wall/${m##*/}.log)" >&2; return 2; }
       done

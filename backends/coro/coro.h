@@ -164,6 +164,7 @@ typedef struct coro_task {
     bool guarded;              /* a PROT_NONE page lies just below stack_lo */
     /* netpoller (netpoll.c): the fd registered for this wait, -1 if none */
     int poll_fd, poll_dup, poll_events, poll_err;
+    _Atomic uint32_t poll_arming; /* 1 from park until fd_arm is done with the task */
 #ifdef GOC_TSAN
     void *fiber;
 #endif

@@ -24,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "coro.h"
@@ -100,6 +101,14 @@ int coro_netpoll(int64_t timeout_ns) {
     return readied;
 }
 
+/* The task may be woken (by its deadline timer or the event itself) while
+ * fd_arm still runs on another worker; it waits for poll_arming == 0 before
+ * it touches its registration. release: pairs with the acquire spin in
+ * goc_fd_wait, ordering fd_arm's reads and writes of t before the task's. */
+static void coro_poll_arm_done(coro_task *t) {
+    atomic_store_explicit(&t->poll_arming, 0, memory_order_release);
+}
+
 /* After action of a parked goc_fd_wait: register the fd (scheduler stack). */
 static void fd_arm(void *arg) {
     coro_task *t = arg;
@@ -110,20 +119,27 @@ static void fd_arm(void *arg) {
         .data.u64 = ((uint64_t)(uintptr_t)t & KEY_PTR_MASK) | ((uint64_t)(seq & 0xffff) << 48),
     };
     int fd = t->poll_fd;
+    /* The kernel orders the ADD before the event, but TSan cannot see that:
+     * a no-op release RMW on the parker word, acquired by coro_netpoll's
+     * load of it, carries the edge "everything before the ADD" -> waker. */
+    atomic_fetch_or_explicit(&t->parker.word, 0, memory_order_release);
     int r = epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
     if (r != 0 && errno == EEXIST) {
         int d = dup(fd);
         if (d >= 0) {
             t->poll_dup = d;
+            atomic_fetch_or_explicit(&t->parker.word, 0, memory_order_release);
             r = epoll_ctl(epfd, EPOLL_CTL_ADD, d, &ev);
         }
     }
     if (r != 0) {
         t->poll_err = errno == EPERM ? 0 : -errno; /* EPERM: a regular file, always ready */
+        coro_poll_arm_done(t);
         if (coro_claim(&t->parker, seq, CORO_FIRED_FDERR)) coro_parker_ready(&t->parker);
         return;
     }
-    coro_poll_added(); /* make sure some worker polls */
+    coro_poll_arm_done(t); /* last touch of t: it may be running already */
+    coro_poll_added();     /* make sure some worker polls */
 }
 
 static int foreign_fd_wait(struct pollfd *pfd, goc_time deadline) {
@@ -167,6 +183,11 @@ int(goc_fd_wait)(int fd, int events, goc_time deadline) {
     atomic_fetch_add_explicit(&coro_nfdwait, 1, memory_order_seq_cst);
     uint32_t code = coro_park(&t->parker, seq, fd_arm, t, deadline);
     goc__wait_end();
+    /* acquire: pairs with coro_poll_arm_done */
+    for (int i = 0; atomic_load_explicit(&t->poll_arming, memory_order_acquire); i++) {
+        if (i < 100) goc__cpu_relax();
+        else sched_yield();
+    }
     int rfd = t->poll_dup >= 0 ? t->poll_dup : fd;
     if (code != CORO_FIRED_FDERR) epoll_ctl(epfd, EPOLL_CTL_DEL, rfd, NULL);
     if (t->poll_dup >= 0) close(t->poll_dup);

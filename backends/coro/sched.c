@@ -122,11 +122,11 @@ static struct {
     /* goc_main */
     _Atomic int main_running;
     _Atomic uint32_t main_done; /* futex word of the goc_main caller */
-    int main_result;            /* written before main_done's release store */
     _Atomic uint64_t run_id;
     _Atomic int deadlocked;     /* set once per goc_main by the detector */
     _Atomic uint64_t progress;  /* bumped by every ready: the detector's epoch */
     _Atomic int nforeign;       /* foreign threads that may still wake a task */
+    bool detector;              /* GOC_DEADLOCK != 0/off; set once before the workers start */
 } S = {.poll_until = INT64_MAX};
 
 _Atomic int coro_ntimers;
@@ -545,8 +545,7 @@ static coro_task *task_new(coro_worker *w, void (*fn)(void *), void *arg, const 
     t->is_root = false;
     t->fresh = true;
     t->saved_errno = 0;
-    t->poll_fd = t->poll_dup = -1;
-    t->parker.task = t;
+    t->poll_fd = t->poll_dup = -1; /* parker.task: set once by stack.c */
     goc__rec_init(&t->rec, file, line, fn_name);
     coro_cctx_make(&t->ctx, t->stack_lo, t->stack_size, task_entry, t);
 #ifdef GOC_TSAN
@@ -559,13 +558,21 @@ static coro_task *task_new(coro_worker *w, void (*fn)(void *), void *arg, const 
     return t;
 }
 
+/* main_done: 0 while the root runs; 1 when it returned; 2 when the detector
+ * declared a deadlock. The first CAS wins (the root may return while the
+ * detector is deciding); release pairs with goc_main's acquire load. */
+static bool finish_main(uint32_t how) {
+    uint32_t z = 0;
+    if (!atomic_compare_exchange_strong_explicit(&S.main_done, &z, how, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return false;
+    goc__futex_wake(&S.main_done, 1);
+    return true;
+}
+
 static void main_finished(coro_task *t) {
     if (t->run_id != atomic_load_explicit(&S.run_id, memory_order_relaxed)) return;
-    if (atomic_load_explicit(&S.deadlocked, memory_order_acquire)) return;
-    S.main_result = 0;
-    /* release: pairs with the goc_main caller's acquire load */
-    atomic_store_explicit(&S.main_done, 1, memory_order_release);
-    goc__futex_wake(&S.main_done, 1);
+    finish_main(1);
 }
 
 /* Runs t until it switches out, then performs its after action. */
@@ -625,6 +632,7 @@ static void run_task(coro_worker *w, coro_task *t) {
 static bool all_asleep(void) {
     if (!atomic_load_explicit(&S.main_running, memory_order_seq_cst)) return false;
     if (atomic_load_explicit(&S.deadlocked, memory_order_seq_cst)) return false;
+    if (atomic_load_explicit(&S.main_done, memory_order_seq_cst) != 0) return false;
     if (atomic_load_explicit(&S.nidle, memory_order_seq_cst) != S.nprocs) return false;
     if (atomic_load_explicit(&S.nspinning, memory_order_seq_cst) != 0) return false;
     if (atomic_load_explicit(&S.gsize, memory_order_seq_cst) != 0) return false;
@@ -642,25 +650,19 @@ static void declare_deadlock(void) {
     if (!atomic_compare_exchange_strong_explicit(&S.deadlocked, &z, 1, memory_order_acq_rel,
                                                  memory_order_relaxed))
         return;
+    if (atomic_load_explicit(&S.main_done, memory_order_acquire) != 0) return;
+    /* Print first, then decide: the root cannot finish meanwhile (nothing
+     * runs), and if it somehow did, its CAS wins and we report nothing more. */
     fprintf(stderr, "fatal error: all tasks are asleep - deadlock!\n"
                     "(goc coro: every task is blocked on a channel, mutex, WaitGroup or "
                     "select without deadline; no timer, fd wait or foreign thread can wake "
                     "one)\n\n");
     goc_tasks_report(stderr);
     fflush(stderr);
-    S.main_result = -EDEADLK;
-    atomic_store_explicit(&S.main_done, 1, memory_order_release);
-    goc__futex_wake(&S.main_done, 1);
+    finish_main(2);
 }
 
-static bool detector_enabled(void) {
-    static int v = -1;
-    if (v < 0) {
-        const char *e = getenv("GOC_DEADLOCK");
-        v = !(e && (!strcmp(e, "0") || !strcmp(e, "off")));
-    }
-    return v;
-}
+static bool detector_enabled(void) { return S.detector; }
 
 /* ------------------------------------------------------ finding work -- */
 
@@ -986,6 +988,8 @@ int coro_runtime_start(void) {
         }
         S.w = ws;
         S.nprocs = n;
+        const char *e = getenv("GOC_DEADLOCK");
+        S.detector = !(e && (!strcmp(e, "0") || !strcmp(e, "off")));
         if ((rc = coro_netpoll_init()) != 0) goto out;
         install_segv_handler();
     }
@@ -1038,9 +1042,10 @@ int goc_main(void (*fn)(void *), void *arg) {
     atomic_store_explicit(&S.main_done, 0, memory_order_relaxed);
     goc__registry_add(&t->rec);
     coro_ready(t);
-    while (atomic_load_explicit(&S.main_done, memory_order_acquire) == 0)
+    uint32_t done;
+    while ((done = atomic_load_explicit(&S.main_done, memory_order_acquire)) == 0)
         goc__futex_wait(&S.main_done, 0, GOC_NEVER);
-    rc = S.main_result;
+    rc = done == 2 ? -EDEADLK : 0;
     if (tls_foreign) atomic_fetch_add_explicit(&S.nforeign, 1, memory_order_seq_cst);
     atomic_store_explicit(&S.main_running, 0, memory_order_release);
     return rc;

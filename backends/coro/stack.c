@@ -111,6 +111,7 @@ static void slot_init(char *slot_lo, bool guarded) {
     t->stack_size = stack_bytes;
     t->guarded = guarded;
     t->timer.idx = -1;
+    t->parker.task = t; /* once: a late netpoll event may read it any time */
     t->poll_fd = t->poll_dup = -1;
     uint64_t *c = (uint64_t *)t->stack_lo;
     c[0] = c[1] = CANARY ^ (uint64_t)(uintptr_t)t;

@@ -95,6 +95,22 @@ struct goc_chan {
 
 const char *goc_backend_name(void) { return "lockfree"; }
 
+/* Sync addresses of the precise TSan build (NULL elsewhere). Annotations
+ * take them from locals computed inside the hidden region: an argument that
+ * reads shared memory inside LF_VISIBLE would be an instrumented access. */
+#ifdef GOC_TSAN_PRECISE_ON
+#define SYNC_SLOT(ch, i) ((void *)&(ch)->tsan_slots[(i)])
+#define SYNC_CLOSE(ch) ((void *)&(ch)->tsan_close)
+#define SYNC_W(w) ((void *)&(w)->tsan_w)
+#define SYNC_C(w) ((void *)&(w)->tsan_c)
+#else
+#define SYNC_SLOT(ch, i) NULL
+#define SYNC_CLOSE(ch) NULL
+#define SYNC_W(w) NULL
+#define SYNC_C(w) NULL
+#endif
+#define LF_UNUSED __attribute__((unused))
+
 /* ------------------------------------------------------------ helpers -- */
 
 static inline bool chan_ok(const goc_chan *ch) {
@@ -122,6 +138,15 @@ static inline lf_pos pos_next(const goc_chan *ch, lf_pos p) {
 
 static inline void zero_elem(const goc_chan *ch, void *elem) {
     if (elem && ch->elem_size) memset(elem, 0, ch->elem_size);
+}
+
+/* A receive that returns because the channel is closed: Go's edge from the
+ * close (precise build), then the zero value. */
+static inline void recv_closed(const goc_chan *ch, void *elem) {
+    void *sy LF_UNUSED = SYNC_CLOSE(ch);
+    size_t esz LF_UNUSED = ch->elem_size;
+    LF_VISIBLE(GOC_TSAN_P_ACQUIRE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
+    zero_elem(ch, elem);
 }
 
 /* queues: callers hold ch->lock */
@@ -358,8 +383,9 @@ static int ring_try_send(goc_chan *ch, const void *elem) {
                 LF_HOOK(GOC_LF_HOOK_SEND_RESERVED, ch);
                 /* Go's edges on the slot we own (precise build): send k ->
                  * recv k, recv k -> send k + cap */
-                LF_VISIBLE(GOC_TSAN_P_READ(elem, ch->elem_size); GOC_TSAN_P_ACQUIRE(&ch->tsan_slots[index]);
-                           GOC_TSAN_P_RELEASE(&ch->tsan_slots[index]));
+                void *sy LF_UNUSED = SYNC_SLOT(ch, index);
+                size_t esz LF_UNUSED = ch->elem_size;
+                LF_VISIBLE(if (esz) GOC_TSAN_P_READ(elem, esz); GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
                 if (ch->elem_size) lf_copy(s->data, elem, ch->elem_size);
                 /* release: publishes the value; pairs with the receiver's
                  * acquire stamp load */
@@ -400,8 +426,9 @@ static int ring_try_recv(goc_chan *ch, void *elem) {
              * I5 (CAS(head) ; load(nsendq)). */
             if (atomic_compare_exchange_weak_explicit(&ch->head, &head, pos_next(ch, head),
                                                       memory_order_seq_cst, memory_order_relaxed)) {
-                LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&ch->tsan_slots[index]); GOC_TSAN_P_RELEASE(&ch->tsan_slots[index]);
-                           if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
+                void *sy LF_UNUSED = SYNC_SLOT(ch, index);
+                size_t esz LF_UNUSED = ch->elem_size;
+                LF_VISIBLE(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
                 if (elem && ch->elem_size) lf_copy(elem, s->data, ch->elem_size);
                 /* release: our copy-out happens before the next lap's
                  * producer writes; pairs with its acquire stamp load (Go:
@@ -418,8 +445,7 @@ static int ring_try_recv(goc_chan *ch, void *elem) {
             lf_pos t = tail & ~ch->mark_bit;
             if (t == head) {
                 if (tail & ch->mark_bit) {
-                    LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&ch->tsan_close); if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
-                    zero_elem(ch, elem);
+                    recv_closed(ch, elem);
                     return -EPIPE;
                 }
                 return -EAGAIN;
@@ -556,10 +582,7 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
     goc__lock_acquire(&ch->lock);
     if (ch->closed) {
         goc__lock_release(&ch->lock);
-        if (!is_send) {
-            LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&ch->tsan_close); if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
-            zero_elem(ch, elem);
-        }
+        if (!is_send) recv_closed(ch, elem);
         return -EPIPE;
     }
     lf_queue *q = is_send ? &ch->recvq : &ch->sendq;
@@ -572,9 +595,12 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
          * ours to use; the copy needs no lock. Precise build: Go's racesync,
          * both directions (the partner released tsan_w when it became
          * visible, acquires tsan_c when woken). */
-        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&e->w->tsan_w);
-                   if (is_send) GOC_TSAN_P_READ(elem, ch->elem_size);
-                   else if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
+        lf_waiter *pw = e->w;
+        void *syw LF_UNUSED = SYNC_W(pw), *syc LF_UNUSED = SYNC_C(pw);
+        size_t esz LF_UNUSED = ch->elem_size;
+        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(syw);
+                   if (esz && is_send) GOC_TSAN_P_READ(elem, esz);
+                   else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
         if (ch->elem_size) {
             if (is_send) {
                 if (e->elem) lf_copy(e->elem, elem, ch->elem_size);
@@ -583,12 +609,13 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
             }
         }
         e->err = 0;
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(&e->w->tsan_c));
-        lf_signal(e->w);
+        LF_VISIBLE(GOC_TSAN_P_RELEASE(syc));
+        lf_signal(pw);
         return 0;
     }
     if (reg) {
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(&reg->w->tsan_w));
+        void *syw LF_UNUSED = SYNC_W(reg->w);
+        LF_VISIBLE(GOC_TSAN_P_RELEASE(syw));
         q_link(is_send ? &ch->sendq : &ch->recvq, reg);
         ver_bump(ch);
     }
@@ -600,12 +627,13 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
 static void unbuf_woken(goc_chan *ch, lf_waiter *w, bool is_send, void *elem, int err) {
     (void)w;
     if (err == 0) {
-        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&w->tsan_c);
-                   if (is_send) GOC_TSAN_P_READ(elem, ch->elem_size);
-                   else if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
+        void *syc LF_UNUSED = SYNC_C(w);
+        size_t esz LF_UNUSED = ch->elem_size;
+        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(syc);
+                   if (esz && is_send) GOC_TSAN_P_READ(elem, esz);
+                   else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
     } else if (!is_send) {
-        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(&ch->tsan_close); if (elem) GOC_TSAN_P_WRITE(elem, ch->elem_size));
-        zero_elem(ch, elem);
+        recv_closed(ch, elem);
     }
 }
 
@@ -687,7 +715,8 @@ int LF_API(goc_chan_close)(goc_chan *ch) {
         if (!atomic_compare_exchange_strong_explicit(&ch->closing, &z, 1, memory_order_relaxed,
                                                      memory_order_relaxed))
             return -EPIPE;
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(&ch->tsan_close));
+        void *syc = SYNC_CLOSE(ch);
+        LF_VISIBLE(GOC_TSAN_P_RELEASE(syc));
 #endif
         /* seq_cst: close is a producer-side store in the pair of I5 (a
          * waiter that registers after it sees the mark in its re-check);
@@ -706,7 +735,8 @@ int LF_API(goc_chan_close)(goc_chan *ch) {
             return -EPIPE;
         }
         ch->closed = true;
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(&ch->tsan_close));
+        void *syc LF_UNUSED = SYNC_CLOSE(ch);
+        LF_VISIBLE(GOC_TSAN_P_RELEASE(syc));
         ver_bump(ch);
         claim_all(ch, &ch->recvq, NULL, &list);
         claim_all(ch, &ch->sendq, NULL, &list);
@@ -749,7 +779,9 @@ void LF_API(goc_chan_free)(goc_chan *ch) {
         lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_relaxed) & ~ch->mark_bit;
         while (head != tail) {
             lf_slot *s = slot_at(ch, head & (ch->mark_bit - 1));
-            LF_VISIBLE(ch->dtor(ch->elem_size ? s->data : NULL)); /* user code: not hidden */
+            void (*dtor)(void *) = ch->dtor;
+            void *arg = ch->elem_size ? s->data : NULL;
+            LF_VISIBLE(dtor(arg)); /* user code: not hidden */
             head = pos_next(ch, head);
         }
     }
@@ -829,7 +861,8 @@ static bool sel_register(goc_case *c, lf_entry *e, const lf_waiter *self) {
             }
         }
     }
-    LF_VISIBLE(GOC_TSAN_P_RELEASE(&e->w->tsan_w));
+    void *syw LF_UNUSED = SYNC_W(e->w);
+    LF_VISIBLE(GOC_TSAN_P_RELEASE(syw));
     q_link(is_send ? &ch->sendq : &ch->recvq, e);
     ver_bump(ch);
     goc__lock_release(&ch->lock);
@@ -1002,6 +1035,32 @@ out:
         GOC_TSAN_HIDE_END();                                                   \
         return r_;                                                             \
     } while (0)
+/* Strict-object option (GOC_TSAN_STRICT=1, TESTING.md (b) mode X): a send
+ * reads and a close writes the channel object, as Go's chansend/closechan
+ * do with racereadpc/racewritepc, so send || close and close || close are
+ * reported ("race on goc_chan"). The flag and tag are set up once. */
+static void *strict_tag(void) {
+    static _Atomic int state; /* 0 unknown, 1 off, 2 on */
+    static void *_Atomic tag; /* stored before state = 2 */
+    GOC_TSAN_HIDE_BEGIN();
+    /* acquire: pairs with the release store below (tag is set) */
+    int st = atomic_load_explicit(&state, memory_order_acquire);
+    if (st == 0) {
+        const char *e = getenv("GOC_TSAN_STRICT");
+        st = e && e[0] == '1' ? 2 : 1;
+        if (st == 2) atomic_store_explicit(&tag, __tsan_external_register_tag("goc_chan"), memory_order_relaxed);
+        atomic_store_explicit(&state, st, memory_order_release);
+    }
+    void *t = st == 2 ? atomic_load_explicit(&tag, memory_order_relaxed) : NULL;
+    GOC_TSAN_HIDE_END();
+    return t;
+}
+#define STRICT_ACCESS(fn, ch)                                                   \
+    do {                                                                        \
+        void *t_ = (ch) ? strict_tag() : NULL;                                  \
+        if (t_) fn((void *)(ch), __builtin_return_address(0), t_);              \
+    } while (0)
+
 goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
     LF_HIDDEN_CALL(goc_chan *, lf_impl_goc_chan_make(elem_size, cap));
 }
@@ -1011,18 +1070,24 @@ int goc_chan_set_dtor(goc_chan *ch, void (*dtor)(void *)) {
 size_t goc_chan_cap(const goc_chan *ch) { LF_HIDDEN_CALL(size_t, lf_impl_goc_chan_cap(ch)); }
 size_t goc_chan_len(const goc_chan *ch) { LF_HIDDEN_CALL(size_t, lf_impl_goc_chan_len(ch)); }
 int goc_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
+    STRICT_ACCESS(__tsan_external_read, ch);
     LF_HIDDEN_CALL(int, lf_impl_goc_chan_send(ch, elem, deadline));
 }
 int goc_chan_recv(goc_chan *ch, void *elem, goc_time deadline) {
     LF_HIDDEN_CALL(int, lf_impl_goc_chan_recv(ch, elem, deadline));
 }
-int goc_chan_close(goc_chan *ch) { LF_HIDDEN_CALL(int, lf_impl_goc_chan_close(ch)); }
+int goc_chan_close(goc_chan *ch) {
+    STRICT_ACCESS(__tsan_external_write, ch);
+    LF_HIDDEN_CALL(int, lf_impl_goc_chan_close(ch));
+}
 void goc_chan_free(goc_chan *ch) {
     GOC_TSAN_HIDE_BEGIN();
     lf_impl_goc_chan_free(ch);
     GOC_TSAN_HIDE_END();
 }
 int goc_select(goc_case *cases, size_t n, goc_time deadline) {
+    for (size_t i = 0; cases && i < n && i < GOC_SELECT_MAX; i++)
+        if (cases[i].op == GOC_SEND) STRICT_ACCESS(__tsan_external_read, cases[i].ch);
     LF_HIDDEN_CALL(int, lf_impl_goc_select(cases, n, deadline));
 }
 #endif

@@ -40,10 +40,33 @@
 enum { MU_LOCKED = 1u, MU_STARVING = 2u, MU_HANDOFF = 4u, MU_WAITER = 1u << 8 };
 #define MU_STARVE_NS 1000000 /* Go's starvationThresholdNs */
 
+#if defined(GOC_TSAN) && defined(GOC_TSAN_PRECISE_ON)
+/* Precise build: Go's model of sync.Mutex, release on unlock and acquire on
+ * lock, no lock-order bookkeeping (the race suite's R29 P rows unlock from
+ * another task, which TSan's mutex model cannot express). */
+#undef GOC_TSAN_MUTEX_CREATE
+#undef GOC_TSAN_MUTEX_DESTROY
+#undef GOC_TSAN_MUTEX_PRE_LOCK
+#undef GOC_TSAN_MUTEX_POST_LOCK
+#undef GOC_TSAN_MUTEX_PRE_UNLOCK
+#undef GOC_TSAN_MUTEX_POST_UNLOCK
+#define GOC_TSAN_MUTEX_CREATE(m, f) ((void)0)
+#define GOC_TSAN_MUTEX_DESTROY(m, f) ((void)0)
+#define GOC_TSAN_MUTEX_PRE_LOCK(m, f) ((void)0)
+#define GOC_TSAN_MUTEX_POST_LOCK(m, f, r) GOC_TSAN_P_ACQUIRE(m)
+#define GOC_TSAN_MUTEX_PRE_UNLOCK(m, f) GOC_TSAN_P_RELEASE(m)
+#define GOC_TSAN_MUTEX_POST_UNLOCK(m, f) ((void)0)
+#define MU_MODEL_TSAN 0
+#elif defined(GOC_TSAN)
+#define MU_MODEL_TSAN 1
+#else
+#define MU_MODEL_TSAN 0
+#endif
+
 struct goc_mutex {
     _Atomic uint32_t state; /* see above */
     uint32_t magic;         /* GOC_MAGIC_MUTEX while live */
-#ifdef GOC_TSAN
+#if MU_MODEL_TSAN
     /* TSan identity of the mutex and the thread that holds it in TSan's
      * model. Written by lock (after acquiring) and by a foreign unlock
      * (while still holding the lock); relaxed atomics: the lock orders them. */
@@ -53,7 +76,7 @@ struct goc_mutex {
 #endif
 };
 
-#ifdef GOC_TSAN
+#if MU_MODEL_TSAN
 static __thread char tsan_self; /* its address identifies this thread */
 static void *mu_tid(goc_mutex *mu) { return atomic_load_explicit(&mu->tsan_id, memory_order_relaxed); }
 #define MU_TSAN(mu) mu_tid(mu)
@@ -78,7 +101,7 @@ goc_mutex *LF_API(goc_mutex_make)(void) {
     }
     atomic_init(&mu->state, 0);
     mu->magic = GOC_MAGIC_MUTEX;
-#ifdef GOC_TSAN
+#if MU_MODEL_TSAN
     atomic_init(&mu->tsan_id, (void *)mu);
     atomic_init(&mu->tsan_owner, NULL);
 #endif
@@ -87,7 +110,7 @@ goc_mutex *LF_API(goc_mutex_make)(void) {
 }
 
 static inline void mu_acquired(goc_mutex *mu) {
-#ifdef GOC_TSAN
+#if MU_MODEL_TSAN
     atomic_store_explicit(&mu->tsan_owner, &tsan_self, memory_order_relaxed);
     LF_VISIBLE(__tsan_acquire(MU_TSAN(mu))); /* the edge from a foreign unlock, if any */
 #else
@@ -169,8 +192,8 @@ int LF_API(goc_mutex_lock)(goc_mutex *mu) {
         mutex_lock_slow(mu);
         goc__wait_end();
     }
+    mu_acquired(mu); /* before post_lock: a foreign unlock's edge orders its identity's creation */
     LF_VISIBLE(GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), 0, 0));
-    mu_acquired(mu);
     return 0;
 }
 
@@ -191,12 +214,12 @@ int LF_API(goc_mutex_trylock)(goc_mutex *mu) {
             break;
         }
     }
+    if (ok) mu_acquired(mu);
 #ifdef GOC_TSAN
-    LF_VISIBLE(GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed), 0));
+    if (ok || MU_MODEL_TSAN) /* precise build: a failed trylock acquires nothing */
+        LF_VISIBLE(GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed), 0));
 #endif
-    if (!ok) return -EBUSY;
-    mu_acquired(mu);
-    return 0;
+    return ok ? 0 : -EBUSY;
 }
 
 int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
@@ -208,7 +231,7 @@ int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
         goc__misuse("goc_mutex_unlock(%p): unlock of unlocked mutex", (void *)mu);
         return -EPERM;
     }
-#ifdef GOC_TSAN
+#if MU_MODEL_TSAN
     bool foreign = atomic_load_explicit(&mu->tsan_owner, memory_order_relaxed) != &tsan_self;
     if (foreign) {
         /* Go allows it; TSan would report a bad unlock. Retire the identity
@@ -225,6 +248,10 @@ int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
     } else {
         LF_VISIBLE(GOC_TSAN_MUTEX_PRE_UNLOCK(MU_TSAN(mu), 0));
     }
+#endif
+#if !MU_MODEL_TSAN
+    /* precise build: the critical section happens before the next lock */
+    LF_VISIBLE(GOC_TSAN_MUTEX_PRE_UNLOCK(mu, 0));
 #endif
     uint32_t ns;
     bool wake;
@@ -244,7 +271,7 @@ int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
          * acquire CAS (or the handoff taker's) */
     } while (!atomic_compare_exchange_weak_explicit(&mu->state, &s, ns, memory_order_release,
                                                     memory_order_relaxed));
-#ifdef GOC_TSAN
+#if MU_MODEL_TSAN
     if (!foreign) LF_VISIBLE(GOC_TSAN_MUTEX_POST_UNLOCK(MU_TSAN(mu), 0));
 #endif
     if (wake) goc__futex_wake(&mu->state, 1);
@@ -258,7 +285,7 @@ void LF_API(goc_mutex_free)(goc_mutex *mu) {
     if (atomic_load_explicit(&mu->state, memory_order_relaxed) >> 8)
         goc__misuse("goc_mutex_free(%p): tasks are still waiting on it", (void *)mu);
     mu->magic = GOC_MAGIC_DEAD;
-#ifdef GOC_TSAN
+#if MU_MODEL_TSAN
     if (atomic_load_explicit(&mu->state, memory_order_relaxed) & MU_LOCKED) {
         /* freeing a held mutex is legal in Go; don't let TSan call it a bug */
     } else {
@@ -306,14 +333,20 @@ goc_wg *LF_API(goc_wg_make)(void) {
 int LF_API(goc_wg_add)(goc_wg *wg, int64_t delta) {
     if (!wg_ok(wg)) return -EINVAL;
     goc__fuzz_point();
-    /* precise build: Done happens before Wait returns (Go's ReleaseMerge) */
-    if (delta < 0) LF_VISIBLE(GOC_TSAN_P_RELEASE(wg));
     /* relaxed: the CAS decides */
     uint32_t w = atomic_load_explicit(&wg->word, memory_order_relaxed);
     uint32_t nw;
+    bool released = false;
     do {
         int64_t c = (int64_t)(w >> 1) + delta;
         if (c < 0 || c > WG_MAX) return -EINVAL; /* Go panics; we change nothing */
+        /* precise build: Done happens before Wait returns (Go's
+         * ReleaseMerge), announced before the CAS that a Wait may see; a
+         * Done that fails releases nothing */
+        if (delta < 0 && !released) {
+            LF_VISIBLE(GOC_TSAN_P_RELEASE(wg));
+            released = true;
+        }
         nw = c == 0 ? 0 : ((uint32_t)c << 1) | (w & WG_WAITERS);
         /* acq_rel: release makes everything before Done visible to a Wait
          * that sees the counter reach 0 (its acquire load); acquire chains

@@ -150,7 +150,13 @@ GOC_EXPORT int goc_chan_close(goc_chan *ch);
 GOC_EXPORT size_t goc_chan_len(const goc_chan *ch);
 GOC_EXPORT size_t goc_chan_cap(const goc_chan *ch);
 
-/* Frees the channel after all users are done. Buffered elements are passed
+/* Frees the channel after all users are done. "Done" is judged from the
+ * freeing task's side: once an operation has matched (its value was
+ * received, its receive returned, the close returned), the backend no longer
+ * touches the channel on that operation's behalf, even if the partner task
+ * has not returned from its call yet. So "receive the last value, then free"
+ * is safe (as destroying a pthread mutex right after unlocking it is).
+ * Buffered elements are passed
  * to the destructor set with goc_chan_set_dtor, if any. Freeing a channel
  * that still has blocked tasks is a bug: it is reported on stderr and the
  * channel is leaked rather than freed under them (debug builds abort).

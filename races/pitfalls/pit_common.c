@@ -40,14 +40,15 @@ size_t pit_wait_or_report(goc_wg *wg, int64_t ns, const char *what) {
     }
     int r = goc_wg_wait(wg, goc_deadline(ns));
     if (r == 0) return 0;
-    size_t n = blocked_forever();
+    size_t n = blocked_forever(), others = goc_tasks_live() - 1;
     fprintf(stderr,
-            "goc: deadlock watchdog: %s still blocked after %lld ms; %zu task(s) blocked with no "
-            "deadline:\n",
-            what, (long long)(ns / 1000000), n);
+            "goc: deadlock watchdog: %s still blocked after %lld ms; %zu other live task(s), %zu "
+            "blocked with no deadline%s:\n",
+            what, (long long)(ns / 1000000), others, n,
+            others == n ? (others ? " (every task is blocked forever)" : " (nothing left to call Done)") : "");
     goc_tasks_report(stderr);
     fflush(stderr);
-    return n ? n : 1;
+    return 1;
 }
 
 struct pit_run {
