@@ -1,6 +1,7 @@
 /* The race-suite harness: see race_common.h. */
 #include "race_common.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +9,43 @@
 void __tsan_testonly_barrier_init(unsigned long long *barrier, unsigned count);
 void __tsan_testonly_barrier_wait(unsigned long long *barrier);
 
-void rc_barrier_init(rc_barrier *b, unsigned n) { __tsan_testonly_barrier_init(b, n); }
-void rc_barrier_wait(rc_barrier *b) { __tsan_testonly_barrier_wait(b); }
+/* Thread backends: TSan's own test barrier (spins with sched_yield inside
+ * the runtime; no happens-before edge). coro: tasks share a few worker
+ * threads, so a barrier that blocks the thread would stop the very tasks it
+ * waits for; there the barrier is relaxed atomics (TSan derives no edge
+ * from relaxed operations) and the waiters goc_yield() to other tasks.
+ * Layout of the coro word: bits 0-7 parties, 8-31 arrived, 32-63 round. */
+static int rc_on_coro = -1;
+static int on_coro(void) {
+    if (rc_on_coro < 0) rc_on_coro = strcmp(goc_backend_name(), "coro") == 0;
+    return rc_on_coro;
+}
+
+void rc_barrier_init(rc_barrier *b, unsigned n) {
+    if (!on_coro()) {
+        __tsan_testonly_barrier_init(b, n);
+        return;
+    }
+    atomic_store_explicit((_Atomic unsigned long long *)b, n & 0xff, memory_order_relaxed);
+}
+
+void rc_barrier_wait(rc_barrier *b) {
+    if (!on_coro()) {
+        __tsan_testonly_barrier_wait(b);
+        return;
+    }
+    _Atomic unsigned long long *w = (_Atomic unsigned long long *)b;
+    unsigned long long old = atomic_load_explicit(w, memory_order_relaxed), upd;
+    for (;;) { /* relaxed throughout: the barrier orders time, not memory */
+        unsigned long long n = old & 0xff, arrived = (old >> 8) & 0xffffff, round = old >> 32;
+        if (arrived + 1 == n) upd = ((round + 1) << 32) | n; /* last: next round */
+        else upd = (round << 32) | ((arrived + 1) << 8) | n;
+        if (atomic_compare_exchange_weak_explicit(w, &old, upd, memory_order_relaxed, memory_order_relaxed))
+            break;
+    }
+    unsigned long long round = old >> 32;
+    while ((atomic_load_explicit(w, memory_order_relaxed) >> 32) == round) goc_yield();
+}
 
 /* rc_wg: every rc_go task; created once in rc_main's root task. */
 static goc_wg *rc_wg;

@@ -44,7 +44,8 @@ typedef struct {
 } rc_case;
 
 /* TSan's invisible barrier (compiler-rt tsan_interface.cpp, test-only API
- * present in clang 14 and gcc 12): n threads meet, no edge is created. */
+ * present in clang 14 and gcc 12): n threads meet, no edge is created. On
+ * coro, a relaxed-atomic barrier whose waiters yield (see race_common.c). */
 typedef unsigned long long rc_barrier;
 void rc_barrier_init(rc_barrier *b, unsigned n);
 void rc_barrier_wait(rc_barrier *b);

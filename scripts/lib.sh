@@ -40,6 +40,7 @@ goc_build() {
   local dir="$GOC_ROOT/build/$preset"
   local extra=()
   [ -n "${CI:-}" ] && extra+=(-DGOC_WERROR=ON)
+  mkdir -p "$GOC_ROOT/build"  # a fresh checkout has no build/ for the log yet
   if [ ! -f "$dir/build.ninja" ] || [ -n "${CI:-}" ]; then
     cmake --preset "$preset" "${extra[@]}" >"$dir.configure.log" 2>&1 || {
       mkdir -p "$dir"; cat "$dir.configure.log" >&2; return 1; }

@@ -28,6 +28,20 @@ stage_test() {
     fi
     grep -E "tests passed|tests failed" "build/$p/test.log" | sed "s/^/    [$p] /" || true
   done
+  # The precise TSan build exists for the race suite (races/, TESTING.md
+  # (b)): whenever tsan is tested, its `races` label runs in tsan-precise too.
+  if [[ " $presets " == *" tsan "* && " $presets " != *" tsan-precise "* ]]; then
+    goc_log "test: preset tsan-precise (races only): build"
+    if goc_build tsan-precise races_all; then
+      if ! ctest --preset tsan-precise -j "$GOC_JOBS" --timeout 600 -L races "${ctest_args[@]}" 2>&1 |
+           tee "build/tsan-precise/test.log"; then
+        failed+=("tsan-precise"); rc=1
+      fi
+      grep -E "tests passed|tests failed" "build/tsan-precise/test.log" | sed "s/^/    [tsan-precise] /" || true
+    else
+      failed+=("tsan-precise(build)"); rc=1
+    fi
+  fi
   if [ $rc -ne 0 ]; then
     goc_log "test: FAILED in: ${failed[*]}"
   fi

@@ -180,7 +180,7 @@ int(goc_chan_send)(goc_chan *c, const void *elem, goc_time deadline) {
     coro_parker *p = coro_parker_self();
     coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1, .elem = (void *)elem};
     coro_wq_push(&c->sendq, &w);
-    goc__wait_begin("chan send", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    coro_wait_begin("chan send", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     uint32_t code = coro_park(p, w.seq, coro_after_unlock, &c->lock, deadline);
     goc__wait_end();
     if (code == CORO_FIRED_TIMEOUT) {
@@ -212,7 +212,7 @@ int(goc_chan_recv)(goc_chan *c, void *elem, goc_time deadline) {
     coro_parker *p = coro_parker_self();
     coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1, .elem = elem};
     coro_wq_push(&c->recvq, &w);
-    goc__wait_begin("chan recv", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    coro_wait_begin("chan recv", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     uint32_t code = coro_park(p, w.seq, coro_after_unlock, &c->lock, deadline);
     goc__wait_end();
     if (code == CORO_FIRED_TIMEOUT) {
@@ -337,7 +337,7 @@ int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         if (kind == GOC_DL_NOW) return -EAGAIN;
         coro_parker *p = coro_parker_self();
         uint32_t seq = coro_parker_begin(p);
-        goc__wait_begin("select (no cases)", NULL, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+        coro_wait_begin("select (no cases)", NULL, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
         for (;;) {
             if (kind == GOC_DL_AT && deadline <= goc_now()) break;
             if (coro_park(p, seq, NULL, NULL, deadline) == CORO_FIRED_TIMEOUT) break;
@@ -417,7 +417,7 @@ int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         wt[q] = (coro_waiter){.p = p, .seq = seq, .code = (uint32_t)i + 1, .elem = cs->elem};
         coro_wq_push(cs->op == GOC_SEND ? &cs->ch->sendq : &cs->ch->recvq, &wt[q]);
     }
-    goc__wait_begin("select", cases[en[0]].ch, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    coro_wait_begin("select", cases[en[0]].ch, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     uint32_t code = coro_park(p, seq, unlock_all, &ls, deadline);
     goc__wait_end();
     /* pass 3: dequeue the waiters that did not fire */

@@ -178,7 +178,7 @@ int(goc_fd_wait)(int fd, int events, goc_time deadline) {
     t->poll_events = events;
     t->poll_err = 0;
     uint32_t seq = coro_parker_begin(&t->parker);
-    goc__wait_begin("fd wait", (const void *)(intptr_t)fd,
+    coro_wait_begin("fd wait", (const void *)(intptr_t)fd,
                     kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     atomic_fetch_add_explicit(&coro_nfdwait, 1, memory_order_seq_cst);
     uint32_t code = coro_park(&t->parker, seq, fd_arm, t, deadline);

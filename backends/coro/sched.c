@@ -416,7 +416,8 @@ static void foreign_exit(void *arg) {
 static void foreign_key_init(void) { pthread_key_create(&foreign_key, foreign_exit); }
 
 void coro_note_foreign(void) {
-    if (GOC_LIKELY(tls_foreign) || coro_worker_self()) return;
+    /* tls_w read directly: no switch happens inside this function */
+    if (GOC_LIKELY(tls_w != NULL) || tls_foreign) return;
     pthread_once(&foreign_once, foreign_key_init);
     tls_foreign = 1;
     atomic_fetch_add_explicit(&S.nforeign, 1, memory_order_seq_cst);
@@ -604,7 +605,7 @@ static void run_task(coro_worker *w, coro_task *t) {
     goc__cur_task = NULL;
     w->cur = NULL;
     atomic_store_explicit(&t->running, 0, memory_order_relaxed);
-    coro_stack_check(t);
+    if (!t->guarded) coro_stack_check(t); /* guarded slots fault instead */
     switch (w->act) {
     case ACT_YIELD:
         runq_put_tail(w, t);
@@ -1082,7 +1083,7 @@ int goc_sleep(goc_time deadline) {
     if (kind == GOC_DL_AT && deadline <= goc_now()) return 0;
     coro_parker *p = coro_parker_self();
     uint32_t seq = coro_parker_begin(p);
-    goc__wait_begin("sleep", NULL, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    coro_wait_begin("sleep", NULL, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     coro_park(p, seq, NULL, NULL, deadline);
     goc__wait_end();
     return 0;

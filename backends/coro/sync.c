@@ -84,7 +84,7 @@ int(goc_mutex_lock)(goc_mutex *m) {
     coro_parker *p = coro_parker_self();
     coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1};
     coro_wq_push(&m->waiters, &w);
-    goc__wait_begin("mutex lock", m, GOC_NEVER);
+    coro_wait_begin("mutex lock", m, GOC_NEVER);
     coro_park(p, w.seq, coro_after_unlock, &m->ilock, GOC_NEVER);
     goc__wait_end();
     return 0; /* handed over by the unlocker */
@@ -190,7 +190,7 @@ int(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
     coro_parker *p = coro_parker_self();
     coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1};
     coro_wq_push(&wg->waiters, &w);
-    goc__wait_begin("wg wait", wg, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    coro_wait_begin("wg wait", wg, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     uint32_t code = coro_park(p, w.seq, coro_after_unlock, &wg->ilock, deadline);
     goc__wait_end();
     if (code == CORO_FIRED_TIMEOUT) {

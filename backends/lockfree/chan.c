@@ -40,6 +40,12 @@
  *   I6  A waiter's owner never returns while a claimer may still access its
  *       stack: after a claim it waits for wake == DONE, which the claimer
  *       stores (release) after its last access.
+ *   I7  Nothing touches a channel once a partner may have completed: a woken
+ *       owner reads only its own frame; a claimer reads ch before it
+ *       signals; a ring op that must notify after its commit decides so
+ *       before the commit (right after its CAS) and pins the channel, and
+ *       goc_chan_free waits for the pins (a receiver may free the channel as
+ *       soon as it holds the value, as Go programs routinely do).
  * Lock: ch->lock guards both queues, `closed` (unbuffered) and the links of
  * every entry; it is a leaf (no other lock or syscall-heavy work under it
  * except a possible futex wake inside goc__lock itself).
@@ -80,7 +86,8 @@ struct goc_chan {
     goc__lock lock GOC_ALIGNED_CL;
     _Atomic uint32_t nrecvq;     /* I4; seq_cst RMW under lock, read lock-free */
     _Atomic uint32_t nsendq;     /* I4 */
-    _Atomic uint32_t spin_steps; /* adaptive spin budget; relaxed, lossy updates are fine */
+    _Atomic uint32_t pins;       /* ring ops that will still touch the channel after
+                                  * their commit (to notify); free waits for 0 (I7) */
     bool closed;                 /* unbuffered: guarded by lock */
     _Atomic uint32_t ver;        /* unbuffered: +1 (under lock) whenever a clause may have
                                   * become ready: an entry linked, or close; read by
@@ -136,17 +143,15 @@ static inline lf_pos pos_next(const goc_chan *ch, lf_pos p) {
     return index + 1 < ch->cap ? p + 1 : (p & ~(ch->one_lap - 1)) + ch->one_lap;
 }
 
-static inline void zero_elem(const goc_chan *ch, void *elem) {
-    if (elem && ch->elem_size) memset(elem, 0, ch->elem_size);
-}
-
 /* A receive that returns because the channel is closed: Go's edge from the
  * close (precise build), then the zero value. */
-static inline void recv_closed(const goc_chan *ch, void *elem) {
-    void *sy LF_UNUSED = SYNC_CLOSE(ch);
-    size_t esz LF_UNUSED = ch->elem_size;
+static inline void recv_closed_esz(void *sy, size_t esz, void *elem) {
+    (void)sy;
     LF_VISIBLE(GOC_TSAN_P_ACQUIRE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
-    zero_elem(ch, elem);
+    if (elem && esz) memset(elem, 0, esz);
+}
+static inline void recv_closed(const goc_chan *ch, void *elem) {
+    recv_closed_esz(SYNC_CLOSE(ch), ch->elem_size, elem);
 }
 
 /* queues: callers hold ch->lock */
@@ -183,17 +188,17 @@ static void q_remove(goc_chan *ch, lf_entry *e, bool is_send) {
     goc__lock_release(&ch->lock);
 }
 
-/* Adaptive spinning: a blocking call that completed while spinning raises
- * the channel's budget, one that had to park lowers it, so two tasks
- * handing off on two busy cores never sleep, while an idle partner costs
- * only a few microseconds of spinning before the park. */
-static inline unsigned spin_budget(goc_chan *ch) {
-    return atomic_load_explicit(&ch->spin_steps, memory_order_relaxed);
-}
-static inline void spin_adapt(goc_chan *ch, bool parked) {
-    unsigned s = atomic_load_explicit(&ch->spin_steps, memory_order_relaxed);
-    unsigned n = parked ? (s > LF_STEPS_MIN ? s - 1 : s) : (s < LF_STEPS_MAX ? s + 1 : s);
-    if (n != s) atomic_store_explicit(&ch->spin_steps, n, memory_order_relaxed);
+/* Adaptive spinning, per task (= thread): a blocking call that completed
+ * while spinning raises the budget, one that had to park lowers it, so two
+ * tasks handing off on two busy cores never sleep, while an idle partner
+ * costs only a few microseconds of spinning before the park. Per thread
+ * rather than per channel: it needs no shared write, and nothing may touch
+ * a channel once the operation completed (I7). Thread-local: no sharing. */
+static __thread unsigned char tl_steps;
+static inline unsigned spin_budget(void) { return tl_steps ? tl_steps : LF_STEPS_INIT; }
+static inline void spin_adapt(bool parked) {
+    unsigned s = spin_budget();
+    tl_steps = (unsigned char)(parked ? (s > LF_STEPS_MIN ? s - 1 : s) : (s < LF_STEPS_MAX ? s + 1 : s));
 }
 
 /* ------------------------------------------------------------ parking -- */
@@ -323,7 +328,7 @@ goc_chan *LF_API(goc_chan_make)(size_t elem_size, size_t cap) {
     atomic_init(&ch->head, 0);
     atomic_init(&ch->nrecvq, 0);
     atomic_init(&ch->nsendq, 0);
-    atomic_init(&ch->spin_steps, LF_STEPS_INIT);
+    atomic_init(&ch->pins, 0);
     atomic_init(&ch->lock.state, 0);
     ch->magic = GOC_MAGIC_CHAN;
     return ch;
@@ -364,7 +369,7 @@ size_t LF_API(goc_chan_len)(const goc_chan *ch) {
  * slot at tail still holds an unreceived value), or LF_BUSY (a receiver is
  * between its head CAS and its stamp release on our slot, or our view was
  * stale: try again). Wakes a parked receiver on success. */
-static int ring_try_send(goc_chan *ch, const void *elem) {
+static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
     /* relaxed: a hint; the CAS below validates it */
     lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
     for (;;) {
@@ -380,6 +385,16 @@ static int ring_try_send(goc_chan *ch, const void *elem) {
              * store-buffering pair of I5 (CAS(tail) ; load(nrecvq)). */
             if (atomic_compare_exchange_weak_explicit(&ch->tail, &tail, pos_next(ch, tail),
                                                       memory_order_seq_cst, memory_order_relaxed)) {
+                /* seq_cst: the load of the store-buffering pair of I5, after
+                 * the CAS; decided before the commit so that nothing touches
+                 * the channel after it unless pinned (I7). A zero means no
+                 * receiver is registered: no lock, no system call. */
+                if (GOC_UNLIKELY(atomic_load_explicit(&ch->nrecvq, memory_order_seq_cst))) {
+                    /* relaxed: the commit's release store publishes the pin to
+                     * whoever takes the value (and may then free) */
+                    atomic_fetch_add_explicit(&ch->pins, 1, memory_order_relaxed);
+                    *notify = true;
+                }
                 LF_HOOK(GOC_LF_HOOK_SEND_RESERVED, ch);
                 /* Go's edges on the slot we own (precise build): send k ->
                  * recv k, recv k -> send k + cap */
@@ -411,7 +426,7 @@ static int ring_try_send(goc_chan *ch, const void *elem) {
 /* One attempt to receive: 0, -EPIPE (closed and drained; elem zeroed),
  * -EAGAIN (no completed send to take), LF_BUSY (the value at head is being
  * written while later sends exist: try again). */
-static int ring_try_recv(goc_chan *ch, void *elem) {
+static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
     /* relaxed: a hint; the CAS below validates it */
     lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
     for (;;) {
@@ -426,6 +441,11 @@ static int ring_try_recv(goc_chan *ch, void *elem) {
              * I5 (CAS(head) ; load(nsendq)). */
             if (atomic_compare_exchange_weak_explicit(&ch->head, &head, pos_next(ch, head),
                                                       memory_order_seq_cst, memory_order_relaxed)) {
+                /* seq_cst: the load of the pair of I5 (senders); pin: I7 */
+                if (GOC_UNLIKELY(atomic_load_explicit(&ch->nsendq, memory_order_seq_cst))) {
+                    atomic_fetch_add_explicit(&ch->pins, 1, memory_order_relaxed);
+                    *notify = true;
+                }
                 void *sy LF_UNUSED = SYNC_SLOT(ch, index);
                 size_t esz LF_UNUSED = ch->elem_size;
                 LF_VISIBLE(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
@@ -483,13 +503,13 @@ static void notify_one(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n) {
 /* A ring operation plus the wakeup it owes: after a send, a registered
  * receiver; after a receive, a registered sender. */
 static inline int ring_op(goc_chan *ch, bool is_send, void *elem) {
-    int r = is_send ? ring_try_send(ch, elem) : ring_try_recv(ch, elem);
-    if (r == 0) {
-        _Atomic uint32_t *n = is_send ? &ch->nrecvq : &ch->nsendq;
-        /* seq_cst: the load in the store-buffering pair of I5; nobody
-         * registered => no system call and no lock on this path */
-        if (GOC_UNLIKELY(atomic_load_explicit(n, memory_order_seq_cst)))
-            notify_one(ch, is_send ? &ch->recvq : &ch->sendq, n);
+    bool notify = false;
+    int r = is_send ? ring_try_send(ch, elem, &notify) : ring_try_recv(ch, elem, &notify);
+    if (GOC_UNLIKELY(notify)) {
+        notify_one(ch, is_send ? &ch->recvq : &ch->sendq, is_send ? &ch->nrecvq : &ch->nsendq);
+        /* release: our last access to ch happens before a free that sees
+         * the pin gone (pairs with goc_chan_free's acquire load) */
+        atomic_fetch_sub_explicit(&ch->pins, 1, memory_order_release);
     }
     return r;
 }
@@ -524,7 +544,7 @@ static bool buf_register(goc_chan *ch, lf_entry *e, bool is_send) {
 /* A blocking buffered send or receive after its first attempt failed. */
 static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline, int r) {
     bool timed = goc__deadline_kind(deadline) == GOC_DL_AT;
-    unsigned limit = spin_budget(ch);
+    unsigned limit = spin_budget();
     unsigned step = 0;
     bool slept = false;
     for (;;) {
@@ -558,7 +578,10 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
                 slept = true;
                 goto out;
             }
-            slept |= pr == LF_PARK_SLEPT;
+            if (pr == LF_PARK_SLEPT && !slept) {
+                slept = true;
+                spin_adapt(true);
+            }
             /* claimed: by a notifier (a slot changed) or by close; the
              * claimer unlinked op.e */
         }
@@ -567,7 +590,7 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
         step = limit > 2 ? limit - 2 : 0; /* a short spin, then register again */
     }
 out:
-    spin_adapt(ch, slept);
+    if (!slept) spin_adapt(false);
     return r;
 }
 
@@ -590,6 +613,7 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
         if (e->w == self) continue; /* a select never matches itself */
         if (!lf_claim(e->w, e->case_id)) continue; /* claimed elsewhere / aborted */
         q_unlink(q, e);
+        size_t esz = ch->elem_size; /* read ch before the hand-off (I7) */
         goc__lock_release(&ch->lock);
         /* The partner is blocked until lf_signal (I6): e and its buffer are
          * ours to use; the copy needs no lock. Precise build: Go's racesync,
@@ -597,15 +621,14 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
          * visible, acquires tsan_c when woken). */
         lf_waiter *pw = e->w;
         void *syw LF_UNUSED = SYNC_W(pw), *syc LF_UNUSED = SYNC_C(pw);
-        size_t esz LF_UNUSED = ch->elem_size;
         LF_VISIBLE(GOC_TSAN_P_ACQUIRE(syw);
                    if (esz && is_send) GOC_TSAN_P_READ(elem, esz);
                    else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
-        if (ch->elem_size) {
+        if (esz) {
             if (is_send) {
-                if (e->elem) lf_copy(e->elem, elem, ch->elem_size);
+                if (e->elem) lf_copy(e->elem, elem, esz);
             } else if (elem) {
-                lf_copy(elem, e->elem, ch->elem_size);
+                lf_copy(elem, e->elem, esz);
             }
         }
         e->err = 0;
@@ -623,17 +646,18 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
     return -EAGAIN;
 }
 
-/* The owner of an unbuffered clause that a partner or close completed. */
-static void unbuf_woken(goc_chan *ch, lf_waiter *w, bool is_send, void *elem, int err) {
+/* The owner of an unbuffered clause that a partner or close completed. It
+ * must not read the channel any more (I7): esz and the close sync address
+ * were taken before it parked. */
+static void unbuf_woken(void *sy_close, size_t esz, lf_waiter *w, bool is_send, void *elem, int err) {
     (void)w;
     if (err == 0) {
         void *syc LF_UNUSED = SYNC_C(w);
-        size_t esz LF_UNUSED = ch->elem_size;
         LF_VISIBLE(GOC_TSAN_P_ACQUIRE(syc);
                    if (esz && is_send) GOC_TSAN_P_READ(elem, esz);
                    else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
     } else if (!is_send) {
-        recv_closed(ch, elem);
+        recv_closed_esz(sy_close, esz, elem);
     }
 }
 
@@ -643,19 +667,23 @@ static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline
     lf_op op;
     lf_waiter_init(&op.w);
     op.e = (lf_entry){.w = &op.w, .elem = elem, .case_id = LF_SEL_CASE0};
+    /* read before we become visible: once linked, a partner may complete us
+     * and the channel may be freed (I7) */
+    size_t esz = ch->elem_size;
+    void *sy_close = SYNC_CLOSE(ch);
     int r = unbuf_op(ch, is_send, elem, &op.w, kind == GOC_DL_NOW || past ? NULL : &op.e);
     if (r != -EAGAIN) return r;
     if (kind == GOC_DL_NOW) return -EAGAIN;
     if (past) return -ETIMEDOUT;
     /* registered: spin on our own futex word, then park */
-    r = lf_park(&op.w, deadline, spin_budget(ch), is_send ? "chan send" : "chan recv", ch);
-    spin_adapt(ch, r != 0);
+    r = lf_park(&op.w, deadline, spin_budget(), is_send ? "chan send" : "chan recv", ch);
+    spin_adapt(r != 0);
     if (r == -ETIMEDOUT) {
-        q_remove(ch, &op.e, is_send);
+        q_remove(ch, &op.e, is_send); /* not claimed: we are still linked, ch is alive */
         return -ETIMEDOUT;
     }
     r = op.e.err; /* written by the claimer before lf_signal; acquire in lf_park */
-    unbuf_woken(ch, &op.w, is_send, elem, r);
+    unbuf_woken(sy_close, esz, &op.w, is_send, elem, r);
     return r;
 }
 
@@ -766,6 +794,9 @@ void LF_API(goc_chan_free)(goc_chan *ch) {
         goc__timer_free(t); /* stops a goc_after timer; waits for a running callback */
         ch->timer = NULL;
     }
+    /* acquire: pairs with the release unpin of a ring op still notifying
+     * after its commit (I7); such an op is a few instructions from done */
+    while (atomic_load_explicit(&ch->pins, memory_order_acquire)) sched_yield();
     goc__lock_acquire(&ch->lock);
     bool busy = ch->recvq.first || ch->sendq.first;
     goc__lock_release(&ch->lock);
@@ -975,7 +1006,8 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         bool ready = false;
         for (size_t k = 0; k < m && !ready; k++) {
             goc_case *c = &cases[order[k]];
-            ents[k] = (lf_entry){.w = &w, .elem = c->elem, .case_id = LF_SEL_CASE0 + order[k]};
+            ents[k] = (lf_entry){.w = &w, .elem = c->elem, .case_id = LF_SEL_CASE0 + order[k],
+                                 .esz = c->ch->elem_size, .unbuf = !c->ch->cap, .sy_close = SYNC_CLOSE(c->ch)};
             ready = sel_register(c, &ents[k], &w);
             nreg++;
         }
@@ -1002,12 +1034,13 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         }
         uint32_t i = sel - LF_SEL_CASE0;
         goc_case *c = &cases[i];
-        if (!c->ch->cap) {
-            /* unbuffered: the claimer completed the operation */
-            size_t k = 0;
-            while (ents[k].case_id != sel) k++;
+        size_t k = 0;
+        while (ents[k].case_id != sel) k++;
+        if (ents[k].unbuf) {
+            /* unbuffered: the claimer completed the operation; c->ch may be
+             * freed by the partner already (I7): use what the entry kept */
             c->err = ents[k].err;
-            unbuf_woken(c->ch, &w, case_send(c), c->elem, c->err);
+            unbuf_woken(ents[k].sy_close, ents[k].esz, &w, case_send(c), c->elem, c->err);
             r = (int)i;
             goto out;
         }

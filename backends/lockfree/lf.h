@@ -184,6 +184,9 @@ typedef struct lf_entry {
     uint32_t case_id; /* what a claim CASes into w->sel */
     int err;          /* unbuffered result for the owner: 0 or -EPIPE */
     bool linked;      /* guarded by the channel's lock */
+    bool unbuf;       /* select: the clause's channel is unbuffered */
+    uint32_t esz;     /* select: the channel's elem_size, kept for after a claim */
+    void *sy_close;   /* select: the channel's close sync address (precise TSan) */
 } lf_entry;
 
 /* A plain blocking call's waiter and its one entry, on one cache line: the

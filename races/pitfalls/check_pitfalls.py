@@ -38,10 +38,10 @@ TSAN_OPTIONS = ("exitcode=66 halt_on_error=0 atexit_sleep_ms=0 second_deadlock_s
 ASAN_OPTIONS = "detect_leaks=1:abort_on_error=0:allocator_may_return_null=1"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-LEAK_KEYS = [r"goc: task leak: .*", r"goc: \d+ tasks leaked by .*", r"task \d+ (?!main\(\))\w+\(\) spawned at .*",
+LEAK_KEYS = [r"goc: task leak: .*", r"goc: \d+ tasks leaked by .*", r"task \d+ (?!main\(\)).*\(\) spawned at .*",
              r"blocked in .* on 0x[0-9a-f]+ at .*", r"pitfall: BenchmarkWorkerPool.*"]
 DEADLOCK_KEYS = [r"fatal error: all tasks are asleep - deadlock!", r"goc: deadlock watchdog: .*",
-                 r"task \d+ (?!main\(\))\w+\(\) spawned at .*", r"blocked in .* on 0x[0-9a-f]+ at .*"]
+                 r"task \d+ (?!main\(\)).*\(\) spawned at .*", r"blocked in .* on 0x[0-9a-f]+ at .*"]
 TSAN_RACE_KEYS = [r"WARNING: ThreadSanitizer: data race.*", r"(Write|Read|Previous write|Previous read) of size .*",
                   r"#\d+ inc_racy .*", r"#\d+ pat_counter .*", r"Thread T\d+ .* created by .*",
                   r"SUMMARY: ThreadSanitizer: .*"]
@@ -219,19 +219,25 @@ def render_md(recs, backends):
         presets = sorted({r["preset"] for r in rs})
         cells = []
         for b in backends:
-            br = [r for r in rs if r["backend"] == b]
+            br = {r["preset"]: r for r in rs if r["backend"] == b}
             if not br:
                 cells.append("–")
                 continue
-            parts = []
-            for r in br:
-                if r.get("status") == "missing":
-                    parts.append("%s: not built" % r["preset"])
+            marks = []
+            for pr in spec["presets"]:
+                r = br.get(pr)
+                if not r:
                     continue
-                mark = "fired" if r["fired"] else ("not fired (information)" if r["informational"] else "**NOT FIRED**")
-                kl = "<br>".join("`%s`" % k.replace("|", "\\|")[:160] for k in r["key_lines"][:4])
-                parts.append("%s: %s (exit %s)<br>%s" % (r["preset"], mark, r["buggy_exit"], kl))
-            cells.append("<br>".join(parts))
+                if r.get("status") == "missing":
+                    marks.append("%s: not built" % pr)
+                elif r["fired"]:
+                    marks.append("%s: fired (exit %s)" % (pr, r["buggy_exit"]))
+                else:
+                    marks.append("%s: %s (exit %s)" % (pr, "not fired (information)" if r["informational"]
+                                                       else "**NOT FIRED**", r["buggy_exit"]))
+            shown = next((br[pr] for pr in spec["presets"] if pr in br and br[pr].get("key_lines")), None)
+            kl = ["`%s`" % k.replace("|", "\\|")[:150] for k in (shown["key_lines"][:3] if shown else [])]
+            cells.append("<br>".join(["; ".join(marks)] + kl))
         clean = []
         for r in rs:
             if r.get("status") == "missing":

@@ -51,7 +51,8 @@ static int run_worker(int fix) { /* fix: 0 none, 1 close, 2 ctx */
     pool w = {goc_chan_make(sizeof(int), JOBS), goc_chan_make(sizeof(int), JOBS), NULL};
     PIT_CHECK(w.jobs && w.results);
     if (fix == 2) PIT_CHECK((w.ctx = goc_ctx_with_cancel(goc_ctx_background())) != NULL);
-    PIT_CHECK(goc_go(fix == 2 ? worker_ctx : worker, &w) == 0);
+    if (fix == 2) PIT_CHECK(goc_go(worker_ctx, &w) == 0);
+    else PIT_CHECK(goc_go(worker, &w) == 0);
     long sum = 0;
     for (int j = 1; j <= JOBS; j++) PIT_CHECK(goc_chan_send(w.jobs, &j, GOC_NEVER) == 0);
     for (int j = 1; j <= JOBS; j++) {

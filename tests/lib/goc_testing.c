@@ -187,7 +187,30 @@ static void catch_signals(void) {
 
 size_t gt_baseline(void) { return g_base; }
 
-void gt_join_all(void) { gt_check_no_leaks(g_base, 10000000000LL, "joining the subtest's tasks"); }
+/* Tasks spawned through gt_go/gt_group_go and those that finished their
+ * function. Incremented with release RMWs (one release sequence), read with
+ * acquire by gt_join_all: every finished task's writes happen before the
+ * root's read of the count that includes it. */
+static atomic_long g_spawned, g_finished;
+
+void gt_join_all(void) {
+    goc_time end = goc_deadline(10000000000LL);
+    for (;;) {
+        /* acquire: pairs with the release increment at the end of tramp.
+         * Read finished first: a task spawned by a finished task is then
+         * counted in `spawned`, and an unfinished task keeps spawned >
+         * finished by itself. */
+        long fin = atomic_load_explicit(&g_finished, memory_order_acquire);
+        if (atomic_load_explicit(&g_spawned, memory_order_relaxed) == fin) break;
+        if (goc_now() >= end) {
+            fflush(stdout);
+            goc_tasks_report(stderr);
+            GT_FAIL("tasks spawned with gt_go did not finish within 10 s");
+        }
+        goc_sleep(goc_deadline(100000));
+    }
+    gt_check_no_leaks(g_base, 10000000000LL, "joining the subtest's tasks");
+}
 
 void gt_check_no_leaks(size_t baseline, int64_t grace_ns, const char *when) {
     goc_time end = goc_deadline(grace_ns);
@@ -357,16 +380,34 @@ struct gt_group {
 };
 static gt_group *g_dead; /* groups to free after the leak check; root task only */
 struct group_job {
-    gt_group *g;
+    gt_group *g; /* NULL for gt_go */
     void (*fn)(void *);
     void *arg;
 };
 
-static void group_tramp(void *p) {
+static void tramp(void *p) {
     struct group_job j = *(struct group_job *)p;
     free(p);
     j.fn(j.arg);
-    goc_wg_done(j.g->wg);
+    /* release: publishes the task's writes to gt_join_all's acquire load */
+    atomic_fetch_add_explicit(&g_finished, 1, memory_order_release);
+    if (j.g) goc_wg_done(j.g->wg);
+}
+
+static void spawn(gt_group *g, void (*fn)(void *), void *arg, const char *file, int line, const char *name) {
+    struct group_job *j = malloc(sizeof *j);
+    if (!j) gt__fail(file, line, "out of memory");
+    *j = (struct group_job){g, fn, arg};
+    if (g) GT_ASSERT_OK(goc_wg_add(g->wg, 1));
+    /* relaxed: read by gt_join_all only after tasks report finishing, with
+     * acquire on g_finished; the spawner is the root or a joined task */
+    atomic_fetch_add_explicit(&g_spawned, 1, memory_order_relaxed);
+    int rc = goc_go_at(tramp, j, file, line, name);
+    if (rc != 0) gt__fail(file, line, "goc_go(%s) returned %d (%s)", name, rc, gt_errname(rc));
+}
+
+void gt__go(void (*fn)(void *), void *arg, const char *file, int line, const char *name) {
+    spawn(NULL, fn, arg, file, line, name);
 }
 
 gt_group *gt_group_make(void) {
@@ -379,12 +420,7 @@ gt_group *gt_group_make(void) {
 
 void gt__group_go(gt_group *g, void (*fn)(void *), void *arg, const char *file, int line,
                   const char *name) {
-    struct group_job *j = malloc(sizeof *j);
-    GT_ASSERT_NOT_NULL(j);
-    *j = (struct group_job){g, fn, arg};
-    GT_ASSERT_OK(goc_wg_add(g->wg, 1));
-    int rc = goc_go_at(group_tramp, j, file, line, name);
-    if (rc != 0) gt__fail(file, line, "goc_go(%s) returned %d (%s)", name, rc, gt_errname(rc));
+    spawn(g, fn, arg, file, line, name);
 }
 
 void gt_group_wait(gt_group *g) {

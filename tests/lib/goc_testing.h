@@ -165,8 +165,9 @@ void gt_skip(const char *reason);
  * prints the registry and fails the test. */
 void gt_check_no_leaks(size_t baseline, int64_t grace_ns, const char *when);
 /* Waits (up to 10 s, else fails) until every task spawned since the
- * subtest started has exited: after it, objects those tasks used may be
- * freed. */
+ * subtest started has exited, and every task spawned with gt_go or
+ * gt_group_go has finished its function (happens-before: its writes are
+ * visible): after it, objects those tasks used may be freed. */
 void gt_join_all(void);
 /* Live tasks when the current subtest started (the root task included). */
 size_t gt_baseline(void);
@@ -210,8 +211,13 @@ void gt__group_go(gt_group *g, void (*fn)(void *), void *arg, const char *file, 
                   const char *name);
 /* Waits for every task of the group (the watchdog guards it) and frees g. */
 void gt_group_wait(gt_group *g);
-/* Spawns fn(arg) or fails the test. */
-#define gt_go(fn, arg) GT_ASSERT_OK(goc_go((fn), (arg)))
+/* Spawns fn(arg) or fails the test. The task's exit happens before
+ * gt_join_all() returns (an atomic release/acquire pair, so the edge exists in
+ * the Go memory model and for TSan's precise build too, where a task's exit
+ * is no synchronization by itself): after gt_join_all the root may read what
+ * the task wrote. */
+#define gt_go(fn, arg) gt__go((fn), (arg), __FILE__, __LINE__, #fn)
+void gt__go(void (*fn)(void *), void *arg, const char *file, int line, const char *name);
 
 /* Waits until *flag becomes nonzero (acquire: pairs with the setter's
  * release store), polling every 100 us, for up to ns; returns whether it
