@@ -42,6 +42,7 @@ RACE_RE = re.compile(r"WARNING: ThreadSanitizer: (data race|race on)")
 OTHER_RE = re.compile(r"WARNING: ThreadSanitizer: (?!data race|race on)(.*)")
 CHECK_RE = re.compile(r"ThreadSanitizer: CHECK failed|FATAL: ThreadSanitizer|ThreadSanitizer:DEADLYSIGNAL")
 SUMMARY_RE = re.compile(r"^SUMMARY: ThreadSanitizer: .*$", re.M)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def list_programs(bindir, backends):
@@ -114,6 +115,7 @@ def run_case(job):
         observed = "exit 66 without report"
     m = SUMMARY_RE.search(text)
     first = m.group(0) if m else ""
+    first = re.sub(r"\s*\(BuildId: [0-9a-f]+\)", "", first.replace(ROOT + "/", ""))
     if not first:
         for line in text.splitlines():
             if "ThreadSanitizer" in line or "race-suite: check" in line or "returned" in line:
@@ -173,6 +175,8 @@ def markdown(results, wall):
                 cells.append("–")
                 continue
             mark = "pass" if r["pass"] else "**FAIL**"
+            if r["backend"] == "busted" and r["required"]:
+                mark = "caught" if r["pass"] else "**NOT CAUGHT**"
             if not r["required"]:
                 mark = "(%s)" % ("pass" if r["pass"] else "fail")
             if r["observed"] not in ("race", "no race"):

@@ -3,8 +3,8 @@
 # leaks, each as a buggy program whose detector must fire and fixed programs
 # that must run clean.
 #   ./run_all.sh pitfalls [--backends "pthread coro"] [--quick]
-# Builds the pitfall programs in the release, tsan and asan presets (each
-# detector lives in one of them), runs races/pitfalls/check_pitfalls.py and
+# Builds the pitfall programs in the release, tsan, tsan-precise (racy counter
+# only) and asan presets (each detector lives in one of them), runs races/pitfalls/check_pitfalls.py and
 # writes into the run folder:
 #   pitfalls.md    the table: problem, buggy program, detector, per backend
 #                  the key lines the detector printed, fix, clean result
@@ -24,7 +24,7 @@ stage_pitfalls() {
     shift
   done
   local p sets=()
-  for p in release tsan asan; do
+  for p in release tsan tsan-precise asan; do
     goc_log "pitfalls: build $p"
     goc_build "$p" pitfalls_all || return 1
     sets+=(--set "$p=$GOC_ROOT/build/$p/races/pitfalls/bin")

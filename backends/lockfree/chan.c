@@ -132,6 +132,8 @@ static inline bool chan_ok(const goc_chan *ch) {
 static inline lf_slot *slot_at(const goc_chan *ch, lf_pos index) {
     return (lf_slot *)(ch->buf + (size_t)index * ch->stride);
 }
+/* Stamp accessors; the callers say what each acquire/release pairs with
+ * (the producer's commit with the consumer's check, and vice versa). */
 static inline lf_seq stamp_load_acq(lf_slot *s, lf_pos index) {
     return (lf_seq)(atomic_load_explicit(&s->stamp_rel, memory_order_acquire) + (lf_seq)index);
 }
@@ -206,6 +208,8 @@ static inline void spin_adapt(bool parked) {
 #ifdef GOC_LF_TEST_HOOKS
 _Atomic(goc_lf_hook_fn) goc__lf_hooks[GOC_LF_HOOK_COUNT];
 static _Atomic unsigned long lf_parks;
+/* relaxed (hooks, park counter): test plumbing, ordered by the test's own
+ * task spawns; nothing is published through them */
 void goc_lf_set_hook(int point, goc_lf_hook_fn fn) {
     if (point >= 0 && point < GOC_LF_HOOK_COUNT)
         atomic_store_explicit(&goc__lf_hooks[point], fn, memory_order_relaxed);
@@ -262,6 +266,7 @@ int lf_park(lf_waiter *w, goc_time deadline, unsigned spin, const char *what, co
 
 #ifdef GOC_LF_TEST_HOOKS
 int goc_lf_test_near_wrap(goc_chan *ch, unsigned laps) {
+    /* relaxed: a fresh channel, not shared yet (the caller's contract) */
     if (!chan_ok(ch) || !ch->cap || atomic_load_explicit(&ch->tail, memory_order_relaxed) ||
         atomic_load_explicit(&ch->head, memory_order_relaxed))
         return -EINVAL;
@@ -417,7 +422,7 @@ static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
             lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
             return head + ch->one_lap == tail ? -EAGAIN : LF_BUSY;
         }
-        /* tail is stale (the slot moved on a lap): reload */
+        /* tail is stale (the slot moved on a lap): reload (relaxed: a hint) */
         goc__cpu_relax();
         tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
     }
@@ -476,7 +481,7 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
             if (t == pos_next(ch, head)) return -EAGAIN;
             return LF_BUSY;
         }
-        /* head is stale: another receiver took it */
+        /* head is stale: another receiver took it; reload (relaxed: a hint) */
         goc__cpu_relax();
         head = atomic_load_explicit(&ch->head, memory_order_relaxed);
     }
@@ -740,6 +745,7 @@ int LF_API(goc_chan_close)(goc_chan *ch) {
         /* only the winning close announces its edge, before the mark can be
          * seen (a receive that sees it acquires tsan_close) */
         uint32_t z = 0;
+        /* relaxed: only elects the annotating closer; the mark decides */
         if (!atomic_compare_exchange_strong_explicit(&ch->closing, &z, 1, memory_order_relaxed,
                                                      memory_order_relaxed))
             return -EPIPE;
@@ -1081,6 +1087,7 @@ static void *strict_tag(void) {
     if (st == 0) {
         const char *e = getenv("GOC_TSAN_STRICT");
         st = e && e[0] == '1' ? 2 : 1;
+        /* relaxed: published by the release store of state below */
         if (st == 2) atomic_store_explicit(&tag, __tsan_external_register_tag("goc_chan"), memory_order_relaxed);
         atomic_store_explicit(&state, st, memory_order_release);
     }

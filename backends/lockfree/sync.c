@@ -78,6 +78,8 @@ struct goc_mutex {
 
 #if MU_MODEL_TSAN
 static __thread char tsan_self; /* its address identifies this thread */
+/* relaxed: tsan_id/tsan_owner are written by the lock holder and read by
+ * the next holder, ordered by the state word's release/acquire */
 static void *mu_tid(goc_mutex *mu) { return atomic_load_explicit(&mu->tsan_id, memory_order_relaxed); }
 #define MU_TSAN(mu) mu_tid(mu)
 #else
@@ -165,6 +167,7 @@ static void mutex_lock_slow(goc_mutex *mu) {
                 continue;
             }
             if (starving_me && !(s & MU_STARVING)) {
+                /* relaxed: a mode bit; publishes no data */
                 if (!atomic_compare_exchange_weak_explicit(&mu->state, &s, s | MU_STARVING,
                                                            memory_order_relaxed, memory_order_relaxed))
                     continue;
@@ -286,6 +289,7 @@ void LF_API(goc_mutex_free)(goc_mutex *mu) {
         goc__misuse("goc_mutex_free(%p): tasks are still waiting on it", (void *)mu);
     mu->magic = GOC_MAGIC_DEAD;
 #if MU_MODEL_TSAN
+    /* relaxed: the caller guarantees nobody uses it any more */
     if (atomic_load_explicit(&mu->state, memory_order_relaxed) & MU_LOCKED) {
         /* freeing a held mutex is legal in Go; don't let TSan call it a bug */
     } else {

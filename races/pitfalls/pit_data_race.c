@@ -18,6 +18,9 @@
 #include "patterns.h"
 #include "pit_common.h"
 
+/* Totals over one process, for the lost_updates summary line. */
+static long tot_runs, tot_lost_runs, tot_lost;
+
 static int runs(void) {
     const char *e = getenv("PIT_RUNS");
     int n = e ? atoi(e) : 1;
@@ -34,6 +37,7 @@ static int counter(int variant) {
         if (variant != PAT_COUNTER_RACY) PIT_CHECK(v == 1000);
         if (v < 1000) lost_runs++, lost += 1000 - v;
     }
+    tot_runs += n, tot_lost_runs += lost_runs, tot_lost += lost;
     printf("pitfall: counter (%s): %d run(s), %d with lost updates, %ld update(s) lost in all\n",
            variant == PAT_COUNTER_RACY ? "racy" : variant == PAT_COUNTER_MUTEX ? "mutex" : "chanlock", n,
            lost_runs, lost);
@@ -79,9 +83,11 @@ static int contention(int locked) {
         PIT_CHECK(c.value >= 1 && c.value <= (long)CT * CN);
         if (locked) PIT_CHECK(c.value == (long)CT * CN);
         if (c.value < (long)CT * CN) lost_runs++, lost += (long)CT * CN - c.value;
+        tot_runs++;
         goc_mutex_free(c.mu);
         goc_wg_free(c.wg);
     }
+    tot_lost_runs += lost_runs, tot_lost += lost;
     printf("pitfall: contention (%s): %d run(s) of %d x %d increments, %d with lost updates, %ld "
            "update(s) lost in all\n",
            locked ? "mutex" : "racy", n, CT, CN, lost_runs, lost);
@@ -93,7 +99,10 @@ static int contention_racy(void) { return contention(0); }
 static int lost_updates(void) {
     int r = counter(PAT_COUNTER_RACY);
     for (int i = 1; r == 0 && i < 4; i++) r = counter(PAT_COUNTER_RACY);
-    return r ? r : contention(0);
+    if (!r) r = contention(0);
+    printf("pitfall: lost updates: %ld of %ld racy run(s) lost %ld update(s)\n", tot_lost_runs, tot_runs,
+           tot_lost);
+    return r;
 }
 static int contention_mutex(void) { return contention(1); }
 
