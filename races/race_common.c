@@ -15,11 +15,8 @@ void __tsan_testonly_barrier_wait(unsigned long long *barrier);
  * waits for; there the barrier is relaxed atomics (TSan derives no edge
  * from relaxed operations) and the waiters goc_yield() to other tasks.
  * Layout of the coro word: bits 0-7 parties, 8-31 arrived, 32-63 round. */
-static int rc_on_coro = -1;
-static int on_coro(void) {
-    if (rc_on_coro < 0) rc_on_coro = strcmp(goc_backend_name(), "coro") == 0;
-    return rc_on_coro;
-}
+static int rc_on_coro; /* set once in rc_main, before any task exists */
+static int on_coro(void) { return rc_on_coro; }
 
 void rc_barrier_init(rc_barrier *b, unsigned n) {
     if (!on_coro()) {
@@ -116,6 +113,7 @@ static void rc_root(void *p) {
 }
 
 int rc_main(int argc, char **argv, const rc_case *cases, size_t n, int expect_race) {
+    rc_on_coro = strcmp(goc_backend_name(), "coro") == 0;
     if (argc == 2 && strcmp(argv[1], "--list") == 0) {
         for (size_t i = 0; i < n; i++) printf("%s %s %d\n", cases[i].name, cases[i].mode, cases[i].chan);
         return 0;

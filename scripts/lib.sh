@@ -45,7 +45,7 @@ goc_build() {
     cmake --preset "$preset" "${extra[@]}" >"$dir.configure.log" 2>&1 || {
       mkdir -p "$dir"; cat "$dir.configure.log" >&2; return 1; }
   fi
-  local targets=()
+  local targets=() t  # t local: goc_stage's own $t (its start time) is in scope here
   for t in "$@"; do targets+=(--target "$t"); done
   cmake --build "$dir" -j "$GOC_JOBS" "${targets[@]}"
 }

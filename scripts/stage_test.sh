@@ -29,11 +29,12 @@ stage_test() {
     grep -E "tests passed|tests failed" "build/$p/test.log" | sed "s/^/    [$p] /" || true
   done
   # The precise TSan build exists for the race suite (races/, TESTING.md
-  # (b)): whenever tsan is tested, its `races` label runs in tsan-precise too.
+  # (b)): whenever tsan is tested, its `races` and `pitfalls` labels run in
+  # tsan-precise too.
   if [[ " $presets " == *" tsan "* && " $presets " != *" tsan-precise "* ]]; then
-    goc_log "test: preset tsan-precise (races only): build"
-    if goc_build tsan-precise races_all; then
-      if ! ctest --preset tsan-precise -j "$GOC_JOBS" --timeout 600 -L races "${ctest_args[@]}" 2>&1 |
+    goc_log "test: preset tsan-precise (races, pitfalls): build"
+    if goc_build tsan-precise races_all pitfalls_all; then
+      if ! ctest --preset tsan-precise -j "$GOC_JOBS" --timeout 600 -L "^(races|pitfalls)$" "${ctest_args[@]}" 2>&1 |
            tee "build/tsan-precise/test.log"; then
         failed+=("tsan-precise"); rc=1
       fi

@@ -24,6 +24,55 @@
 #include <string.h>
 
 #include "coro.h"
+#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+
+/* Precise build edges (Go's chan.go race hooks; the same scheme as the
+ * pthread backend):
+ *   buffered:   the op that owns slot i acquires and releases SLOT(i):
+ *               send k -> recv k, recv k -> send k+cap. A handoff to a
+ *               blocked receiver "goes through" slot recvx (advancing
+ *               recvx/sendx, as Go's send() does); the woken receiver then
+ *               reports its buffer write and releases the slot itself, so
+ *               the sender never learns the receiver's clock;
+ *   unbuffered: a waiter releases W(parker) when it becomes visible; the
+ *               claimer acquires W, copies, releases C; the woken owner
+ *               acquires C (both directions, Go's racesync);
+ *   close:      release CLOSE before `closed` is visible; a recv that
+ *               returns -EPIPE acquires it;
+ *   payloads:   the copies run hidden; each side reports its own buffer
+ *               (CORO_P_READ/WRITE) in its own fiber.
+ * One edge more than Go: the receiver that moves a blocked buffered
+ * sender's value into the freed slot acquires the sender's W first. */
+#ifdef CORO_PRECISE
+#define SLOT_SYNC(c, i) ((c)->tsan_slots + (i))
+#define CLOSE_SYNC(c) (&(c)->tsan_close)
+/* GOC_TSAN_STRICT=1: report accesses to the channel object itself (Go's
+ * racereadpc/racewritepc in chansend/closechan): send || close races. */
+static void *strict_tag(void) {
+    static _Atomic int state;  /* 0 unread, 1 off, 2 on */
+    static void *_Atomic tag;  /* stored before state = 2 (release) */
+    int st = atomic_load_explicit(&state, memory_order_acquire); /* pairs with the store below */
+    if (st == 0) {
+        const char *e = getenv("GOC_TSAN_STRICT");
+        st = e && e[0] == '1' ? 2 : 1;
+        if (st == 2)
+            atomic_store_explicit(&tag, __tsan_external_register_tag("goc_chan"),
+                                  memory_order_relaxed);
+        atomic_store_explicit(&state, st, memory_order_release);
+    }
+    return st == 2 ? atomic_load_explicit(&tag, memory_order_relaxed) : NULL;
+}
+#define STRICT_ACCESS(fn, ch)                                                   \
+    do {                                                                        \
+        void *t_ = strict_tag();                                                \
+        if (t_) CORO_UNHIDDEN(fn((void *)(ch), __builtin_return_address(0), t_)); \
+    } while (0)
+#define STRICT_READ(ch) STRICT_ACCESS(__tsan_external_read, ch)
+#define STRICT_WRITE(ch) STRICT_ACCESS(__tsan_external_write, ch)
+#else
+#define STRICT_READ(ch) ((void)0)
+#define STRICT_WRITE(ch) ((void)0)
+#endif
 
 struct goc_chan {
     uint32_t magic;           /* GOC_MAGIC_CHAN; DEAD after free */
@@ -37,6 +86,10 @@ struct goc_chan {
     goc__timer *timer;        /* goc_after's timer: set once before sharing */
     void (*dtor)(void *);     /* set once before sharing */
     char *buf;                /* cap * elem_size bytes, after the struct */
+#ifdef CORO_PRECISE
+    unsigned char *tsan_slots; /* cap sync bytes after buf; set once */
+    char tsan_close;           /* sync address of close */
+#endif
 };
 
 /* ------------------------------------------------------- wait queues -- */
@@ -92,14 +145,35 @@ static int try_send_locked(goc_chan *c, const void *elem, coro_waiter **wk) {
     if (c->closed) return -EPIPE;
     coro_waiter *w = coro_wq_claim(&c->recvq);
     if (w) {
+#ifdef CORO_PRECISE
+        if (c->cap) { /* count == 0: "through" slot recvx */
+            CORO_P_ACQUIRE(SLOT_SYNC(c, c->recvx));
+            CORO_P_READ(elem, c->elem_size);
+        } else {
+            CORO_P_ACQUIRE(CORO_SYNC_W(w->p));
+            CORO_P_READ(elem, c->elem_size);
+        }
+#endif
         copy(w->elem, elem, c->elem_size); /* straight into the receiver */
+#ifdef CORO_PRECISE
+        if (c->cap) {
+            CORO_P_RELEASE(SLOT_SYNC(c, c->recvx));
+            w->tsan_slot = c->recvx + 1; /* the receiver releases it when woken */
+            if (++c->recvx == c->cap) c->recvx = 0;
+            c->sendx = c->recvx;
+        }
+        CORO_P_RELEASE(CORO_SYNC_C(w->p));
+#endif
         w->err = 0;
         *wk = w;
         return 1;
     }
     size_t n = atomic_load_explicit(&c->count, memory_order_relaxed);
     if (n < c->cap) {
+        CORO_P_ACQUIRE(SLOT_SYNC(c, c->sendx));
+        CORO_P_READ(elem, c->elem_size);
         copy(slot(c, c->sendx), elem, c->elem_size);
+        CORO_P_RELEASE(SLOT_SYNC(c, c->sendx));
         if (++c->sendx == c->cap) c->sendx = 0;
         atomic_store_explicit(&c->count, n + 1, memory_order_relaxed); /* under lock */
         return 1;
@@ -113,30 +187,62 @@ static int try_recv_locked(goc_chan *c, void *elem, coro_waiter **wk) {
     coro_waiter *w = coro_wq_claim(&c->sendq);
     if (w) {
         if (c->cap == 0) {
+            CORO_P_ACQUIRE(CORO_SYNC_W(w->p));
+            CORO_P_WRITE(elem, c->elem_size);
             copy(elem, w->elem, c->elem_size);
         } else {
             /* full buffer: take the head, the sender's value goes to the tail */
+            CORO_P_ACQUIRE(SLOT_SYNC(c, c->recvx));
+            CORO_P_WRITE(elem, c->elem_size);
             copy(elem, slot(c, c->recvx), c->elem_size);
+            CORO_P_RELEASE(SLOT_SYNC(c, c->recvx));
+            CORO_P_ACQUIRE(CORO_SYNC_W(w->p)); /* the sender's send k+cap */
             copy(slot(c, c->recvx), w->elem, c->elem_size);
+            CORO_P_RELEASE(SLOT_SYNC(c, c->recvx));
             if (++c->recvx == c->cap) c->recvx = 0;
             c->sendx = c->recvx;
         }
+        CORO_P_RELEASE(CORO_SYNC_C(w->p));
         w->err = 0;
         *wk = w;
         return 1;
     }
     size_t n = atomic_load_explicit(&c->count, memory_order_relaxed);
     if (n > 0) {
+        CORO_P_ACQUIRE(SLOT_SYNC(c, c->recvx));
+        CORO_P_WRITE(elem, c->elem_size);
         copy(elem, slot(c, c->recvx), c->elem_size);
+        CORO_P_RELEASE(SLOT_SYNC(c, c->recvx));
         if (++c->recvx == c->cap) c->recvx = 0;
         atomic_store_explicit(&c->count, n - 1, memory_order_relaxed); /* under lock */
         return 1;
     }
     if (c->closed) {
+        CORO_P_WRITE(elem, c->elem_size);
         if (elem && c->elem_size) memset(elem, 0, c->elem_size);
+        CORO_P_ACQUIRE(CLOSE_SYNC(c));
         return -EPIPE;
     }
     return 0;
+}
+
+/* What a woken owner annotates (precise build) once a partner or close
+ * completed its operation: err 0 -> the claimer's transfer; -EPIPE on a
+ * receive -> the close. elem: the owner's own buffer. */
+static void owner_woken(coro_waiter *w, goc_chan *c, int op, void *elem) {
+#ifdef CORO_PRECISE
+    if (w->err == 0) {
+        CORO_P_ACQUIRE(CORO_SYNC_C(w->p));
+        if (op == GOC_RECV) CORO_P_WRITE(elem, c->elem_size);
+        else CORO_P_READ(elem, c->elem_size);
+        if (w->tsan_slot) CORO_P_RELEASE(SLOT_SYNC(c, w->tsan_slot - 1));
+    } else if (op == GOC_RECV) {
+        CORO_P_WRITE(elem, c->elem_size);
+        CORO_P_ACQUIRE(CLOSE_SYNC(c));
+    }
+#else
+    (void)w, (void)c, (void)op, (void)elem;
+#endif
 }
 
 /* -------------------------------------------------------- public API -- */
@@ -147,7 +253,11 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
         errno = EINVAL;
         return NULL;
     }
-    goc_chan *c = goc__malloc(sizeof *c + cap * elem_size);
+    size_t extra = 0;
+#ifdef CORO_PRECISE
+    extra = cap;
+#endif
+    goc_chan *c = goc__malloc(sizeof *c + cap * elem_size + extra);
     if (!c) {
         errno = ENOMEM;
         return NULL;
@@ -156,14 +266,14 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
     c->elem_size = (uint32_t)elem_size;
     c->cap = cap;
     c->buf = (char *)(c + 1);
+#ifdef CORO_PRECISE
+    c->tsan_slots = (unsigned char *)c->buf + cap * elem_size;
+#endif
     c->magic = GOC_MAGIC_CHAN;
     return c;
 }
 
-int(goc_chan_send)(goc_chan *c, const void *elem, goc_time deadline) {
-    if (!chan_ok(c) || (!elem && c->elem_size)) return -EINVAL;
-    coro_note_foreign();
-    goc__fuzz_point();
+static int send_impl(goc_chan *c, const void *elem, goc_time deadline) {
     goc__lock_acquire(&c->lock);
     coro_waiter *wk = NULL;
     int r = try_send_locked(c, elem, &wk);
@@ -179,6 +289,7 @@ int(goc_chan_send)(goc_chan *c, const void *elem, goc_time deadline) {
     }
     coro_parker *p = coro_parker_self();
     coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1, .elem = (void *)elem};
+    CORO_P_RELEASE(CORO_SYNC_W(p)); /* visible as a waiter from here on */
     coro_wq_push(&c->sendq, &w);
     coro_wait_begin("chan send", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     uint32_t code = coro_park(p, w.seq, coro_after_unlock, &c->lock, deadline);
@@ -189,13 +300,22 @@ int(goc_chan_send)(goc_chan *c, const void *elem, goc_time deadline) {
         goc__lock_release(&c->lock);
         return -ETIMEDOUT;
     }
+    owner_woken(&w, c, GOC_SEND, (void *)elem);
     return w.err;
 }
 
-int(goc_chan_recv)(goc_chan *c, void *elem, goc_time deadline) {
-    if (!chan_ok(c)) return -EINVAL;
+int(goc_chan_send)(goc_chan *c, const void *elem, goc_time deadline) {
+    if (!chan_ok(c) || (!elem && c->elem_size)) return -EINVAL;
     coro_note_foreign();
     goc__fuzz_point();
+    CORO_HIDE_BEGIN();
+    STRICT_READ(c);
+    int r = send_impl(c, elem, deadline);
+    CORO_HIDE_END();
+    return r;
+}
+
+static int recv_impl(goc_chan *c, void *elem, goc_time deadline) {
     goc__lock_acquire(&c->lock);
     coro_waiter *wk = NULL;
     int r = try_recv_locked(c, elem, &wk);
@@ -211,6 +331,7 @@ int(goc_chan_recv)(goc_chan *c, void *elem, goc_time deadline) {
     }
     coro_parker *p = coro_parker_self();
     coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1, .elem = elem};
+    CORO_P_RELEASE(CORO_SYNC_W(p)); /* visible as a waiter from here on */
     coro_wq_push(&c->recvq, &w);
     coro_wait_begin("chan recv", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     uint32_t code = coro_park(p, w.seq, coro_after_unlock, &c->lock, deadline);
@@ -222,17 +343,27 @@ int(goc_chan_recv)(goc_chan *c, void *elem, goc_time deadline) {
         return -ETIMEDOUT;
     }
     if (w.err == -EPIPE && elem && c->elem_size) memset(elem, 0, c->elem_size);
+    owner_woken(&w, c, GOC_RECV, elem);
     return w.err;
 }
 
-int goc_chan_close(goc_chan *c) {
+int(goc_chan_recv)(goc_chan *c, void *elem, goc_time deadline) {
     if (!chan_ok(c)) return -EINVAL;
     coro_note_foreign();
+    goc__fuzz_point();
+    CORO_HIDE_BEGIN();
+    int r = recv_impl(c, elem, deadline);
+    CORO_HIDE_END();
+    return r;
+}
+
+static int close_impl(goc_chan *c) {
     goc__lock_acquire(&c->lock);
     if (c->closed) {
         goc__lock_release(&c->lock);
         return -EPIPE;
     }
+    CORO_P_RELEASE(CLOSE_SYNC(c)); /* before anyone can see `closed` */
     c->closed = true;
     /* Claim every waiter under the lock, ready them after unlocking. */
     coro_waiter *list = NULL, *w;
@@ -255,6 +386,16 @@ int goc_chan_close(goc_chan *c) {
     return 0;
 }
 
+int goc_chan_close(goc_chan *c) {
+    if (!chan_ok(c)) return -EINVAL;
+    coro_note_foreign();
+    CORO_HIDE_BEGIN();
+    STRICT_WRITE(c);
+    int r = close_impl(c);
+    CORO_HIDE_END();
+    return r;
+}
+
 size_t goc_chan_len(const goc_chan *c) {
     if (!c || c->magic != GOC_MAGIC_CHAN) return 0;
     return atomic_load_explicit(&((goc_chan *)c)->count, memory_order_relaxed);
@@ -273,9 +414,15 @@ int goc_chan_set_dtor(goc_chan *c, void (*dtor)(void *elem)) {
 
 void goc__chan_set_timer(goc_chan *c, goc__timer *t) { c->timer = t; }
 
+static void free_impl(goc_chan *c);
 void goc_chan_free(goc_chan *c) {
     if (!c) return;
     if (!chan_ok(c)) return;
+    CORO_HIDE_BEGIN();
+    free_impl(c);
+    CORO_HIDE_END();
+}
+static void free_impl(goc_chan *c) {
     goc__lock_acquire(&c->lock);
     bool busy = c->recvq.head || c->sendq.head;
     goc__lock_release(&c->lock);
@@ -318,6 +465,8 @@ static int ptr_cmp(const void *a, const void *b) {
 
 #define SELECT_STACK 8
 
+static int select_impl(goc_case *cases, size_t n, size_t ne, goc_time deadline);
+
 int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     if ((n > 0 && !cases) || n > GOC_SELECT_MAX) return -EINVAL;
     size_t ne = 0;
@@ -331,6 +480,15 @@ int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     }
     coro_note_foreign();
     goc__fuzz_point();
+    CORO_HIDE_BEGIN();
+    for (size_t i = 0; i < n; i++)
+        if (cases[i].ch && cases[i].op == GOC_SEND) STRICT_READ(cases[i].ch);
+    int r = select_impl(cases, n, ne, deadline);
+    CORO_HIDE_END();
+    return r;
+}
+
+static int select_impl(goc_case *cases, size_t n, size_t ne, goc_time deadline) {
     int kind = goc__deadline_kind(deadline);
     if (ne == 0) {
         /* Go's select {} (or with only nil channels): nothing can fire. */
@@ -411,6 +569,7 @@ int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     /* pass 2: enqueue a waiter on every enabled case, then park */
     coro_parker *p = coro_parker_self();
     uint32_t seq = coro_parker_begin(p);
+    CORO_P_RELEASE(CORO_SYNC_W(p)); /* visible as a waiter once unlocked */
     for (size_t q = 0; q < ne; q++) {
         size_t i = en[q];
         goc_case *cs = &cases[i];
@@ -437,8 +596,11 @@ int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         cs->err = wt[q].err;
         if (cs->err == -EPIPE && cs->op == GOC_RECV && cs->elem && cs->ch->elem_size)
             memset(cs->elem, 0, cs->ch->elem_size);
+        owner_woken(&wt[q], cs->ch, cs->op, cs->elem);
         ret = (int)i;
     }
     goc__free(heap);
     return ret;
 }
+
+GOC_TSAN_HIDE_FILE_END

@@ -29,6 +29,46 @@
 #include "goc_internal.h"
 #include "goc_tsan.h"
 
+/* ------------------------------------------ TSan precise build (races) --
+ * GOC_TSAN_PRECISE (TESTING.md (b)): TSan must see Go's happens-before edges
+ * and nothing else. Every coro source is uninstrumented (goc_tsan_hide.h's
+ * file pragma); every API call runs its body between CORO_HIDE_BEGIN/END
+ * (TSan ignores its atomics' synchronisation and any intercepted access),
+ * and so does every scheduler fiber, for good. Switches are
+ * __tsan_switch_to_fiber_no_sync, so two tasks on one worker are unordered
+ * (R34). Go's edges are annotated by stepping out of the hidden region for
+ * one call (CORO_P_*); API calls are never nested inside a task (an
+ * annotation at depth 2 would be dropped). In every other build these are
+ * no-ops. */
+#ifdef GOC_TSAN_PRECISE_ON
+#define CORO_PRECISE 1
+#define CORO_HIDE_BEGIN() GOC_TSAN_HIDE_BEGIN()
+#define CORO_HIDE_END() GOC_TSAN_HIDE_END()
+#define CORO_UNHIDDEN(stmt)                                                     \
+    do {                                                                        \
+        GOC_TSAN_HIDE_END();                                                    \
+        stmt;                                                                   \
+        GOC_TSAN_HIDE_BEGIN();                                                  \
+    } while (0)
+#define CORO_P_ACQUIRE(a) CORO_UNHIDDEN(__tsan_acquire((void *)(a)))
+#define CORO_P_RELEASE(a) CORO_UNHIDDEN(__tsan_release((void *)(a)))
+#define CORO_P_READ(p, n)                                                       \
+    do {                                                                        \
+        if ((p) && (n)) CORO_UNHIDDEN(__tsan_read_range((void *)(p), (unsigned long)(n))); \
+    } while (0)
+#define CORO_P_WRITE(p, n)                                                      \
+    do {                                                                        \
+        if ((p) && (n)) CORO_UNHIDDEN(__tsan_write_range((void *)(p), (unsigned long)(n))); \
+    } while (0)
+#else
+#define CORO_HIDE_BEGIN() ((void)0)
+#define CORO_HIDE_END() ((void)0)
+#define CORO_P_ACQUIRE(a) ((void)0)
+#define CORO_P_RELEASE(a) ((void)0)
+#define CORO_P_READ(p, n) ((void)0)
+#define CORO_P_WRITE(p, n) ((void)0)
+#endif
+
 /* ------------------------------------------------------- machine context -- */
 
 #ifdef GOC_CORO_UCONTEXT
@@ -105,7 +145,14 @@ typedef struct coro_waiter {
     void *elem;                      /* send: source; recv: destination (NULL = discard) */
     int err;                         /* written by the claimer: 0 or -EPIPE */
     struct coro_waiter *rnext;       /* owned by the claimer: its wake list */
+    size_t tsan_slot;                /* precise build: buffered handoff slot + 1 (0: none) */
 } coro_waiter;
+
+/* Precise build sync addresses of a waiter's parker: W is released by the
+ * owner when its waiter becomes visible, C by the claimer after the
+ * transfer (acquired by the woken owner). */
+#define CORO_SYNC_W(p) ((char *)(p))
+#define CORO_SYNC_C(p) ((char *)(p) + 1)
 
 typedef struct coro_wq {
     coro_waiter *head, *tail;

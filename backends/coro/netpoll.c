@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "coro.h"
+#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
 
 _Atomic int coro_nfdwait;
 static int epfd = -1, evfd = -1;        /* set once by coro_netpoll_init */
@@ -82,6 +83,9 @@ int coro_netpoll(int64_t timeout_ns) {
     for (int i = 0; i < n; i++) {
         uint64_t key = ev[i].data.u64;
         if (key == 0) {
+            /* The break is for the blocking poller: a non-blocking poll by a
+             * busy worker leaves it (level-triggered, it stays readable). */
+            if (timeout_ns == 0) continue;
             uint64_t v;
             ssize_t r = read(evfd, &v, sizeof v);
             (void)r;
@@ -157,7 +161,15 @@ static int foreign_fd_wait(struct pollfd *pfd, goc_time deadline) {
     }
 }
 
+static int fd_wait_impl(int fd, int events, goc_time deadline);
 int(goc_fd_wait)(int fd, int events, goc_time deadline) {
+    CORO_HIDE_BEGIN();
+    int r = fd_wait_impl(fd, events, deadline);
+    CORO_HIDE_END();
+    return r;
+}
+
+static int fd_wait_impl(int fd, int events, goc_time deadline) {
     if (fd < 0 || events == 0 || (events & ~(GOC_READ | GOC_WRITE))) return -EINVAL;
     struct pollfd pfd = {.fd = fd,
                          .events = (short)(((events & GOC_READ) ? POLLIN : 0) |
@@ -198,3 +210,5 @@ int(goc_fd_wait)(int fd, int events, goc_time deadline) {
     if (code == CORO_FIRED_FDERR) return t->poll_err;
     return 0;
 }
+
+GOC_TSAN_HIDE_FILE_END

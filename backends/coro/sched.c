@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "coro.h"
+#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
 
 #ifdef GOC_ASAN
 #include <sanitizer/asan_interface.h>
@@ -78,6 +79,7 @@ struct coro_worker {
     void *after_arg;
     uint32_t schedtick;
     uint32_t streak;            /* consecutive runnext picks */
+    _Atomic int in_task;        /* 1 while a task runs (relaxed hint for thieves) */
     bool spinning;              /* owner, except wakep sets it on a parked worker
                                    under idle_lock before waking it */
     coro_stack_cache cache;
@@ -162,19 +164,21 @@ int coro_nprocs(void) {
 /* ---------------------------------------------------- sanitizer fibers -- */
 
 #ifdef GOC_TSAN
-/* Every switch is a happens-before edge, in both TSan builds. The precise
- * build wants __tsan_switch_to_fiber_no_sync here (so that two tasks on one
- * worker are not ordered by the scheduler, R34), but that is only sound once
- * the runtime's own state is hidden from TSan (ignore reads/writes/sync in
- * the scheduler fiber and inside every API call, Go's edges annotated
- * explicitly); until then no_sync reports races between the scheduler and
- * the task it switches to. README.md "Not done yet". Define
- * GOC_CORO_TSAN_NO_SYNC to experiment. */
-#ifdef GOC_CORO_TSAN_NO_SYNC
+/* Natural build: every switch is a happens-before edge (the scheduler's own
+ * synchronisation is visible anyway). Precise build: no switch is (two tasks
+ * on one worker stay unordered, R34); the edges a task needs are annotated
+ * explicitly: spawn -> first entry and exit -> the slot's next task on the
+ * task struct address, wakes on the parker (chan.c, sync.c). */
+#if defined(CORO_PRECISE) || defined(GOC_CORO_TSAN_NO_SYNC)
 #define CORO_TSAN_SWITCH_FLAGS __tsan_switch_to_fiber_no_sync
 #else
 #define CORO_TSAN_SWITCH_FLAGS 0
 #endif
+#endif
+
+#ifdef CORO_PRECISE
+void AnnotateBenignRaceSized(const char *f, int l, const volatile void *mem, unsigned long size,
+                             const char *desc);
 #endif
 
 /* ------------------------------------------------------------ contexts -- */
@@ -307,6 +311,15 @@ static uint32_t runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
         if (n == 0) {
             if (!steal_next) return 0;
             coro_task *t = atomic_load_explicit(&v->runnext, memory_order_acquire);
+            if (t && atomic_load_explicit(&v->in_task, memory_order_relaxed)) {
+                /* Go's runqgrab: v is running a task that probably just
+                 * readied t and is about to block (a handoff); give v ~3 us
+                 * to run t itself instead of splitting the pair across
+                 * workers. */
+                goc_time until = goc_now() + 3000;
+                while (goc_now() < until) goc__cpu_relax();
+                t = atomic_load_explicit(&v->runnext, memory_order_acquire);
+            }
             if (t && atomic_compare_exchange_strong_explicit(&v->runnext, &t, NULL,
                                                              memory_order_acq_rel,
                                                              memory_order_relaxed)) {
@@ -458,7 +471,6 @@ bool coro_claim(coro_parker *p, uint32_t seq, uint32_t code) {
 }
 
 void coro_parker_ready(coro_parker *p) {
-    GOC_TSAN_RELEASE(p); /* Go's edge waker -> wakee, for the precise build */
     coro_task *t = p->task;
     if (t) {
         coro_ready(t);
@@ -504,7 +516,6 @@ uint32_t coro_park(coro_parker *p, uint32_t seq, void (*after)(void *), void *ar
             }
         }
     }
-    GOC_TSAN_ACQUIRE(p);
     /* acquire: pairs with the winner's acq_rel claim */
     return (uint32_t)atomic_load_explicit(&p->word, memory_order_acquire);
 }
@@ -515,9 +526,7 @@ static void task_switch_out(coro_task *t, int act) {
     coro_worker *w = t->w; /* valid while t runs */
     w->act = act;
 #ifdef GOC_TSAN
-    /* An exit must synchronise (the stack is recycled through the scheduler);
-     * other switches follow the build's policy. */
-    __tsan_switch_to_fiber(w->sched_fiber, act == ACT_EXIT ? 0 : CORO_TSAN_SWITCH_FLAGS);
+    __tsan_switch_to_fiber(w->sched_fiber, CORO_TSAN_SWITCH_FLAGS);
 #endif
 #ifdef GOC_ASAN
     __sanitizer_start_switch_fiber(act == ACT_EXIT ? NULL : &t->fake_stack, w->sched_lo,
@@ -535,7 +544,12 @@ static void task_entry(void *arg) {
 #ifdef GOC_ASAN
     __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
+    /* precise build (unhidden here): spawner and the slot's previous task
+     * happen before this task; this task before the slot's next one */
+    GOC_TSAN_P_ACQUIRE(t);
     t->fn(t->arg);
+    GOC_TSAN_P_RELEASE(t);
+    CORO_HIDE_BEGIN(); /* for good: the fiber ends with the switch */
     goc__registry_remove(&t->rec);
     task_switch_out(t, ACT_EXIT);
     __builtin_unreachable();
@@ -595,15 +609,15 @@ static void run_task(coro_worker *w, coro_task *t) {
     goc__cur_task = &t->rec;
     errno = t->saved_errno;
 #ifdef GOC_TSAN
-    /* The first switch into a task synchronises: its stack slot came from
-     * the pool, through the scheduler. */
-    __tsan_switch_to_fiber(t->fiber, t->fresh ? 0 : CORO_TSAN_SWITCH_FLAGS);
+    __tsan_switch_to_fiber(t->fiber, CORO_TSAN_SWITCH_FLAGS);
 #endif
 #ifdef GOC_ASAN
     __sanitizer_start_switch_fiber(&w->fake_stack, t->stack_lo, t->stack_size);
 #endif
     t->fresh = false;
+    atomic_store_explicit(&w->in_task, 1, memory_order_relaxed);
     coro_cctx_switch(&w->sched_ctx, &t->ctx);
+    atomic_store_explicit(&w->in_task, 0, memory_order_relaxed);
 #ifdef GOC_ASAN
     __sanitizer_finish_switch_fiber(w->fake_stack, NULL, NULL);
 #endif
@@ -915,6 +929,16 @@ static void install_segv_handler(void) {
 static void *worker_main(void *arg) {
     coro_worker *w = arg;
     tls_w = w;
+#ifdef CORO_PRECISE
+    /* The scheduler fiber is hidden for good. Tasks on this thread share its
+     * TLS: the call-site slot and errno are written by every task (the
+     * runtime saves and restores errno), not races between tasks. */
+    AnnotateBenignRaceSized(__FILE__, __LINE__, &goc__callsite, sizeof goc__callsite,
+                            "goc__callsite (per-thread, shared by the tasks of a worker)");
+    AnnotateBenignRaceSized(__FILE__, __LINE__, &errno, sizeof errno,
+                            "errno (saved and restored per task)");
+    CORO_HIDE_BEGIN();
+#endif
 #ifndef GOC_SANITIZED
     /* An alternate signal stack so the guard-page handler can run after an
      * overflow (the sanitizers install their own). */
@@ -1036,11 +1060,14 @@ int goc_main(void (*fn)(void *), void *arg) {
         atomic_store_explicit(&S.main_running, 0, memory_order_release);
         return rc;
     }
+    CORO_HIDE_BEGIN();
     coro_task *t = task_new(NULL, fn, arg, "goc_main", 0, "main");
     if (!t) {
+        CORO_HIDE_END();
         atomic_store_explicit(&S.main_running, 0, memory_order_release);
         return -ENOMEM;
     }
+    CORO_P_RELEASE(t); /* the caller's writes -> the root task */
     /* the caller waits in goc_main: it cannot wake anyone meanwhile */
     if (tls_foreign) atomic_fetch_sub_explicit(&S.nforeign, 1, memory_order_seq_cst);
     t->is_root = true;
@@ -1053,6 +1080,8 @@ int goc_main(void (*fn)(void *), void *arg) {
     while ((done = atomic_load_explicit(&S.main_done, memory_order_acquire)) == 0)
         goc__futex_wait(&S.main_done, 0, GOC_NEVER);
     rc = done == 2 ? -EDEADLK : 0;
+    if (done == 1) CORO_P_ACQUIRE(t); /* the root task -> the caller */
+    CORO_HIDE_END();
     if (tls_foreign) atomic_fetch_add_explicit(&S.nforeign, 1, memory_order_seq_cst);
     atomic_store_explicit(&S.main_running, 0, memory_order_release);
     return rc;
@@ -1065,10 +1094,16 @@ int goc_go_at(void (*fn)(void *), void *arg, const char *file, int line, const c
         if (!atomic_load_explicit(&S.main_running, memory_order_acquire)) return -ESHUTDOWN;
         coro_note_foreign();
     }
+    CORO_HIDE_BEGIN();
     coro_task *t = task_new(w, fn, arg, file, line, fn_name);
-    if (!t) return -ENOMEM;
+    if (!t) {
+        CORO_HIDE_END();
+        return -ENOMEM;
+    }
+    CORO_P_RELEASE(t); /* Go: the go statement -> the new task's start */
     goc__registry_add(&t->rec);
     coro_ready(t);
+    CORO_HIDE_END();
     return 0;
 }
 
@@ -1080,17 +1115,23 @@ void goc_yield(void) {
         sched_yield();
         return;
     }
+    CORO_HIDE_BEGIN();
     task_switch_out(t, ACT_YIELD);
+    CORO_HIDE_END();
 }
 
 int goc_sleep(goc_time deadline) {
     int kind = goc__deadline_kind(deadline);
     if (kind == GOC_DL_NOW) return 0;
     if (kind == GOC_DL_AT && deadline <= goc_now()) return 0;
+    CORO_HIDE_BEGIN();
     coro_parker *p = coro_parker_self();
     uint32_t seq = coro_parker_begin(p);
     coro_wait_begin("sleep", NULL, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     coro_park(p, seq, NULL, NULL, deadline);
     goc__wait_end();
+    CORO_HIDE_END();
     return 0;
 }
+
+GOC_TSAN_HIDE_FILE_END

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "coro.h"
+#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
 
 #ifdef GOC_ASAN
 #include <sanitizer/asan_interface.h>
@@ -223,3 +224,5 @@ bool coro_stack_in_guard(const coro_task *t, const void *addr) {
     /* the guard page, or a big frame that jumped over the canary into it */
     return t->guarded && a < t->stack_lo && a >= t->stack_lo - page_size;
 }
+
+GOC_TSAN_HIDE_FILE_END

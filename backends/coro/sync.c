@@ -19,6 +19,12 @@
 #include <string.h>
 
 #include "coro.h"
+#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+
+/* Precise build edges (Go's sync race annotations): unlock releases the
+ * mutex address, a successful lock/trylock acquires it; wg add/done release
+ * the WaitGroup address, a wait that returns 0 acquires it. Everything else
+ * runs hidden (coro.h). */
 
 struct goc_mutex {
     uint32_t magic;
@@ -56,14 +62,12 @@ goc_mutex *goc_mutex_make(void) {
     return m;
 }
 
-int(goc_mutex_lock)(goc_mutex *m) {
-    if (!mu_ok(m)) return -EINVAL;
-    goc__fuzz_point();
+static void lock_impl(goc_mutex *m) {
     uint32_t s = 0;
     /* acquire: pairs with the unlocker's release */
     if (GOC_LIKELY(atomic_compare_exchange_strong_explicit(&m->state, &s, 1, memory_order_acquire,
                                                            memory_order_relaxed)))
-        return 0;
+        return;
     goc__lock_acquire(&m->ilock);
     for (;;) {
         s = atomic_load_explicit(&m->state, memory_order_relaxed);
@@ -71,7 +75,7 @@ int(goc_mutex_lock)(goc_mutex *m) {
             if (atomic_compare_exchange_strong_explicit(&m->state, &s, 1, memory_order_acquire,
                                                         memory_order_relaxed)) {
                 goc__lock_release(&m->ilock);
-                return 0;
+                return;
             }
             continue;
         }
@@ -87,29 +91,40 @@ int(goc_mutex_lock)(goc_mutex *m) {
     coro_wait_begin("mutex lock", m, GOC_NEVER);
     coro_park(p, w.seq, coro_after_unlock, &m->ilock, GOC_NEVER);
     goc__wait_end();
-    return 0; /* handed over by the unlocker */
+    /* handed over by the unlocker */
+}
+
+int(goc_mutex_lock)(goc_mutex *m) {
+    if (!mu_ok(m)) return -EINVAL;
+    goc__fuzz_point();
+    CORO_HIDE_BEGIN();
+    lock_impl(m);
+    CORO_P_ACQUIRE(m); /* the previous unlock -> this lock */
+    CORO_HIDE_END();
+    return 0;
 }
 
 int goc_mutex_trylock(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
     uint32_t s = 0;
-    return atomic_compare_exchange_strong_explicit(&m->state, &s, 1, memory_order_acquire,
-                                                   memory_order_relaxed)
-               ? 0
-               : -EBUSY;
+    CORO_HIDE_BEGIN();
+    bool got = atomic_compare_exchange_strong_explicit(&m->state, &s, 1, memory_order_acquire,
+                                                       memory_order_relaxed);
+    if (got) CORO_P_ACQUIRE(m);
+    CORO_HIDE_END();
+    return got ? 0 : -EBUSY;
 }
 
-int goc_mutex_unlock(goc_mutex *m) {
-    if (!mu_ok(m)) return -EINVAL;
-    uint32_t s = 1;
+static int unlock_impl(goc_mutex *m) {
+    uint32_t s = atomic_load_explicit(&m->state, memory_order_relaxed);
+    if (s == 0) return -EPERM;
+    CORO_P_RELEASE(m); /* this unlock -> the next lock */
+    s = 1;
     /* release: publishes the critical section to the next locker */
     if (GOC_LIKELY(atomic_compare_exchange_strong_explicit(&m->state, &s, 0, memory_order_release,
                                                            memory_order_relaxed)))
         return 0;
-    if (s == 0) {
-        goc__misuse("goc_mutex_unlock: unlock of unlocked mutex %p", (void *)m);
-        return -EPERM;
-    }
+    if (s == 0) return -EPERM; /* a racing unlock won */
     coro_note_foreign();
     goc__lock_acquire(&m->ilock);
     coro_waiter *w = coro_wq_claim(&m->waiters);
@@ -122,6 +137,15 @@ int goc_mutex_unlock(goc_mutex *m) {
     goc__lock_release(&m->ilock);
     if (w) coro_parker_ready(w->p);
     return 0;
+}
+
+int goc_mutex_unlock(goc_mutex *m) {
+    if (!mu_ok(m)) return -EINVAL;
+    CORO_HIDE_BEGIN();
+    int r = unlock_impl(m);
+    CORO_HIDE_END();
+    if (r == -EPERM) goc__misuse("goc_mutex_unlock: unlock of unlocked mutex %p", (void *)m);
+    return r;
 }
 
 void goc_mutex_free(goc_mutex *m) {
@@ -145,16 +169,14 @@ goc_wg *goc_wg_make(void) {
     return w;
 }
 
-int goc_wg_add(goc_wg *wg, int64_t delta) {
-    if (!wg_ok(wg)) return -EINVAL;
-    coro_note_foreign();
+static int wg_add_impl(goc_wg *wg, int64_t delta) {
     goc__lock_acquire(&wg->ilock);
     int64_t n = wg->count + delta;
     if (n < 0 || (delta > 0 && n < wg->count)) {
         goc__lock_release(&wg->ilock);
-        goc__misuse("goc_wg_add: negative WaitGroup counter");
         return -EINVAL;
     }
+    CORO_P_RELEASE(wg); /* Add/Done -> the Wait that returns */
     wg->count = n;
     coro_waiter *list = NULL, *w;
     if (n == 0) {
@@ -172,11 +194,19 @@ int goc_wg_add(goc_wg *wg, int64_t delta) {
     return 0;
 }
 
+int goc_wg_add(goc_wg *wg, int64_t delta) {
+    if (!wg_ok(wg)) return -EINVAL;
+    coro_note_foreign();
+    CORO_HIDE_BEGIN();
+    int r = wg_add_impl(wg, delta);
+    CORO_HIDE_END();
+    if (r) goc__misuse("goc_wg_add: negative WaitGroup counter");
+    return r;
+}
+
 int goc_wg_done(goc_wg *wg) { return goc_wg_add(wg, -1); }
 
-int(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
-    if (!wg_ok(wg)) return -EINVAL;
-    goc__fuzz_point();
+static int wg_wait_impl(goc_wg *wg, goc_time deadline) {
     goc__lock_acquire(&wg->ilock);
     if (wg->count == 0) {
         goc__lock_release(&wg->ilock);
@@ -202,6 +232,16 @@ int(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
     return 0;
 }
 
+int(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
+    if (!wg_ok(wg)) return -EINVAL;
+    goc__fuzz_point();
+    CORO_HIDE_BEGIN();
+    int r = wg_wait_impl(wg, deadline);
+    if (r == 0) CORO_P_ACQUIRE(wg);
+    CORO_HIDE_END();
+    return r;
+}
+
 void goc_wg_free(goc_wg *wg) {
     if (!wg || !wg_ok(wg)) return;
     if (wg->waiters.head) {
@@ -211,3 +251,5 @@ void goc_wg_free(goc_wg *wg) {
     wg->magic = GOC_MAGIC_DEAD;
     goc__free(wg);
 }
+
+GOC_TSAN_HIDE_FILE_END

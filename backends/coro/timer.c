@@ -24,6 +24,7 @@
 #include <stdlib.h>
 
 #include "coro.h"
+#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
 
 int coro_runtime_start(void);
 
@@ -169,14 +170,26 @@ goc__timer *goc__timer_start(goc_time when, void (*fn)(void *), void *arg) {
     }
     x->t.idx = -1;
     x->t.heap = NULL;
+    CORO_HIDE_BEGIN();
     coro_timer_arm(&x->t, when, fn, arg);
+    CORO_HIDE_END();
     return x;
 }
 
-bool goc__timer_stop(goc__timer *x) { return x && coro_timer_stop(&x->t); }
+bool goc__timer_stop(goc__timer *x) {
+    if (!x) return false;
+    CORO_HIDE_BEGIN();
+    bool r = coro_timer_stop(&x->t);
+    CORO_HIDE_END();
+    return r;
+}
 
 void goc__timer_free(goc__timer *x) {
     if (!x) return;
+    CORO_HIDE_BEGIN();
     coro_timer_cancel_sync(&x->t);
+    CORO_HIDE_END();
     goc__free(x);
 }
+
+GOC_TSAN_HIDE_FILE_END

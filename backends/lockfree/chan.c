@@ -947,7 +947,8 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
 
     lf_waiter w;
     int r;
-    unsigned step = 0, tries = 0;
+    unsigned step = 0, tries = 0, limit = spin_budget();
+    bool slept = false;
     goc_time busy_until = 0; /* GOC_NOW: end of the bounded wait on LF_BUSY */
     bool snap = kind == GOC_DL_NOW && m > 1;
     for (;;) {
@@ -1000,7 +1001,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             r = -ETIMEDOUT;
             goto out;
         }
-        if (busy || step < LF_STEPS_MIN) {
+        if (busy || step < limit) {
             lf_backoff(step < LF_SPIN_STEPS ? step : LF_YIELD_STEP);
             step++;
             continue;
@@ -1023,6 +1024,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         } else {
             /* pass 3: park until a partner, notifier or close claims us */
             pr = lf_park(&w, deadline, 8, "select", cases[order[0]].ch);
+            slept |= pr != 0;
         }
         /* cleanup on every exit path: unlink what the claimer did not */
         uint32_t sel = atomic_load_explicit(&w.sel, memory_order_acquire); /* pairs with lf_claim */
@@ -1035,7 +1037,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             goto out;
         }
         if (sel == LF_SEL_ABORTED) {
-            step = LF_STEPS_MIN - 1;
+            step = limit - 1;
             continue; /* a clause looked ready: poll again */
         }
         uint32_t i = sel - LF_SEL_CASE0;
@@ -1057,9 +1059,10 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             r = (int)i;
             goto out;
         }
-        step = LF_STEPS_MIN - 1;
+        step = limit - 1;
     }
 out:
+    spin_adapt(slept);
     if (heap) goc__free(heap);
     return r;
 }

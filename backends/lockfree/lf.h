@@ -80,10 +80,10 @@ static inline void lf_hook(int point, const void *obj) {
  * 4..LF_SPIN_STEPS-1 spin min(2^(step-4), 8) pauses (about 4 us in all), so a
  * waiting task notices its partner within ~8 pauses; later steps yield the
  * CPU. A blocking operation parks once its backoff has run `limit` steps; the
- * limit adapts per channel between LF_STEPS_MIN (pure spinning) and
- * LF_STEPS_MAX (then 8 yields). */
+ * limit adapts per task between LF_STEPS_MIN (~1.5 us of spinning) and
+ * LF_STEPS_MAX (~4 us of spinning, then 8 yields). */
 #define LF_SPIN_STEPS 24
-#define LF_STEPS_MIN LF_SPIN_STEPS
+#define LF_STEPS_MIN 14 /* ~1.5 us: an oversubscribed task soon parks instead */
 #define LF_STEPS_MAX (LF_SPIN_STEPS + 8)
 #define LF_STEPS_INIT (LF_SPIN_STEPS + 4)
 #define LF_YIELD_STEP LF_SPIN_STEPS /* lf_backoff(LF_YIELD_STEP) yields */

@@ -284,11 +284,24 @@ static bool claimable(const waitq *q) {
         if (atomic_load_explicit(&s->w->state, memory_order_relaxed) == W_WAITING) return true; /* debug only */
     return false;
 }
+/* Claimable waiters of two different operations in opposite queues would
+ * have matched: a bug. One select with a send and a receive clause on the
+ * same channel is the exception (it never matches itself; Go's chan.go
+ * makes the same exception). */
+static bool cross_claimable(const goc_chan *ch) {
+    for (sudog *r = ch->recvq.first; r; r = r->next) {
+        if (atomic_load_explicit(&r->w->state, memory_order_relaxed) != W_WAITING) continue;
+        for (sudog *s = ch->sendq.first; s; s = s->next)
+            if (s->w != r->w && atomic_load_explicit(&s->w->state, memory_order_relaxed) == W_WAITING)
+                return true;
+    }
+    return false;
+}
 static void check_invariants(const goc_chan *ch) {
     size_t count = get_count(ch);
     bool r = claimable(&ch->recvq), s = claimable(&ch->sendq);
     if (count > ch->cap) goc__fatal("chan %p: count %zu > cap %zu", (void *)ch, count, ch->cap);
-    if (r && s) goc__fatal("chan %p: claimable waiters in both queues", (void *)ch);
+    if (cross_claimable(ch)) goc__fatal("chan %p: claimable waiters in both queues", (void *)ch);
     if (ch->cap && count > 0 && r) goc__fatal("chan %p: buffered values with waiting receivers", (void *)ch);
     if (ch->cap && count < ch->cap && s) goc__fatal("chan %p: free slots with waiting senders", (void *)ch);
     if (ch->closed && (r || s)) goc__fatal("chan %p: closed with claimable waiters", (void *)ch);
@@ -436,7 +449,11 @@ static void *strict_tag(void) {
 /* User payload accesses, reported in the precise build (size 0: nothing). */
 #define USER_READ(p, n) do { if ((n) && (p)) GOC_TSAN_P_READ((p), (n)); } while (0)
 #define USER_WRITE(p, n) do { if ((n) && (p)) GOC_TSAN_P_WRITE((p), (n)); } while (0)
-static inline unsigned char *slot(goc_chan *ch, size_t i) { return ch->buf + i * ch->elem_size; }
+/* elem_size 0: buf is NULL and no slot is ever read or written (copy_elem
+ * skips n == 0); return NULL rather than doing arithmetic on it (UB). */
+static inline unsigned char *slot(goc_chan *ch, size_t i) {
+    return ch->elem_size ? ch->buf + i * ch->elem_size : ch->buf;
+}
 static inline void set_count(goc_chan *ch, size_t c) {
     GOC_TSAN_HIDE_BEGIN();
     atomic_store_explicit(&ch->count, c, memory_order_relaxed); /* len() snapshot only */
