@@ -55,12 +55,13 @@
 
 #include "lf.h"
 
-/* ring results besides 0 / -EPIPE / -EAGAIN: a partner operation is between
- * its CAS and its stamp store, so the answer is not known yet. */
+/* ring result besides 0 / -EPIPE / -EAGAIN: a partner is between its CAS
+ * and its stamp store on the slot we need, AND an operation behind it has
+ * already completed, so "would block" is not a linearizable answer (C13):
+ * wait for the partner (it is runnable and a few instructions from done).
+ * With nothing completed behind the stalled partner the ring answers
+ * -EAGAIN at once (RG11: a try never waits for a stalled task's slot). */
 #define LF_BUSY 1
-/* How long a GOC_NOW operation waits for such a partner before answering
- * would-block (RG11: never spin indefinitely on a stalled task's slot). */
-#define LF_BUSY_NS 100000
 
 struct goc_chan {
     /* set once by goc_chan_make (read-only afterwards) */
@@ -370,10 +371,23 @@ size_t LF_API(goc_chan_len)(const goc_chan *ch) {
 
 /* ----------------------------------------------------------- the ring -- */
 
+/* Whether an operation on a position in [from, to) has completed: a send
+ * (stamp p + 1) for recv_side, a receive (stamp p + one_lap) otherwise.
+ * Only on the rare stalled-partner path; at most cap positions. */
+static bool ring_any_done(const goc_chan *ch, lf_pos from, lf_pos to, bool recv_side) {
+    for (lf_pos p = from; p != to; p = pos_next(ch, p)) {
+        lf_pos index = p & (ch->mark_bit - 1);
+        /* acquire: pairs with that operation's release stamp store */
+        lf_seq st = stamp_load_acq(slot_at(ch, index), index);
+        if (st == (lf_seq)(recv_side ? p + 1 : p + ch->one_lap)) return true;
+    }
+    return false;
+}
+
 /* One attempt to send into the ring: 0, -EPIPE (closed), -EAGAIN (full: the
- * slot at tail still holds an unreceived value), or LF_BUSY (a receiver is
- * between its head CAS and its stamp release on our slot, or our view was
- * stale: try again). Wakes a parked receiver on success. */
+ * slot at tail still holds an unreceived value, and no receive behind the one
+ * copying it out has completed), or LF_BUSY (see above). The caller wakes a
+ * registered receiver if *notify is set. */
 static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
     /* relaxed: a hint; the CAS below validates it */
     lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
@@ -420,7 +434,10 @@ static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
              * linearizable answer. relaxed: only chooses between the two
              * answers (full, or a receiver is mid-copy). */
             lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
-            return head + ch->one_lap == tail ? -EAGAIN : LF_BUSY;
+            if (head + ch->one_lap == tail) return -EAGAIN;
+            /* receivers took tail - one_lap and later positions; if one of
+             * the later ones completed, room was made: wait for ours */
+            return ring_any_done(ch, pos_next(ch, tail - ch->one_lap), head, false) ? LF_BUSY : -EAGAIN;
         }
         /* tail is stale (the slot moved on a lap): reload (relaxed: a hint) */
         goc__cpu_relax();
@@ -429,8 +446,7 @@ static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
 }
 
 /* One attempt to receive: 0, -EPIPE (closed and drained; elem zeroed),
- * -EAGAIN (no completed send to take), LF_BUSY (the value at head is being
- * written while later sends exist: try again). */
+ * -EAGAIN (no completed send to take), LF_BUSY (see above). */
 static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
     /* relaxed: a hint; the CAS below validates it */
     lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
@@ -475,11 +491,11 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
                 }
                 return -EAGAIN;
             }
-            /* A producer reserved `head` but has not published it. If it is
-             * the only send in flight, no completed send is waiting: empty
-             * (RG11: never wait for a stalled producer to answer a try). */
-            if (t == pos_next(ch, head)) return -EAGAIN;
-            return LF_BUSY;
+            /* A producer reserved `head` but has not published it. Unless a
+             * send behind it has completed, no completed send is waiting:
+             * empty (RG11: never wait for a stalled producer to answer a
+             * try). */
+            return ring_any_done(ch, pos_next(ch, head), t, true) ? LF_BUSY : -EAGAIN;
         }
         /* head is stale: another receiver took it; reload (relaxed: a hint) */
         goc__cpu_relax();
@@ -519,16 +535,14 @@ static inline int ring_op(goc_chan *ch, bool is_send, void *elem) {
     return r;
 }
 
-/* GOC_NOW: a bounded wait on LF_BUSY, then would-block. */
+/* GOC_NOW on LF_BUSY: wait (spinning, then yielding) for the stalled
+ * partner; the answer is re-evaluated every time. */
 static int ring_op_now(goc_chan *ch, bool is_send, void *elem, int r) {
-    if (r != LF_BUSY) return r;
-    goc_time until = goc_now() + LF_BUSY_NS;
-    for (unsigned step = 0;; step++) {
+    for (unsigned step = 0; r == LF_BUSY; step++) {
         lf_backoff(step < LF_SPIN_STEPS ? step : LF_YIELD_STEP);
         r = ring_op(ch, is_send, elem);
-        if (r != LF_BUSY) return r;
-        if (goc_now() >= until) return -EAGAIN;
     }
+    return r;
 }
 
 /* Links e for ch's buffered clause and re-checks the ring; true if the
@@ -949,7 +963,6 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     int r;
     unsigned step = 0, tries = 0, limit = spin_budget();
     bool slept = false;
-    goc_time busy_until = 0; /* GOC_NOW: end of the bounded wait on LF_BUSY */
     bool snap = kind == GOC_DL_NOW && m > 1;
     for (;;) {
         if (snap)
@@ -988,12 +1001,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
                 }
                 continue;
             }
-            /* a partner is between its two steps: wait for it, boundedly */
-            if (!busy_until) busy_until = goc_now() + LF_BUSY_NS;
-            if (goc_now() >= busy_until) {
-                r = -EAGAIN;
-                goto out;
-            }
+            /* a stalled partner with a completed operation behind it: wait */
             lf_backoff(step < LF_SPIN_STEPS ? step++ : LF_YIELD_STEP);
             continue;
         }
