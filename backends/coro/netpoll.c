@@ -189,6 +189,7 @@ static int fd_wait_impl(int fd, int events, goc_time deadline) {
     t->poll_dup = -1;
     t->poll_events = events;
     t->poll_err = 0;
+    atomic_store_explicit(&t->poll_arming, 1, memory_order_relaxed); /* cleared by fd_arm */
     uint32_t seq = coro_parker_begin(&t->parker);
     coro_wait_begin("fd wait", (const void *)(intptr_t)fd,
                     kind == GOC_DL_NEVER ? GOC_NEVER : deadline);

@@ -58,6 +58,7 @@
 #define RUNQ_SIZE 256u
 #define GLOBAL_CHECK_EVERY 61 /* Go: check the global queue every 61 ticks for fairness */
 #define RUNNEXT_STREAK 32
+#define SPIN_NS (20 * 1000) /* an idle spinner polls this long before parking */
 #define DEADLOCK_GRACE_NS (100 * 1000000LL)
 
 enum { ACT_NONE, ACT_YIELD, ACT_PARK, ACT_EXIT };
@@ -176,7 +177,7 @@ int coro_nprocs(void) {
 #endif
 #endif
 
-#ifdef CORO_PRECISE
+#ifdef GOC_TSAN
 void AnnotateBenignRaceSized(const char *f, int l, const volatile void *mem, unsigned long size,
                              const char *desc);
 #endif
@@ -800,6 +801,25 @@ static coro_task *find_runnable(coro_worker *w) {
                 atomic_fetch_add_explicit(&S.nspinning, 1, memory_order_seq_cst);
             }
             if ((t = steal_work(w))) return t;
+            /* Spin a little before parking (Go's spinning M): while we spin,
+             * wakers see nspinning > 0 and skip the futex wake, so a
+             * producer/consumer or ping-pong pair split across two workers
+             * does not pay a system call per handoff. Bounded: SPIN_NS. */
+            goc_time until = goc_now() + SPIN_NS;
+            bool seen = false;
+            while (!seen && goc_now() < until) {
+                for (int k = 0; k < 64; k++) goc__cpu_relax();
+                if (atomic_load_explicit(&S.gsize, memory_order_relaxed)) seen = true;
+                for (int i = 0; !seen && i < S.nprocs; i++) {
+                    coro_worker *v = &S.w[i];
+                    /* queued work only: a runnext belongs to its worker,
+                     * which is about to run it (a handoff) */
+                    if (atomic_load_explicit(&v->rq_head, memory_order_relaxed) !=
+                        atomic_load_explicit(&v->rq_tail, memory_order_relaxed))
+                        seen = true;
+                }
+            }
+            if (seen) continue; /* still a spinner: look again */
         }
 
         /* Park. I1: stop spinning. */
@@ -933,15 +953,21 @@ static void install_segv_handler(void) {
 static void *worker_main(void *arg) {
     coro_worker *w = arg;
     tls_w = w;
-#ifdef CORO_PRECISE
-    /* The scheduler fiber is hidden for good. Tasks on this thread share its
-     * TLS: the call-site slot and errno are written by every task (the
-     * runtime saves and restores errno), not races between tasks. */
+#ifdef GOC_TSAN
+    /* Tasks on this thread share its TLS. goc.h's call-site macros write
+     * goc__callsite from user code, and compiled code may keep the address
+     * of a TLS variable across a call that migrates the task (glibc declares
+     * __errno_location const; the compiler may CSE &goc__callsite too), so a
+     * task can write the slot of the worker it left while that worker runs
+     * another task. Both slots hold diagnostics only (the runtime saves and
+     * restores errno's value per task): benign by design, not reported. */
     AnnotateBenignRaceSized(__FILE__, __LINE__, &goc__callsite, sizeof goc__callsite,
-                            "goc__callsite (per-thread, shared by the tasks of a worker)");
+                            "goc__callsite: per-worker diagnostic slot shared by its tasks");
     AnnotateBenignRaceSized(__FILE__, __LINE__, &errno, sizeof errno,
-                            "errno (saved and restored per task)");
-    CORO_HIDE_BEGIN();
+                            "errno: per-worker, saved and restored per task");
+#endif
+#ifdef CORO_PRECISE
+    CORO_HIDE_BEGIN(); /* the scheduler fiber is hidden for good */
 #endif
 #ifndef GOC_SANITIZED
     /* An alternate signal stack so the guard-page handler can run after an

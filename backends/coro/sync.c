@@ -16,6 +16,7 @@
  * goc_wg. count and the waiters are guarded by wg->ilock; add() that brings
  * the count to 0 claims every waiter under the lock and readies them after.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "coro.h"
@@ -26,12 +27,43 @@
  * the WaitGroup address, a wait that returns 0 acquires it. Everything else
  * runs hidden (coro.h). */
 
+/* Natural TSan build: goc_mutex is announced with __tsan_mutex_* so TSan's
+ * deadlock detector sees lock-order inversions (the pitfalls table) and
+ * misuse. Go lets another task unlock, which TSan's model calls a bad
+ * unlock; so a foreign unlock moves the mutex's TSan identity to a fresh
+ * address (the old one stays "held" by the locking fiber, harmlessly: nobody
+ * locks it again) and carries the happens-before edge with
+ * __tsan_release/__tsan_acquire on the new one (as the lockfree backend). */
+#if defined(GOC_TSAN) && !defined(CORO_PRECISE)
+#define CORO_MU_TSAN 1
+#endif
+
 struct goc_mutex {
     uint32_t magic;
     _Atomic uint32_t state;
     goc__lock ilock;
     coro_wq waiters; /* guarded by ilock */
+#ifdef CORO_MU_TSAN
+    /* written by the holder (lock, foreign unlock), read by the next holder:
+     * relaxed, ordered by the state word */
+    _Atomic(void *) tsan_id;
+    _Atomic(const void *) tsan_owner;
+    void *tsan_ids; /* retired identities (guarded by the mutex itself) */
+#endif
 };
+
+#ifdef CORO_MU_TSAN
+static __thread char tsan_thread_self; /* identity of a foreign thread */
+static const void *mu_self(void) {
+    coro_task *t = coro_self();
+    return t ? (const void *)t : (const void *)&tsan_thread_self;
+}
+static void *mu_tid(goc_mutex *m) { return atomic_load_explicit(&m->tsan_id, memory_order_relaxed); }
+static void mu_acquired(goc_mutex *m) {
+    atomic_store_explicit(&m->tsan_owner, mu_self(), memory_order_relaxed);
+    __tsan_acquire(mu_tid(m)); /* the edge from a foreign unlock, if any */
+}
+#endif
 
 struct goc_wg {
     uint32_t magic;
@@ -59,6 +91,10 @@ goc_mutex *goc_mutex_make(void) {
     }
     memset(m, 0, sizeof *m);
     m->magic = GOC_MAGIC_MUTEX;
+#ifdef CORO_MU_TSAN
+    atomic_init(&m->tsan_id, (void *)m);
+    GOC_TSAN_MUTEX_CREATE(m, 0);
+#endif
     return m;
 }
 
@@ -101,6 +137,15 @@ int(goc_mutex_lock)(goc_mutex *m) {
     lock_impl(m);
     CORO_P_ACQUIRE(m); /* the previous unlock -> this lock */
     CORO_HIDE_END();
+#ifdef CORO_MU_TSAN
+    /* pre_lock and post_lock back to back, once the mutex is ours: between
+     * them TSan ignores the fiber's accesses and synchronisation, which must
+     * not span a park (the switch edges would be lost). The lock graph only
+     * needs the order of acquisitions. */
+    GOC_TSAN_MUTEX_PRE_LOCK(mu_tid(m), 0);
+    mu_acquired(m);
+    GOC_TSAN_MUTEX_POST_LOCK(mu_tid(m), 0, 0);
+#endif
     return 0;
 }
 
@@ -112,6 +157,11 @@ int goc_mutex_trylock(goc_mutex *m) {
                                                        memory_order_relaxed);
     if (got) CORO_P_ACQUIRE(m);
     CORO_HIDE_END();
+#ifdef CORO_MU_TSAN
+    GOC_TSAN_MUTEX_PRE_LOCK(mu_tid(m), __tsan_mutex_try_lock);
+    if (got) mu_acquired(m);
+    GOC_TSAN_MUTEX_POST_LOCK(mu_tid(m), __tsan_mutex_try_lock | (got ? 0 : __tsan_mutex_try_lock_failed), 0);
+#endif
     return got ? 0 : -EBUSY;
 }
 
@@ -141,6 +191,25 @@ static int unlock_impl(goc_mutex *m) {
 
 int goc_mutex_unlock(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
+#ifdef CORO_MU_TSAN
+    bool locked = atomic_load_explicit(&m->state, memory_order_relaxed) != 0;
+    bool foreign = locked && atomic_load_explicit(&m->tsan_owner, memory_order_relaxed) != mu_self();
+    if (foreign) { /* still held: the fields are ours until the unlock below */
+        void **fresh = malloc(2 * sizeof *fresh);
+        if (fresh) {
+            fresh[0] = m->tsan_ids;
+            m->tsan_ids = fresh;
+            atomic_store_explicit(&m->tsan_id, (void *)&fresh[1], memory_order_relaxed);
+        }
+        __tsan_release(mu_tid(m));
+    } else if (locked) {
+        /* back to back, before the real unlock: TSan ignores the fiber's
+         * synchronisation between them, and unlock_impl's (the internal
+         * lock, readying the next owner) must stay visible */
+        GOC_TSAN_MUTEX_PRE_UNLOCK(mu_tid(m), 0);
+        GOC_TSAN_MUTEX_POST_UNLOCK(mu_tid(m), 0);
+    }
+#endif
     CORO_HIDE_BEGIN();
     int r = unlock_impl(m);
     CORO_HIDE_END();
@@ -155,6 +224,14 @@ void goc_mutex_free(goc_mutex *m) {
         return;
     }
     m->magic = GOC_MAGIC_DEAD;
+#ifdef CORO_MU_TSAN
+    GOC_TSAN_MUTEX_DESTROY(mu_tid(m), 0);
+    for (void **p = m->tsan_ids; p;) {
+        void **next = p[0];
+        free(p);
+        p = next;
+    }
+#endif
     goc__free(m);
 }
 

@@ -191,17 +191,46 @@ static void q_remove(goc_chan *ch, lf_entry *e, bool is_send) {
     goc__lock_release(&ch->lock);
 }
 
-/* Adaptive spinning, per task (= thread): a blocking call that completed
- * while spinning raises the budget, one that had to park lowers it, so two
- * tasks handing off on two busy cores never sleep, while an idle partner
- * costs only a few microseconds of spinning before the park. Per thread
- * rather than per channel: it needs no shared write, and nothing may touch
- * a channel once the operation completed (I7). Thread-local: no sharing. */
-static __thread unsigned char tl_steps;
-static inline unsigned spin_budget(void) { return tl_steps ? tl_steps : LF_STEPS_INIT; }
-static inline void spin_adapt(bool parked) {
-    unsigned s = spin_budget();
-    tl_steps = (unsigned char)(parked ? (s > LF_STEPS_MIN ? s - 1 : s) : (s < LF_STEPS_MAX ? s + 1 : s));
+/* Adaptive spinning, per task (= thread), by time: a blocking call spins
+ * (polling, with a yield every ~4 us) for up to tl_spin_ns before it parks,
+ * and learns from how long its wait really took: a wait that ended within
+ * LF_SPIN_NS_MAX would have been caught by spinning that long, so the budget
+ * grows to twice it; a longer one halves the budget. Two tasks handing off
+ * on two busy cores therefore converge to never sleeping (a step count
+ * cannot: once one side parks, the other's wait includes the wake-up
+ * latency and it parks too), while a task whose partner is away for long
+ * spins only LF_SPIN_NS_MIN. Per task rather than per channel: no shared
+ * write, and nothing may touch a channel after its op completed (I7). */
+#define LF_SPIN_NS_MIN 2000
+#define LF_SPIN_NS_MAX 60000
+#define LF_SPIN_NS_INIT 20000
+static __thread int32_t tl_spin_ns; /* thread-local: not shared */
+static inline goc_time spin_ns(void) { return tl_spin_ns ? tl_spin_ns : LF_SPIN_NS_INIT; }
+static inline void spin_learn(goc_time waited, bool slept) {
+    goc_time s = spin_ns();
+    if (!slept || waited < LF_SPIN_NS_MAX) {
+        if (2 * waited > s) s = 2 * waited;
+    } else {
+        s /= 2;
+    }
+    if (s < LF_SPIN_NS_MIN) s = LF_SPIN_NS_MIN;
+    if (s > LF_SPIN_NS_MAX) s = LF_SPIN_NS_MAX;
+    tl_spin_ns = (int32_t)s;
+}
+
+/* One step of a timed spin: false once `until` has passed. Re-polls at
+ * once 4 times, then pauses, reading the clock every 8 steps and yielding
+ * every 128 (so a partner waiting for this core gets it). */
+typedef struct lf_spin {
+    goc_time until;
+    unsigned i;
+} lf_spin;
+static inline bool lf_spin_more(lf_spin *sp) {
+    unsigned i = sp->i++;
+    if (i < 4) return true;
+    if ((i & 127) == 127) sched_yield();
+    else goc__cpu_relax();
+    return (i & 7) != 0 || goc_now() < sp->until;
 }
 
 /* ------------------------------------------------------------ parking -- */
@@ -222,15 +251,14 @@ unsigned long goc_lf_parks(void) { return atomic_load_explicit(&lf_parks, memory
 #define LF_COUNT_PARK() ((void)0)
 #endif
 
-int lf_park(lf_waiter *w, goc_time deadline, unsigned spin, const char *what, const void *obj) {
+int lf_park(lf_waiter *w, goc_time deadline, goc_time spin_until, const char *what, const void *obj) {
     bool timed = goc__deadline_kind(deadline) == GOC_DL_AT;
-    for (unsigned step = 0; step < spin; step++) {
+    /* never spin past the deadline */
+    lf_spin sp = {timed && deadline < spin_until ? deadline : spin_until, 0};
+    for (;;) {
         /* acquire: pairs with lf_signal's release exchange */
         if (atomic_load_explicit(&w->wake, memory_order_acquire) == LF_W_DONE) return 0;
-        /* a yield may cost a time slice on a loaded machine: never spin
-         * past the deadline */
-        if (timed && step >= LF_SPIN_STEPS && goc_now() >= deadline) break;
-        lf_backoff(step);
+        if (!spin_until || !lf_spin_more(&sp)) break;
     }
     uint32_t v = LF_W_RUN;
     /* acquire on failure (we read DONE): pairs with lf_signal's exchange.
@@ -563,18 +591,16 @@ static bool buf_register(goc_chan *ch, lf_entry *e, bool is_send) {
 /* A blocking buffered send or receive after its first attempt failed. */
 static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline, int r) {
     bool timed = goc__deadline_kind(deadline) == GOC_DL_AT;
-    unsigned limit = spin_budget();
-    unsigned step = 0;
+    goc_time t0 = goc_now();
+    lf_spin sp = {t0 + spin_ns(), 0};
     bool slept = false;
     for (;;) {
-        /* spin: retry with backoff; never park while a partner is mid-way
-         * (LF_BUSY), it will finish within a few instructions */
-        while (step < limit || r == LF_BUSY) {
-            lf_backoff(step < limit ? step : LF_YIELD_STEP);
-            step++;
+        /* spin: retry; never park while a partner is mid-way (LF_BUSY): it
+         * is a few instructions from done */
+        while (lf_spin_more(&sp) || r == LF_BUSY) {
             r = ring_op(ch, is_send, elem);
             if (r == 0 || r == -EPIPE) goto out;
-            if (timed && (step >= LF_SPIN_STEPS || (step & 7) == 0) && goc_now() >= deadline) {
+            if (timed && (sp.i & 7) == 0 && goc_now() >= deadline) {
                 r = -ETIMEDOUT;
                 goto out;
             }
@@ -587,29 +613,31 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
         lf_waiter_init(&op.w);
         op.e = (lf_entry){.w = &op.w, .elem = elem, .case_id = LF_SEL_CASE0};
         if (buf_register(ch, &op.e, is_send)) {
-            if (lf_claim(&op.w, LF_SEL_ABORTED)) q_remove(ch, &op.e, is_send);
-            else lf_park(&op.w, GOC_NEVER, 0, "chan wake", ch); /* notified meanwhile: wait for DONE */
+            if (lf_claim(&op.w, LF_SEL_ABORTED)) {
+                q_remove(ch, &op.e, is_send);
+                /* typically a partner between its CAS and its commit: let it
+                 * run rather than cycling through the lock */
+                sched_yield();
+            } else {
+                lf_park(&op.w, GOC_NEVER, 0, "chan wake", ch); /* notified meanwhile: wait for DONE */
+            }
         } else {
-            int pr = lf_park(&op.w, deadline, 2, is_send ? "chan send" : "chan recv", ch);
+            int pr = lf_park(&op.w, deadline, 0, is_send ? "chan send" : "chan recv", ch);
             if (pr == -ETIMEDOUT) {
                 q_remove(ch, &op.e, is_send);
                 r = -ETIMEDOUT;
-                slept = true;
                 goto out;
             }
-            if (pr == LF_PARK_SLEPT && !slept) {
-                slept = true;
-                spin_adapt(true);
-            }
+            slept |= pr == LF_PARK_SLEPT;
             /* claimed: by a notifier (a slot changed) or by close; the
              * claimer unlinked op.e */
         }
         r = ring_op(ch, is_send, elem);
         if (r == 0 || r == -EPIPE) goto out;
-        step = limit > 2 ? limit - 2 : 0; /* a short spin, then register again */
+        sp = (lf_spin){goc_now() + LF_SPIN_NS_MIN, 0}; /* a short spin, then register again */
     }
 out:
-    if (!slept) spin_adapt(false);
+    if (r != -ETIMEDOUT) spin_learn(goc_now() - t0, slept); /* thread-local: ch is not touched (I7) */
     return r;
 }
 
@@ -695,8 +723,9 @@ static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline
     if (kind == GOC_DL_NOW) return -EAGAIN;
     if (past) return -ETIMEDOUT;
     /* registered: spin on our own futex word, then park */
-    r = lf_park(&op.w, deadline, spin_budget(), is_send ? "chan send" : "chan recv", ch);
-    spin_adapt(r != 0);
+    goc_time t0 = goc_now();
+    r = lf_park(&op.w, deadline, t0 + spin_ns(), is_send ? "chan send" : "chan recv", ch);
+    if (r != -ETIMEDOUT) spin_learn(goc_now() - t0, r == LF_PARK_SLEPT);
     if (r == -ETIMEDOUT) {
         q_remove(ch, &op.e, is_send); /* not claimed: we are still linked, ch is alive */
         return -ETIMEDOUT;
@@ -961,7 +990,9 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
 
     lf_waiter w;
     int r;
-    unsigned step = 0, tries = 0, limit = spin_budget();
+    unsigned step = 0, tries = 0;
+    goc_time t0 = 0;     /* when the first poll found nothing */
+    lf_spin sp = {0, 0}; /* the spin before registering */
     bool slept = false;
     bool snap = kind == GOC_DL_NOW && m > 1;
     for (;;) {
@@ -1009,11 +1040,11 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             r = -ETIMEDOUT;
             goto out;
         }
-        if (busy || step < limit) {
-            lf_backoff(step < LF_SPIN_STEPS ? step : LF_YIELD_STEP);
-            step++;
-            continue;
+        if (!t0) {
+            t0 = goc_now();
+            sp = (lf_spin){t0 + spin_ns(), 0};
         }
+        if (lf_spin_more(&sp) || busy) continue;
 
         /* pass 2: register one entry per clause, re-checking each */
         lf_waiter_init(&w);
@@ -1031,7 +1062,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             if (!lf_claim(&w, LF_SEL_ABORTED)) lf_park(&w, GOC_NEVER, 0, "select wake", NULL); /* claimed meanwhile */
         } else {
             /* pass 3: park until a partner, notifier or close claims us */
-            pr = lf_park(&w, deadline, 8, "select", cases[order[0]].ch);
+            pr = lf_park(&w, deadline, goc_now() + LF_SPIN_NS_MIN, "select", cases[order[0]].ch);
             slept |= pr != 0;
         }
         /* cleanup on every exit path: unlink what the claimer did not */
@@ -1045,7 +1076,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             goto out;
         }
         if (sel == LF_SEL_ABORTED) {
-            step = limit - 1;
+            sp = (lf_spin){goc_now() + LF_SPIN_NS_MIN, 0};
             continue; /* a clause looked ready: poll again */
         }
         uint32_t i = sel - LF_SEL_CASE0;
@@ -1067,10 +1098,10 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             r = (int)i;
             goto out;
         }
-        step = limit - 1;
+        sp = (lf_spin){goc_now() + LF_SPIN_NS_MIN, 0};
     }
 out:
-    spin_adapt(slept);
+    if (t0 && r != -ETIMEDOUT && r != -EAGAIN) spin_learn(goc_now() - t0, slept);
     if (heap) goc__free(heap);
     return r;
 }
