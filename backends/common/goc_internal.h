@@ -220,7 +220,8 @@ static inline bool goc__spurious(void) {
 /* Stack size for thread tasks (GOC_STACK, default 256 KiB; sanitizer builds
  * at least 1 MiB). */
 size_t goc__thread_stack_size(void);
-/* Parses GOC_STACK-style sizes ("64k", "1M", "262144"); 0 if invalid. */
+/* Parses GOC_STACK-style sizes ("64k", "1M", "262144"); 0 if invalid
+ * (backends/common/env.c, linked by every backend). */
 size_t goc__parse_size(const char *s);
 
 #endif /* GOC_INTERNAL_H */

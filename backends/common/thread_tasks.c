@@ -21,22 +21,6 @@ typedef struct thread_task {
 
 static _Atomic int main_running; /* 1 while a goc_main runs (EBUSY otherwise) */
 
-size_t goc__parse_size(const char *s) {
-    if (!s || !*s) return 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s) return 0;
-    switch (*end) {
-    case 'k': case 'K': v <<= 10; end++; break;
-    case 'm': case 'M': v <<= 20; end++; break;
-    case 'g': case 'G': v <<= 30; end++; break;
-    default: break;
-    }
-    if (*end == 'b' || *end == 'B') end++;
-    if (*end) return 0;
-    return (size_t)v;
-}
-
 size_t goc__thread_stack_size(void) {
     static _Atomic size_t cached;
     size_t s = atomic_load_explicit(&cached, memory_order_relaxed);

@@ -218,19 +218,31 @@ static inline void spin_learn(goc_time waited, bool slept) {
     tl_spin_ns = (int32_t)s;
 }
 
-/* One step of a timed spin: false once `until` has passed. Re-polls at
- * once 4 times, then pauses, reading the clock every 8 steps and yielding
- * every 128 (so a partner waiting for this core gets it). */
+/* One step of a timed spin: false once `budget` ns have passed since the
+ * clock started, or the absolute `limit` (0: none). Re-polls at once 4
+ * times, then pauses; the clock (22 ns a read here) is started only after
+ * 64 steps (~2 us), so a quick hand-off never reads it; then it is read
+ * every 8 steps; a yield every 128 steps lets a partner waiting for this
+ * core run. `start` (0 until started) is what spin_learn measures from. */
 typedef struct lf_spin {
-    goc_time until;
+    goc_time budget, limit, start, until;
     unsigned i;
 } lf_spin;
+static inline lf_spin lf_spin_init(goc_time budget, goc_time limit) {
+    return (lf_spin){budget, limit, 0, 0, 0};
+}
 static inline bool lf_spin_more(lf_spin *sp) {
     unsigned i = sp->i++;
     if (i < 4) return true;
     if ((i & 127) == 127) sched_yield();
     else goc__cpu_relax();
-    return (i & 7) != 0 || goc_now() < sp->until;
+    if (i < 64 || (i & 7)) return true;
+    goc_time now = goc_now();
+    if (!sp->start) {
+        sp->start = now;
+        sp->until = now + sp->budget;
+    }
+    return now < sp->until && (!sp->limit || now < sp->limit);
 }
 
 /* ------------------------------------------------------------ parking -- */
@@ -251,14 +263,13 @@ unsigned long goc_lf_parks(void) { return atomic_load_explicit(&lf_parks, memory
 #define LF_COUNT_PARK() ((void)0)
 #endif
 
-int lf_park(lf_waiter *w, goc_time deadline, goc_time spin_until, const char *what, const void *obj) {
+int lf_park(lf_waiter *w, goc_time deadline, lf_spin *sp, const char *what, const void *obj) {
     bool timed = goc__deadline_kind(deadline) == GOC_DL_AT;
-    /* never spin past the deadline */
-    lf_spin sp = {timed && deadline < spin_until ? deadline : spin_until, 0};
+    if (sp && timed) sp->limit = deadline; /* never spin past the deadline */
     for (;;) {
         /* acquire: pairs with lf_signal's release exchange */
         if (atomic_load_explicit(&w->wake, memory_order_acquire) == LF_W_DONE) return 0;
-        if (!spin_until || !lf_spin_more(&sp)) break;
+        if (!sp || !lf_spin_more(sp)) break;
     }
     uint32_t v = LF_W_RUN;
     /* acquire on failure (we read DONE): pairs with lf_signal's exchange.
@@ -591,8 +602,8 @@ static bool buf_register(goc_chan *ch, lf_entry *e, bool is_send) {
 /* A blocking buffered send or receive after its first attempt failed. */
 static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline, int r) {
     bool timed = goc__deadline_kind(deadline) == GOC_DL_AT;
-    goc_time t0 = goc_now();
-    lf_spin sp = {t0 + spin_ns(), 0};
+    lf_spin sp = lf_spin_init(spin_ns(), timed ? deadline : 0);
+    goc_time t0 = 0; /* when the first spin started its clock */
     bool slept = false;
     for (;;) {
         /* spin: retry; never park while a partner is mid-way (LF_BUSY): it
@@ -605,6 +616,7 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
                 goto out;
             }
         }
+        if (!t0) t0 = sp.start;
         if (timed && goc_now() >= deadline) {
             r = -ETIMEDOUT;
             goto out;
@@ -619,10 +631,10 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
                  * run rather than cycling through the lock */
                 sched_yield();
             } else {
-                lf_park(&op.w, GOC_NEVER, 0, "chan wake", ch); /* notified meanwhile: wait for DONE */
+                lf_park(&op.w, GOC_NEVER, NULL, "chan wake", ch); /* notified meanwhile: wait for DONE */
             }
         } else {
-            int pr = lf_park(&op.w, deadline, 0, is_send ? "chan send" : "chan recv", ch);
+            int pr = lf_park(&op.w, deadline, NULL, is_send ? "chan send" : "chan recv", ch);
             if (pr == -ETIMEDOUT) {
                 q_remove(ch, &op.e, is_send);
                 r = -ETIMEDOUT;
@@ -634,10 +646,13 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
         }
         r = ring_op(ch, is_send, elem);
         if (r == 0 || r == -EPIPE) goto out;
-        sp = (lf_spin){goc_now() + LF_SPIN_NS_MIN, 0}; /* a short spin, then register again */
+        sp = lf_spin_init(LF_SPIN_NS_MIN, timed ? deadline : 0); /* a short spin, then register again */
     }
 out:
-    if (r != -ETIMEDOUT) spin_learn(goc_now() - t0, slept); /* thread-local: ch is not touched (I7) */
+    if (!t0) t0 = sp.start;
+    /* thread-local; ch is not touched (I7). No clock started: a quick
+     * hand-off, nothing to learn. */
+    if (t0 && r != -ETIMEDOUT) spin_learn(goc_now() - t0, slept);
     return r;
 }
 
@@ -723,9 +738,9 @@ static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline
     if (kind == GOC_DL_NOW) return -EAGAIN;
     if (past) return -ETIMEDOUT;
     /* registered: spin on our own futex word, then park */
-    goc_time t0 = goc_now();
-    r = lf_park(&op.w, deadline, t0 + spin_ns(), is_send ? "chan send" : "chan recv", ch);
-    if (r != -ETIMEDOUT) spin_learn(goc_now() - t0, r == LF_PARK_SLEPT);
+    lf_spin sp = lf_spin_init(spin_ns(), 0);
+    r = lf_park(&op.w, deadline, &sp, is_send ? "chan send" : "chan recv", ch);
+    if (sp.start && r != -ETIMEDOUT) spin_learn(goc_now() - sp.start, r == LF_PARK_SLEPT);
     if (r == -ETIMEDOUT) {
         q_remove(ch, &op.e, is_send); /* not claimed: we are still linked, ch is alive */
         return -ETIMEDOUT;
@@ -967,7 +982,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         if (kind == GOC_DL_NOW) return -EAGAIN;
         lf_waiter w;
         lf_waiter_init(&w);
-        int r = lf_park(&w, deadline, 0, "select (no cases)", NULL);
+        int r = lf_park(&w, deadline, NULL, "select (no cases)", NULL);
         return r < 0 ? r : -ETIMEDOUT; /* nobody can claim w */
     }
 
@@ -991,8 +1006,9 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     lf_waiter w;
     int r;
     unsigned step = 0, tries = 0;
-    goc_time t0 = 0;     /* when the first poll found nothing */
-    lf_spin sp = {0, 0}; /* the spin before registering */
+    bool spinning = false;                       /* sp is set up */
+    lf_spin sp = lf_spin_init(0, 0);             /* the spin before registering */
+    goc_time t0 = 0;                             /* when sp's clock first started */
     bool slept = false;
     bool snap = kind == GOC_DL_NOW && m > 1;
     for (;;) {
@@ -1040,11 +1056,12 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             r = -ETIMEDOUT;
             goto out;
         }
-        if (!t0) {
-            t0 = goc_now();
-            sp = (lf_spin){t0 + spin_ns(), 0};
+        if (!spinning) {
+            spinning = true;
+            sp = lf_spin_init(spin_ns(), timed ? deadline : 0);
         }
         if (lf_spin_more(&sp) || busy) continue;
+        if (!t0) t0 = sp.start;
 
         /* pass 2: register one entry per clause, re-checking each */
         lf_waiter_init(&w);
@@ -1059,10 +1076,11 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         }
         int pr = 0;
         if (ready) {
-            if (!lf_claim(&w, LF_SEL_ABORTED)) lf_park(&w, GOC_NEVER, 0, "select wake", NULL); /* claimed meanwhile */
+            if (!lf_claim(&w, LF_SEL_ABORTED)) lf_park(&w, GOC_NEVER, NULL, "select wake", NULL); /* claimed meanwhile */
         } else {
             /* pass 3: park until a partner, notifier or close claims us */
-            pr = lf_park(&w, deadline, goc_now() + LF_SPIN_NS_MIN, "select", cases[order[0]].ch);
+            lf_spin psp = lf_spin_init(LF_SPIN_NS_MIN, 0);
+            pr = lf_park(&w, deadline, &psp, "select", cases[order[0]].ch);
             slept |= pr != 0;
         }
         /* cleanup on every exit path: unlink what the claimer did not */
@@ -1076,7 +1094,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             goto out;
         }
         if (sel == LF_SEL_ABORTED) {
-            sp = (lf_spin){goc_now() + LF_SPIN_NS_MIN, 0};
+            sp = lf_spin_init(LF_SPIN_NS_MIN, timed ? deadline : 0);
             continue; /* a clause looked ready: poll again */
         }
         uint32_t i = sel - LF_SEL_CASE0;
@@ -1098,7 +1116,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             r = (int)i;
             goto out;
         }
-        sp = (lf_spin){goc_now() + LF_SPIN_NS_MIN, 0};
+        sp = lf_spin_init(LF_SPIN_NS_MIN, timed ? deadline : 0);
     }
 out:
     if (t0 && r != -ETIMEDOUT && r != -EAGAIN) spin_learn(goc_now() - t0, slept);

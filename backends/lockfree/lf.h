@@ -164,14 +164,15 @@ static inline bool lf_claim(lf_waiter *w, uint32_t v) {
 }
 
 /* Waits until w is claimed and signalled, or until the deadline passes and
- * the owner's own abort CAS wins (-ETIMEDOUT). Until the absolute time
- * spin_until (0: not at all) it first spins polling the waiter's own word,
+ * the owner's own abort CAS wins (-ETIMEDOUT). With a spin budget sp (NULL:
+ * none; see lf_spin in chan.c) it first spins polling the waiter's own word,
  * which only the claimer writes, so a partner on another core hands off
  * without a system call. Before a FUTEX_WAIT it records `what`/`obj` for the
  * task report. Returns 0 if claimed while spinning, LF_PARK_SLEPT if it
  * slept first. */
 #define LF_PARK_SLEPT 1
-int lf_park(lf_waiter *w, goc_time deadline, goc_time spin_until, const char *what, const void *obj);
+struct lf_spin;
+int lf_park(lf_waiter *w, goc_time deadline, struct lf_spin *sp, const char *what, const void *obj);
 /* ------------------------------------------------------ wait queues -- */
 
 /* One clause of a blocking call, linked into one channel's send or receive
