@@ -44,10 +44,21 @@ main() {
       # one results folder for every stage of this run (stages call
       # $(goc_results_dir) in a subshell, which cannot export it back)
       goc_results_dir >/dev/null
+      local quick=0 a
+      for a in "$@"; do [ "$a" = --quick ] && quick=1; done
       for s in "${ALL_STAGES[@]}"; do
-        if declare -F "stage_$s" >/dev/null; then
-          goc_stage "$s" "stage_$s" "$@"
+        declare -F "stage_$s" >/dev/null || continue
+        if [ "$s" = test ]; then
+          # The whole job checks the release build only; the sanitizer
+          # suites are `./run_all.sh test` (CI). --quick skips the tests.
+          if [ $quick = 1 ]; then
+            goc_log "stage test: skipped with --quick (run ./run_all.sh test)"
+          else
+            goc_stage test stage_test --presets release
+          fi
+          continue
         fi
+        goc_stage "$s" "stage_$s" "$@"
       done
       goc_run_summary ;;
     *)

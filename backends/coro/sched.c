@@ -12,13 +12,18 @@
  * at most one worker at a time, in epoll_wait with the nearest timer as the
  * timeout (the "poller").
  *
- * Switching model (Go's g0): a task never switches to another task. It
+ * Switching model (Go's g0, plus a direct switch): a task that yields
  * switches to its worker's scheduler context, which then runs the "after"
  * action the task left (requeue for yield, release the locks that publish a
- * park, recycle the stack for exit) and picks the next task. Because a
- * parking task's waiters become visible (its locks are released) only once
- * the task's registers are saved, no waker can resume a task that is still
- * running (RG10).
+ * park, recycle the stack for exit) and picks the next task. A task that
+ * parks or exits while its worker's runnext holds a task (a channel handoff
+ * or a spawn just readied it) switches straight to that task instead
+ * (direct_next: one switch instead of two), and the incoming task runs the
+ * outgoing one's after action first thing on its own stack (task_resumed).
+ * Either way the after action runs only once the outgoing task's registers
+ * are saved, so a parking task's waiters become visible (its locks are
+ * released) only when it is no longer running: no waker can resume a task
+ * that is still running (RG10).
  *
  * Idle/wake protocol (no lost wakeup). The state is nidle (workers on the
  * idle list), nspinning (workers looking for work without parking) and the
@@ -76,8 +81,11 @@ struct coro_worker {
     coro_cctx sched_ctx;        /* the scheduler context (the thread's own stack) */
     coro_task *cur;             /* task running, NULL on the scheduler stack */
     int act;                    /* after action left by the task that switched out */
-    void (*after)(void *);
+    void (*after)(void *);      /* a parking task's after action (coro_park) */
     void *after_arg;
+    coro_task *prev;            /* a task that switched straight to the running one
+                                   (direct switch); its after action is still due */
+    int prev_act;               /* prev's action (ACT_PARK or ACT_EXIT) */
     uint32_t schedtick;
     uint32_t streak;            /* consecutive runnext picks */
     _Atomic int in_task;        /* 1 while a task runs (relaxed hint for thieves) */
@@ -485,6 +493,7 @@ void coro_parker_ready(coro_parker *p) {
 void coro_after_unlock(void *lock) { goc__lock_release((goc__lock *)lock); }
 
 static void task_switch_out(coro_task *t, int act);
+static void main_finished(coro_task *t);
 
 static void park_timeout(void *arg) {
     coro_task *t = arg;
@@ -523,21 +532,123 @@ uint32_t coro_park(coro_parker *p, uint32_t seq, void (*after)(void *), void *ar
 
 /* -------------------------------------------------------- task switches -- */
 
+/* Switch-in bookkeeping of t on w (scheduler stack, or the stack of the task
+ * switching straight to t). Owner-only fields of w. */
+static void task_enter(coro_worker *w, coro_task *t) {
+    /* RG10: a task is never run twice at once. relaxed: the queues that
+     * delivered t already ordered its previous run before this one. */
+    if (GOC_UNLIKELY(atomic_exchange_explicit(&t->running, 1, memory_order_relaxed)))
+        goc__fatal("coro: task %llu resumed while running (double wake)",
+                   (unsigned long long)t->rec.id);
+    w->cur = t;
+    t->w = w;
+    goc__cur_task = &t->rec;
+    t->fresh = false;
+}
+
+/* The after action of p, which switched out with act. Runs once p's
+ * registers are saved: on the scheduler stack (run_task) or on the stack of
+ * the task p switched straight to (task_resumed). */
+static void task_left(coro_worker *w, coro_task *p, int act, void (*after)(void *), void *arg) {
+    atomic_store_explicit(&p->running, 0, memory_order_relaxed);
+    if (!p->guarded) coro_stack_check(p); /* guarded slots fault instead */
+    switch (act) {
+    case ACT_YIELD:
+        runq_put_tail(w, p);
+        break;
+    case ACT_PARK:
+        if (goc__deadline_kind(p->park_deadline) == GOC_DL_AT)
+            coro_timer_arm(&p->timer, p->park_deadline, park_timeout, p);
+        if (after) after(arg);
+        break;
+    case ACT_EXIT:
+#ifdef GOC_TSAN
+        __tsan_destroy_fiber(p->fiber);
+#endif
+        if (p->is_root) main_finished(p);
+        coro_stack_free(w, p);
+        break;
+    default:
+        goc__fatal("coro: task switched out without an action");
+    }
+}
+
+/* The task to switch straight to when the running task of w parks or exits:
+ * w's runnext, when the scheduler would pick it anyway (runnext streak not
+ * exhausted, not a global-queue tick, no expired timer of w's heap); NULL
+ * sends the task through the scheduler. Owner only.
+ * The precise TSan build keeps the scheduler round trip: there the
+ * scheduler fiber is hidden for good, and an after action run on a task's
+ * fiber would be seen by TSan. */
+static coro_task *direct_next(coro_worker *w) {
+#ifdef CORO_PRECISE
+    (void)w;
+    return NULL;
+#else
+    if (w->streak >= RUNNEXT_STREAK || (w->schedtick + 1) % GLOBAL_CHECK_EVERY == 0) return NULL;
+    goc_time nw = atomic_load_explicit(&w->heap.next_when, memory_order_relaxed);
+    if (GOC_UNLIKELY(nw != INT64_MAX) && nw <= goc_now()) return NULL;
+    coro_task *n = atomic_load_explicit(&w->runnext, memory_order_relaxed);
+    /* acquire: pairs with the exchange that published n (as runq_get) */
+    if (!n || !atomic_compare_exchange_strong_explicit(&w->runnext, &n, NULL, memory_order_acquire,
+                                                      memory_order_relaxed))
+        return NULL;
+    w->streak++;
+    w->schedtick++;
+    return n;
+#endif
+}
+
+/* Called by a task right after it resumed (and by a fresh task first thing):
+ * if the task that ran before it on this worker switched straight here, run
+ * that task's after action now (we are on our own stack: its registers are
+ * saved). Keeps this task's errno. */
+static void task_resumed(void) {
+    coro_worker *w = coro_worker_self(); /* not t->w of before: we may have migrated */
+    coro_task *p = w->prev;
+    if (!p) return;
+    int e = errno;
+    w->prev = NULL;
+    void (*after)(void *) = w->after;
+    w->after = NULL;
+    task_left(w, p, w->prev_act, after, w->after_arg);
+    errno = e;
+}
+
 static void task_switch_out(coro_task *t, int act) {
     coro_worker *w = t->w; /* valid while t runs */
-    w->act = act;
+    coro_task *n = act == ACT_YIELD ? NULL : direct_next(w);
+    if (n) {
+        /* Direct switch: n runs t's after action (task_resumed). */
+        t->saved_errno = errno;
+        w->prev = t;
+        w->prev_act = act;
+        task_enter(w, n);
+        errno = n->saved_errno;
 #ifdef GOC_ASAN
-    __sanitizer_start_switch_fiber(act == ACT_EXIT ? NULL : &t->fake_stack, w->sched_lo,
-                                   w->sched_size);
+        __sanitizer_start_switch_fiber(act == ACT_EXIT ? NULL : &t->fake_stack, n->stack_lo,
+                                       n->stack_size);
 #endif
 #ifdef GOC_TSAN
-    __tsan_switch_to_fiber(w->sched_fiber, CORO_TSAN_SWITCH_FLAGS); /* right before the jump */
+        __tsan_switch_to_fiber(n->fiber, CORO_TSAN_SWITCH_FLAGS); /* right before the jump */
 #endif
-    coro_cctx_switch(&t->ctx, &w->sched_ctx);
-    /* Resumed, maybe on another worker. */
+        coro_cctx_switch(&t->ctx, &n->ctx);
+    } else {
+        w->act = act;
+#ifdef GOC_ASAN
+        __sanitizer_start_switch_fiber(act == ACT_EXIT ? NULL : &t->fake_stack, w->sched_lo,
+                                       w->sched_size);
+#endif
+#ifdef GOC_TSAN
+        __tsan_switch_to_fiber(w->sched_fiber, CORO_TSAN_SWITCH_FLAGS); /* right before the jump */
+#endif
+        coro_cctx_switch(&t->ctx, &w->sched_ctx);
+    }
+    /* Resumed, maybe on another worker: w is stale from here on. */
 #ifdef GOC_ASAN
     __sanitizer_finish_switch_fiber(t->fake_stack, NULL, NULL);
 #endif
+    task_resumed();
 }
 
 static void task_entry(void *arg) {
@@ -545,6 +656,7 @@ static void task_entry(void *arg) {
 #ifdef GOC_ASAN
     __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
+    task_resumed();
     /* precise build (unhidden here): spawner and the slot's previous task
      * happen before this task; this task before the slot's next one */
     GOC_TSAN_P_ACQUIRE(t);
@@ -599,19 +711,13 @@ static void main_finished(coro_task *t) {
     finish_main(1);
 }
 
-/* Runs t until it switches out, then performs its after action. */
+/* Runs t until a task of this worker switches back to the scheduler (t, or
+ * the last of a chain of direct switches that started with t), then
+ * performs that task's after action. */
 static void run_task(coro_worker *w, coro_task *t) {
-    /* RG10: a task is never run twice at once. relaxed: the queues that
-     * delivered t already ordered its previous run before this one. */
-    if (GOC_UNLIKELY(atomic_exchange_explicit(&t->running, 1, memory_order_relaxed)))
-        goc__fatal("coro: task %llu resumed while running (double wake)",
-                   (unsigned long long)t->rec.id);
-    w->cur = t;
-    t->w = w;
+    task_enter(w, t);
     w->act = ACT_NONE;
-    goc__cur_task = &t->rec;
     errno = t->saved_errno;
-    t->fresh = false;
     atomic_store_explicit(&w->in_task, 1, memory_order_relaxed);
     /* Nothing but the jump after the fiber switch: TSan attributes every
      * access from here on to the task's fiber. */
@@ -626,31 +732,13 @@ static void run_task(coro_worker *w, coro_task *t) {
 #ifdef GOC_ASAN
     __sanitizer_finish_switch_fiber(w->fake_stack, NULL, NULL);
 #endif
-    t->saved_errno = errno;
+    coro_task *p = w->cur; /* the task that switched back (not t after direct switches) */
+    p->saved_errno = errno;
     goc__cur_task = NULL;
     w->cur = NULL;
-    atomic_store_explicit(&t->running, 0, memory_order_relaxed);
-    if (!t->guarded) coro_stack_check(t); /* guarded slots fault instead */
-    switch (w->act) {
-    case ACT_YIELD:
-        runq_put_tail(w, t);
-        break;
-    case ACT_PARK:
-        if (goc__deadline_kind(t->park_deadline) == GOC_DL_AT)
-            coro_timer_arm(&t->timer, t->park_deadline, park_timeout, t);
-        if (w->after) w->after(w->after_arg);
-        w->after = NULL;
-        break;
-    case ACT_EXIT:
-#ifdef GOC_TSAN
-        __tsan_destroy_fiber(t->fiber);
-#endif
-        if (t->is_root) main_finished(t);
-        coro_stack_free(w, t);
-        break;
-    default:
-        goc__fatal("coro: task switched out without an action");
-    }
+    void (*after)(void *) = w->after;
+    w->after = NULL;
+    task_left(w, p, w->act, after, w->after_arg);
 }
 
 /* --------------------------------------------------------- the detector -- */
