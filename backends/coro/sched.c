@@ -64,6 +64,9 @@
 #define GLOBAL_CHECK_EVERY 61 /* Go: check the global queue every 61 ticks for fairness */
 #define RUNNEXT_STREAK 32
 #define SPIN_NS (20 * 1000) /* an idle spinner polls this long before parking */
+#define RUNNEXT_STEAL_NS (50 * 1000) /* a busy worker's runnext is stolen after this */
+#define SHORT_QUEUE 4u                 /* runq_grab leaves this few queued tasks a while */
+#define SYSMON_NS (10 * 1000000LL)     /* idle workers look for a stuck runnext this often */
 #define DEADLOCK_GRACE_NS (100 * 1000000LL)
 
 enum { ACT_NONE, ACT_YIELD, ACT_PARK, ACT_EXIT };
@@ -73,8 +76,16 @@ struct coro_worker {
     /* Thieves read head/slots; only the owner writes tail and slots. */
     _Atomic uint32_t rq_head GOC_ALIGNED_CL;   /* CAS by owner and thieves */
     _Atomic uint32_t rq_tail;                  /* written by the owner only (seq_cst: W1) */
-    _Atomic(coro_task *) runnext;              /* exchanged by owner, CAS by thieves */
     _Atomic(coro_task *) rq[RUNQ_SIZE];        /* relaxed; published by rq_tail */
+    /* Its own cache line: the owner exchanges it twice per handoff, while
+     * spinners poll rq_head/rq_tail (and read runnext only when stealing). */
+    _Atomic(coro_task *) runnext GOC_ALIGNED_CL; /* exchanged by owner, CAS by thieves */
+    /* Readies done by this worker: the deadlock detector's epoch (with
+     * S.progress for other threads) and the thieves' sign of a handoff in
+     * progress (runq_grab). Written by the owner only (relaxed load + store,
+     * no RMW on the handoff path); beside runnext, which changes with it, so
+     * that a thief polling both does not pull the owner's hot line. */
+    _Atomic uint64_t nready;
 
     /* Owner-only fields (the worker thread). */
     int id GOC_ALIGNED_CL;
@@ -135,7 +146,8 @@ static struct {
     _Atomic uint32_t main_done; /* futex word of the goc_main caller */
     _Atomic uint64_t run_id;
     _Atomic int deadlocked;     /* set once per goc_main by the detector */
-    _Atomic uint64_t progress;  /* bumped by every ready: the detector's epoch */
+    _Atomic uint64_t progress;  /* readies by threads that are not workers (+ workers' nready):
+                                   the detector's epoch */
     _Atomic int nforeign;       /* foreign threads that may still wake a task */
     bool detector;              /* GOC_DEADLOCK != 0/off; set once before the workers start */
 } S = {.poll_until = INT64_MAX};
@@ -265,14 +277,16 @@ static bool runq_put_slow(coro_worker *w, coro_task *t, uint32_t h, uint32_t tl)
     return true;
 }
 
-static void runq_put(coro_worker *w, coro_task *t, bool next) {
+/* False if t only filled an empty runnext (nothing was queued). */
+static bool runq_put(coro_worker *w, coro_task *t, bool next) {
     if (next) {
         /* seq_cst: W1 (the exchange is a full barrier on x86 anyway). */
         coro_task *old = atomic_exchange_explicit(&w->runnext, t, memory_order_seq_cst);
-        if (!old) return;
+        if (!old) return false;
         t = old; /* kick the previous runnext to the tail */
     }
     runq_put_tail(w, t);
+    return true;
 }
 
 /* Owner only. runnext first, except that after RUNNEXT_STREAK consecutive
@@ -320,13 +334,28 @@ static uint32_t runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
         if (n == 0) {
             if (!steal_next) return 0;
             coro_task *t = atomic_load_explicit(&v->runnext, memory_order_acquire);
-            if (t && atomic_load_explicit(&v->in_task, memory_order_relaxed)) {
+            if (t) {
                 /* Go's runqgrab: v is running a task that probably just
-                 * readied t and is about to block (a handoff); give v ~3 us
+                 * readied t and is about to block (a handoff); give v time
                  * to run t itself instead of splitting the pair across
-                 * workers. */
-                goc_time until = goc_now() + 3000;
-                while (goc_now() < until) goc__cpu_relax();
+                 * workers. Go waits 3 us; here t is left alone as long as v
+                 * keeps handing off (its ready count or runnext changes) or
+                 * is between tasks (its scheduler takes runnext first), and
+                 * taken once it sat in runnext behind one running task for
+                 * RUNNEXT_STEAL_NS: long enough for a producer to fill a
+                 * 1024-slot buffer before it blocks and runs its consumer
+                 * on the same worker, short against the OS's time slices.
+                 * relaxed loads: hints; the CAS below decides. */
+                uint64_t r0 = atomic_load_explicit(&v->nready, memory_order_relaxed);
+                goc_time until = goc_now() + RUNNEXT_STEAL_NS;
+                for (;;) {
+                    if (!atomic_load_explicit(&v->in_task, memory_order_relaxed) ||
+                        atomic_load_explicit(&v->nready, memory_order_relaxed) != r0 ||
+                        atomic_load_explicit(&v->runnext, memory_order_relaxed) != t)
+                        return 0; /* v is handing off or scheduling: leave it */
+                    if (goc_now() >= until) break;
+                    for (int k = 0; k < 16; k++) goc__cpu_relax();
+                }
                 t = atomic_load_explicit(&v->runnext, memory_order_acquire);
             }
             if (t && atomic_compare_exchange_strong_explicit(&v->runnext, &t, NULL,
@@ -338,6 +367,25 @@ static uint32_t runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
             return 0;
         }
         if (n > RUNQ_SIZE / 2) continue; /* inconsistent h/tl snapshot */
+        if (tl - h <= SHORT_QUEUE && atomic_load_explicit(&v->in_task, memory_order_relaxed)) {
+            /* A few tasks queued behind a busy worker are usually partners
+             * of a pipeline it runs (a task that readied two kicked the
+             * first from runnext to the queue): the owner gets to them
+             * within a few handoffs, while stealing them splits the
+             * pipeline over two cores and every handoff then crosses. Leave
+             * them while the owner makes progress on its queue (rq_head
+             * moves) or is between tasks; take them once they sat behind
+             * one running task for RUNNEXT_STEAL_NS. */
+            goc_time until = goc_now() + RUNNEXT_STEAL_NS;
+            for (;;) {
+                if (!atomic_load_explicit(&v->in_task, memory_order_relaxed) ||
+                    atomic_load_explicit(&v->rq_head, memory_order_relaxed) != h)
+                    return 0;
+                if (goc_now() >= until) break;
+                for (int k = 0; k < 16; k++) goc__cpu_relax();
+            }
+            continue; /* re-read head and tail, then steal */
+        }
         for (uint32_t i = 0; i < n; i++)
             out[i] = atomic_load_explicit(&v->rq[(h + i) % RUNQ_SIZE], memory_order_relaxed);
         if (atomic_compare_exchange_strong_explicit(&v->rq_head, &h, h + n, memory_order_acq_rel,
@@ -409,11 +457,40 @@ static void wakep(void) {
     else coro_netpoll_break();
 }
 
+/* Counts a ready for the deadlock detector's epoch (progress_sum). */
+static void note_progress(coro_worker *w) {
+    if (w)
+        atomic_store_explicit(&w->nready,
+                              atomic_load_explicit(&w->nready, memory_order_relaxed) + 1,
+                              memory_order_relaxed); /* owner only */
+    else
+        atomic_fetch_add_explicit(&S.progress, 1, memory_order_relaxed);
+}
+
+/* Monotonic sum of every ready so far: unchanged over the detector's grace
+ * period means nothing was readied meanwhile. */
+static uint64_t progress_sum(void) {
+    uint64_t n = atomic_load_explicit(&S.progress, memory_order_seq_cst);
+    for (int i = 0; i < S.nprocs; i++)
+        n += atomic_load_explicit(&S.w[i].nready, memory_order_seq_cst);
+    return n;
+}
+
+/* A worker readies into its own runnext and wakes an idle worker only when
+ * that queued something (the previous runnext went to the tail). A task that
+ * only filled runnext is run by this worker as soon as the running task
+ * parks or exits (a channel handoff, a spawn followed by a wait): waking
+ * another worker for it costs a futex wake and a core spinning for nothing,
+ * since a thief leaves a busy worker's runnext alone anyway (runq_grab). If
+ * the running task keeps its worker instead, idle workers find the stuck
+ * runnext at their next tick (SYSMON_NS, runnext_stuck) and steal it.
+ * Threads that are not workers queue globally and always wake. */
 void coro_ready(coro_task *t) {
-    atomic_fetch_add_explicit(&S.progress, 1, memory_order_relaxed);
     coro_worker *w = coro_worker_self();
-    if (w) runq_put(w, t, true);
-    else {
+    note_progress(w);
+    if (w) {
+        if (!runq_put(w, t, true)) return;
+    } else {
         t->next = NULL;
         global_put_list(t, t, 1);
     }
@@ -422,7 +499,7 @@ void coro_ready(coro_task *t) {
 
 void coro_timer_added(goc_time when) {
     /* The heap's next_when was stored seq_cst before this (timer.c). */
-    atomic_fetch_add_explicit(&S.progress, 1, memory_order_relaxed);
+    note_progress(coro_worker_self());
     if (atomic_load_explicit(&S.poller, memory_order_seq_cst)) {
         if (when < atomic_load_explicit(&S.poll_until, memory_order_seq_cst)) coro_netpoll_break();
     } else {
@@ -536,10 +613,14 @@ uint32_t coro_park(coro_parker *p, uint32_t seq, void (*after)(void *), void *ar
  * switching straight to t). Owner-only fields of w. */
 static void task_enter(coro_worker *w, coro_task *t) {
     /* RG10: a task is never run twice at once. relaxed: the queues that
-     * delivered t already ordered its previous run before this one. */
-    if (GOC_UNLIKELY(atomic_exchange_explicit(&t->running, 1, memory_order_relaxed)))
+     * delivered t already ordered its previous run before this one. A load
+     * and a store, not an exchange: the check catches a task readied again
+     * before its previous run switched out (a double wake), without a locked
+     * instruction on every switch. */
+    if (GOC_UNLIKELY(atomic_load_explicit(&t->running, memory_order_relaxed)))
         goc__fatal("coro: task %llu resumed while running (double wake)",
                    (unsigned long long)t->rec.id);
+    atomic_store_explicit(&t->running, 1, memory_order_relaxed);
     w->cur = t;
     t->w = w;
     goc__cur_task = &t->rec;
@@ -854,6 +935,18 @@ static bool work_visible(coro_worker *w, int mode) {
     return false;
 }
 
+/* Some other worker holds a runnext while it runs a task (the idle tick's
+ * check; relaxed hints, runq_grab decides). */
+static bool runnext_stuck(coro_worker *w) {
+    for (int i = 0; i < S.nprocs; i++) {
+        coro_worker *v = &S.w[i];
+        if (v != w && atomic_load_explicit(&v->runnext, memory_order_relaxed) &&
+            atomic_load_explicit(&v->in_task, memory_order_relaxed))
+            return true;
+    }
+    return false;
+}
+
 static coro_task *find_runnable(coro_worker *w) {
     for (;;) {
         if (atomic_load_explicit(&S.stop, memory_order_acquire)) return NULL;
@@ -955,6 +1048,8 @@ static coro_task *find_runnable(coro_worker *w) {
                                                          memory_order_seq_cst,
                                                          memory_order_relaxed))
                 timeout = 0;
+            /* the idle tick (see the futex park below) */
+            if (timeout < 0 || timeout > SYSMON_NS) timeout = SYSMON_NS;
             coro_netpoll(timeout);
             unidle(w); /* also gives up the poller role */
             continue;
@@ -962,19 +1057,28 @@ static coro_task *find_runnable(coro_worker *w) {
 
         /* I4: futex park, with the deadlock check by the last worker in. */
         if (detector_enabled() && all_asleep()) {
-            uint64_t pr = atomic_load_explicit(&S.progress, memory_order_seq_cst);
+            uint64_t pr = progress_sum();
             goc__futex_wait(&w->park_word, 1, goc_now() + DEADLOCK_GRACE_NS);
             if (atomic_load_explicit(&w->park_word, memory_order_acquire) == 1 && all_asleep() &&
-                atomic_load_explicit(&S.progress, memory_order_seq_cst) == pr)
+                progress_sum() == pr)
                 declare_deadlock();
         }
-        /* acquire: pairs with wakep's release store of 0 */
+        /* acquire: pairs with wakep's release store of 0. Ticks every
+         * SYSMON_NS: a worker's runnext that no wakep announced (coro_ready)
+         * stays stuck while the task that readied it keeps running. */
+        bool tick = false;
         while (atomic_load_explicit(&w->park_word, memory_order_acquire) == 1) {
             if (atomic_load_explicit(&S.stop, memory_order_acquire)) break;
-            goc__futex_wait(&w->park_word, 1, GOC_NEVER);
+            goc__futex_wait(&w->park_word, 1, goc_now() + SYSMON_NS);
+            if (atomic_load_explicit(&w->park_word, memory_order_acquire) == 1 && runnext_stuck(w)) {
+                tick = true;
+                break;
+            }
         }
         if (atomic_load_explicit(&S.stop, memory_order_acquire)) return NULL;
-        /* woken by wakep: we are a spinner now (w->spinning set by it) */
+        if (tick) unidle(w); /* look (and steal) as any worker would; if a
+                                waker took us meanwhile we spin on its account */
+        /* else woken by wakep: we are a spinner now (w->spinning set by it) */
     }
 }
 

@@ -205,7 +205,21 @@ static void q_remove(goc_chan *ch, lf_entry *e, bool is_send) {
 #define LF_SPIN_NS_MAX 60000
 #define LF_SPIN_NS_INIT 20000
 static __thread int32_t tl_spin_ns; /* thread-local: not shared */
+/* Polls between yields. A yield that really switched this thread out
+ * (> LF_SWITCHED_NS) before a successful wait means the partner needed this
+ * core (more runnable tasks than cores, or `taskset -c 0`): then yield after
+ * LF_YIELD_GAP_MIN polls; every success without such a switch doubles the gap
+ * back towards LF_YIELD_GAP_MAX, so two busy cores poll without syscalls. */
+#define LF_YIELD_GAP_MIN 4
+#define LF_YIELD_GAP_MAX 128
+#define LF_SWITCHED_NS 1500
+static __thread uint8_t tl_yield_gap; /* 0: LF_YIELD_GAP_MAX */
 static inline goc_time spin_ns(void) { return tl_spin_ns ? tl_spin_ns : LF_SPIN_NS_INIT; }
+static inline void spin_learn_yield(bool switched) {
+    unsigned g = tl_yield_gap ? tl_yield_gap : LF_YIELD_GAP_MAX;
+    g = switched ? LF_YIELD_GAP_MIN : (g * 2 > LF_YIELD_GAP_MAX ? LF_YIELD_GAP_MAX : g * 2);
+    tl_yield_gap = (uint8_t)g;
+}
 static inline void spin_learn(goc_time waited, bool slept) {
     goc_time s = spin_ns();
     if (!slept || waited < LF_SPIN_NS_MAX) {
@@ -226,16 +240,24 @@ static inline void spin_learn(goc_time waited, bool slept) {
  * core run. `start` (0 until started) is what spin_learn measures from. */
 typedef struct lf_spin {
     goc_time budget, limit, start, until;
-    unsigned i;
+    unsigned i, next_yield, gap;
+    bool switched; /* a yield switched this thread out (see tl_yield_gap) */
 } lf_spin;
 static inline lf_spin lf_spin_init(goc_time budget, goc_time limit) {
-    return (lf_spin){budget, limit, 0, 0, 0};
+    unsigned gap = tl_yield_gap ? tl_yield_gap : LF_YIELD_GAP_MAX;
+    return (lf_spin){budget, limit, 0, 0, 0, gap - 1, gap, false};
 }
 static inline bool lf_spin_more(lf_spin *sp) {
     unsigned i = sp->i++;
     if (i < 4) return true;
-    if ((i & 127) == 127) sched_yield();
-    else goc__cpu_relax();
+    if (i >= sp->next_yield) {
+        sp->next_yield = i + sp->gap;
+        goc_time t = goc_now();
+        sched_yield();
+        if (goc_now() - t > LF_SWITCHED_NS) sp->switched = true;
+    } else {
+        goc__cpu_relax();
+    }
     if (i < 64 || (i & 7)) return true;
     goc_time now = goc_now();
     if (!sp->start) {
@@ -475,8 +497,11 @@ static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
             lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
             if (head + ch->one_lap == tail) return -EAGAIN;
             /* receivers took tail - one_lap and later positions; if one of
-             * the later ones completed, room was made: wait for ours */
-            return ring_any_done(ch, pos_next(ch, tail - ch->one_lap), head, false) ? LF_BUSY : -EAGAIN;
+             * the later ones completed, room was made: wait for ours. "Full"
+             * is linearizable only if our slot is still unreleased after
+             * the scan (the argument of ring_try_recv, mirrored). */
+            if (ring_any_done(ch, pos_next(ch, tail - ch->one_lap), head, false)) return LF_BUSY;
+            return stamp_load_acq(s, index) == st ? -EAGAIN : LF_BUSY;
         }
         /* tail is stale (the slot moved on a lap): reload (relaxed: a hint) */
         goc__cpu_relax();
@@ -533,8 +558,12 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
             /* A producer reserved `head` but has not published it. Unless a
              * send behind it has completed, no completed send is waiting:
              * empty (RG11: never wait for a stalled producer to answer a
-             * try). */
-            return ring_any_done(ch, pos_next(ch, head), t, true) ? LF_BUSY : -EAGAIN;
+             * try). "Empty" is linearizable only if `head` is still
+             * unpublished after the scan: then no receive can have passed
+             * it, every scanned position was unpublished when `st` was
+             * read, and that instant had no value to take (C13). */
+            if (ring_any_done(ch, pos_next(ch, head), t, true)) return LF_BUSY;
+            return stamp_load_acq(s, index) == (lf_seq)head ? -EAGAIN : LF_BUSY;
         }
         /* head is stale: another receiver took it; reload (relaxed: a hint) */
         goc__cpu_relax();
@@ -604,7 +633,7 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
     bool timed = goc__deadline_kind(deadline) == GOC_DL_AT;
     lf_spin sp = lf_spin_init(spin_ns(), timed ? deadline : 0);
     goc_time t0 = 0; /* when the first spin started its clock */
-    bool slept = false;
+    bool slept = false, switched = false;
     for (;;) {
         /* spin: retry; never park while a partner is mid-way (LF_BUSY): it
          * is a few instructions from done */
@@ -646,13 +675,17 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
         }
         r = ring_op(ch, is_send, elem);
         if (r == 0 || r == -EPIPE) goto out;
+        switched |= sp.switched;
         sp = lf_spin_init(LF_SPIN_NS_MIN, timed ? deadline : 0); /* a short spin, then register again */
     }
 out:
     if (!t0) t0 = sp.start;
     /* thread-local; ch is not touched (I7). No clock started: a quick
-     * hand-off, nothing to learn. */
-    if (t0 && r != -ETIMEDOUT) spin_learn(goc_now() - t0, slept);
+     * hand-off, nothing to learn about the budget. */
+    if (r != -ETIMEDOUT) {
+        spin_learn_yield(switched || sp.switched);
+        if (t0) spin_learn(goc_now() - t0, slept);
+    }
     return r;
 }
 
@@ -740,6 +773,7 @@ static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline
     /* registered: spin on our own futex word, then park */
     lf_spin sp = lf_spin_init(spin_ns(), 0);
     r = lf_park(&op.w, deadline, &sp, is_send ? "chan send" : "chan recv", ch);
+    if (r != -ETIMEDOUT) spin_learn_yield(sp.switched);
     if (sp.start && r != -ETIMEDOUT) spin_learn(goc_now() - sp.start, r == LF_PARK_SLEPT);
     if (r == -ETIMEDOUT) {
         q_remove(ch, &op.e, is_send); /* not claimed: we are still linked, ch is alive */
@@ -1119,6 +1153,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         sp = lf_spin_init(LF_SPIN_NS_MIN, timed ? deadline : 0);
     }
 out:
+    if (spinning && r != -ETIMEDOUT && r != -EAGAIN) spin_learn_yield(sp.switched);
     if (t0 && r != -ETIMEDOUT && r != -EAGAIN) spin_learn(goc_now() - t0, slept);
     if (heap) goc__free(heap);
     return r;

@@ -74,18 +74,15 @@ static inline void lf_hook(int point, const void *obj) {
 
 /* ------------------------------------------------------------ backoff -- */
 
-/* Backoff in the spirit of crossbeam's Backoff, tuned for hand-off latency:
- * steps 0..3 re-poll at once (a ring operation takes ~15 ns, a `pause` ~30 ns
- * on the AMD EPYC we measure on, up to ~40 ns on recent Intel), steps
- * 4..LF_SPIN_STEPS-1 spin min(2^(step-4), 8) pauses (about 4 us in all), so a
- * waiting task notices its partner within ~8 pauses; later steps yield the
- * CPU. A blocking operation parks once its backoff has run `limit` steps; the
- * limit adapts per task between LF_STEPS_MIN (~1.5 us of spinning) and
- * LF_STEPS_MAX (~4 us of spinning, then 8 yields). */
+/* Step-count backoff in the spirit of crossbeam's Backoff, for the short
+ * waits that need no learning (the mutex and WaitGroup spin before they
+ * register, a GOC_NOW op waiting for a stalled partner): steps 0..3 re-poll
+ * at once (a ring operation takes ~15 ns, a `pause` ~30 ns on the AMD EPYC
+ * we measure on, up to ~40 ns on recent Intel), steps 4..LF_SPIN_STEPS-1
+ * spin min(2^(step-4), 8) pauses, later steps yield. LF_STEPS_MIN steps are
+ * ~1.5 us. Channel waits use the learnt, timed spin of chan.c (lf_spin). */
 #define LF_SPIN_STEPS 24
-#define LF_STEPS_MIN 14 /* ~1.5 us: an oversubscribed task soon parks instead */
-#define LF_STEPS_MAX (LF_SPIN_STEPS + 8)
-#define LF_STEPS_INIT (LF_SPIN_STEPS + 4)
+#define LF_STEPS_MIN 14
 #define LF_YIELD_STEP LF_SPIN_STEPS /* lf_backoff(LF_YIELD_STEP) yields */
 
 static inline void lf_backoff(unsigned step) {
