@@ -321,6 +321,14 @@ static coro_task *runq_get(coro_worker *w) {
     }
 }
 
+/* One step of a thief's patience (runq_grab): a short pause, and every 8th
+ * step a sched_yield, so that on an overcommitted machine the waiting thief
+ * gives its CPU to the victim it waits for instead of competing with it. */
+static void patience_pause(unsigned *it) {
+    for (int k = 0; k < 16; k++) goc__cpu_relax();
+    if ((++*it & 7u) == 0) sched_yield();
+}
+
 /* Thief: grabs half of v's queue (or its runnext) into out[]. */
 static uint32_t runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
     for (;;) {
@@ -347,13 +355,14 @@ static uint32_t runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
                  * relaxed loads: hints; the CAS below decides. */
                 uint64_t r0 = atomic_load_explicit(&v->nready, memory_order_relaxed);
                 goc_time until = goc_now() + RUNNEXT_STEAL_NS;
+                unsigned it = 0;
                 for (;;) {
                     if (!atomic_load_explicit(&v->in_task, memory_order_relaxed) ||
                         atomic_load_explicit(&v->nready, memory_order_relaxed) != r0 ||
                         atomic_load_explicit(&v->runnext, memory_order_relaxed) != t)
                         return 0; /* v is handing off or scheduling: leave it */
                     if (goc_now() >= until) break;
-                    for (int k = 0; k < 16; k++) goc__cpu_relax();
+                    patience_pause(&it);
                 }
                 t = atomic_load_explicit(&v->runnext, memory_order_acquire);
             }
@@ -379,12 +388,13 @@ static uint32_t runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
              * one running task for RUNNEXT_STEAL_NS (tasks that compute
              * are spread after 50 us). */
             goc_time until = goc_now() + RUNNEXT_STEAL_NS;
+            unsigned it = 0;
             for (;;) {
                 if (!atomic_load_explicit(&v->in_task, memory_order_relaxed) ||
                     atomic_load_explicit(&v->rq_head, memory_order_relaxed) != h)
                     return 0;
                 if (goc_now() >= until) break;
-                for (int k = 0; k < 16; k++) goc__cpu_relax();
+                patience_pause(&it);
             }
             continue; /* re-read head and tail, then steal */
         }

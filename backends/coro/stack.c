@@ -59,27 +59,10 @@ static size_t stack_bytes;          /* set once under pool_lock */
 static long guards_left = -1;       /* guarded by pool_lock */
 static _Atomic size_t stack_size_cached;
 
-/* GOC_STACK parsing ("64k", "1M", "262144"). The shared goc__parse_size
- * lives with the thread-task code that coro does not link. */
-static size_t parse_size(const char *s) {
-    if (!s || !*s) return 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s) return 0;
-    switch (*end) {
-    case 'k': case 'K': v <<= 10; end++; break;
-    case 'm': case 'M': v <<= 20; end++; break;
-    case 'g': case 'G': v <<= 30; end++; break;
-    default: break;
-    }
-    if (*end == 'b' || *end == 'B') end++;
-    return *end ? 0 : (size_t)v;
-}
-
 size_t coro_stack_size(void) {
     size_t s = atomic_load_explicit(&stack_size_cached, memory_order_relaxed);
     if (s) return s;
-    s = parse_size(getenv("GOC_STACK"));
+    s = goc__parse_size(getenv("GOC_STACK"));
 #ifdef GOC_SANITIZED
     size_t def = 1u << 20, min = 256u << 10; /* sanitizer frames are much larger */
 #else
