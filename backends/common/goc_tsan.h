@@ -90,6 +90,9 @@ void __tsan_write_range(void *addr, unsigned long size);
 #define GOC_TSAN_P_RELEASE(a) __tsan_release((void *)(a))
 #define GOC_TSAN_P_READ(p, n) __tsan_read_range((void *)(p), (unsigned long)(n))
 #define GOC_TSAN_P_WRITE(p, n) __tsan_write_range((void *)(p), (unsigned long)(n))
+/* The external tag of the strict-object option, or NULL when it is off
+ * (backends/common/tsan_strict.c). */
+void *goc__tsan_strict_tag(void);
 #else
 #define GOC_TSAN_HIDDEN
 #define GOC_TSAN_HIDE_BEGIN() ((void)0)

@@ -48,20 +48,7 @@
 #define CLOSE_SYNC(c) (&(c)->tsan_close)
 /* GOC_TSAN_STRICT=1: report accesses to the channel object itself (Go's
  * racereadpc/racewritepc in chansend/closechan): send || close races. */
-static void *strict_tag(void) {
-    static _Atomic int state;  /* 0 unread, 1 off, 2 on */
-    static void *_Atomic tag;  /* stored before state = 2 (release) */
-    int st = atomic_load_explicit(&state, memory_order_acquire); /* pairs with the store below */
-    if (st == 0) {
-        const char *e = getenv("GOC_TSAN_STRICT");
-        st = e && e[0] == '1' ? 2 : 1;
-        if (st == 2)
-            atomic_store_explicit(&tag, __tsan_external_register_tag("goc_chan"),
-                                  memory_order_relaxed);
-        atomic_store_explicit(&state, st, memory_order_release);
-    }
-    return st == 2 ? atomic_load_explicit(&tag, memory_order_relaxed) : NULL;
-}
+#define strict_tag goc__tsan_strict_tag /* backends/common/tsan_strict.c */
 #define STRICT_ACCESS(fn, ch)                                                   \
     do {                                                                        \
         void *t_ = strict_tag();                                                \

@@ -1173,23 +1173,7 @@ out:
  * reads and a close writes the channel object, as Go's chansend/closechan
  * do with racereadpc/racewritepc, so send || close and close || close are
  * reported ("race on goc_chan"). The flag and tag are set up once. */
-static void *strict_tag(void) {
-    static _Atomic int state; /* 0 unknown, 1 off, 2 on */
-    static void *_Atomic tag; /* stored before state = 2 */
-    GOC_TSAN_HIDE_BEGIN();
-    /* acquire: pairs with the release store below (tag is set) */
-    int st = atomic_load_explicit(&state, memory_order_acquire);
-    if (st == 0) {
-        const char *e = getenv("GOC_TSAN_STRICT");
-        st = e && e[0] == '1' ? 2 : 1;
-        /* relaxed: published by the release store of state below */
-        if (st == 2) atomic_store_explicit(&tag, __tsan_external_register_tag("goc_chan"), memory_order_relaxed);
-        atomic_store_explicit(&state, st, memory_order_release);
-    }
-    void *t = st == 2 ? atomic_load_explicit(&tag, memory_order_relaxed) : NULL;
-    GOC_TSAN_HIDE_END();
-    return t;
-}
+#define strict_tag goc__tsan_strict_tag /* backends/common/tsan_strict.c */
 #define STRICT_ACCESS(fn, ch)                                                   \
     do {                                                                        \
         void *t_ = (ch) ? strict_tag() : NULL;                                  \

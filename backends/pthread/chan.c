@@ -419,21 +419,7 @@ static inline void zero_elem(void *dst, size_t n) {
  * so send || close and close || close are reported ("race on goc_chan").
  * The tag is registered once; the flag is read once. */
 #ifdef GOC_TSAN_PRECISE_ON
-static void *strict_tag(void) {
-    static _Atomic int state;   /* 0 not read yet, 1 off, 2 on */
-    static void *_Atomic tag;   /* stored before state = 2 (release) */
-    GOC_TSAN_HIDE_BEGIN();
-    int st = atomic_load_explicit(&state, memory_order_acquire); /* pairs with the store below */
-    if (st == 0) {
-        const char *e = getenv("GOC_TSAN_STRICT");
-        st = e && e[0] == '1' ? 2 : 1;
-        if (st == 2) atomic_store_explicit(&tag, __tsan_external_register_tag("goc_chan"), memory_order_relaxed);
-        atomic_store_explicit(&state, st, memory_order_release);
-    }
-    void *t = st == 2 ? atomic_load_explicit(&tag, memory_order_relaxed) : NULL;
-    GOC_TSAN_HIDE_END();
-    return t;
-}
+#define strict_tag goc__tsan_strict_tag /* backends/common/tsan_strict.c */
 #define STRICT_ACCESS(fn, ch)                                                   \
     do {                                                                        \
         void *t_ = strict_tag();                                                \
