@@ -260,10 +260,17 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
     return c;
 }
 
-static int send_impl(goc_chan *c, const void *elem, goc_time deadline) {
+/* A plain send or receive: one attempt under the lock, else park as a
+ * one-clause waiter on sendq/recvq until a partner, close or the deadline
+ * completes it. always_inline: each caller passes a constant op, so the
+ * send and receive paths are specialised as two separate functions would be
+ * (out of line, the merged version cost the icount gate +18% per operation). */
+__attribute__((always_inline)) static inline int plain_op(goc_chan *c, int op, void *elem,
+                                                          goc_time deadline) {
+    bool send = op == GOC_SEND;
     goc__lock_acquire(&c->lock);
     coro_waiter *wk = NULL;
-    int r = try_send_locked(c, elem, &wk);
+    int r = send ? try_send_locked(c, elem, &wk) : try_recv_locked(c, elem, &wk);
     if (r != 0) {
         goc__lock_release(&c->lock);
         wake(wk);
@@ -274,20 +281,22 @@ static int send_impl(goc_chan *c, const void *elem, goc_time deadline) {
         goc__lock_release(&c->lock);
         return kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
     }
+    coro_wq *q = send ? &c->sendq : &c->recvq;
     coro_parker *p = coro_parker_self();
-    coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1, .elem = (void *)elem};
+    coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1, .elem = elem};
     CORO_P_RELEASE(CORO_SYNC_W(p)); /* visible as a waiter from here on */
-    coro_wq_push(&c->sendq, &w);
-    coro_wait_begin("chan send", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
+    coro_wq_push(q, &w);
+    coro_wait_begin(send ? "chan send" : "chan recv", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     uint32_t code = coro_park(p, w.seq, coro_after_unlock, &c->lock, deadline);
     goc__wait_end();
     if (code == CORO_FIRED_TIMEOUT) {
         goc__lock_acquire(&c->lock);
-        coro_wq_unlink(&c->sendq, &w);
+        coro_wq_unlink(q, &w);
         goc__lock_release(&c->lock);
         return -ETIMEDOUT;
     }
-    owner_woken(&w, c, GOC_SEND, (void *)elem);
+    if (!send && w.err == -EPIPE && elem && c->elem_size) memset(elem, 0, c->elem_size);
+    owner_woken(&w, c, op, elem);
     return w.err;
 }
 
@@ -297,41 +306,9 @@ int(goc_chan_send)(goc_chan *c, const void *elem, goc_time deadline) {
     goc__fuzz_point();
     CORO_HIDE_BEGIN();
     STRICT_READ(c);
-    int r = send_impl(c, elem, deadline);
+    int r = plain_op(c, GOC_SEND, (void *)elem, deadline);
     CORO_HIDE_END();
     return r;
-}
-
-static int recv_impl(goc_chan *c, void *elem, goc_time deadline) {
-    goc__lock_acquire(&c->lock);
-    coro_waiter *wk = NULL;
-    int r = try_recv_locked(c, elem, &wk);
-    if (r != 0) {
-        goc__lock_release(&c->lock);
-        wake(wk);
-        return r < 0 ? r : 0;
-    }
-    int kind = goc__deadline_kind(deadline);
-    if (kind == GOC_DL_NOW || (kind == GOC_DL_AT && deadline <= goc_now())) {
-        goc__lock_release(&c->lock);
-        return kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
-    }
-    coro_parker *p = coro_parker_self();
-    coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1, .elem = elem};
-    CORO_P_RELEASE(CORO_SYNC_W(p)); /* visible as a waiter from here on */
-    coro_wq_push(&c->recvq, &w);
-    coro_wait_begin("chan recv", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
-    uint32_t code = coro_park(p, w.seq, coro_after_unlock, &c->lock, deadline);
-    goc__wait_end();
-    if (code == CORO_FIRED_TIMEOUT) {
-        goc__lock_acquire(&c->lock);
-        coro_wq_unlink(&c->recvq, &w);
-        goc__lock_release(&c->lock);
-        return -ETIMEDOUT;
-    }
-    if (w.err == -EPIPE && elem && c->elem_size) memset(elem, 0, c->elem_size);
-    owner_woken(&w, c, GOC_RECV, elem);
-    return w.err;
 }
 
 int(goc_chan_recv)(goc_chan *c, void *elem, goc_time deadline) {
@@ -339,7 +316,7 @@ int(goc_chan_recv)(goc_chan *c, void *elem, goc_time deadline) {
     coro_note_foreign();
     goc__fuzz_point();
     CORO_HIDE_BEGIN();
-    int r = recv_impl(c, elem, deadline);
+    int r = plain_op(c, GOC_RECV, elem, deadline);
     CORO_HIDE_END();
     return r;
 }
