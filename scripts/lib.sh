@@ -65,3 +65,27 @@ goc_results_dir() {
   fi
   echo "$GOC_RESULTS"
 }
+
+# The release build folder that benchmark stages use; GOC_BENCH_BUILD_DIR
+# points them at an already configured one instead (for parallel work).
+goc_bench_build_dir() { echo "${GOC_BENCH_BUILD_DIR:-$GOC_ROOT/build/release}"; }
+
+# goc_bench_build TARGETS...: configure if needed and build the given targets.
+goc_bench_build() {
+  local dir
+  dir=$(goc_bench_build_dir)
+  if [ -n "${GOC_BENCH_BUILD_DIR:-}" ]; then
+    [ -f "$dir/build.ninja" ] || { echo "bench: $dir is not a configured build folder" >&2; return 1; }
+    local t args=()
+    for t in "$@"; do args+=(--target "$t"); done
+    cmake --build "$dir" -j "$GOC_JOBS" "${args[@]}"
+  else
+    goc_build release "$@"
+  fi
+}
+
+# The Go toolchain offline: no module proxy, caches under build/.
+goc_bench_go_env() {
+  export GOCACHE="$GOC_ROOT/build/go-cache" GOPATH="$GOC_ROOT/build/go-path"
+  export GOPROXY=off GOTOOLCHAIN=local GOFLAGS='' GO111MODULE=on GOTELEMETRY=off
+}

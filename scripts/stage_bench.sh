@@ -29,8 +29,6 @@
 # Fails (after writing everything) if a benchmark failed its self-check or a
 # requested backend did not build.
 
-goc_bench_build_dir() { echo "${GOC_BENCH_BUILD_DIR:-$GOC_ROOT/build/release}"; }
-
 # suite name (= C target prefix) : Go package directory under reference/go
 GOC_BENCH_SUITES=(micro:. bench_patterns:patterns)
 
@@ -39,20 +37,6 @@ goc_bench_suite_names() { local s; for s in "${GOC_BENCH_SUITES[@]}"; do echo "$
 # File name of a suite's results for a backend (micro keeps the short name).
 goc_bench_file() { # SUITE BACKEND
   if [ "$1" = micro ]; then echo "bench-$2"; else echo "$1-$2"; fi
-}
-
-# goc_bench_build TARGETS...: configure if needed and build the given targets.
-goc_bench_build() {
-  local dir
-  dir=$(goc_bench_build_dir)
-  if [ -n "${GOC_BENCH_BUILD_DIR:-}" ]; then
-    [ -f "$dir/build.ninja" ] || { echo "bench: $dir is not a configured build folder" >&2; return 1; }
-    local t args=()
-    for t in "$@"; do args+=(--target "$t"); done
-    cmake --build "$dir" -j "$GOC_JOBS" "${args[@]}"
-  else
-    goc_build release "$@"
-  fi
 }
 
 # Prints the benchmark targets of the configured build: "<suite>-<backend>".
@@ -99,11 +83,6 @@ goc_bench_build_backends() {
     if goc_bench_build "${targets[@]}" >&2; then ok+=("$b"); else echo "bench: backend $b does not build; skipped" >&2; fi
   done
   echo "${ok[@]}"
-}
-
-goc_bench_go_env() {
-  export GOCACHE="$GOC_ROOT/build/go-cache" GOPATH="$GOC_ROOT/build/go-path"
-  export GOPROXY=off GOTOOLCHAIN=local GOFLAGS='' GO111MODULE=on GOTELEMETRY=off
 }
 
 # Builds build/go/<suite>.test for each suite whose Go package has tests

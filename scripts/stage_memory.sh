@@ -12,8 +12,6 @@
 # JSON says so). Writes memory-<backend>.json (+ .log) into the run folder.
 # Environment: GOC_BENCH_BUILD_DIR as for the bench stage.
 
-goc_memory_build_dir() { echo "${GOC_BENCH_BUILD_DIR:-$GOC_ROOT/build/release}"; }
-
 stage_memory() {
   local quick=0 backends=""
   while [ $# -gt 0 ]; do
@@ -26,7 +24,7 @@ stage_memory() {
     shift
   done
   local dir
-  dir=$(goc_memory_build_dir)
+  dir=$(goc_bench_build_dir)
   # configure if needed, then build every bench_memory-<backend> there is
   if [ -z "${GOC_BENCH_BUILD_DIR:-}" ] && [ ! -f "$dir/build.ninja" ]; then
     cmake --preset release >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log" >&2; return 1; }
@@ -39,24 +37,18 @@ stage_memory() {
   for b in ${backends//,/ }; do
     case "$b" in go) list+=(go-p1 go-pN) ;; *) list+=("$b") ;; esac
   done
-  local targets=() args=()
+  local targets=()
   for b in "${list[@]}"; do
     case "$b" in go-*) ;; *) targets+=("bench_memory-$b") ;; esac
   done
   if [ ${#targets[@]} -gt 0 ]; then
-    if [ -n "${GOC_BENCH_BUILD_DIR:-}" ]; then
-      for t in "${targets[@]}"; do args+=(--target "$t"); done
-      cmake --build "$dir" -j "$GOC_JOBS" "${args[@]}" || return 1
-    else
-      goc_build release "${targets[@]}" || return 1
-    fi
+    goc_bench_build "${targets[@]}" || return 1
   fi
   local gobin="$GOC_ROOT/build/go-memory/memory"
   case " ${list[*]} " in *" go-"*)
     if command -v go >/dev/null; then
       mkdir -p "$GOC_ROOT/build/go-memory"
-      ( export GOCACHE="$GOC_ROOT/build/go-cache" GOPATH="$GOC_ROOT/build/go-path" \
-               GOPROXY=off GOTOOLCHAIN=local GOFLAGS='' GO111MODULE=on GOTELEMETRY=off
+      ( goc_bench_go_env
         cd "$GOC_ROOT/reference/go" && go build -o "$gobin" ./memory ) || return 1
     else
       goc_log "memory: go not found; Go skipped"

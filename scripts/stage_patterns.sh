@@ -56,8 +56,7 @@ goc_patterns_backends() {
 goc_patterns_go_build() {
   command -v go >/dev/null || { echo "patterns: go not found (apt-get install golang-go)" >&2; return 1; }
   mkdir -p "$GOC_ROOT/build/go-patterns"
-  ( export GOCACHE="$GOC_ROOT/build/go-cache" GOPATH="$GOC_ROOT/build/go-path" \
-           GOPROXY=off GOTOOLCHAIN=local GOFLAGS= GO111MODULE=on GOTELEMETRY=off
+  ( goc_bench_go_env
     cd "$GOC_ROOT/reference/go" && go build -o "$GOC_ROOT/build/go-patterns/" ./patterns/cmd/... )
 }
 

@@ -21,7 +21,8 @@ stage_scaling() {
     esac
     shift
   done
-  local dir="${GOC_BENCH_BUILD_DIR:-$GOC_ROOT/build/release}"
+  local dir
+  dir=$(goc_bench_build_dir)
   if [ -z "${GOC_BENCH_BUILD_DIR:-}" ] && [ ! -f "$dir/build.ninja" ]; then
     cmake --preset release >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log" >&2; return 1; }
   fi
@@ -29,7 +30,7 @@ stage_scaling() {
   while read -r t; do all+=("$t"); done < <(ninja -C "$dir" -t targets all 2>/dev/null |
     sed -n -E 's/^(scaling-[a-z]+): phony$/\1/p' | sort -u)
   [ -n "$backends" ] || backends="$(printf '%s\n' "${all[@]}" | sed 's/^scaling-//' | grep -vx busted | tr '\n' ' ') go-p1 go-pN"
-  local list=() b targets=() args=()
+  local list=() b targets=()
   for b in ${backends//,/ }; do
     case "$b" in go) list+=(go-p1 go-pN) ;; *) list+=("$b") ;; esac
   done
@@ -37,19 +38,13 @@ stage_scaling() {
     case "$b" in go-*) ;; *) printf '%s\n' "${all[@]}" | grep -qx "scaling-$b" && targets+=("scaling-$b") ;; esac
   done
   if [ ${#targets[@]} -gt 0 ]; then
-    if [ -n "${GOC_BENCH_BUILD_DIR:-}" ]; then
-      for t in "${targets[@]}"; do args+=(--target "$t"); done
-      cmake --build "$dir" -j "$GOC_JOBS" "${args[@]}" || return 1
-    else
-      goc_build release "${targets[@]}" || return 1
-    fi
+    goc_bench_build "${targets[@]}" || return 1
   fi
   local gotest="$GOC_ROOT/build/go-scaling/scaling.test"
   case " ${list[*]} " in *" go-"*)
     if command -v go >/dev/null; then
       mkdir -p "$GOC_ROOT/build/go-scaling"
-      ( export GOCACHE="$GOC_ROOT/build/go-cache" GOPATH="$GOC_ROOT/build/go-path" \
-               GOPROXY=off GOTOOLCHAIN=local GOFLAGS='' GO111MODULE=on GOTELEMETRY=off
+      ( goc_bench_go_env
         cd "$GOC_ROOT/reference/go" && go test -c -o "$gotest" ./scaling ) || return 1
     else
       goc_log "scaling: go not found; Go skipped"
