@@ -37,6 +37,7 @@ struct plan_op {
     int kind, mode;
     int64_t timeout_ns; /* LIN_TIMED */
     uint64_t val;       /* LIN_SEND */
+    int orig;           /* task * 16 + position in the generated plan (--drop) */
 };
 
 struct plan {
@@ -105,6 +106,51 @@ static void gen_plan(uint64_t idx, struct plan *p) {
             p->nops[t]++;
         }
     }
+    for (int t = 0; t < p->ntasks; t++)
+        for (int k = 0; k < p->nops[t]; k++) p->ops[t][k].orig = t * 16 + k;
+}
+
+/* --drop t.k,t.k: removes operations (by their place in the generated plan) */
+static const char *g_drop;
+static bool g_shrink = true; /* --no-shrink */
+static void apply_drops(struct plan *p) {
+    if (!g_drop) return;
+    const char *s = g_drop;
+    while (*s) {
+        int t, k, used;
+        if (sscanf(s, "%d.%d%n", &t, &k, &used) != 2) {
+            fprintf(stderr, "--drop: expected task.position[,task.position...], got %s\n", s);
+            exit(2);
+        }
+        s += used;
+        if (*s == ',') s++;
+        for (int tt = 0; tt < p->ntasks; tt++)
+            for (int kk = 0; kk < p->nops[tt]; kk++)
+                if (p->ops[tt][kk].orig == t * 16 + k) {
+                    memmove(&p->ops[tt][kk], &p->ops[tt][kk + 1],
+                            sizeof(struct plan_op) * (size_t)(p->nops[tt] - kk - 1));
+                    p->nops[tt]--;
+                }
+    }
+}
+
+/* Timestamps that order like the operations they bracket. x86-TSO lets a
+ * store sit in the store buffer after the clock was read, so "A returned
+ * before B was invoked" by the clock would not mean that B can see A's
+ * stores: a full fence before reading the response time drains A's stores
+ * first (Intel SDM: MFENCE before RDTSC), and one after reading the
+ * invocation time keeps B's accesses after it (the vDSO clock reads the TSC
+ * in order with earlier instructions). Without them a history can look
+ * non-linearizable by a few nanoseconds. (TSan does not model fences; they
+ * order nothing TSan checks here.) */
+static inline goc_time stamp_inv(void) {
+    goc_time t = goc_now();
+    atomic_thread_fence(memory_order_seq_cst);
+    return t;
+}
+static inline goc_time stamp_resp(void) {
+    atomic_thread_fence(memory_order_seq_cst);
+    return goc_now();
 }
 
 static goc_time deadline_of(const struct plan_op *o) {
@@ -121,11 +167,11 @@ static void run_ops(int t) {
         struct lin_op *rec = &G.rec[t][k];
         uint64_t v = o->val, got = 0xdeadbeefdeadbeefull;
         goc_time d = deadline_of(o);
-        rec->inv = goc_now();
+        rec->inv = stamp_inv();
         int rc = o->kind == LIN_SEND   ? goc_chan_send(ch, &v, d)
                  : o->kind == LIN_RECV ? goc_chan_recv(ch, &got, d)
                                        : goc_chan_close(ch);
-        rec->resp = goc_now();
+        rec->resp = stamp_resp();
         rec->task = t;
         rec->kind = o->kind;
         rec->mode = o->mode;
@@ -167,12 +213,134 @@ static void flatten(const struct plan *p, struct lin_op *ops, int *n) {
         for (int k = 0; k < p->nops[t]; k++) ops[(*n)++] = G.rec[t][k];
 }
 
+static long g_runs; /* histories run so far: the generation counter */
+
 static void report_violation(long idx, const struct plan *p, const struct lin_op *ops, int n, const char *why) {
     fflush(stdout);
     fprintf(stderr, "LINEARIZABILITY VIOLATION on %s: history %ld: %s\n", goc_backend_name(), idx, why);
     lin_print(stderr, p->cap, ops, n);
-    fprintf(stderr, "  replay: GOC_SEED=%" PRIu64 " %s --first %ld --count 1 --repeat 2000%s\n", g_seed, A.argv0,
-            idx, g_perturb ? "" : " --no-perturb");
+    fprintf(stderr, "  replay: GOC_SEED=%" PRIu64 " %s --first %ld --count 1 --repeat 20000%s%s%s\n", g_seed,
+            A.argv0, idx, g_perturb ? "" : " --no-perturb", g_drop ? " --drop " : "", g_drop ? g_drop : "");
+}
+
+/* Runs plan once; false on a violation, with the reason in why and the
+ * history in ops/n. A history that hangs fails the test at once. */
+static bool run_once(long idx, const struct plan *plan, struct lin_op *ops, int *n, char *why, size_t whylen) {
+    goc_chan *ch = goc_chan_make(sizeof(uint64_t), (size_t)plan->cap);
+    GT_ASSERT_NOT_NULL(ch);
+    memset(G.rec, 0, sizeof G.rec);
+    memset(G.bad_zero, 0, sizeof G.bad_zero);
+    G.plan = plan;
+    G.ch = ch;
+    atomic_store_explicit(&G.arrived, 0, memory_order_relaxed);
+    GT_ASSERT_OK(goc_wg_add(G.wg, LZ_TASKS));
+    /* release: plan, ch and the reset records before the new gen */
+    atomic_store_explicit(&G.gen, ++g_runs, memory_order_release);
+    /* Every history ends by construction (see the top): one that does not
+     * within 10 s (60 s sanitized) is a lost wakeup. */
+    int w = goc_wg_wait(G.wg, goc_deadline(gt_sanitized() ? 60000000000LL : 10000000000LL));
+    flatten(plan, ops, n);
+    if (w != 0) {
+        report_violation(idx, plan, ops, *n, "the history did not finish (a task is still blocked; "
+                                             "its record is all zero)");
+        goc_tasks_report(stderr);
+        GT_FAIL("history %ld hung", idx);
+    }
+    goc_chan_free(ch);
+    S.histories++;
+    S.ops += *n;
+    S.by_cap[plan->cap]++;
+    for (int i = 0; i < *n; i++) {
+        S.closes += ops[i].kind == LIN_CLOSE;
+        S.ok += ops[i].rc == 0;
+        S.epipe += ops[i].rc == -EPIPE;
+        S.eagain += ops[i].rc == -EAGAIN;
+        S.etimedout += ops[i].rc == -ETIMEDOUT;
+    }
+    for (int t = 0; t < plan->ntasks; t++)
+        if (G.bad_zero[t]) {
+            snprintf(why, whylen, "task %d: a receive returned EPIPE without zeroing its value", t);
+            return false;
+        }
+    return lin_check(plan->cap, ops, *n, why, whylen);
+}
+
+/* Whether plan fails within `tries` runs or `seconds`. */
+static bool fails_within(long idx, const struct plan *plan, long tries, double seconds, struct lin_op *ops, int *n,
+                         char *why, size_t whylen) {
+    goc_time end = goc_deadline((int64_t)(seconds * 1e9));
+    for (long i = 0; i < tries && goc_now() < end; i++)
+        if (!run_once(idx, plan, ops, n, why, whylen)) return true;
+    return false;
+}
+
+static bool plan_valid(const struct plan *p) {
+    bool close = false, block = false;
+    for (int t = 0; t < p->ntasks; t++)
+        for (int k = 0; k < p->nops[t]; k++) {
+            close |= p->ops[t][k].kind == LIN_CLOSE;
+            block |= p->ops[t][k].mode == LIN_BLOCK && p->ops[t][k].kind != LIN_CLOSE;
+        }
+    return close || !block; /* blocking operations need a close to end */
+}
+
+static void print_plan(FILE *out, const struct plan *p) {
+    fprintf(out, "  program (capacity %d):\n", p->cap);
+    for (int t = 0; t < p->ntasks; t++) {
+        fprintf(out, "    task %d:", t);
+        for (int k = 0; k < p->nops[t]; k++) {
+            const struct plan_op *o = &p->ops[t][k];
+            if (o->kind == LIN_CLOSE) {
+                fprintf(out, " close;");
+                continue;
+            }
+            const char *what = o->kind == LIN_SEND ? "send" : "recv";
+            if (o->mode == LIN_TIMED) fprintf(out, " %s(%lld us);", what, (long long)(o->timeout_ns / 1000));
+            else fprintf(out, " %s %s;", o->mode == LIN_TRY ? "try" : "block", what);
+        }
+        fprintf(out, "\n");
+    }
+}
+
+/* Removes one operation at a time while the plan still fails (each
+ * candidate gets up to 5000 runs or 2 s); prints the smallest plan found
+ * and the replay command with --drop. */
+static void shrink(long idx, struct plan *p) {
+    struct lin_op ops[LIN_MAX_OPS];
+    int n;
+    char why[512];
+    char drops[256] = "";
+    size_t dl = 0;
+    fprintf(stderr, "  shrinking (each candidate: up to 5000 runs or 2 s)...\n");
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int t = 0; t < p->ntasks && !changed; t++)
+            for (int k = 0; k < p->nops[t] && !changed; k++) {
+                struct plan c = *p;
+                memmove(&c.ops[t][k], &c.ops[t][k + 1], sizeof(struct plan_op) * (size_t)(c.nops[t] - k - 1));
+                c.nops[t]--;
+                if (!plan_valid(&c)) continue;
+                if (!fails_within(idx, &c, 5000, 2.0, ops, &n, why, sizeof why)) continue;
+                int orig = p->ops[t][k].orig;
+                if (dl < sizeof drops - 16)
+                    dl += (size_t)snprintf(drops + dl, sizeof drops - dl, "%s%d.%d", dl ? "," : "", orig / 16,
+                                           orig % 16);
+                *p = c;
+                changed = true;
+            }
+    }
+    /* one more failing run of the final plan, for its history */
+    if (fails_within(idx, p, 20000, 5.0, ops, &n, why, sizeof why)) {
+        fprintf(stderr, "MINIMAL FAILING PROGRAM (%s): %s\n", goc_backend_name(), why);
+        print_plan(stderr, p);
+        lin_print(stderr, p->cap, ops, n);
+    } else {
+        fprintf(stderr, "  (the shrunk program did not fail again within 20000 runs)\n");
+        print_plan(stderr, p);
+    }
+    fprintf(stderr, "  replay the shrunk program: GOC_SEED=%" PRIu64 " %s --first %ld --count 1 --repeat 20000%s%s%s%s\n",
+            g_seed, A.argv0, idx, g_drop ? " --drop " : "", g_drop ? g_drop : "", dl ? (g_drop ? "," : " --drop ") : "",
+            drops);
 }
 
 static void lin_main(void) {
@@ -189,62 +357,28 @@ static void lin_main(void) {
     long idx = A.first;
     for (long done = 0; (A.count < 0 || done < A.count) && goc_now() < end && !failed; done++, idx++) {
         gen_plan((uint64_t)idx, &plan);
+        apply_drops(&plan);
         for (long rep = 0; rep < A.repeat && !failed; rep++) {
-            goc_chan *ch = goc_chan_make(sizeof(uint64_t), (size_t)plan.cap);
-            GT_ASSERT_NOT_NULL(ch);
-            memset(G.rec, 0, sizeof G.rec);
-            memset(G.bad_zero, 0, sizeof G.bad_zero);
-            G.plan = &plan;
-            G.ch = ch;
-            atomic_store_explicit(&G.arrived, 0, memory_order_relaxed);
-            GT_ASSERT_OK(goc_wg_add(G.wg, LZ_TASKS));
-            /* release: plan, ch and the reset records before the new gen */
-            atomic_store_explicit(&G.gen, idx * A.repeat + rep + 1, memory_order_release);
-            /* Every history ends by construction (see the top): one that
-             * does not within 10 s (60 s sanitized) is a lost wakeup. */
-            int w = goc_wg_wait(G.wg, goc_deadline(gt_sanitized() ? 60000000000LL : 10000000000LL));
             struct lin_op ops[LIN_MAX_OPS];
             int n;
-            flatten(&plan, ops, &n);
             char why[512];
-            if (w != 0) {
-                report_violation(idx, &plan, ops, n, "the history did not finish (a task is still blocked; "
-                                                     "its record is all zero)");
-                goc_tasks_report(stderr);
-                GT_FAIL("history %ld hung", idx);
-            }
-            goc_chan_free(ch);
-            for (int t = 0; t < plan.ntasks; t++)
-                if (G.bad_zero[t]) {
-                    snprintf(why, sizeof why, "task %d: a receive returned EPIPE without zeroing its value", t);
-                    report_violation(idx, &plan, ops, n, why);
-                    failed = 1;
-                }
-            if (!failed && !lin_check(plan.cap, ops, n, why, sizeof why)) {
+            if (!run_once(idx, &plan, ops, &n, why, sizeof why)) {
                 report_violation(idx, &plan, ops, n, why);
+                if (g_shrink) shrink(idx, &plan);
                 failed = 1;
-            }
-            S.histories++;
-            S.ops += n;
-            S.by_cap[plan.cap]++;
-            for (int i = 0; i < n; i++) {
-                S.closes += ops[i].kind == LIN_CLOSE;
-                S.ok += ops[i].rc == 0;
-                S.epipe += ops[i].rc == -EPIPE;
-                S.eagain += ops[i].rc == -EAGAIN;
-                S.etimedout += ops[i].rc == -ETIMEDOUT;
             }
         }
     }
+    if (failed) idx++;
     chk_perturb_stop();
     atomic_store_explicit(&G.gen, -1, memory_order_release);
     gt_join_all();
     goc_wg_free(G.wg);
     double s = (goc_now() - t0) / 1e9;
-    gt_note("%ld histories (%.0f/s, perturbation %s; cap 0/1/2: %ld/%ld/%ld), %ld ops: %ld ok, %ld EPIPE, %ld EAGAIN, %ld "
-            "ETIMEDOUT, %ld closes; seeds from %" PRIu64 ", histories %ld..%ld",
-            S.histories, S.histories / (s > 0 ? s : 1), g_perturb ? "on" : "off", S.by_cap[0], S.by_cap[1], S.by_cap[2], S.ops, S.ok,
-            S.epipe, S.eagain, S.etimedout, S.closes, g_seed, A.first, idx - 1);
+    gt_note("%ld histories (%.0f/s, perturbation %s; cap 0/1/2: %ld/%ld/%ld), %ld ops: %ld ok, %ld EPIPE, %ld "
+            "EAGAIN, %ld ETIMEDOUT, %ld closes; seeds from %" PRIu64 ", histories %ld..%ld",
+            S.histories, S.histories / (s > 0 ? s : 1), g_perturb ? "on" : "off", S.by_cap[0], S.by_cap[1],
+            S.by_cap[2], S.ops, S.ok, S.epipe, S.eagain, S.etimedout, S.closes, g_seed, A.first, idx - 1);
     if (failed) GT_FAIL("a history is not linearizable (see above)");
     if (S.histories == 0) GT_FAIL("no history checked");
 }
@@ -258,7 +392,15 @@ int main(int argc, char **argv) {
             g_perturb = false;
             continue;
         }
-        fprintf(stderr, "usage: %s [--seconds S] [--long] [--first N] [--count N] [--repeat R] [--no-perturb]\n",
+        if (!strcmp(A.extra[i], "--no-shrink")) {
+            g_shrink = false;
+            continue;
+        }
+        if (!strcmp(A.extra[i], "--drop") && i + 1 < A.nextra) {
+            g_drop = A.extra[++i];
+            continue;
+        }
+        fprintf(stderr, "usage: %s [--seconds S] [--long] [--first N] [--count N] [--repeat R] [--no-perturb] [--no-shrink] [--drop t.k,...]\n",
                 argv[0]);
         return 2;
     }
