@@ -57,6 +57,28 @@ static inline bool chk_pct(struct chk_rng *r, unsigned pct) { return chk_below(r
 
 #endif
 
+/* ---------------------------------------------------------- timestamps -- */
+/* Timestamps that order like the operations they bracket. x86-TSO lets a
+ * store sit in the store buffer after the clock was read, so "A returned
+ * before B was invoked" by the clock would not mean that B can see A's
+ * stores: a full fence before reading the response time drains A's stores
+ * first (Intel SDM: MFENCE before RDTSC), and one after reading the
+ * invocation time keeps B's accesses after it (the vDSO clock reads the TSC
+ * in order with earlier instructions). Without them a history can look
+ * non-linearizable by a few nanoseconds. (TSan does not model fences; they
+ * order nothing TSan checks here.) */
+#include <stdatomic.h>
+#include "goc/goc.h"
+static inline goc_time chk_stamp_inv(void) {
+    goc_time t = goc_now();
+    atomic_thread_fence(memory_order_seq_cst);
+    return t;
+}
+static inline goc_time chk_stamp_resp(void) {
+    atomic_thread_fence(memory_order_seq_cst);
+    return goc_now();
+}
+
 /* ------------------------------------------------------- perturbation -- */
 /* Preemption injection (cf. Go's async preemption with SIGURG): a plain OS
  * thread sends SIGURG every ~period_us to one of the registered threads at

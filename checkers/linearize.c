@@ -134,25 +134,6 @@ static void apply_drops(struct plan *p) {
     }
 }
 
-/* Timestamps that order like the operations they bracket. x86-TSO lets a
- * store sit in the store buffer after the clock was read, so "A returned
- * before B was invoked" by the clock would not mean that B can see A's
- * stores: a full fence before reading the response time drains A's stores
- * first (Intel SDM: MFENCE before RDTSC), and one after reading the
- * invocation time keeps B's accesses after it (the vDSO clock reads the TSC
- * in order with earlier instructions). Without them a history can look
- * non-linearizable by a few nanoseconds. (TSan does not model fences; they
- * order nothing TSan checks here.) */
-static inline goc_time stamp_inv(void) {
-    goc_time t = goc_now();
-    atomic_thread_fence(memory_order_seq_cst);
-    return t;
-}
-static inline goc_time stamp_resp(void) {
-    atomic_thread_fence(memory_order_seq_cst);
-    return goc_now();
-}
-
 static goc_time deadline_of(const struct plan_op *o) {
     if (o->mode == LIN_TRY) return GOC_NOW;
     if (o->mode == LIN_BLOCK) return GOC_NEVER;
@@ -167,11 +148,11 @@ static void run_ops(int t) {
         struct lin_op *rec = &G.rec[t][k];
         uint64_t v = o->val, got = 0xdeadbeefdeadbeefull;
         goc_time d = deadline_of(o);
-        rec->inv = stamp_inv();
+        rec->inv = chk_stamp_inv();
         int rc = o->kind == LIN_SEND   ? goc_chan_send(ch, &v, d)
                  : o->kind == LIN_RECV ? goc_chan_recv(ch, &got, d)
                                        : goc_chan_close(ch);
-        rec->resp = stamp_resp();
+        rec->resp = chk_stamp_resp();
         rec->task = t;
         rec->kind = o->kind;
         rec->mode = o->mode;
@@ -312,7 +293,9 @@ static void shrink(long idx, struct plan *p) {
     char drops[256] = "";
     size_t dl = 0;
     fprintf(stderr, "  shrinking (each candidate: up to 5000 runs or 2 s)...\n");
-    for (bool changed = true; changed;) {
+    /* at most 60 s of shrinking (CI's watchdog is the budget + 120 s) */
+    goc_time stop = goc_deadline(60000000000LL);
+    for (bool changed = true; changed && goc_now() < stop;) {
         changed = false;
         for (int t = 0; t < p->ntasks && !changed; t++)
             for (int k = 0; k < p->nops[t] && !changed; k++) {
