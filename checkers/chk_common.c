@@ -94,6 +94,7 @@ static pthread_t p_thread;
 static bool p_running;
 static unsigned p_period_us, p_stall_us;
 static _Atomic unsigned p_stall_now; /* the stall of the next delivery, in us */
+static _Atomic int p_nslots;         /* highest registered slot + 1 */
 
 static int64_t mono_ns(void) {
     struct timespec ts;
@@ -119,7 +120,9 @@ static void *perturber(void *arg) {
         r ^= r << 13, r ^= r >> 7, r ^= r << 17;
         struct timespec ts = {0, (long)(r % (2 * p_period_us + 1)) * 1000};
         nanosleep(&ts, NULL);
-        int tid = atomic_load_explicit(&p_tid[(r >> 20) % PERTURB_SLOTS], memory_order_relaxed);
+        int n = atomic_load_explicit(&p_nslots, memory_order_relaxed);
+        if (n <= 0) continue;
+        int tid = atomic_load_explicit(&p_tid[(r >> 20) % (unsigned)n], memory_order_relaxed);
         if (!tid) continue;
         atomic_store_explicit(&p_stall_now, (unsigned)((r >> 32) % (p_stall_us + 1)), memory_order_relaxed);
         /* tgkill with our pid: a thread id that was reused outside this
@@ -146,7 +149,12 @@ void chk_perturb_start(unsigned period_us, unsigned max_stall_us) {
 void chk_perturb_register(int slot) {
     static __thread int my_tid;
     if (!my_tid) my_tid = (int)syscall(SYS_gettid);
-    atomic_store_explicit(&p_tid[slot % PERTURB_SLOTS], my_tid, memory_order_relaxed);
+    slot %= PERTURB_SLOTS;
+    atomic_store_explicit(&p_tid[slot], my_tid, memory_order_relaxed);
+    int n = atomic_load_explicit(&p_nslots, memory_order_relaxed);
+    while (n < slot + 1 &&
+           !atomic_compare_exchange_weak_explicit(&p_nslots, &n, slot + 1, memory_order_relaxed, memory_order_relaxed)) {
+    }
 }
 
 void chk_perturb_stop(void) {
@@ -155,4 +163,5 @@ void chk_perturb_stop(void) {
     pthread_join(p_thread, NULL);
     p_running = false;
     for (int i = 0; i < PERTURB_SLOTS; i++) atomic_store_explicit(&p_tid[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&p_nslots, 0, memory_order_relaxed);
 }

@@ -65,9 +65,51 @@ static struct chk_args A;
 static uint64_t g_seed;
 static bool g_perturb = true; /* --no-perturb turns the SIGURG stalls off */
 
+static void put(struct plan *p, int t, int kind, int mode, int64_t ns, uint64_t *next, uint64_t salt) {
+    if (p->nops[t] >= LZ_MAX_OPS) return;
+    struct plan_op *o = &p->ops[t][p->nops[t]++];
+    *o = (struct plan_op){.kind = kind, .mode = mode, .timeout_ns = ns};
+    if (kind == LIN_SEND) o->val = salt << 8 | (*next)++;
+}
+
+/* Two focused mixes beside the uniform one (a quarter of the histories
+ * each): they put many operations into the windows where a buffered send
+ * has reserved its slot but not yet published it, which only a stalled
+ * sender keeps open (the SIGURG stalls):
+ *   close race   senders block on a cap 1..2 channel while one task closes
+ *                and another polls with try-receives (defect 4 of issue 12);
+ *   full/empty   no close; one task sends, another alternates try-send and
+ *                try-receive, so "full" and "empty" answers meet. */
+static void gen_focused(struct chk_rng *r, struct plan *p, bool close_race, uint64_t salt) {
+    uint64_t next = 1;
+    p->cap = 1 + (int)chk_below(r, 2);
+    if (close_race) {
+        p->ntasks = 3 + (int)chk_below(r, 2);
+        for (int k = (int)chk_below(r, 3); k > 0; k--) put(p, 0, LIN_RECV, LIN_TRY, 0, &next, salt);
+        put(p, 0, LIN_CLOSE, LIN_BLOCK, 0, &next, salt);
+        for (int k = 2 + (int)chk_below(r, 3); k > 0; k--) put(p, 1, LIN_RECV, LIN_TRY, 0, &next, salt);
+        for (int t = 2; t < p->ntasks; t++)
+            for (int k = 1 + (int)chk_below(r, 3); k > 0; k--) put(p, t, LIN_SEND, LIN_BLOCK, 0, &next, salt);
+        return;
+    }
+    p->ntasks = 2 + (int)chk_below(r, 2);
+    for (int k = 2 + (int)chk_below(r, 3); k > 0; k--)
+        put(p, 0, LIN_SEND, chk_pct(r, 50) ? LIN_TRY : LIN_TIMED, (int64_t)chk_below(r, 50) * 1000, &next, salt);
+    for (int t = 1; t < p->ntasks; t++)
+        for (int k = 3 + (int)chk_below(r, 3); k > 0; k--)
+            put(p, t, chk_pct(r, 50) ? LIN_SEND : LIN_RECV, LIN_TRY, 0, &next, salt);
+}
+
 static void gen_plan(uint64_t idx, struct plan *p) {
     struct chk_rng r = {chk_mix(g_seed, idx)};
     memset(p, 0, sizeof *p);
+    uint32_t mix = chk_below(&r, 4);
+    if (mix >= 2) {
+        gen_focused(&r, p, mix == 2, (idx & 0xffffffffffull) + 1);
+        for (int t = 0; t < p->ntasks; t++)
+            for (int k = 0; k < p->nops[t]; k++) p->ops[t][k].orig = t * 16 + k;
+        return;
+    }
     p->cap = (int)chk_below(&r, 3);
     p->ntasks = 2 + (int)chk_below(&r, 3);
     int total = 4 + (int)chk_below(&r, 9);
@@ -331,9 +373,9 @@ static void lin_main(void) {
     G.wg = goc_wg_make();
     GT_ASSERT_NOT_NULL(G.wg);
     for (int t = 0; t < LZ_TASKS; t++) gt_go(worker, (void *)(intptr_t)t);
-    /* a stall every ~30 us somewhere, up to 20 us long: the windows of the
+    /* a stall every ~10 us somewhere, up to 50 us long: the windows of the
      * backends open far more often than on a merely loaded machine */
-    if (g_perturb) chk_perturb_start(30, 20);
+    if (g_perturb) chk_perturb_start(10, 50);
     goc_time t0 = goc_now(), end = t0 + (goc_time)(A.seconds * 1e9);
     struct plan plan;
     int failed = 0;
