@@ -17,6 +17,12 @@
 #       [ARGS a...] [TIMEOUT s] [ENV k=v...] [LIBS l...] [LABELS l...]
 #       [PROCS n...])          coro only: one CTest test per GOC_PROCS value
 set(GOC_BACKENDS "" CACHE INTERNAL "")
+
+# Environment of negative-control runs (busted): a crash becomes an exit
+# status (CTest's WILL_FAIL does not invert signals), TSan reports exit
+# instead of aborting, and a hang is cut short by a 15 s watchdog.
+set(GOC_BUSTED_ENV GOC_TEST_TIMEOUT=15 GOC_TEST_CATCH_SIGNALS=1
+    "TSAN_OPTIONS=halt_on_error=1 abort_on_error=0 exitcode=66 atexit_sleep_ms=0 report_thread_leaks=0")
 set(GOC_NEGATIVE_BACKENDS "" CACHE INTERNAL "")
 
 function(goc_register_backend name)

@@ -20,11 +20,12 @@
  * that a body is reproducible; the cap-3 channel means a lookup never
  * blocks, even if its handler were gone.
  *
- * Robustness: the request head is parsed in place from a fixed buffer of
- * PAT_HTTP_HEAD_MAX bytes (431 when it does not fit), every length and
- * number is range-checked, bodies (Content-Length) are read and discarded,
- * and any malformed input gets a 4xx/5xx and a closed connection. SIGPIPE
- * is avoided with MSG_NOSIGNAL.
+ * Robustness: the HTTP part (parsing in place from a fixed buffer of
+ * PAT_HTTP_HEAD_MAX bytes, 431 when it does not fit, range-checked lengths
+ * and numbers, bodies skipped, 4xx/5xx for malformed input) is pure code in
+ * http_proto.c, fuzzed by patterns/fuzz/fuzz_http.c; this file does the I/O
+ * and closes the connection after an error. SIGPIPE is avoided with
+ * MSG_NOSIGNAL.
  *
  * Stopping (pat_http_wait): the control wait is one goc_fd_wait on an epoll
  * fd holding the user's stop_fd (a signalfd in the CLI) and the server's own
@@ -46,7 +47,6 @@
  *   tasks            WaitGroup: the accept task and every connection task.
  *   everything else  set before the accept task is spawned, read-only after.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -60,17 +60,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "http_proto.h"
 #include "patterns.h"
-
-#define BODY_MAX ((int64_t)1 << 20) /* larger request bodies: 413 */
-#define HEADERS_MAX 100             /* more header lines: 431 */
 
 struct conn {
     struct conn *next, *prev; /* guarded by srv->mu */
     struct pat_http_server *srv;
     int fd;
-    size_t len;                       /* bytes in buf, owned by the conn task */
-    char buf[PAT_HTTP_HEAD_MAX + 1];  /* +1: room for a terminating NUL */
+    struct pat_http_parser p; /* unconsumed input; owned by the conn task */
 };
 
 struct pat_http_server {
@@ -91,50 +88,11 @@ struct pat_http_server {
 
 /* ------------------------------------------------------------ lookups -- */
 
-enum { LK_USER, LK_PRODUCT, LK_ANALYTICS, LK_N };
 
 struct lookup_answer {
     int kind;
     char text[60];
 };
-
-/* The "short computation" of a lookup: 64 rounds of splitmix64. */
-static uint64_t lookup_mix(long id, int kind) {
-    uint64_t x = (uint64_t)id * 0x9E3779B97F4A7C15ull + (uint64_t)kind;
-    for (int i = 0; i < 64; i++) {
-        x += 0x9E3779B97F4A7C15ull;
-        uint64_t z = x;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        x ^= z ^ (z >> 31);
-    }
-    return x;
-}
-
-static void lookup_text(long id, int kind, char *buf, size_t len) {
-    uint64_t h = lookup_mix(id, kind);
-    switch (kind) {
-    case LK_USER: snprintf(buf, len, "user: id=%ld name=user-%04llu", id, (unsigned long long)(h % 10000)); break;
-    case LK_PRODUCT:
-        snprintf(buf, len, "product: sku=P%06llu price=%llu.%02llu", (unsigned long long)(h % 1000000),
-                 (unsigned long long)((h >> 20) % 1000), (unsigned long long)((h >> 40) % 100));
-        break;
-    default: snprintf(buf, len, "analytics: views=%llu", (unsigned long long)(h % 100000000)); break;
-    }
-}
-
-int pat_http_dashboard_body(long id, char *buf, size_t len) {
-    if (!buf || len == 0) return -EINVAL;
-    size_t off = 0;
-    for (int k = 0; k < LK_N; k++) {
-        char t[60];
-        lookup_text(id, k, t, sizeof t);
-        int n = snprintf(buf + off, len - off, "%s\n", t);
-        if (n < 0 || (size_t)n >= len - off) return -ENOSPC;
-        off += (size_t)n;
-    }
-    return (int)off;
-}
 
 struct lookup_arg {
     goc_chan *results; /* cap 3 */
@@ -147,23 +105,23 @@ static void lookup_task(void *p) {
     struct lookup_arg *a = p; /* lives in the handler's frame until it has all 3 answers */
     struct lookup_answer ans = {.kind = a->kind};
     if (a->delay_ns > 0) goc_sleep(goc_deadline(a->delay_ns));
-    lookup_text(a->id, a->kind, ans.text, sizeof ans.text);
+    pat_http_lookup_text(a->id, a->kind, ans.text, sizeof ans.text);
     goc_chan_send(a->results, &ans, GOC_NEVER); /* cap 3: never blocks; last use of *a */
 }
 
 /* The article's handler: three tasks, three answers on a cap-3 channel.
  * Returns the body length, or a negative errno. */
 static int dashboard(struct pat_http_server *srv, long id, char *body, size_t len) {
-    goc_chan *results = goc_chan_make(sizeof(struct lookup_answer), LK_N);
+    goc_chan *results = goc_chan_make(sizeof(struct lookup_answer), PAT_HTTP_LK_N);
     if (!results) return -ENOMEM;
-    struct lookup_arg args[LK_N];
+    struct lookup_arg args[PAT_HTTP_LK_N];
     int spawned = 0, rc = 0;
-    for (int k = 0; k < LK_N; k++) {
+    for (int k = 0; k < PAT_HTTP_LK_N; k++) {
         args[k] = (struct lookup_arg){results, id, k, srv->delay_ns};
         if ((rc = goc_go(lookup_task, &args[k])) != 0) break;
         spawned++;
     }
-    char texts[LK_N][60];
+    char texts[PAT_HTTP_LK_N][60];
     memset(texts, 0, sizeof texts);
     for (int i = 0; i < spawned; i++) {
         struct lookup_answer ans;
@@ -172,12 +130,12 @@ static int dashboard(struct pat_http_server *srv, long id, char *body, size_t le
             rc = e;
             break;
         }
-        if (ans.kind >= 0 && ans.kind < LK_N) memcpy(texts[ans.kind], ans.text, sizeof ans.text);
+        if (ans.kind >= 0 && ans.kind < PAT_HTTP_LK_N) memcpy(texts[ans.kind], ans.text, sizeof ans.text);
     }
     goc_chan_free(results);
     if (rc) return rc;
     size_t off = 0;
-    for (int k = 0; k < LK_N; k++) {
+    for (int k = 0; k < PAT_HTTP_LK_N; k++) {
         int n = snprintf(body + off, len - off, "%s\n", texts[k]);
         if (n < 0 || (size_t)n >= len - off) return -ENOSPC;
         off += (size_t)n;
@@ -212,33 +170,11 @@ static int write_all(struct pat_http_server *srv, int fd, const char *buf, size_
     return 0;
 }
 
-static const char *status_text(int code) {
-    switch (code) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Error";
-    }
-}
-
 static int respond(struct pat_http_server *srv, int fd, int code, const char *body, size_t body_len,
                    bool head_only, bool keep_alive, bool http10) {
     char out[1024];
-    int n = snprintf(out, sizeof out,
-                     "HTTP/1.1 %d %s\r\n"
-                     "Content-Type: text/plain; charset=utf-8\r\n"
-                     "Content-Length: %zu\r\n"
-                     "%s%s"
-                     "\r\n",
-                     code, status_text(code), body_len, code == 405 ? "Allow: GET, HEAD\r\n" : "",
-                     !keep_alive ? "Connection: close\r\n" : (http10 ? "Connection: keep-alive\r\n" : ""));
-    if (n < 0 || (size_t)n >= sizeof out) return -ENOSPC;
+    int n = pat_http_format_head(out, sizeof out, code, body_len, keep_alive, http10);
+    if (n < 0) return -ENOSPC;
     if (!head_only && body_len > 0) {
         if ((size_t)n + body_len <= sizeof out) {
             memcpy(out + n, body, body_len);
@@ -254,166 +190,36 @@ static int respond(struct pat_http_server *srv, int fd, int code, const char *bo
 
 static int error_response(struct pat_http_server *srv, int fd, int code) {
     char body[64];
-    int n = snprintf(body, sizeof body, "%d %s\n", code, status_text(code));
+    int n = snprintf(body, sizeof body, "%d %s\n", code, pat_http_status_text(code));
     return respond(srv, fd, code, body, (size_t)n, false, false, false);
 }
 
-/* ----------------------------------------------------------- parsing -- */
-
-static bool is_tchar(unsigned char c) {
-    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
-/* Case-insensitive: does the comma-separated list `v` contain `tok`? */
-static bool has_token(const char *v, const char *tok) {
-    size_t tl = strlen(tok);
-    while (*v) {
-        while (*v == ' ' || *v == '\t' || *v == ',') v++;
-        const char *s = v;
-        while (*v && *v != ',') v++;
-        const char *e = v;
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t')) e--;
-        if ((size_t)(e - s) == tl && strncasecmp(s, tok, tl) == 0) return true;
-    }
-    return false;
-}
-
-struct request {
-    char *method, *target;
-    bool http10;
-    bool keep_alive;
-    int64_t content_length;
-    size_t head_len; /* bytes of the head, terminator included */
-};
-
-/* Finds the end of the head: "\r\n\r\n" or "\n\n" (lenient, as most servers).
- * Returns the head length or 0 when incomplete. */
-static size_t head_end(const char *b, size_t len) {
-    for (size_t i = 0; i + 1 < len; i++) {
-        if (b[i] != '\n') continue;
-        if (b[i + 1] == '\n') return i + 2;
-        if (b[i + 1] == '\r' && i + 2 < len && b[i + 2] == '\n') return i + 3;
-    }
-    return 0;
-}
-
-/* Parses the head in place (NUL-terminates its pieces). 0, or the status
- * code to answer with. */
-static int parse_head(char *b, size_t head_len, struct request *rq) {
-    memset(rq, 0, sizeof *rq);
-    rq->head_len = head_len;
-    if (memchr(b, 0, head_len)) return 400;
-    b[head_len - 1] = 0; /* the final '\n' */
-    char *save = NULL;
-    char *line = strtok_r(b, "\n", &save); /* blank lines never appear before the end */
-    if (!line) return 400;
-    size_t ll = strlen(line);
-    if (ll && line[ll - 1] == '\r') line[--ll] = 0;
-    /* request-line = method SP request-target SP HTTP-version */
-    char *sp1 = strchr(line, ' ');
-    if (!sp1 || sp1 == line) return 400;
-    *sp1 = 0;
-    rq->method = line;
-    for (char *c = line; *c; c++)
-        if (!is_tchar((unsigned char)*c)) return 400;
-    rq->target = sp1 + 1;
-    char *sp2 = strchr(rq->target, ' ');
-    if (!sp2 || sp2 == rq->target) return 400;
-    *sp2 = 0;
-    const char *ver = sp2 + 1;
-    if (rq->target[0] != '/') return 400;
-    for (char *c = rq->target; *c; c++)
-        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f) return 400;
-    if (strncmp(ver, "HTTP/", 5) != 0 || !isdigit((unsigned char)ver[5]) || ver[6] != '.' ||
-        !isdigit((unsigned char)ver[7]) || ver[8])
-        return 400;
-    if (ver[5] != '1' || (ver[7] != '0' && ver[7] != '1')) return 505;
-    rq->http10 = ver[7] == '0';
-    rq->keep_alive = !rq->http10;
-    rq->content_length = 0;
-    bool have_cl = false, have_host = false;
-    int count = 0;
-    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
-        ll = strlen(line);
-        if (ll && line[ll - 1] == '\r') line[--ll] = 0;
-        if (ll == 0) break; /* the terminator's empty line */
-        if (++count > HEADERS_MAX) return 431;
-        if (line[0] == ' ' || line[0] == '\t') return 400; /* obs-fold: rejected (RFC 9112 5.2) */
-        char *colon = strchr(line, ':');
-        if (!colon || colon == line) return 400;
-        *colon = 0;
-        for (char *c = line; *c; c++)
-            if (!is_tchar((unsigned char)*c)) return 400;
-        char *v = colon + 1;
-        while (*v == ' ' || *v == '\t') v++;
-        char *e = v + strlen(v);
-        while (e > v && (e[-1] == ' ' || e[-1] == '\t')) *--e = 0;
-        for (char *c = v; *c; c++)
-            if ((unsigned char)*c < 0x20 && *c != '\t') return 400;
-        if (strcasecmp(line, "Content-Length") == 0) {
-            if (!*v || strlen(v) > 18) return 400;
-            int64_t n = 0;
-            for (char *c = v; *c; c++) {
-                if (!isdigit((unsigned char)*c)) return 400;
-                n = n * 10 + (*c - '0');
-            }
-            if (have_cl && n != rq->content_length) return 400;
-            have_cl = true;
-            rq->content_length = n;
-        } else if (strcasecmp(line, "Transfer-Encoding") == 0) {
-            return 501;
-        } else if (strcasecmp(line, "Connection") == 0) {
-            if (has_token(v, "close")) rq->keep_alive = false;
-            else if (has_token(v, "keep-alive")) rq->keep_alive = true;
-        } else if (strcasecmp(line, "Host") == 0) {
-            if (have_host) return 400;
-            have_host = true;
-        }
-    }
-    if (!rq->http10 && !have_host) return 400; /* RFC 9112 3.2 */
-    if (rq->content_length > BODY_MAX) return 413;
-    return 0;
-}
-
-/* Routes a parsed request; returns the status it answered, or a negative
- * errno from the connection. */
-static int route(struct pat_http_server *srv, int fd, struct request *rq) {
-    bool get = strcmp(rq->method, "GET") == 0, head = strcmp(rq->method, "HEAD") == 0;
-    char *q = strchr(rq->target, '?');
-    if (q) *q++ = 0;
+/* Routes a parsed request (pat_http_route) and answers it; returns the
+ * status it answered, or a negative errno from the connection. */
+static int route(struct pat_http_server *srv, int fd, struct pat_http_request *rq) {
+    struct pat_http_route rt;
+    int code = pat_http_route(rq, &rt);
+    if (code != 200) return error_response(srv, fd, code) ? -EIO : code;
     char body[512];
     int n;
-    if (strcmp(rq->target, "/dashboard") == 0) {
-        if (!get && !head) return error_response(srv, fd, 405) ? -EIO : 405;
-        long id = 1;
-        if (q && *q) {
-            if (strncmp(q, "id=", 3) != 0 || !q[3] || strlen(q + 3) > 15) return error_response(srv, fd, 400) ? -EIO : 400;
-            id = 0;
-            for (const char *c = q + 3; *c; c++) {
-                if (!isdigit((unsigned char)*c)) return error_response(srv, fd, 400) ? -EIO : 400;
-                id = id * 10 + (*c - '0');
-            }
-        }
-        n = dashboard(srv, id, body, sizeof body);
+    if (rt.kind == PAT_HTTP_DASHBOARD) {
+        n = dashboard(srv, rt.id, body, sizeof body);
         if (n < 0) return error_response(srv, fd, 500) ? -EIO : 500;
-    } else if (strcmp(rq->target, "/health") == 0) {
-        if (!get && !head) return error_response(srv, fd, 405) ? -EIO : 405;
-        n = snprintf(body, sizeof body, "ok\n");
     } else {
-        return error_response(srv, fd, 404) ? -EIO : 404;
+        n = snprintf(body, sizeof body, "ok\n");
     }
-    int rc = respond(srv, fd, 200, body, (size_t)n, head, rq->keep_alive, rq->http10);
+    int rc = respond(srv, fd, 200, body, (size_t)n, rt.head_only, rq->keep_alive, rq->http10);
     if (rc) return rc;
     /* relaxed: a statistic read after the tasks are joined */
     atomic_fetch_add_explicit(&srv->served, 1, memory_order_relaxed);
     return 200;
 }
 
-/* Reads more into c->buf. >0 bytes read, 0 at EOF, negative errno. */
+/* Reads more into c->p.buf. >0 bytes read, 0 at EOF, negative errno. */
 static ssize_t fill(struct conn *c) {
     struct pat_http_server *srv = c->srv;
     for (;;) {
-        ssize_t n = recv(c->fd, c->buf + c->len, PAT_HTTP_HEAD_MAX - c->len, 0);
+        ssize_t n = recv(c->fd, c->p.buf + c->p.len, PAT_HTTP_HEAD_MAX - c->p.len, 0);
         if (n >= 0) return n;
         if (errno == EINTR) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) return -errno;
@@ -423,52 +229,28 @@ static ssize_t fill(struct conn *c) {
     }
 }
 
-/* Reads and drops `n` body bytes (after whatever is already in buf). */
-static int discard_body(struct conn *c, int64_t n) {
-    size_t have = c->len < (size_t)n ? c->len : (size_t)n;
-    memmove(c->buf, c->buf + have, c->len - have);
-    c->len -= have;
-    n -= (int64_t)have;
-    while (n > 0) {
-        ssize_t r = fill(c);
-        if (r <= 0) return r < 0 ? (int)r : -ECONNRESET;
-        size_t take = (size_t)r < (size_t)n ? (size_t)r : (size_t)n;
-        memmove(c->buf + c->len, c->buf + c->len + take, (size_t)r - take);
-        c->len += (size_t)r - take;
-        n -= (int64_t)take;
-    }
-    return 0;
-}
-
 static void conn_task(void *p) {
     struct conn *c = p;
     struct pat_http_server *srv = c->srv;
     for (;;) {
-        size_t hl = head_end(c->buf, c->len);
-        if (hl == 0) {
-            if (c->len >= PAT_HTTP_HEAD_MAX) {
-                error_response(srv, c->fd, 431);
-                break;
-            }
-            if (stopping(srv) && c->len == 0) break;
+        /* pat_http_next skips what was answered (the head, then the body
+         * of a request with Content-Length) and parses the next head */
+        struct pat_http_request rq;
+        int code = 0;
+        int st = pat_http_next(&c->p, &rq, &code);
+        if (st == PAT_HTTP_NEED_MORE) {
+            if (stopping(srv) && c->p.len == 0 && c->p.body_left == 0) break;
             ssize_t n = fill(c);
             if (n <= 0) break; /* EOF, error, idle timeout, or stopping */
-            c->len += (size_t)n;
+            c->p.len += (size_t)n;
             continue;
         }
-        struct request rq;
-        int code = parse_head(c->buf, hl, &rq);
-        if (code) {
+        if (st == PAT_HTTP_ERROR) {
             error_response(srv, c->fd, code);
             break;
         }
-        /* rq points into buf: answer first, then consume the head and drop
-         * the body (if any) before the next pipelined request. */
         int r = route(srv, c->fd, &rq);
         if (r < 0 || r >= 400 || !rq.keep_alive) break;
-        memmove(c->buf, c->buf + hl, c->len - hl);
-        c->len -= hl;
-        if (rq.content_length > 0 && discard_body(c, rq.content_length) != 0) break;
     }
     goc_mutex_lock(srv->mu);
     if (c->prev) c->prev->next = c->next;
@@ -483,7 +265,7 @@ static void conn_task(void *p) {
     shutdown(c->fd, SHUT_WR);
     goc_time linger_until = goc_deadline(PAT_S);
     for (size_t drained = 0; drained < ((size_t)1 << 20);) {
-        ssize_t n = recv(c->fd, c->buf, PAT_HTTP_HEAD_MAX, 0);
+        ssize_t n = recv(c->fd, c->p.buf, PAT_HTTP_HEAD_MAX, 0);
         if (n > 0) {
             drained += (size_t)n;
             continue;
@@ -523,7 +305,9 @@ static void accept_task(void *p) {
         }
         c->srv = srv;
         c->fd = fd;
-        c->len = 0;
+        c->p.len = 0;
+        c->p.pending = 0;
+        c->p.body_left = 0;
         c->prev = NULL;
         goc_mutex_lock(srv->mu);
         c->next = srv->conns;
