@@ -29,6 +29,9 @@ import re
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stages as ST  # noqa: E402  (RUN/stages.json)
+
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 GO = ("go-p1", "go-pN")
 LAT_KEYS = ("p50_ns", "p99_ns", "p99.9_ns")
@@ -322,6 +325,31 @@ def md_table(header, rows, align=None):
 
 # ------------------------------------------------------------------ summary --
 
+def failed_stages(run):
+    """[(stage, record, excerpt lines)] of RUN/stages.json's stages that did
+    not end ok; the stage now running (GOC_STAGE_NAME, the report itself) is
+    not counted."""
+    me = os.environ.get("GOC_STAGE_NAME", "")
+    return [(s, rec, ST.excerpt(run, s)) for s, rec in ST.failed(run)
+            if not (s == me and rec.get("status") == "running")]
+
+
+def failed_stages_md(run):
+    bad = failed_stages(run)
+    if not bad:
+        return []
+    out = ["## Failed stages\n",
+           "%d stage(s) did not end ok; what the others measured is below. Each stage's "
+           "whole output is in `logs/<stage>.log`; `./run_all.sh --resume --run RUN` reruns "
+           "these stages only.\n" % len(bad)]
+    for s, rec, lines in bad:
+        out.append("- **%s**: %s (exit status %s, %ss), [%s](%s)\n" % (
+            s, "interrupted" if rec.get("status") == "running" else "FAILED", rec.get("rc", "?"),
+            rec.get("seconds", "?"), rec.get("log", ""), rec.get("log", "")))
+        out.append("```\n%s\n```\n" % "\n".join(l.replace("`", "'") for l in lines))
+    return out
+
+
 def summarize(run):
     env = load_env(run)
     out, missing = [], []
@@ -336,6 +364,7 @@ def summarize(run):
             " (uncommitted changes)" if env.get("git_dirty") is True else "", env.get("date_utc", "?")))
     else:
         missing.append("env.json (machine and commit unknown)")
+    out += failed_stages_md(run)
 
     # benchmarks
     files = bench_files(run)
