@@ -77,6 +77,7 @@ run_job() {
       # suites are `./run_all.sh test` (CI). --quick skips the tests.
       if [ $quick = 1 ]; then
         goc_log "stage test: skipped with --quick (run ./run_all.sh test)"
+        goc_stage_record test skipped 0 0 "$@"
       else
         goc_stage test stage_test --presets release
       fi

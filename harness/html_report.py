@@ -344,11 +344,11 @@ def stages_html(run):
         st = rec.get("status", "?")
         if s == me and st == "running":
             st = "ok"  # this page is being written by it
-        cls = "ok" if st == "ok" else "failed"
+        cls = "ok" if st in ("ok", "skipped") else "failed"
         log = rec.get("log", "")
         rows.append("<tr%s><td>%s</td><td class=%s>%s</td><td class=r>%s s</td><td><code>%s</code></td>"
                     "<td>%s</td></tr>" % (
-                        "" if st == "ok" else " class=failed", esc(s), cls,
+                        "" if cls == "ok" else " class=failed", esc(s), cls,
                         esc(st if st != "running" else "interrupted"),
                         esc(rec.get("seconds", "")), esc(" ".join(rec.get("args", []))),
                         "<a href=\"%s\">%s</a>" % (esc(log), esc(log)) if log and

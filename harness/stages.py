@@ -9,7 +9,7 @@ usage:
                                          (and its options, for --resume)
   stages.py record RUN NAME STATUS RC SECONDS COMMIT HOST [-- ARGS...]
                                          one stage's outcome (status: running,
-                                         ok, failed)
+                                         ok, failed, skipped)
   stages.py resume RUN                   the stages to run again, one per line,
                                          "name args..." shell-quoted: every
                                          stage that failed, was still running
@@ -36,6 +36,7 @@ RUN_NAME = re.compile(r"^\d{8}T\d{6}Z-(.+)$")
 FAIL_LINE = re.compile(r"FAIL|[Ee]rror|ERROR|fatal|panic|expected|forced failure|not found|"
                        r"missing|[Aa]borted|Traceback|rc=[1-9]|No such file")
 EXCERPT_LINES = 8
+DONE = ("ok", "skipped")  # what --resume does not run again
 
 
 def now():
@@ -108,7 +109,7 @@ def failed(run):
     doc = load(run)
     order = list(doc["plan"]) + [s for s in doc["stages"] if s not in doc["plan"]]
     return [(s, doc["stages"][s]) for s in order
-            if s in doc["stages"] and doc["stages"][s].get("status") != "ok"]
+            if s in doc["stages"] and doc["stages"][s].get("status") not in DONE]
 
 
 def main(argv):
@@ -150,7 +151,7 @@ def main(argv):
         order = list(doc["plan"]) + [s for s in doc["stages"] if s not in doc["plan"]]
         for s in order:
             rec = doc["stages"].get(s)
-            if rec is None or rec.get("status") != "ok":
+            if rec is None or rec.get("status") not in DONE:
                 args = rec.get("args", []) if rec else doc.get("plan_args", [])
                 print(" ".join(shlex.quote(x) for x in [s] + list(args)))
         return 0

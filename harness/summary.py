@@ -554,12 +554,22 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("run", help="results folder (e.g. results/latest)")
     ap.add_argument("--out", help="output file (default RUN/summary.md; - for stdout)")
+    ap.add_argument("--keep-published", action="store_true",
+                    help="leave an existing summary.md alone when RUN holds no raw results and no "
+                         "stages.json (a folder that kept only its tables, e.g. results/published/*)")
     a = ap.parse_args(argv)
     if not os.path.isdir(a.run):
         print("summary.py: %s is not a results folder" % a.run, file=sys.stderr)
         return 2
-    text, missing = summarize(a.run)
     dest = a.out or os.path.join(a.run, "summary.md")
+    raw = [p for p in glob.glob(os.path.join(a.run, "*.json")) + glob.glob(os.path.join(a.run, "compare", "*.json"))
+           + glob.glob(os.path.join(a.run, "wrk-*.txt"))
+           if os.path.basename(p) not in ("env.json", "stages.json")]
+    if (a.keep_published and not raw and os.path.exists(dest)
+            and not os.path.exists(os.path.join(a.run, "stages.json"))):
+        print("summary.py: %s holds no raw results; its summary.md is kept" % a.run, file=sys.stderr)
+        return 0
+    text, missing = summarize(a.run)
     if dest == "-":
         sys.stdout.write(text)
     else:

@@ -42,7 +42,7 @@ stage_report() {
   fi
   local run rc=0
   run=$(goc_pick_run "$@") || return 2
-  /usr/bin/python3 "$GOC_ROOT/harness/summary.py" "$run" || return 1
+  /usr/bin/python3 "$GOC_ROOT/harness/summary.py" --keep-published "$run" || return 1
   goc_log "report: wrote $run/summary.md"
   sed -n '1,60p' "$run/summary.md"
   local db="$GOC_RESULTS_ROOT/history.sqlite"

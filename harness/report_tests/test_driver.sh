@@ -15,7 +15,8 @@ src=${1:?usage: test_driver.sh SOURCE_ROOT}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export GOC_RESULTS_ROOT=$tmp/results GOC_EXTRA_STAGES_DIR=$src/harness/report_tests/stub_stages
-export GOC_ALL_STAGES="stub_a stub_b stub_exit plots report"
+# test: the real stage, skipped by --quick (recorded "skipped", never resumed)
+export GOC_ALL_STAGES="stub_a test stub_b stub_exit plots report"
 unset GOC_RESULTS GOC_RUN_ID GOC_FAIL_STAGE
 fails=0
 check() { # MESSAGE CONDITION...
@@ -45,11 +46,11 @@ check "index.html shows the failed stages" grep -q "expected 42, got 41" "$run/i
 check "the final summary lists each stage" grep -q "stub_exit: FAILED rc=3" "$tmp/job.out"
 check "the final summary quotes the failure" grep -q "| stub_exit: error: expected 42" "$tmp/job.out"
 check "a log per stage" [ -s "$run/logs/stub_a.log" ] && [ -s "$run/logs/stub_exit.log" ] && [ -s "$run/logs/report.log" ]
-check "stages.json: stub_a ok, stub_b failed, stub_exit rc 3" /usr/bin/python3 - "$run/stages.json" <<'PY'
+check "stages.json: stub_a ok, test skipped, stub_b failed, stub_exit rc 3" /usr/bin/python3 - "$run/stages.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))["stages"]
-sys.exit(0 if (d["stub_a"]["status"], d["stub_b"]["status"], d["stub_exit"]["rc"], d["report"]["status"])
-         == ("ok", "failed", 3, "ok") else 1)
+sys.exit(0 if (d["stub_a"]["status"], d["test"]["status"], d["stub_b"]["status"], d["stub_exit"]["rc"],
+               d["report"]["status"]) == ("ok", "skipped", "failed", 3, "ok") else 1)
 PY
 
 # 2. a stage alone adds to the current run folder; report alone redraws it
@@ -63,6 +64,10 @@ check "report alone redraws the current run" [ -s "$run/index.html" ]
 check "report --open prints the path" grep -qx "$run/index.html" "$tmp/report.out"
 
 # 3. --resume reruns the failed stages only
+todo=$(/usr/bin/python3 "$src/harness/stages.py" resume "$run" | tr '\n' ';')
+check "the resume list is the failed stages with the job's options ($todo)" \
+  [ "$todo" = "stub_b --quick;stub_exit --quick;" ]
+[ "$todo" = "stub_b --quick;stub_exit --quick;" ] || { echo "test_driver: $fails failure(s)"; exit 1; }
 "$src/run_all.sh" --resume >"$tmp/resume.out" 2>&1
 rc=$?
 cat "$tmp/resume.out"
