@@ -29,6 +29,9 @@ import re
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stages as ST  # noqa: E402  (RUN/stages.json)
+
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 GO = ("go-p1", "go-pN")
 LAT_KEYS = ("p50_ns", "p99_ns", "p99.9_ns")
@@ -322,6 +325,31 @@ def md_table(header, rows, align=None):
 
 # ------------------------------------------------------------------ summary --
 
+def failed_stages(run):
+    """[(stage, record, excerpt lines)] of RUN/stages.json's stages that did
+    not end ok; the stage now running (GOC_STAGE_NAME, the report itself) is
+    not counted."""
+    me = os.environ.get("GOC_STAGE_NAME", "")
+    return [(s, rec, ST.excerpt(run, s)) for s, rec in ST.failed(run)
+            if not (s == me and rec.get("status") == "running")]
+
+
+def failed_stages_md(run):
+    bad = failed_stages(run)
+    if not bad:
+        return []
+    out = ["## Failed stages\n",
+           "%d stage(s) did not end ok; what the others measured is below. Each stage's "
+           "whole output is in `logs/<stage>.log`; `./run_all.sh --resume --run RUN` reruns "
+           "these stages only.\n" % len(bad)]
+    for s, rec, lines in bad:
+        out.append("- **%s**: %s (exit status %s, %ss), [%s](%s)\n" % (
+            s, "interrupted" if rec.get("status") == "running" else "FAILED", rec.get("rc", "?"),
+            rec.get("seconds", "?"), rec.get("log", ""), rec.get("log", "")))
+        out.append("```\n%s\n```\n" % "\n".join(l.replace("`", "'") for l in lines))
+    return out
+
+
 def summarize(run):
     env = load_env(run)
     out, missing = [], []
@@ -336,6 +364,7 @@ def summarize(run):
             " (uncommitted changes)" if env.get("git_dirty") is True else "", env.get("date_utc", "?")))
     else:
         missing.append("env.json (machine and commit unknown)")
+    out += failed_stages_md(run)
 
     # benchmarks
     files = bench_files(run)
@@ -525,12 +554,22 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("run", help="results folder (e.g. results/latest)")
     ap.add_argument("--out", help="output file (default RUN/summary.md; - for stdout)")
+    ap.add_argument("--keep-published", action="store_true",
+                    help="leave an existing summary.md alone when RUN holds no raw results and no "
+                         "stages.json (a folder that kept only its tables, e.g. results/published/*)")
     a = ap.parse_args(argv)
     if not os.path.isdir(a.run):
         print("summary.py: %s is not a results folder" % a.run, file=sys.stderr)
         return 2
-    text, missing = summarize(a.run)
     dest = a.out or os.path.join(a.run, "summary.md")
+    raw = [p for p in glob.glob(os.path.join(a.run, "*.json")) + glob.glob(os.path.join(a.run, "compare", "*.json"))
+           + glob.glob(os.path.join(a.run, "wrk-*.txt"))
+           if os.path.basename(p) not in ("env.json", "stages.json")]
+    if (a.keep_published and not raw and os.path.exists(dest)
+            and not os.path.exists(os.path.join(a.run, "stages.json"))):
+        print("summary.py: %s holds no raw results; its summary.md is kept" % a.run, file=sys.stderr)
+        return 0
+    text, missing = summarize(a.run)
     if dest == "-":
         sys.stdout.write(text)
     else:

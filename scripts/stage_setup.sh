@@ -8,6 +8,7 @@ GOC_PACKAGES=(
   hyperfine wrk                                            # pattern and HTTP timings
   python3 python3-matplotlib python3-scipy                 # plots, U test
   valgrind                                                 # instruction-count gate
+  chromium                                                 # the HTML report's browser test
 )
 
 goc_missing_packages() {
