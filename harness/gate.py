@@ -15,14 +15,51 @@ Two signals, both compared with a baseline folder (results/baseline/):
     the threshold (default 3%) as the noise allowance. Stable on a noisy
     shared machine, cheap enough for CI (seconds per backend).
 
-(b) Wall-clock time of every benchmark in Google Benchmark JSON, compared
-    per backend with Google Benchmark's compare.py (its Mann-Whitney U test;
-    /usr/share/benchmark/compare.py, Debian's libbenchmark-tools; it never
-    fails by itself: the gate reads its JSON dump). Reported always; a
-    benchmark fails the gate only when its median is slower than the
+(b) Wall-clock time, side by side (check --base-build B --cand-build C;
+    ./run_all.sh gate --against REF builds commit REF in build/gate-base-<sha>/
+    beside the candidate). Like with like: both builds run on this machine
+    now, in alternating rounds. Round k runs, per backend, the baseline's and
+    the candidate's micro-<backend> back to back (baseline first in odd
+    rounds, candidate first in even ones), each as a fresh process with
+    --reps repetitions (default 10) of --min-time seconds (0.002) of every
+    benchmark matching --filter; the round's sample of a row is the fastest
+    repetition (other jobs on the machine only ever add time). Per row, the
+    paired per-round ratios r_k = candidate_k / baseline_k cancel the load
+    that both sides of a round share. Decision rule, per row:
+      1. unstable, never a regression, when either side's samples are
+         bimodal (two clusters of >= 2 samples, a factor BIMODAL_GAP = 1.5
+         apart: lockfree MPMC/cap:1 spinning or parking) or the spread of
+         the ratios (interquartile range / median) exceeds the threshold;
+         reported with its spread and how to make it stable (more rounds,
+         --pin, a quieter machine, --filter);
+      2. suspect when the median ratio exceeds 1 + threshold (default 25%)
+         AND a one-sided exact Wilcoxon signed-rank test of
+         log r_k - log(1 + threshold) gives p < alpha (0.01): the slowdown
+         is larger than the threshold, not merely present. With the default
+         8 rounds that takes at least 7 of 8 rounds above the threshold
+         (the one below the smallest excess): p = 2/256 = 0.0078;
+      3. REGRESSED when --rerun-rounds (8) more alternating rounds of the
+         suspects alone meet rule 2 again (and not rule 1); otherwise "ok
+         (not confirmed)". Two independent tests at 0.01 each: a false
+         alarm per stable row below 1e-4 when nothing changed.
+    --plant makes the candidate micro_planted-<backend>
+    (gate_tests/plant_wrap.c), the gate's test of itself.
+
+(c) Wall-clock time against a stored baseline (check --baseline DIR --wall
+    RUN; ./run_all.sh gate --baseline DIR), for machines that cannot build
+    two trees: every benchmark in Google Benchmark JSON, compared per
+    backend with Google Benchmark's compare.py (its Mann-Whitney U test;
+    /usr/share/benchmark/compare.py, Debian's libbenchmark-tools; the gate
+    reads its JSON dump). A row is unstable (never a regression) when either
+    side's samples are bimodal or spread (IQR / median) beyond the
+    threshold; otherwise it fails only when its median is slower than the
     baseline's by more than --wall-threshold (default 25%) with p below
     --alpha (default 0.01), and a rerun of that benchmark (its own binary,
     from the JSON context's "executable", or --rerun-cmd) confirms both.
+    Numbers stored at another time on another machine do not compare: the
+    gate exits 2 and names what differs (CPU model, cores, kernel, OS,
+    compiler, Go, Google Benchmark, from DIR/env.json and --env; else host,
+    CPUs and caches from the JSON context), unless --any-machine.
 
 Exit status: 0 no regression; 1 regression (a table says what, by how much,
 and which signal); 2 unusable input (missing, unreadable or mismatched
@@ -31,10 +68,12 @@ GOC_GATE_DEBUG=1 to see one for an internal error).
 
 Commands:
   record-icount --out FILE [--runs R] BACKEND=BINARY ...
-  check --baseline DIR [--icount FILE] [--wall DIR] [options]
-  update-baseline --to DIR [--icount FILE] [--wall DIR]
-Files: DIR/icount.json (schema goc-icount/1) and DIR/wall/*.json (Google
-Benchmark JSON, one or more per backend, trimmed to what compare.py needs).
+  check [--baseline DIR] [--icount FILE] [--wall DIR] [--env FILE]
+        [--base-build B --cand-build C [side-by-side options]] [options]
+  update-baseline --to DIR [--icount FILE] [--wall DIR] [--env FILE]
+Files: DIR/icount.json (schema goc-icount/1), DIR/wall/*.json (Google
+Benchmark JSON, one or more per backend, trimmed to what compare.py needs)
+and DIR/env.json (harness/env_json.py: the recording machine).
 Standard library only; compare.py itself needs python3-scipy.
 """
 import argparse
