@@ -15,14 +15,51 @@ Two signals, both compared with a baseline folder (results/baseline/):
     the threshold (default 3%) as the noise allowance. Stable on a noisy
     shared machine, cheap enough for CI (seconds per backend).
 
-(b) Wall-clock time of every benchmark in Google Benchmark JSON, compared
-    per backend with Google Benchmark's compare.py (its Mann-Whitney U test;
-    /usr/share/benchmark/compare.py, Debian's libbenchmark-tools; it never
-    fails by itself: the gate reads its JSON dump). Reported always; a
-    benchmark fails the gate only when its median is slower than the
+(b) Wall-clock time, side by side (check --base-build B --cand-build C;
+    ./run_all.sh gate --against REF builds commit REF in build/gate-base-<sha>/
+    beside the candidate). Like with like: both builds run on this machine
+    now, in alternating rounds. Round k runs, per backend, the baseline's and
+    the candidate's micro-<backend> back to back (baseline first in odd
+    rounds, candidate first in even ones), each as a fresh process with
+    --reps repetitions (default 10) of --min-time seconds (0.002) of every
+    benchmark matching --filter; the round's sample of a row is the fastest
+    repetition (other jobs on the machine only ever add time). Per row, the
+    paired per-round ratios r_k = candidate_k / baseline_k cancel the load
+    that both sides of a round share. Decision rule, per row:
+      1. unstable, never a regression, when either side's samples are
+         bimodal (two clusters of >= 2 samples, a factor BIMODAL_GAP = 1.5
+         apart: lockfree MPMC/cap:1 spinning or parking) or the spread of
+         the ratios (interquartile range / median) exceeds the threshold;
+         reported with its spread and how to make it stable (more rounds,
+         --pin, a quieter machine, --filter);
+      2. suspect when the median ratio exceeds 1 + threshold (default 25%)
+         AND a one-sided exact Wilcoxon signed-rank test of
+         log r_k - log(1 + threshold) gives p < alpha (0.01): the slowdown
+         is larger than the threshold, not merely present. With the default
+         8 rounds that takes at least 7 of 8 rounds above the threshold
+         (the one below the smallest excess): p = 2/256 = 0.0078;
+      3. REGRESSED when --rerun-rounds (8) more alternating rounds of the
+         suspects alone meet rule 2 again (and not rule 1); otherwise "ok
+         (not confirmed)". Two independent tests at 0.01 each: a false
+         alarm per stable row below 1e-4 when nothing changed.
+    --plant makes the candidate micro_planted-<backend>
+    (gate_tests/plant_wrap.c), the gate's test of itself.
+
+(c) Wall-clock time against a stored baseline (check --baseline DIR --wall
+    RUN; ./run_all.sh gate --baseline DIR), for machines that cannot build
+    two trees: every benchmark in Google Benchmark JSON, compared per
+    backend with Google Benchmark's compare.py (its Mann-Whitney U test;
+    /usr/share/benchmark/compare.py, Debian's libbenchmark-tools; the gate
+    reads its JSON dump). A row is unstable (never a regression) when either
+    side's samples are bimodal or spread (IQR / median) beyond the
+    threshold; otherwise it fails only when its median is slower than the
     baseline's by more than --wall-threshold (default 25%) with p below
     --alpha (default 0.01), and a rerun of that benchmark (its own binary,
     from the JSON context's "executable", or --rerun-cmd) confirms both.
+    Numbers stored at another time on another machine do not compare: the
+    gate exits 2 and names what differs (CPU model, cores, kernel, OS,
+    compiler, Go, Google Benchmark, from DIR/env.json and --env; else host,
+    CPUs and caches from the JSON context), unless --any-machine.
 
 Exit status: 0 no regression; 1 regression (a table says what, by how much,
 and which signal); 2 unusable input (missing, unreadable or mismatched
@@ -31,16 +68,19 @@ GOC_GATE_DEBUG=1 to see one for an internal error).
 
 Commands:
   record-icount --out FILE [--runs R] BACKEND=BINARY ...
-  check --baseline DIR [--icount FILE] [--wall DIR] [options]
-  update-baseline --to DIR [--icount FILE] [--wall DIR]
-Files: DIR/icount.json (schema goc-icount/1) and DIR/wall/*.json (Google
-Benchmark JSON, one or more per backend, trimmed to what compare.py needs).
+  check [--baseline DIR] [--icount FILE] [--wall DIR] [--env FILE]
+        [--base-build B --cand-build C [side-by-side options]] [options]
+  update-baseline --to DIR [--icount FILE] [--wall DIR] [--env FILE]
+Files: DIR/icount.json (schema goc-icount/1), DIR/wall/*.json (Google
+Benchmark JSON, one or more per backend, trimmed to what compare.py needs)
+and DIR/env.json (harness/env_json.py: the recording machine).
 Standard library only; compare.py itself needs python3-scipy.
 """
 import argparse
 import datetime
 import glob
 import json
+import math
 import os
 import re
 import shutil
@@ -300,6 +340,13 @@ def trimmed(ctx, records):
     return {"context": keep_ctx, "benchmarks": [{k: r[k] for k in KEEP if k in r} for r in records]}
 
 
+def samples_of(records):
+    by = {}
+    for r in records:
+        by.setdefault(r["name"], []).append(r["real_time"] * TIME_NS.get(r.get("time_unit", "ns"), 1.0))
+    return by
+
+
 def medians(records):
     by = {}
     for r in records:
@@ -311,6 +358,65 @@ def machine_of(ctx):
     caches = tuple(sorted((c.get("type", ""), c.get("level", 0), c.get("size", 0))
                           for c in ctx.get("caches", []) if isinstance(c, dict)))
     return (ctx.get("num_cpus"), caches)
+
+
+def load_env(path):
+    """env.json (harness/env_json.py) as a dict, or None when absent or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        return doc if isinstance(doc, dict) else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def fmt_caches(ctx):
+    out = []
+    for c in ctx.get("caches", []):
+        if isinstance(c, dict):
+            kb = c.get("size", 0) // 1024
+            out.append("L%s%s %s" % (c.get("level", "?"), {"Data": "d", "Instruction": "i"}.get(c.get("type"), ""),
+                                     "%d MiB" % (kb // 1024) if kb >= 1024 else "%d KiB" % kb))
+    return " ".join(out) or "unknown"
+
+
+ENV_FIELDS = (("CPU", lambda e: e.get("cpu_model")), ("cores", lambda e: e.get("cores")),
+              ("kernel", lambda e: e.get("kernel")), ("OS", lambda e: e.get("os")),
+              ("C compiler", lambda e: (e.get("compilers") or {}).get("gcc")
+               if not (e.get("cmake_cache") or {}).get("CMAKE_C_COMPILER")
+               else "%s (%s)" % (e["cmake_cache"]["CMAKE_C_COMPILER"], (e.get("compilers") or {}).get("gcc"))),
+              ("Go", lambda e: (e.get("compilers") or {}).get("go")),
+              ("Google Benchmark", lambda e: e.get("google_benchmark")),
+              ("SMT", lambda e: e.get("smt_active")), ("governor", lambda e: e.get("governor")))
+
+
+def machine_diff(bctx, cctx, benv, cenv):
+    """What differs between the machine (and toolchain) that recorded a
+    stored baseline and this one: ["CPU: A (baseline) vs B (here)", ...];
+    [] when they match. From both env.json when there, else from what Google
+    Benchmark's context holds (host, CPUs, MHz, caches)."""
+    diff = []
+
+    def add(what, x, y):
+        if x not in (None, "", "unknown") and y not in (None, "", "unknown") and x != y:
+            diff.append("%s: %s (baseline) vs %s (here)" % (what, x, y))
+
+    if benv and cenv:
+        for what, get in ENV_FIELDS:
+            try:
+                add(what, get(benv), get(cenv))
+            except (AttributeError, TypeError, KeyError):
+                pass
+    add("CPUs", bctx.get("num_cpus"), cctx.get("num_cpus"))
+    if machine_of(bctx)[1] != machine_of(cctx)[1]:
+        diff.append("caches: %s (baseline) vs %s (here)" % (fmt_caches(bctx), fmt_caches(cctx)))
+    if diff and bctx.get("host_name") != cctx.get("host_name"):
+        diff.insert(0, "host: %s (baseline) vs %s (here)" % (bctx.get("host_name"), cctx.get("host_name")))
+    if diff and not (benv and cenv):
+        diff.append("(no env.json on %s: CPU model, kernel and compilers not compared)"
+                    % ("either side" if not benv and not cenv else "the baseline side" if not benv
+                       else "the candidate side"))
+    return diff
 
 
 def run_compare_py(base_doc, cand_doc, tmp):
@@ -396,14 +502,16 @@ def compare_wall(base_dir, cand_dir, a):
     if not common:
         raise GateInputError("wall-clock baseline backends %s, candidate %s: nothing in common"
                              % (sorted(base), sorted(cand)))
+    benv = load_env(os.path.join(os.path.dirname(os.path.abspath(base_dir)), "env.json"))
+    cenv = load_env(a.env) if getattr(a, "env", None) else None
     for b in common:
-        if machine_of(base[b]["context"]) != machine_of(cand[b]["context"]) and not a.any_machine:
+        diff = machine_diff(base[b]["context"], cand[b]["context"], benv, cenv)
+        if diff and not a.any_machine:
             raise GateInputError(
-                "%s: the wall-clock baseline was recorded on another machine (%s, %s CPUs) than the "
-                "candidate (%s, %s CPUs); wall-clock times do not compare across machines: use "
-                "--icount-only, refresh the baseline here, or pass --any-machine"
-                % (b, base[b]["context"].get("host_name"), base[b]["context"].get("num_cpus"),
-                   cand[b]["context"].get("host_name"), cand[b]["context"].get("num_cpus")))
+                "%s: the wall-clock baseline was recorded on another machine than the candidate: %s; "
+                "wall-clock times do not compare across machines: compare side by side "
+                "(./run_all.sh gate --against REF), use --icount-only, refresh the baseline here, "
+                "or pass --any-machine" % (b, "; ".join(diff)))
     with tempfile.TemporaryDirectory(prefix="goc-gate-") as tmp:
         for b in common:
             bdoc = trimmed(base[b]["context"], base[b]["records"])
@@ -411,6 +519,7 @@ def compare_wall(base_dir, cand_dir, a):
             pv = pvalues(run_compare_py(bdoc, cdoc, tmp))
             bmed, bn = medians(base[b]["records"])
             cmed, cn = medians(cand[b]["records"])
+            bsamp, csamp = samples_of(base[b]["records"]), samples_of(cand[b]["records"])
             suspects, brow = [], {}
             for name in bmed:
                 if name not in cmed:
@@ -419,11 +528,15 @@ def compare_wall(base_dir, cand_dir, a):
                     continue
                 change = cmed[name] / bmed[name] - 1.0 if bmed[name] else 0.0
                 p = pv.get(name)
-                slow = change > a.wall_threshold / 100.0 and p is not None and p < a.alpha
-                verdict = "suspect" if slow else ("ok" if p is not None else "ok (no U test: %d/%d reps)"
-                                                   % (bn[name], cn[name]))
+                why = instability((("baseline", bsamp[name]), ("candidate", csamp[name])),
+                                  a.wall_threshold / 100.0)
+                slow = change > a.wall_threshold / 100.0 and p is not None and p < a.alpha and not why
+                verdict = "suspect" if slow else ("unstable" if why else "ok" if p is not None
+                                                  else "ok (no U test: %d/%d reps)" % (bn[name], cn[name]))
                 row = dict(signal="wall", backend=b, name=name, base=bmed[name], cand=cmed[name],
                            unit="ns", change=change, limit=a.wall_threshold / 100.0, p=p, verdict=verdict)
+                if why:
+                    row["note"] = why
                 rows.append(row)
                 brow[name] = row
                 if slow:
@@ -453,11 +566,262 @@ def compare_wall(base_dir, cand_dir, a):
                 rchange = rmed[n] / bmed[n] - 1.0
                 rp = rpv.get(n)
                 row["rerun_change"], row["rerun_p"] = rchange, rp
-                if rchange > a.wall_threshold / 100.0 and rp is not None and rp < a.alpha:
+                why = instability((("rerun", samples_of(recs).get(n, [])),), a.wall_threshold / 100.0)
+                if why:
+                    row["verdict"] = "unstable"
+                    row["note"] = "rerun %+.1f%%, %s" % (100 * rchange, why)
+                elif rchange > a.wall_threshold / 100.0 and rp is not None and rp < a.alpha:
                     row["verdict"] = "REGRESSED"
                     row["note"] = "confirmed by rerun: %+.1f%%, p=%.3g" % (100 * rchange, rp)
                 else:
                     row["verdict"] = "ok (rerun: %+.1f%%, not confirmed)" % (100 * rchange)
+    return rows
+
+
+
+# ------------------------------------------------------- stability, tests --
+
+BIMODAL_GAP = 1.5  # two clusters at least this factor apart: bimodal
+
+
+def quartiles(xs):
+    """(q1, median, q3) of xs, linear interpolation (statistics' 'inclusive')."""
+    if len(xs) < 2:
+        return xs[0], xs[0], xs[0]
+    q = statistics.quantiles(xs, n=4, method="inclusive")
+    return q[0], q[1], q[2]
+
+
+def rel_spread(xs):
+    """Interquartile range over the median: the spread that one disturbed
+    sample (a round hit by another job) does not move much."""
+    q1, m, q3 = quartiles(sorted(xs))
+    return (q3 - q1) / m if m else 0.0
+
+
+def bimodal(xs):
+    """(low cluster, high cluster) when the sorted samples split into two
+    groups of at least 2 samples each, BIMODAL_GAP apart or more (lockfree
+    MPMC/cap:1 spinning at ~300 ns or parking at ~2 us); else None. One lone
+    far sample is an outlier, not a mode: the spread rule sees it."""
+    s = sorted(xs)
+    best, at = 1.0, None
+    for i in range(1, len(s) - 2):  # clusters s[:i+1] and s[i+1:], each >= 2
+        if s[i] > 0 and s[i + 1] / s[i] > best:
+            best, at = s[i + 1] / s[i], i
+    if at is None or best < BIMODAL_GAP:
+        return None
+    return s[:at + 1], s[at + 1:]
+
+
+def instability(sides, limit, spread=True):
+    """A reason why a row's samples cannot support a verdict at `limit`
+    (relative threshold), or None. sides: [(label, samples)]; spread=False
+    checks bimodality only."""
+    why = []
+    for label, xs in sides:
+        if len(xs) < 3:
+            continue
+        bm = bimodal(xs)
+        if bm:
+            why.append("%s bimodal (%s..%s | %s..%s)" % (label, fmt_val(bm[0][0], "ns"), fmt_val(bm[0][-1], "ns"),
+                                                         fmt_val(bm[1][0], "ns"), fmt_val(bm[1][-1], "ns")))
+            continue
+        sp = rel_spread(xs)
+        if spread and sp > limit:
+            why.append("%s spread %.0f%% > %.0f%%" % (label, 100 * sp, 100 * limit))
+    return "; ".join(why) or None
+
+
+def wilcoxon_greater(d):
+    """One-sided exact Wilcoxon signed-rank test: p-value of H0 "d is
+    symmetric about 0" against "d tends to be > 0". Zeros are dropped; ties
+    in |d| (floating-point times: not seen in practice) are ranked in order.
+    The exact null distribution: counts of rank subsets by sum (n <= 60)."""
+    d = [x for x in d if x != 0]
+    n = len(d)
+    if n == 0:
+        return 1.0
+    order = sorted(range(n), key=lambda i: abs(d[i]))
+    w = sum(k + 1 for k, i in enumerate(order) if d[i] > 0)
+    top = n * (n + 1) // 2
+    counts = [1] + [0] * top
+    for r in range(1, n + 1):
+        for s in range(top, r - 1, -1):
+            counts[s] += counts[s - r]
+    return sum(counts[w:]) / float(2 ** n)
+
+
+def paired_verdict(base, cand, limit, alpha):
+    """The side-by-side decision for one row. base, cand: {round: ns}.
+    Returns a row fragment: base/cand medians, change (median of the paired
+    ratios - 1), p, verdict in ok / faster / suspect / unstable, note."""
+    rounds = sorted(set(base) & set(cand))
+    b = [base[r] for r in rounds]
+    c = [cand[r] for r in rounds]
+    out = dict(base=statistics.median(b) if b else None, cand=statistics.median(c) if c else None,
+               n=len(rounds), limit=limit, p=None)
+    if len(rounds) < 3 or not all(x > 0 for x in b + c):
+        out.update(change=None, verdict="ok (too few rounds to test: %d)" % len(rounds))
+        return out
+    ratios = [y / x for x, y in zip(b, c)]
+    med = statistics.median(ratios)
+    out["change"] = med - 1.0
+    out["ratio_spread"] = rel_spread(ratios)
+    why = instability((("baseline", b), ("candidate", c)), limit, spread=False)
+    if out["ratio_spread"] > limit:
+        why = (why + "; " if why else "") + "spread of the paired ratios %.0f%% > %.0f%%" % (
+            100 * out["ratio_spread"], 100 * limit)
+    if why:
+        out.update(verdict="unstable", note=why)
+        return out
+    thr = math.log1p(limit)
+    p_slow = wilcoxon_greater([math.log(r) - thr for r in ratios])
+    p_fast = wilcoxon_greater([-math.log(r) - thr for r in ratios])
+    if med > 1.0 + limit and p_slow < alpha:
+        out.update(p=p_slow, verdict="suspect")
+    elif med < 1.0 / (1.0 + limit) and p_fast < alpha:
+        out.update(p=p_fast, verdict="faster")
+    else:
+        out.update(p=p_slow, verdict="ok")
+    return out
+
+
+# ------------------------------------------------------------ side by side --
+
+def sbs_binaries(build, suite, backend, plant):
+    if plant and suite == "micro":
+        return os.path.join(build, "harness", "gate_tests", "micro_planted-" + backend)
+    return os.path.join(build, "harness", "%s-%s" % (suite, backend))
+
+
+def sbs_run_one(exe, suite, filt, min_time, out, pin, reps):
+    """One run of one binary: {name: fastest of its reps repetitions, ns}."""
+    cmd = ([] if not pin else ["taskset", "-c", pin]) + [
+        exe, "--benchmark_filter=" + filt, "--benchmark_repetitions=%d" % reps,
+        "--benchmark_enable_random_interleaving=true",
+        "--benchmark_min_time=%g" % min_time, "--benchmark_context=goc_suite=" + suite,
+        "--benchmark_out=" + out, "--benchmark_out_format=json"]
+    p = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if p.returncode != 0:
+        raise GateInputError("%s failed (exit %d): %s" % (exe, p.returncode, (p.stderr or p.stdout).strip()[-400:]))
+    try:
+        with open(out, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return []
+    best = {}
+    for r in doc.get("benchmarks", []):
+        if (isinstance(r, dict) and r.get("run_type", "iteration") == "iteration"
+                and not r.get("error_occurred") and isinstance(r.get("real_time"), (int, float))):
+            name = r.get("run_name") or r.get("name")
+            if suite != "micro":
+                name = suite + ":" + name
+            ns = r["real_time"] * TIME_NS.get(r.get("time_unit", "ns"), 1.0)
+            best[name] = min(ns, best.get(name, ns))
+    return best
+
+
+def sbs_measure(a, plan, rounds, filters, outdir, tag):
+    """Alternating rounds. plan: [(backend, suite, base_exe, cand_exe)];
+    filters: {(backend, suite): regex}. Round k runs, for each entry, the
+    baseline and the candidate binary back to back (baseline first in odd
+    rounds, candidate first in even ones), one repetition each. Returns
+    {(backend, name): {"base": {round: ns}, "cand": {round: ns}}}."""
+    data = {}
+    os.makedirs(outdir, exist_ok=True)
+    for k in range(1, rounds + 1):
+        log("%s: round %d/%d" % (tag, k, rounds))
+        for b, suite, bexe, cexe in plan:
+            filt = filters.get((b, suite))
+            if filt is None:
+                continue
+            sides = [("base", bexe), ("cand", cexe)]
+            if k % 2 == 0:
+                sides.reverse()
+            for side, exe in sides:
+                out = os.path.join(outdir, "%s-r%d-%s-%s-%s.json" % (tag, k, side, suite, b))
+                for name, ns in sbs_run_one(exe, suite, filt, a.min_time, out, a.pin, a.reps).items():
+                    data.setdefault((b, name), {"base": {}, "cand": {}})[side][k] = ns
+    return data
+
+
+def name_filter(names):
+    return "^(" + "|".join(re.escape(re.sub(r"/real_time$", "", n.split(":", 1)[1] if ":" in n else n))
+                           for n in names) + ")(/real_time)?$"
+
+
+def compare_side_by_side(a):
+    """The like-with-like wall-clock signal: baseline and candidate builds
+    measured in alternating rounds on this machine now (see the module
+    docstring for the decision rule)."""
+    backends = [b for b in re.split(r"[ ,]+", a.backends or "") if b]
+    suites = [s for s in re.split(r"[ ,]+", a.suites) if s]
+    if not backends:
+        found = set()
+        for f in glob.glob(os.path.join(a.cand_build, "harness", "micro-*")):
+            b = f.rsplit("micro-", 1)[1]
+            if re.fullmatch(r"[a-z]+", b) and b != "busted":
+                found.add(b)
+        backends = [b for b in ("pthread", "lockfree", "coro") if b in found] + sorted(found - {"pthread", "lockfree", "coro"})
+    plan, rows = [], []
+    for b in backends:
+        for suite in suites:
+            bexe = sbs_binaries(a.base_build, suite, b, False)
+            cexe = sbs_binaries(a.cand_build, suite, b, a.plant)
+            missing = [x for x in (bexe, cexe) if not os.access(x, os.X_OK)]
+            if missing:
+                if suite == "micro":
+                    raise GateInputError("%s: not built: %s" % (b, ", ".join(missing)))
+                rows.append(dict(signal="wall", backend=b, name=suite + ":*",
+                                 verdict="skipped: not built (%s)" % ", ".join(missing)))
+                continue
+            plan.append((b, suite, bexe, cexe))
+    if not plan:
+        raise GateInputError("nothing to measure side by side (backends %s)" % backends)
+    limit = a.wall_threshold / 100.0
+    tmp = a.out or tempfile.mkdtemp(prefix="goc-gate-")
+    rdir = os.path.join(tmp, "rounds")
+    data = sbs_measure(a, plan, a.rounds, {(b, s): a.filter for b, s, _, _ in plan}, rdir, "gate")
+    if not data:
+        raise GateInputError("the filter %r matched no benchmark" % a.filter)
+    found = {}
+    for (b, name), v in sorted(data.items()):
+        row = dict(signal="wall", backend=b, name=name, unit="ns")
+        row.update(paired_verdict(v["base"], v["cand"], limit, a.alpha))
+        rows.append(row)
+        found[(b, name)] = row
+    suspects = [k for k, r in found.items() if r["verdict"] == "suspect"]
+    if suspects and a.no_rerun:
+        for k in suspects:
+            found[k]["verdict"] = "suspect (not confirmed: --no-rerun)"
+    elif suspects:
+        filters = {}
+        for b, name in suspects:
+            suite = name.split(":", 1)[0] if ":" in name else "micro"
+            filters.setdefault((b, suite), []).append(name)
+        filters = {k: name_filter(v) for k, v in filters.items()}
+        log("confirming %d suspect row(s) with %d more rounds: %s"
+            % (len(suspects), a.rerun_rounds, ", ".join("%s %s" % k for k in suspects)))
+        again = sbs_measure(a, plan, a.rerun_rounds, filters, rdir, "rerun")
+        for k in suspects:
+            row = found[k]
+            v = again.get(k)
+            if not v:
+                row["verdict"] = "suspect (rerun did not run it)"
+                continue
+            rv = paired_verdict(v["base"], v["cand"], limit, a.alpha)
+            row["rerun_change"], row["rerun_p"] = rv.get("change"), rv.get("p")
+            if rv["verdict"] == "suspect":
+                row["verdict"] = "REGRESSED"
+                row["note"] = "confirmed by %d more rounds: %+.1f%%, p=%.3g" % (rv["n"], 100 * rv["change"], rv["p"])
+            elif rv["verdict"] == "unstable":
+                row["verdict"] = "unstable"
+                row["note"] = "in the confirmation rounds: " + rv.get("note", "")
+            else:
+                row["verdict"] = "ok (not confirmed: %s)" % (
+                    "%+.1f%% in %d more rounds" % (100 * rv["change"], rv["n"]) if rv.get("change") is not None
+                    else rv["verdict"])
     return rows
 
 
@@ -499,11 +863,21 @@ def table(rows, only_notable=False):
     return "\n".join(out)
 
 
+UNSTABLE_HINT = ("an unstable row is measured, not gated. To make it stable: more rounds "
+                 "(--rounds 15), cores of its own (--pin 0,1, or a quieter machine: no other jobs), "
+                 "longer samples (--min-time 0.2), or leave it out (--filter)")
+
+
 def cmd_check(a):
     rows, unusable = [], []
-    if not os.path.isdir(a.baseline):
+    need_baseline = bool(a.icount or a.wall)
+    if need_baseline and not a.baseline:
+        raise GateInputError("--icount and --wall compare with a stored baseline: give --baseline DIR")
+    if need_baseline and not os.path.isdir(a.baseline):
         raise GateInputError("baseline folder not found: %s (record one with ./run_all.sh gate "
                              "--update-baseline)" % a.baseline)
+    if bool(a.base_build) != bool(a.cand_build):
+        raise GateInputError("side by side needs both --base-build and --cand-build")
     signals = 0
     if a.icount:
         signals += 1
@@ -519,19 +893,39 @@ def cmd_check(a):
             rows += compare_wall(os.path.join(a.baseline, "wall"), a.wall, a)
         except GateInputError as e:
             unusable.append("wall clock: %s" % e)
+    if a.base_build:
+        signals += 1
+        try:
+            rows += compare_side_by_side(a)
+        except GateInputError as e:
+            unusable.append("wall clock (side by side): %s" % e)
     if not signals:
-        raise GateInputError("nothing to check: give --icount FILE and/or --wall DIR")
-    print(table(rows))
+        raise GateInputError("nothing to check: give --icount FILE, --wall DIR and/or "
+                             "--base-build DIR --cand-build DIR")
+    title = ""
+    if a.base_build:
+        title = ("wall clock side by side: %s (baseline) against %s (candidate), %d alternating rounds, "
+                 "filter %r, min time %gs, threshold %g%%, alpha %g\n\n"
+                 % (a.base_label or a.base_build, a.cand_label or a.cand_build, a.rounds, a.filter,
+                    a.min_time, a.wall_threshold, a.alpha))
+    print(title + table(rows))
     regressed = [r for r in rows if r.get("verdict") == "REGRESSED"]
+    unstable = [r for r in rows if r.get("verdict", "").startswith("unstable")]
     if a.out:
         os.makedirs(a.out, exist_ok=True)
         with open(os.path.join(a.out, "gate.json"), "w", encoding="utf-8") as f:
-            json.dump({"rows": rows, "unusable": unusable, "regressed": len(regressed)}, f, indent=1)
+            json.dump({"rows": rows, "unusable": unusable, "regressed": len(regressed),
+                       "unstable": len(unstable)}, f, indent=1)
         with open(os.path.join(a.out, "gate.md"), "w", encoding="utf-8") as f:
-            f.write("# goc gate\n\n" + table(rows) + "\n")
+            f.write("# goc gate\n\n" + title + table(rows) + "\n")
+            if unstable:
+                f.write("\n%d unstable row(s): %s.\n" % (len(unstable), UNSTABLE_HINT))
     print()
     for u in unusable:
         print("gate: UNUSABLE INPUT: " + u)
+    if unstable:
+        print("gate: %d UNSTABLE row(s), not gated (%s):" % (len(unstable), UNSTABLE_HINT))
+        print(table(unstable))
     if regressed:
         print("gate: %d REGRESSION(S):" % len(regressed))
         print(table(regressed))
@@ -539,8 +933,8 @@ def cmd_check(a):
     if unusable:
         return 2
     n = sum(1 for r in rows if r.get("change") is not None)
-    faster = sum(1 for r in rows if r.get("verdict") == "faster")
-    print("gate: no regression (%d comparisons)" % n)
+    faster = sum(1 for r in rows if r.get("verdict") == "faster" and r.get("signal") == "icount")
+    print("gate: no regression (%d comparisons%s)" % (n, ", %d unstable" % len(unstable) if unstable else ""))
     if faster:
         print("gate: %d instruction count(s) dropped beyond the limit: if intended, refresh the "
               "baseline (./run_all.sh gate --update-baseline) so that it keeps guarding them" % faster)
@@ -558,6 +952,15 @@ def cmd_update_baseline(a):
             json.dump(doc, f, indent=1, sort_keys=True)
             f.write("\n")
         log("wrote %s" % os.path.join(a.to, "icount.json"))
+    if a.env:
+        env = load_env(a.env)
+        if env is None:
+            raise GateInputError("%s is not a readable env.json" % a.env)
+        env = {k: v for k, v in env.items() if k not in ("load_avg",)}
+        with open(os.path.join(a.to, "env.json"), "w", encoding="utf-8") as f:
+            json.dump(env, f, indent=1, sort_keys=True)
+            f.write("\n")
+        log("wrote %s" % os.path.join(a.to, "env.json"))
     if a.wall:
         got = load_gbench_dir(a.wall, "wall-clock results")
         if not got:
@@ -584,7 +987,7 @@ def main(argv=None):
     r.add_argument("--commit", default="")
     r.add_argument("binaries", nargs="+", metavar="BACKEND=BINARY")
     c = sub.add_parser("check", help="compare with a baseline folder")
-    c.add_argument("--baseline", required=True)
+    c.add_argument("--baseline", help="stored baseline folder (icount.json, wall/, env.json)")
     c.add_argument("--icount", help="candidate icount.json (from record-icount)")
     c.add_argument("--wall", help="candidate folder of Google Benchmark JSON")
     c.add_argument("--threshold", type=float, default=3.0, help="instruction-count threshold, %%")
@@ -596,12 +999,34 @@ def main(argv=None):
     c.add_argument("--rerun-reps", type=int, default=12)
     c.add_argument("--rerun-min-time", type=float, default=0.05)
     c.add_argument("--any-machine", action="store_true", help="compare wall clock across machines")
+    c.add_argument("--env", help="the candidate's env.json (harness/env_json.py): names what differs "
+                   "from a stored baseline's DIR/env.json")
+    g = c.add_argument_group("wall clock side by side (like with like)")
+    g.add_argument("--base-build", help="baseline build folder (its harness/micro-<backend>, ...)")
+    g.add_argument("--cand-build", help="candidate build folder")
+    g.add_argument("--base-label", help="what the baseline is (a commit), for the report")
+    g.add_argument("--cand-label", help="what the candidate is, for the report")
+    g.add_argument("--backends", help="comma separated (default: every micro-<backend> built)")
+    g.add_argument("--suites", default="micro", help="comma separated suites (micro,bench_patterns)")
+    g.add_argument("--filter", default=".", help="Google Benchmark filter for every suite")
+    g.add_argument("--rounds", type=int, default=8, help="alternating rounds (>= 8 for p < 0.01 "
+                   "with one disturbed round)")
+    g.add_argument("--rerun-rounds", type=int, default=8, help="confirmation rounds for suspects")
+    g.add_argument("--min-time", type=float, default=0.002, help="seconds per benchmark and repetition")
+    g.add_argument("--reps", type=int, default=10, help="repetitions per binary and round; the round's "
+                   "sample is the fastest (other jobs only ever add time)")
+    g.add_argument("--pin", help="run every benchmark under taskset -c PIN")
+    g.add_argument("--plant", action="store_true", help="candidate = micro_planted-<backend> "
+                   "(harness/gate_tests/plant_wrap.c): the gate's test of itself")
     c.add_argument("--out", help="also write gate.json and gate.md here")
     u = sub.add_parser("update-baseline", help="store a new baseline")
     u.add_argument("--to", required=True)
     u.add_argument("--icount")
     u.add_argument("--wall")
+    u.add_argument("--env", help="env.json of the recording machine (stored as DIR/env.json)")
     a = ap.parse_args(argv)
+    if getattr(a, "rounds", 3) < 3 or getattr(a, "rerun_rounds", 3) < 3:
+        ap.error("--rounds and --rerun-rounds must be >= 3")
     if getattr(a, "runs", 1) < 1:
         ap.error("--runs must be >= 1")
     try:
