@@ -13,7 +13,7 @@
  * registered (another task waits on it for the other direction) the waiter
  * registers a dup(2) of it. After waking, the task removes its registration.
  *
- * Idle workers: at most one blocks in coro_netpoll (the poller, sched.c),
+ * Idle workers: at most one blocks in coro_netpoll (the poller, idle.c),
  * with the earliest timer as timeout; coro_netpoll_break() interrupts it
  * through an eventfd (coalesced by break_pending). Busy workers poll without
  * blocking when their queues run dry and every 61 schedules.
