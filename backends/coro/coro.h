@@ -5,7 +5,7 @@
  *   coro_task      a task: context, registry record, parker, timer; lives at
  *                  the top of its own stack slot (stack.c)
  *   coro_worker    a worker thread: local run queue, "run next" slot, timer
- *                  heap, stack cache (sched.c)
+ *                  heap, stack cache (coro_sched.h)
  *   coro_parker    how a blocked task (or a foreign thread) is woken exactly
  *                  once: a claim word of (wait sequence, fired code)
  *   coro_waiter    a blocked operation on a wait queue (Go's sudog)
@@ -265,6 +265,9 @@ void coro_stack_check(coro_task *t);
 size_t coro_stack_size(void);
 /* Signal handler support: true if addr lies in t's guard page. */
 bool coro_stack_in_guard(const coro_task *t, const void *addr);
+/* Installs the SIGSEGV handler that names a task overflowing into its guard
+ * page (once, at runtime start). */
+void coro_install_segv_handler(void);
 
 /* Per-worker stack cache, owned by its worker. */
 typedef struct {

@@ -17,7 +17,7 @@
  * nothing, whoever claimed the wait, since the fd's registration, if any,
  * is another task's.
  *
- * Idle workers: at most one blocks in coro_netpoll (the poller, sched.c),
+ * Idle workers: at most one blocks in coro_netpoll (the poller, idle.c),
  * with the earliest timer as timeout; coro_netpoll_break() interrupts it
  * through an eventfd (coalesced by break_pending). Busy workers poll without
  * blocking when their queues run dry and every 61 schedules.

@@ -17,7 +17,7 @@
  * process (vm.max_map_count), which is why a guard page per stack stops
  * libdill at ~32k coroutines. So: the first GOC_STACK_GUARDS slots ever
  * carved (default 8192, i.e. at most 16,384 VMAs) get a real guard page and
- * die on overflow with a clear message (sched.c's SIGSEGV handler); every
+ * die on overflow with a clear message (the SIGSEGV handler below); every
  * slot also has a canary at the bottom of its stack that the scheduler checks
  * each time the task switches out (fatal with the same message). The canary
  * is "the lowest 32 bytes are still zero": fresh anonymous memory is zero, so
@@ -34,6 +34,7 @@
  * system call in steady state. Slabs are never unmapped (a task struct stays
  * readable forever, which the netpoller's stale-event check relies on).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -206,6 +207,63 @@ bool coro_stack_in_guard(const coro_task *t, const void *addr) {
     const char *a = addr;
     /* the guard page, or a big frame that jumped over the canary into it */
     return t->guarded && a < t->stack_lo && a >= t->stack_lo - page_size;
+}
+
+/* ------------------------------------------------------ guard pages -- */
+
+static struct sigaction old_segv;
+
+static void write_str(const char *s) {
+    ssize_t r = write(2, s, strlen(s));
+    (void)r;
+}
+static void write_num(uint64_t v) {
+    char b[24];
+    int i = 23;
+    b[i] = 0;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    write_str(b + i);
+}
+
+static void segv_handler(int sig, siginfo_t *si, void *uc) {
+    coro_task *t = coro_self();
+    if (t && coro_stack_in_guard(t, si->si_addr)) {
+        write_str("goc: fatal error: stack overflow in coro task ");
+        write_num(t->rec.id);
+        write_str(" (");
+        write_str(t->rec.fn_name);
+        write_str(" spawned at ");
+        write_str(t->rec.spawn_file);
+        write_str(":");
+        write_num((uint64_t)t->rec.spawn_line);
+        write_str("): it ran into the guard page below its ");
+        write_num(t->stack_size);
+        write_str("-byte stack; raise GOC_STACK\n");
+        signal(SIGSEGV, SIG_DFL); /* re-fault and die with SIGSEGV */
+        return;
+    }
+    if (old_segv.sa_flags & SA_SIGINFO) {
+        if (old_segv.sa_sigaction) {
+            old_segv.sa_sigaction(sig, si, uc);
+            return;
+        }
+    } else if (old_segv.sa_handler != SIG_DFL && old_segv.sa_handler != SIG_IGN) {
+        old_segv.sa_handler(sig);
+        return;
+    }
+    signal(SIGSEGV, SIG_DFL);
+}
+
+void coro_install_segv_handler(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = segv_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &old_segv);
 }
 
 GOC_TSAN_HIDE_FILE_END

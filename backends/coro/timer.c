@@ -5,12 +5,12 @@
  * array, n, and every member's idx). A timer is armed on the heap of the
  * worker that arms it (foreign threads use a heap chosen at random) and stays
  * on it. Any worker may run the expired timers of any heap: its own at every
- * schedule, the others' when it is idle or stealing (sched.c), and the
+ * schedule, the others' when it is idle or stealing (findrun.c), and the
  * poller sleeps in epoll_wait until the earliest deadline of all heaps.
  *
  * next_when mirrors v[0]->when (INT64_MAX when empty) for lock-free peeks;
  * it is stored seq_cst under the lock: that store is the "publish" step of
- * the timer/poller protocol in sched.c (coro_timer_added reads the poller
+ * the timer/poller protocol in idle.c (coro_timer_added reads the poller
  * state after it; the poller publishes itself before reading next_when).
  *
  * Firing: the runner pops the timer and sets running = 1 under the lock,

@@ -1,0 +1,234 @@
+/*
+ * coro_sched.h: the scheduler's shared state and its internal interface,
+ * one subsystem per file (README.md "Scheduler" has the prose):
+ *
+ *   sched.c     the global state S, workers (threads), start, goc_main,
+ *               goc_go, goc_yield, goc_sleep
+ *   runq.c      run queues: the global queue, the local queue's slow path,
+ *               stealing (runq_grab); the owner's hot path is inline below
+ *   idle.c      idle and wake: wakep, coro_ready, the idle list, spinning,
+ *               parking an idle worker (futex or poller); the protocol that
+ *               makes a lost wakeup impossible is at its top
+ *   findrun.c   finding work: local, global, netpoll, timers, stealing
+ *   task.c      task switch and lifecycle: the context, direct switches,
+ *               after actions, coro_park, spawning a task struct
+ *   park.c      parkers and claims (the waiting model), foreign threads
+ *   deadlock.c  the deadlock detector and the end of goc_main's root task
+ *   timer.c     timer heaps; stack.c stacks and the guard-page handler;
+ *   netpoll.c   the epoll netpoller
+ *
+ * This header is included after goc_tsan_hide.h (the precise TSan build
+ * must see the inline functions below as uninstrumented too).
+ */
+#ifndef GOC_CORO_SCHED_H
+#define GOC_CORO_SCHED_H
+
+#include "coro.h"
+
+#define RUNQ_SIZE 256u
+#define GLOBAL_CHECK_EVERY 61 /* Go: check the global queue every 61 ticks for fairness */
+#define RUNNEXT_STREAK 32
+#define SPIN_NS (20 * 1000) /* an idle spinner polls this long before parking */
+#define RUNNEXT_STEAL_NS (50 * 1000) /* a busy worker's runnext is stolen after this */
+#define SYSMON_NS (10 * 1000000LL)     /* idle workers look for a stuck runnext this often */
+#define DEADLOCK_GRACE_NS (100 * 1000000LL)
+
+enum { ACT_NONE, ACT_YIELD, ACT_PARK, ACT_EXIT };
+enum { PARK_FUTEX, PARK_POLL };
+
+struct coro_worker {
+    /* Thieves read head/slots; only the owner writes tail and slots. */
+    _Atomic uint32_t rq_head GOC_ALIGNED_CL;   /* CAS by owner and thieves */
+    _Atomic uint32_t rq_tail;                  /* written by the owner only (seq_cst: W1) */
+    _Atomic(coro_task *) rq[RUNQ_SIZE];        /* relaxed; published by rq_tail */
+    /* Its own cache line: the owner exchanges it twice per handoff, while
+     * spinners poll rq_head/rq_tail (and read runnext only when stealing). */
+    _Atomic(coro_task *) runnext GOC_ALIGNED_CL; /* exchanged by owner, CAS by thieves */
+    /* Readies done by this worker: the deadlock detector's epoch (with
+     * S.progress for other threads) and the thieves' sign of a handoff in
+     * progress (runq_grab). Written by the owner only (relaxed load + store,
+     * no RMW on the handoff path); beside runnext, which changes with it, so
+     * that a thief polling both does not pull the owner's hot line. */
+    _Atomic uint64_t nready;
+
+    /* Owner-only fields (the worker thread). */
+    int id GOC_ALIGNED_CL;
+    coro_cctx sched_ctx;        /* the scheduler context (the thread's own stack) */
+    coro_task *cur;             /* task running, NULL on the scheduler stack */
+    int act;                    /* after action left by the task that switched out */
+    void (*after)(void *);      /* a parking task's after action (coro_park) */
+    void *after_arg;
+    coro_task *prev;            /* a task that switched straight to the running one
+                                   (direct switch); its after action is still due */
+    int prev_act;               /* prev's action (ACT_PARK or ACT_EXIT) */
+    uint32_t schedtick;
+    uint32_t streak;            /* consecutive runnext picks */
+    _Atomic int in_task;        /* 1 while a task runs (relaxed hint for thieves) */
+    bool spinning;              /* owner, except wakep sets it on a parked worker
+                                   under idle_lock before waking it */
+    coro_stack_cache cache;
+    pthread_t thread;
+    void *altstack;
+#ifdef GOC_TSAN
+    void *sched_fiber;
+#endif
+#ifdef GOC_ASAN
+    void *fake_stack;
+    const void *sched_lo;
+    size_t sched_size;
+#endif
+
+    /* Idle list: guarded by S.idle_lock. */
+    coro_worker *idle_next;
+    bool in_idle;
+    int park_mode;
+    _Atomic uint32_t park_word; /* 1 while parked on it; 0 when woken (release/acquire) */
+
+    coro_theap heap;            /* its own lock */
+};
+
+typedef struct {
+    int nprocs;                 /* set once at start */
+    coro_worker *w;             /* set once at start */
+    _Atomic int started;        /* 0, 1 running; start/stop under start_lock */
+    goc__lock start_lock;
+    _Atomic int stop;           /* rollback of a failed start */
+
+    goc__lock glock;            /* global queue */
+    coro_task *ghead, *gtail;   /* guarded by glock */
+    _Atomic uint32_t gsize;     /* written under glock (seq_cst: W1); read anywhere */
+
+    goc__lock idle_lock;
+    coro_worker *idle;          /* guarded by idle_lock */
+    _Atomic int nidle;          /* written under idle_lock (seq_cst) */
+    _Atomic int nspinning;      /* seq_cst */
+    _Atomic int poller;         /* 1 while a worker is (about to be) in epoll_wait; under idle_lock */
+    _Atomic goc_time poll_until;/* deadline of the poller's sleep; INT64_MAX if none (timer.c) */
+
+    /* goc_main */
+    _Atomic int main_running;
+    _Atomic uint32_t main_done; /* futex word of the goc_main caller */
+    _Atomic uint64_t run_id;
+    _Atomic int deadlocked;     /* set once per goc_main by the detector */
+    _Atomic uint64_t progress;  /* readies by threads that are not workers (+ workers' nready):
+                                   the detector's epoch */
+    _Atomic int nforeign;       /* foreign threads that may still wake a task */
+    bool detector;              /* GOC_DEADLOCK != 0/off; set once before the workers start */
+} coro_sched_state;
+
+
+/* The scheduler's global state (defined in sched.c). */
+extern coro_sched_state coro_sched;
+#define S coro_sched
+
+extern __thread coro_worker *coro_tls_w;
+extern __thread int coro_tls_foreign; /* counted in S.nforeign (park.c) */
+
+/* ---------------------------------------------------------- runq.c -- */
+void coro_global_put(coro_task *first, coro_task *last, uint32_t n);
+coro_task *coro_global_get(coro_worker *w, uint32_t max);
+bool coro_runq_put_slow(coro_worker *w, coro_task *t, uint32_t h, uint32_t tl);
+uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next);
+bool coro_runq_empty(coro_worker *w);
+
+/* ---------------------------------------------------------- idle.c -- */
+void coro_wakep(void);
+void coro_reset_spinning(coro_worker *w);
+bool coro_unidle(coro_worker *w);
+bool coro_work_visible(coro_worker *w, int mode);
+bool coro_runnext_stuck(coro_worker *w);
+bool coro_idle_park(coro_worker *w);
+
+/* ------------------------------------------------------- findrun.c -- */
+coro_task *coro_find_runnable(coro_worker *w);
+
+/* ---------------------------------------------------------- task.c -- */
+coro_task *coro_task_new(coro_worker *w, void (*fn)(void *), void *arg, const char *file,
+                         int line, const char *fn_name);
+void coro_run_task(coro_worker *w, coro_task *t);
+void coro_task_switch_out(coro_task *t, int act);
+
+/* ------------------------------------------------------ deadlock.c -- */
+uint64_t coro_progress_sum(void);
+bool coro_all_asleep(void);
+void coro_declare_deadlock(void);
+bool coro_detector_enabled(void);
+bool coro_finish_main(uint32_t how);
+void coro_main_finished(coro_task *t);
+
+/* --------------------------------------- run queue: owner's hot path -- */
+
+/* Owner only. */
+static inline void runq_put_tail(coro_worker *w, coro_task *t) {
+    for (;;) {
+        /* acquire: pairs with a thief's CAS on rq_head; the slots it read
+         * are free for reuse only after that CAS. */
+        uint32_t h = atomic_load_explicit(&w->rq_head, memory_order_acquire);
+        uint32_t tl = atomic_load_explicit(&w->rq_tail, memory_order_relaxed); /* ours */
+        if (tl - h < RUNQ_SIZE) {
+            atomic_store_explicit(&w->rq[tl % RUNQ_SIZE], t, memory_order_relaxed);
+            /* seq_cst: publishes the slot to thieves (release part) and is W1
+             * of the idle protocol (store-load ordering against wakep). */
+            atomic_store_explicit(&w->rq_tail, tl + 1, memory_order_seq_cst);
+            return;
+        }
+        if (coro_runq_put_slow(w, t, h, tl)) return;
+    }
+}
+
+/* False if t only filled an empty runnext (nothing was queued). */
+static inline bool runq_put(coro_worker *w, coro_task *t, bool next) {
+    if (next) {
+        /* seq_cst: W1 (the exchange is a full barrier on x86 anyway). */
+        coro_task *old = atomic_exchange_explicit(&w->runnext, t, memory_order_seq_cst);
+        if (!old) return false;
+        t = old; /* kick the previous runnext to the tail */
+    }
+    runq_put_tail(w, t);
+    return true;
+}
+
+/* Owner only. runnext first, except that after RUNNEXT_STREAK consecutive
+ * runnext picks the queue head goes first: without preemption, two tasks
+ * handing off to each other through runnext would starve the local queue
+ * (Go bounds the pair by its 10 ms time slice and sysmon). */
+static inline coro_task *runq_get(coro_worker *w) {
+    coro_task *t = atomic_load_explicit(&w->runnext, memory_order_relaxed);
+    /* acquire: pairs with the exchange that published t (owner or waker on this thread) */
+    if (t && w->streak < RUNNEXT_STREAK &&
+        atomic_compare_exchange_strong_explicit(&w->runnext, &t, NULL, memory_order_acquire,
+                                                memory_order_relaxed)) {
+        w->streak++;
+        return t;
+    }
+    w->streak = 0;
+    for (;;) {
+        uint32_t h = atomic_load_explicit(&w->rq_head, memory_order_acquire);
+        uint32_t tl = atomic_load_explicit(&w->rq_tail, memory_order_relaxed);
+        if (h == tl) {
+            t = atomic_load_explicit(&w->runnext, memory_order_relaxed);
+            if (t && atomic_compare_exchange_strong_explicit(&w->runnext, &t, NULL,
+                                                             memory_order_acquire,
+                                                             memory_order_relaxed))
+                return t;
+            return NULL;
+        }
+        t = atomic_load_explicit(&w->rq[h % RUNQ_SIZE], memory_order_relaxed);
+        /* acq_rel: a thief may race for the same slot */
+        if (atomic_compare_exchange_weak_explicit(&w->rq_head, &h, h + 1, memory_order_acq_rel,
+                                                  memory_order_relaxed))
+            return t;
+    }
+}
+
+/* Counts a ready for the deadlock detector's epoch (progress_sum). */
+static inline void note_progress(coro_worker *w) {
+    if (w)
+        atomic_store_explicit(&w->nready,
+                              atomic_load_explicit(&w->nready, memory_order_relaxed) + 1,
+                              memory_order_relaxed); /* owner only */
+    else
+        atomic_fetch_add_explicit(&S.progress, 1, memory_order_relaxed);
+}
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * findrun.c: finding work for a worker: timers, local, global, netpoll,
+ * then stealing as a spinner; coro_idle_park (idle.c) when none.
+ */
+#include "coro.h"
+#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+#include "coro_sched.h"
+
+/* ------------------------------------------------------ finding work -- */
+
+coro_task *coro_steal_work(coro_worker *w) {
+    coro_task *buf[RUNQ_SIZE / 2 + 1];
+    int n = S.nprocs;
+    for (int round = 0; round < 4; round++) {
+        uint32_t start = goc__rand_n((uint32_t)n);
+        for (int k = 0; k < n; k++) {
+            coro_worker *v = &S.w[(start + (uint32_t)k) % (uint32_t)n];
+            if (v == w) continue;
+            if (atomic_load_explicit(&v->heap.next_when, memory_order_relaxed) <= goc_now())
+                coro_timers_run(&v->heap, goc_now());
+            uint32_t got = coro_runq_grab(v, buf, round == 3);
+            if (got) {
+                for (uint32_t i = 1; i < got; i++) runq_put_tail(w, buf[i]);
+                return buf[0];
+            }
+        }
+        coro_task *t = runq_get(w); /* timers may have readied tasks here */
+        if (t) return t;
+    }
+    return NULL;
+}
+
+void coro_run_all_timers(void) {
+    goc_time now = goc_now();
+    for (int i = 0; i < S.nprocs; i++)
+        if (atomic_load_explicit(&S.w[i].heap.next_when, memory_order_relaxed) <= now)
+            coro_timers_run(&S.w[i].heap, now);
+}
+
+coro_task *coro_find_runnable(coro_worker *w) {
+    for (;;) {
+        if (atomic_load_explicit(&S.stop, memory_order_acquire)) return NULL;
+        goc_time now = 0;
+        if (atomic_load_explicit(&w->heap.next_when, memory_order_relaxed) != INT64_MAX) {
+            now = goc_now();
+            if (atomic_load_explicit(&w->heap.next_when, memory_order_relaxed) <= now)
+                coro_timers_run(&w->heap, now);
+        }
+        coro_task *t;
+        if (++w->schedtick % GLOBAL_CHECK_EVERY == 0) {
+            if ((t = coro_global_get(w, 1))) return t;
+            if (atomic_load_explicit(&coro_nfdwait, memory_order_relaxed) &&
+                !atomic_load_explicit(&S.poller, memory_order_relaxed))
+                coro_netpoll(0);
+            coro_run_all_timers();
+        }
+        if ((t = runq_get(w))) return t;
+        if ((t = coro_global_get(w, RUNQ_SIZE / 2))) return t;
+        if (atomic_load_explicit(&coro_nfdwait, memory_order_relaxed) &&
+            !atomic_load_explicit(&S.poller, memory_order_relaxed) && coro_netpoll(0) > 0 &&
+            (t = runq_get(w)))
+            return t;
+        coro_run_all_timers();
+        if ((t = runq_get(w))) return t;
+
+        /* Steal, as a spinner; at most half of the busy workers spin (Go). */
+        int nsp = atomic_load_explicit(&S.nspinning, memory_order_relaxed);
+        int busy = S.nprocs - atomic_load_explicit(&S.nidle, memory_order_relaxed);
+        if (S.nprocs > 1 && (w->spinning || 2 * nsp < busy)) {
+            if (!w->spinning) {
+                w->spinning = true;
+                atomic_fetch_add_explicit(&S.nspinning, 1, memory_order_seq_cst);
+            }
+            if ((t = coro_steal_work(w))) return t;
+            /* Spin a little before parking (Go's spinning M): while we spin,
+             * wakers see nspinning > 0 and skip the futex wake, so a
+             * producer/consumer or ping-pong pair split across two workers
+             * does not pay a system call per handoff. Bounded: SPIN_NS. */
+            goc_time until = goc_now() + SPIN_NS;
+            bool seen = false;
+            while (!seen && goc_now() < until) {
+                for (int k = 0; k < 64; k++) goc__cpu_relax();
+                if (atomic_load_explicit(&S.gsize, memory_order_relaxed)) seen = true;
+                for (int i = 0; !seen && i < S.nprocs; i++) {
+                    coro_worker *v = &S.w[i];
+                    /* queued work only: a runnext belongs to its worker,
+                     * which is about to run it (a handoff) */
+                    if (atomic_load_explicit(&v->rq_head, memory_order_relaxed) !=
+                        atomic_load_explicit(&v->rq_tail, memory_order_relaxed))
+                        seen = true;
+                }
+            }
+            if (seen) continue; /* still a spinner: look again */
+        }
+
+        if (!coro_idle_park(w)) return NULL;
+    }
+}
+
+GOC_TSAN_HIDE_FILE_END

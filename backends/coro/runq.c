@@ -1,0 +1,157 @@
+/*
+ * runq.c: the run queues: the global queue, the local queue's slow path
+ * and stealing (coro_sched.h has the owner's inline fast path).
+ */
+#include "coro.h"
+#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+#include "coro_sched.h"
+
+/* ---------------------------------------------------------- run queues -- */
+
+void coro_global_put(coro_task *first, coro_task *last, uint32_t n) {
+    goc__lock_acquire(&S.glock);
+    last->next = NULL;
+    if (S.gtail) S.gtail->next = first;
+    else S.ghead = first;
+    S.gtail = last;
+    /* seq_cst: W1 of the idle protocol (pairs with I3's load) */
+    atomic_store_explicit(&S.gsize, atomic_load_explicit(&S.gsize, memory_order_relaxed) + n,
+                          memory_order_seq_cst);
+    goc__lock_release(&S.glock);
+}
+
+
+/* Full local queue: moves half of it and t to the global queue (Go's
+ * runqputslow). False if a thief raced us (retry the fast path). */
+bool coro_runq_put_slow(coro_worker *w, coro_task *t, uint32_t h, uint32_t tl) {
+    uint32_t n = (tl - h) / 2;
+    coro_task *batch[RUNQ_SIZE / 2 + 1];
+    for (uint32_t i = 0; i < n; i++)
+        batch[i] = atomic_load_explicit(&w->rq[(h + i) % RUNQ_SIZE], memory_order_relaxed);
+    /* acq_rel: claims the slots read above (pairs with thieves' CAS). */
+    if (!atomic_compare_exchange_strong_explicit(&w->rq_head, &h, h + n, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return false;
+    batch[n] = t;
+    for (uint32_t i = 0; i < n; i++) batch[i]->next = batch[i + 1];
+    coro_global_put(batch[0], t, n + 1);
+    return true;
+}
+
+/* One step of a thief's patience (runq_grab): a short pause, and every 8th
+ * step a sched_yield, so that on an overcommitted machine the waiting thief
+ * gives its CPU to the victim it waits for instead of competing with it. */
+static void patience_pause(unsigned *it) {
+    for (int k = 0; k < 16; k++) goc__cpu_relax();
+    if ((++*it & 7u) == 0) sched_yield();
+}
+
+/* Thief: grabs half of v's queue (or its runnext) into out[]. */
+uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
+    for (;;) {
+        /* acquire on both: the slots between head and tail were published by
+         * v's release/seq_cst store of rq_tail. */
+        uint32_t h = atomic_load_explicit(&v->rq_head, memory_order_acquire);
+        uint32_t tl = atomic_load_explicit(&v->rq_tail, memory_order_acquire);
+        uint32_t n = tl - h;
+        n = n - n / 2;
+        if (n == 0) {
+            if (!steal_next) return 0;
+            coro_task *t = atomic_load_explicit(&v->runnext, memory_order_acquire);
+            if (t) {
+                /* Go's runqgrab: v is running a task that probably just
+                 * readied t and is about to block (a handoff); give v time
+                 * to run t itself instead of splitting the pair across
+                 * workers. Go waits 3 us; here t is left alone as long as v
+                 * keeps handing off (its ready count or runnext changes) or
+                 * is between tasks (its scheduler takes runnext first), and
+                 * taken once it sat in runnext behind one running task for
+                 * RUNNEXT_STEAL_NS: long enough for a producer to fill a
+                 * 1024-slot buffer before it blocks and runs its consumer
+                 * on the same worker, short against the OS's time slices.
+                 * relaxed loads: hints; the CAS below decides. */
+                uint64_t r0 = atomic_load_explicit(&v->nready, memory_order_relaxed);
+                goc_time until = goc_now() + RUNNEXT_STEAL_NS;
+                unsigned it = 0;
+                for (;;) {
+                    if (!atomic_load_explicit(&v->in_task, memory_order_relaxed) ||
+                        atomic_load_explicit(&v->nready, memory_order_relaxed) != r0 ||
+                        atomic_load_explicit(&v->runnext, memory_order_relaxed) != t)
+                        return 0; /* v is handing off or scheduling: leave it */
+                    if (goc_now() >= until) break;
+                    patience_pause(&it);
+                }
+                t = atomic_load_explicit(&v->runnext, memory_order_acquire);
+            }
+            if (t && atomic_compare_exchange_strong_explicit(&v->runnext, &t, NULL,
+                                                             memory_order_acq_rel,
+                                                             memory_order_relaxed)) {
+                out[0] = t;
+                return 1;
+            }
+            return 0;
+        }
+        if (n > RUNQ_SIZE / 2) continue; /* inconsistent h/tl snapshot */
+        if (atomic_load_explicit(&v->in_task, memory_order_relaxed)) {
+            /* Tasks queued behind a worker that keeps draining its queue
+             * are usually partners of what it runs (a pipeline, tasks
+             * sharing a channel: a task that readied two kicked the first
+             * from runnext to the queue). The owner gets to them within a
+             * few handoffs, while stealing them spreads the group over two
+             * cores, and every operation on their shared channels then
+             * moves cache lines between them (MPMC: ~3x slower). Leave them
+             * while the owner makes progress on its queue (rq_head moves)
+             * or is between tasks; take half once the head stalled behind
+             * one running task for RUNNEXT_STEAL_NS (tasks that compute
+             * are spread after 50 us). */
+            goc_time until = goc_now() + RUNNEXT_STEAL_NS;
+            unsigned it = 0;
+            for (;;) {
+                if (!atomic_load_explicit(&v->in_task, memory_order_relaxed) ||
+                    atomic_load_explicit(&v->rq_head, memory_order_relaxed) != h)
+                    return 0;
+                if (goc_now() >= until) break;
+                patience_pause(&it);
+            }
+            continue; /* re-read head and tail, then steal */
+        }
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = atomic_load_explicit(&v->rq[(h + i) % RUNQ_SIZE], memory_order_relaxed);
+        if (atomic_compare_exchange_strong_explicit(&v->rq_head, &h, h + n, memory_order_acq_rel,
+                                                    memory_order_relaxed))
+            return n;
+    }
+}
+
+bool coro_runq_empty(coro_worker *w) {
+    return atomic_load_explicit(&w->rq_head, memory_order_seq_cst) ==
+               atomic_load_explicit(&w->rq_tail, memory_order_seq_cst) &&
+           atomic_load_explicit(&w->runnext, memory_order_seq_cst) == NULL;
+}
+
+coro_task *coro_global_get(coro_worker *w, uint32_t max) {
+    if (atomic_load_explicit(&S.gsize, memory_order_seq_cst) == 0) return NULL;
+    goc__lock_acquire(&S.glock);
+    uint32_t n = atomic_load_explicit(&S.gsize, memory_order_relaxed);
+    if (n == 0) {
+        goc__lock_release(&S.glock);
+        return NULL;
+    }
+    uint32_t take = n / (uint32_t)S.nprocs + 1;
+    if (take > n) take = n;
+    if (take > max) take = max;
+    if (take > RUNQ_SIZE / 2) take = RUNQ_SIZE / 2;
+    coro_task *t = S.ghead;
+    S.ghead = t->next;
+    for (uint32_t i = 1; i < take; i++) {
+        coro_task *x = S.ghead;
+        S.ghead = x->next;
+        runq_put_tail(w, x);
+    }
+    if (!S.ghead) S.gtail = NULL;
+    atomic_store_explicit(&S.gsize, n - take, memory_order_seq_cst);
+    goc__lock_release(&S.glock);
+    return t;
+}
+
+GOC_TSAN_HIDE_FILE_END
