@@ -29,6 +29,13 @@ static void d6_double_unlock_contended(void) {
     gt_skip("debug builds abort on an unlock of an unlocked mutex (by design)");
     return;
 #endif
+    /* when the woken waiter takes the mutex before the second unlock, that
+     * unlock releases the waiter's lock: an unlock by another task, which
+     * the natural TSan build's mutex model cannot express */
+    if (!gt_cross_task_unlock_ok()) {
+        gt_skip("the second unlock may release another task's lock");
+        return;
+    }
     int rounds = 10, eperm = 0;
     for (int i = 0; i < rounds; i++) {
         goc_mutex *mu = goc_mutex_make();

@@ -33,10 +33,9 @@ static void stall_hook(int point, const void *obj) {
     GT_ASSERT(gt_wait_flag(&release_stall, 10000000000LL));
 }
 
-/* Ends the stall after STALL_MS unless the test did it first. */
+/* Ends the stall after (intptr_t)p ms unless the test did it first. */
 static void releaser(void *p) {
-    (void)p;
-    gt_wait_flag(&release_stall, (int64_t)STALL_MS * 1000000);
+    gt_wait_flag(&release_stall, (int64_t)(intptr_t)p * 1000000);
     gt_set(&release_stall);
 }
 
@@ -86,46 +85,36 @@ static void lagging_ops(goc_chan *ch, int op) {
     }
 }
 
-static void d3_send_lag(void) {
-    goc_chan *ch = goc_chan_make(sizeof(int64_t), 1);
-    GT_ASSERT_NOT_NULL(ch);
-    goc_lf_set_hook(GOC_LF_HOOK_SEND_RESERVED, stall_hook);
-    arm();
-    struct op_arg a = {ch, 42};
-    gt_go(stalled_sender, &a);
-    gt_go(releaser, NULL);
-    GT_ASSERT(gt_wait_flag(&stalled, 10000000000LL));
-    lagging_ops(ch, GOC_SEND);
-    gt_set(&release_stall);
-    int64_t v = 0;
-    GT_ASSERT_OK(goc_chan_recv(ch, &v, gt_ms(10000)));
-    GT_ASSERT_EQ(v, 42);
-    gt_join_all();
-    goc_lf_set_hook(GOC_LF_HOOK_SEND_RESERVED, NULL);
-    goc_chan_free(ch);
-}
-
-static void d3_recv_lag(void) {
+/* A stalled partner of direction `stall_op` (the hook at `point`) holds the
+ * slot that the root's next ops of the same direction need. */
+static void d3_case(int point, int stall_op) {
     goc_chan *ch = goc_chan_make(sizeof(int64_t), 1);
     GT_ASSERT_NOT_NULL(ch);
     int64_t v = 42;
-    GT_ASSERT_OK(goc_chan_send(ch, &v, GOC_NOW));
-    goc_lf_set_hook(GOC_LF_HOOK_RECV_RESERVED, stall_hook);
+    if (stall_op == GOC_RECV) GT_ASSERT_OK(goc_chan_send(ch, &v, GOC_NOW)); /* for it to take */
+    goc_lf_set_hook(point, stall_hook);
     arm();
-    struct op_arg a = {ch, 0};
-    gt_go(stalled_receiver, &a);
-    gt_go(releaser, NULL);
+    struct op_arg a = {ch, stall_op == GOC_SEND ? 42 : 0};
+    gt_go(stall_op == GOC_SEND ? stalled_sender : stalled_receiver, &a);
+    gt_go(releaser, (void *)(intptr_t)STALL_MS);
     GT_ASSERT(gt_wait_flag(&stalled, 10000000000LL));
-    lagging_ops(ch, GOC_RECV);
+    lagging_ops(ch, stall_op); /* the same direction: the slot is one lap behind */
     gt_set(&release_stall);
     gt_join_all();
-    GT_ASSERT_EQ(a.v, 42);
-    goc_lf_set_hook(GOC_LF_HOOK_RECV_RESERVED, NULL);
+    goc_lf_set_hook(point, NULL);
+    if (stall_op == GOC_SEND) {
+        GT_ASSERT_OK(goc_chan_recv(ch, &v, GOC_NOW)); /* the stalled send went through */
+        GT_ASSERT_EQ(v, 42);
+    } else {
+        GT_ASSERT_EQ(a.v, 42); /* the stalled receive got its value */
+    }
     /* the ring works on: both directions */
     GT_ASSERT_OK(goc_chan_send(ch, &v, GOC_NOW));
     GT_ASSERT_OK(goc_chan_recv(ch, &v, GOC_NOW));
     goc_chan_free(ch);
 }
+static void d3_send_lag(void) { d3_case(GOC_LF_HOOK_SEND_RESERVED, GOC_SEND); }
+static void d3_recv_lag(void) { d3_case(GOC_LF_HOOK_RECV_RESERVED, GOC_RECV); }
 
 static void d4_recv_after_close(bool use_select) {
     goc_chan *ch = goc_chan_make(sizeof(int64_t), 2);
@@ -136,7 +125,7 @@ static void d4_recv_after_close(bool use_select) {
     gt_go(stalled_sender, &a);
     GT_ASSERT(gt_wait_flag(&stalled, 10000000000LL));
     GT_ASSERT_OK(goc_chan_close(ch)); /* the reserved send is ordered before it */
-    gt_go(releaser, NULL);           /* the try below may wait for it */
+    gt_go(releaser, (void *)(intptr_t)20); /* the try below waits for it */
     int64_t v = 0;
     int r;
     if (use_select) {
