@@ -411,7 +411,7 @@ static void lin_main(void) {
 static void test_main(void) { gt_run("linearizability", lin_main); }
 
 int main(int argc, char **argv) {
-    chk_parse(argc, argv, 8, 8, &A);
+    chk_parse(argc, argv, 6, 6, &A);
     for (int i = 0; i < A.nextra; i++) {
         if (!strcmp(A.extra[i], "--no-perturb")) {
             g_perturb = false;
