@@ -298,18 +298,27 @@ def sparkline(per, backends, last=20, w=132, h=30):
     labels = labels[-last:]
     if len(labels) < 2:
         return "<span class=meta title=\"history: %d commit(s)\">%d commit</span>" % (len(labels), len(labels))
-    vals = [v for pts, _ in series.values() for lab, v in pts if lab in labels and v > 0]
-    lo, hi = math.log(min(vals)), math.log(max(vals))
-    span = (hi - lo) or 1.0
+    # each backend relative to its own median over the window, one scale for
+    # the row: a line's slope is that backend's change (levels are in the table)
+    ref = {}
+    for b, (pts, _) in series.items():
+        v = sorted(v for lab, v in pts if lab in labels and v > 0)
+        if v:
+            ref[b] = math.log(v[len(v) // 2])
+    devs = [abs(math.log(v) - ref[b]) for b, (pts, _) in series.items() if b in ref
+            for lab, v in pts if lab in labels and v > 0]
+    span = max(devs + [math.log(1.1)])
     x = {lab: 3 + (w - 6) * i / (len(labels) - 1) for i, lab in enumerate(labels)}
+    cur = [None]
 
     def y(v):
-        return h - 3 - (h - 6) * (math.log(v) - lo) / span
+        return h / 2 - (h / 2 - 3) * (math.log(v) - ref[cur[0]]) / span
     parts, tips = [], []
     for b, (pts, cps) in series.items():
         p = [(lab, v) for lab, v in pts if lab in x and v > 0]
-        if not p:
+        if not p or b not in ref:
             continue
+        cur[0] = b
         col = COLORS.get(b, "#9467bd")
         dash = " stroke-dasharray=\"3 2\"" if b.startswith("go") else ""
         parts.append("<polyline fill=none stroke=\"%s\" stroke-width=1.4%s points=\"%s\"/>" % (
@@ -322,7 +331,8 @@ def sparkline(per, backends, last=20, w=132, h=30):
                 tips.append("%s %s at %s (%+.0f%%)" % (b, "slower" if c["ratio"] > 1 else "faster", lab,
                                                       (c["ratio"] - 1) * 100))
         tips.append("%s: %s" % (b, " → ".join(S.fmt_ns(v) for _, v in p)))
-    title = "%d commits %s … %s; %s" % (len(labels), labels[0], labels[-1], "; ".join(tips))
+    title = "%d commits %s … %s (each line relative to its own median, scale ±%.0f%%); %s" % (
+        len(labels), labels[0], labels[-1], (math.exp(span) - 1) * 100, "; ".join(tips))
     return ("<svg class=spark width=%d height=%d viewBox=\"0 0 %d %d\" role=img aria-label=\"%s\">"
             "<title>%s</title>%s</svg>" % (w, h, w, h, esc(title), esc(title), "".join(parts)))
 
@@ -343,14 +353,15 @@ def stages_html(run):
             continue
         st = rec.get("status", "?")
         if s == me and st == "running":
-            st = "ok"  # this page is being written by it
-        cls = "ok" if st in ("ok", "skipped") else "failed"
+            st = "writing this page"
+        cls = "ok" if st in ("ok", "skipped", "writing this page") else "failed"
         log = rec.get("log", "")
-        rows.append("<tr%s><td>%s</td><td class=%s>%s</td><td class=r>%s s</td><td><code>%s</code></td>"
+        rows.append("<tr%s><td>%s</td><td class=%s>%s</td><td class=r>%s</td><td>%s</td>"
                     "<td>%s</td></tr>" % (
                         "" if cls == "ok" else " class=failed", esc(s), cls,
                         esc(st if st != "running" else "interrupted"),
-                        esc(rec.get("seconds", "")), esc(" ".join(rec.get("args", []))),
+                        "%s s" % esc(rec.get("seconds", "")) if st != "writing this page" else "",
+                        "<code>%s</code>" % esc(" ".join(rec["args"])) if rec.get("args") else "",
                         "<a href=\"%s\">%s</a>" % (esc(log), esc(log)) if log and
                         os.path.exists(os.path.join(run, log)) else ""))
     return ("<h2 id=stages>Stages</h2><div class=tw><table><thead><tr><th>stage</th><th>status</th>"
@@ -432,7 +443,8 @@ def render(run, out_name="index.html", db=None):
     legend = ""
     if nspark[0]:
         legend = ("<p class=\"meta legend\">Trend column: this benchmark's median on %s over the last commits "
-                  "in results/history.sqlite (one line per backend, log scale; a red dot: slower from that "
+                  "in results/history.sqlite (one line per backend, each relative to its own median, so that a "
+                  "slope is a change; a red dot: slower from that "
                   "commit on, green: faster, by the change-point test of <code>./run_all.sh history</code>). "
                   "%s</p>" % (esc(host), "".join("<span><i style=\"background:%s\"></i>%s</span>" % (c, esc(b))
                                                   for b, c in COLORS.items() if "vtbl" not in b)))
