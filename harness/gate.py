@@ -652,10 +652,14 @@ def wilcoxon_greater(d):
     return sum(counts[w:]) / float(2 ** n)
 
 
+DISTURBED = 1.5  # a round's sample this factor off its side's median: disturbed
+
+
 def paired_verdict(base, cand, limit, alpha):
-    """The side-by-side decision for one row. base, cand: {round: ns}.
-    Returns a row fragment: base/cand medians, change (median of the paired
-    ratios - 1), p, verdict in ok / faster / suspect / unstable, note."""
+    """The side-by-side decision for one row (the module docstring has the
+    rule). base, cand: {round: ns}. Returns a row fragment: base/cand
+    medians, change (median of the paired ratios - 1), p, n (rounds used),
+    verdict in ok / faster / suspect / unstable, note."""
     rounds = sorted(set(base) & set(cand))
     b = [base[r] for r in rounds]
     c = [cand[r] for r in rounds]
@@ -665,16 +669,33 @@ def paired_verdict(base, cand, limit, alpha):
         out.update(change=None, verdict="ok (too few rounds to test: %d)" % len(rounds))
         return out
     ratios = [y / x for x, y in zip(b, c)]
+    out["change"] = statistics.median(ratios) - 1.0
+    # disturbed rounds: either side far off its own median (another job held
+    # the CPU for that whole process, or the row switched mode). Judged on
+    # each side alone, never on the ratio, so dropping them favours neither
+    # outcome.
+    mb, mc = statistics.median(b), statistics.median(c)
+    bad = [i for i in range(len(rounds))
+           if not (mb / DISTURBED <= b[i] <= mb * DISTURBED and mc / DISTURBED <= c[i] <= mc * DISTURBED)]
+    bm = instability((("baseline", b), ("candidate", c)), limit, spread=False)
+    if len(bad) * 4 > len(rounds):
+        out.update(verdict="unstable", note="; ".join(
+            x for x in ("%d of %d rounds disturbed (a sample off its side's median by more than %gx)"
+                        % (len(bad), len(rounds), DISTURBED), bm) if x))
+        return out
+    keep = [i for i in range(len(rounds)) if i not in bad]
+    ratios = [ratios[i] for i in keep]
     med = statistics.median(ratios)
-    out["change"] = med - 1.0
-    out["ratio_spread"] = rel_spread(ratios)
-    why = instability((("baseline", b), ("candidate", c)), limit, spread=False)
+    out.update(change=med - 1.0, n=len(keep), ratio_spread=rel_spread(ratios))
+    why = instability((("baseline", [b[i] for i in keep]), ("candidate", [c[i] for i in keep])), limit,
+                      spread=False)
     if out["ratio_spread"] > limit:
         why = (why + "; " if why else "") + "spread of the paired ratios %.0f%% > %.0f%%" % (
             100 * out["ratio_spread"], 100 * limit)
     if why:
         out.update(verdict="unstable", note=why)
         return out
+    dropped = "%d disturbed round(s) left out" % len(bad) if bad else ""
     thr = math.log1p(limit)
     p_slow = wilcoxon_greater([math.log(r) - thr for r in ratios])
     p_fast = wilcoxon_greater([-math.log(r) - thr for r in ratios])
@@ -684,6 +705,8 @@ def paired_verdict(base, cand, limit, alpha):
         out.update(p=p_fast, verdict="faster")
     else:
         out.update(p=p_slow, verdict="ok")
+    if dropped:
+        out["note"] = dropped
     return out
 
 
@@ -814,13 +837,15 @@ def compare_side_by_side(a):
             row["rerun_change"], row["rerun_p"] = rv.get("change"), rv.get("p")
             if rv["verdict"] == "suspect":
                 row["verdict"] = "REGRESSED"
-                row["note"] = "confirmed by %d more rounds: %+.1f%%, p=%.3g" % (rv["n"], 100 * rv["change"], rv["p"])
+                row["note"] = "confirmed by %d more rounds: %+.1f%%, p=%.3g" % (
+                    a.rerun_rounds, 100 * rv["change"], rv["p"])
             elif rv["verdict"] == "unstable":
                 row["verdict"] = "unstable"
                 row["note"] = "in the confirmation rounds: " + rv.get("note", "")
             else:
                 row["verdict"] = "ok (not confirmed: %s)" % (
-                    "%+.1f%% in %d more rounds" % (100 * rv["change"], rv["n"]) if rv.get("change") is not None
+                    "%+.1f%% in %d more rounds" % (100 * rv["change"], a.rerun_rounds)
+                    if rv.get("change") is not None
                     else rv["verdict"])
     return rows
 
@@ -1009,11 +1034,11 @@ def main(argv=None):
     g.add_argument("--backends", help="comma separated (default: every micro-<backend> built)")
     g.add_argument("--suites", default="micro", help="comma separated suites (micro,bench_patterns)")
     g.add_argument("--filter", default=".", help="Google Benchmark filter for every suite")
-    g.add_argument("--rounds", type=int, default=8, help="alternating rounds (>= 8 for p < 0.01 "
-                   "with one disturbed round)")
-    g.add_argument("--rerun-rounds", type=int, default=8, help="confirmation rounds for suspects")
-    g.add_argument("--min-time", type=float, default=0.002, help="seconds per benchmark and repetition")
-    g.add_argument("--reps", type=int, default=10, help="repetitions per binary and round; the round's "
+    g.add_argument("--rounds", type=int, default=10, help="alternating rounds (10: p < 0.01 stays "
+                   "reachable with 2 disturbed rounds left out)")
+    g.add_argument("--rerun-rounds", type=int, default=10, help="confirmation rounds for suspects")
+    g.add_argument("--min-time", type=float, default=0.001, help="seconds per benchmark and repetition")
+    g.add_argument("--reps", type=int, default=20, help="repetitions per binary and round; the round's "
                    "sample is the fastest (other jobs only ever add time)")
     g.add_argument("--pin", help="run every benchmark under taskset -c PIN")
     g.add_argument("--plant", action="store_true", help="candidate = micro_planted-<backend> "

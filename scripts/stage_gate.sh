@@ -16,13 +16,13 @@
 #                        default (no --baseline, no --candidate): HEAD when the
 #                        tree has uncommitted changes, else the merge-base with
 #                        main, else HEAD~
-#   --rounds N           side by side: alternating rounds (default 8; the rule
-#                        needs >= 8 for p < 0.01 with one disturbed round)
+#   --rounds N           side by side: alternating rounds (default 10; the rule
+#                        keeps p < 0.01 reachable with 2 disturbed rounds)
 #   --filter RE          side by side: Google Benchmark filter (default: all)
 #   --suites LIST        side by side: micro (default), bench_patterns
 #   --backends LIST      side by side: default every micro-<backend> built
 #   --min-time S, --reps K, --pin CPUS   side by side: seconds per repetition
-#                        (0.002), repetitions per round (10, the fastest
+#                        (0.001), repetitions per round (20, the fastest
 #                        counts), run under taskset -c CPUS
 #   --candidate RUN      stored mode: compare RUN's Google Benchmark JSON (e.g.
 #                        results/latest) instead of running the micro benchmarks

@@ -9,7 +9,13 @@
 #       the wall-clock signal on synthetic Google Benchmark JSON (9 repetitions
 #       each): same distribution passes; a 50% slowdown confirmed by a rerun
 #       fails; one the rerun does not confirm passes; another machine's
-#       baseline or an empty candidate exits 2.
+#       baseline or an empty candidate exits 2, naming what differs (from
+#       env.json when there); a bimodal row is unstable, not a regression.
+#   test_gate.sh sbs
+#       the side-by-side signal on stand-in binaries (fake_bench.py): an
+#       unchanged build passes with the bimodal row unstable; the planted
+#       slowdown (--plant) is caught and confirmed; an unconfirmed suspect
+#       passes; a missing binary or an empty filter exits 2.
 # Exit 77 (CTest SKIP_RETURN_CODE) when valgrind / compare.py are missing.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -135,12 +141,128 @@ EOF
 
   expect 2 "baseline from another machine" "$PY" "$GATE" check --baseline "$TMP/other" --wall "$TMP/same"
   has "another machine"
+  has "CPUs: 64 (baseline) vs 2 (here)"
+
+  # env.json on both sides: the message names what differs, not "(vm, 2 CPUs)"
+  "$PY" - "$TMP" <<'EOF2'
+import json, os, sys
+tmp = sys.argv[1]
+def env(cpu, kernel, gcc, go):
+    return {"cpu_model": cpu, "cores": 2, "kernel": kernel, "os": "Debian GNU/Linux 12 (bookworm)",
+            "compilers": {"gcc": gcc, "go": go}, "google_benchmark": "1.7.1-1"}
+os.makedirs(os.path.join(tmp, "envbase/wall"), exist_ok=True)
+json.dump(env("Intel Xeon Gold 6148", "6.1.0-18-amd64", "gcc (Debian 12.2.0-14) 12.2.0", "go1.19.8"),
+          open(os.path.join(tmp, "envbase/env.json"), "w"))
+json.dump(env("AMD EPYC 7B13", "6.1.0-18-amd64", "gcc (Debian 12.2.0-14) 12.2.0", "go1.21.1"),
+          open(os.path.join(tmp, "cand_env.json"), "w"))
+EOF2
+  cp "$TMP/base/wall/pthread.json" "$TMP/envbase/wall/"
+  expect 2 "another machine, named from env.json" "$PY" "$GATE" check --baseline "$TMP/envbase" \
+    --wall "$TMP/same" --env "$TMP/cand_env.json"
+  has "CPU: Intel Xeon Gold 6148 (baseline) vs AMD EPYC 7B13 (here)"
+  has "Go: go1.19.8 (baseline) vs go1.21.1 (here)"
+  grep -q "kernel:" "$TMP/out" && fail "names the kernel although it is the same"
+  expect 0 "same machine by env.json passes" "$PY" "$GATE" check --baseline "$TMP/envbase" \
+    --wall "$TMP/same" --env "$TMP/envbase/env.json"
+
+  # a bimodal row (half the repetitions 7x slower) is unstable, never suspect
+  "$PY" - "$TMP" <<'EOF2'
+import json, os, sys
+tmp = sys.argv[1]
+for src, dst, mode in (("base/wall/pthread.json", "bimod_base/wall/pthread.json", 0),
+                       ("slow/micro-pthread.json", "bimod_cand/micro-pthread.json", 1)):
+    d = json.load(open(os.path.join(tmp, src)))
+    k = 0
+    for r in d["benchmarks"]:
+        if r["name"] == "ChanSync/real_time":
+            # baseline: 2 of 9 parked; candidate: 8 of 9 parked (the issue's +600%)
+            if k < (2 if mode == 0 else 8):
+                r["real_time"] *= 7
+            k += 1
+    os.makedirs(os.path.dirname(os.path.join(tmp, dst)), exist_ok=True)
+    json.dump(d, open(os.path.join(tmp, dst), "w"))
+EOF2
+  expect 1 "stored mode: a bimodal row is unstable, a real slowdown still fails" "$PY" "$GATE" check \
+    --baseline "$TMP/bimod_base" --wall "$TMP/bimod_cand" \
+    --rerun-cmd "cp '$TMP/fix/rerun_slow.json' \"\$GOC_GATE_RERUN_OUT/\""
+  grep -q "ChanSync/real_time.*unstable.*bimodal" "$TMP/out" || fail "bimodal ChanSync not reported unstable"
+  grep -q "ChanSync/real_time.*REGRESSED" "$TMP/out" && fail "bimodal ChanSync reported as a regression"
+  grep -q "SPSC/cap:16/real_time.*REGRESSED" "$TMP/out" || fail "SPSC/cap:16 not flagged"
+  has "how to make it stable\|To make it stable"
 
   expect 2 "candidate without results" "$PY" "$GATE" check --baseline "$TMP/base" --wall "$TMP/none"
   has "no Google Benchmark JSON"
   ;;
+sbs)
+  # The side-by-side wall-clock gate (check --base-build --cand-build) on
+  # stand-in benchmark binaries (fake_bench.py: reproducible numbers, no
+  # timing): rounds, pairing, the decision rule, confirmation, --plant.
+  mk() { # mk DIR/harness/NAME SEED COUNTER ROWS_JSON
+    mkdir -p "$(dirname "$1")"
+    cp "$HERE/fake_bench.py" "$1"
+    printf '{"seed": %s, "counter": "%s", "backend": "pthread", "rows": %s}\n' "$2" "$3" "$4" >"$1.json"
+  }
+  SAME='{"ChanUncontended/real_time": {"ns": 2000}, "MPMC/cap:1/real_time": {"ns": 300, "bimodal": 6.6},
+         "ChanSync/real_time": {"ns": 9000, "spread": 2.2}}'
+  SLOW='{"ChanUncontended/real_time": {"ns": 2000, "factor": 1.6}, "MPMC/cap:1/real_time": {"ns": 300, "bimodal": 6.6, "factor": 3},
+         "ChanSync/real_time": {"ns": 9000, "spread": 2.2, "factor": 2}}'
+  ONCE='{"ChanUncontended/real_time": {"ns": 2000, "factor": 1.6, "factor_calls": 8}, "MPMC/cap:1/real_time": {"ns": 300, "bimodal": 6.6}}'
+  mk "$TMP/b/harness/micro-pthread" 1 "$TMP/c1" "$SAME"
+  mk "$TMP/c/harness/micro-pthread" 2 "$TMP/c2" "$SAME"
+  mk "$TMP/c/harness/gate_tests/micro_planted-pthread" 3 "$TMP/c3" "$SLOW"
+  mk "$TMP/o/harness/micro-pthread" 4 "$TMP/c4" "$ONCE"
+  SBS=(check --base-build "$TMP/b" --backends pthread --rounds 8 --rerun-rounds 8 --reps 3)
+
+  expect 0 "unchanged build passes" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/c" --out "$TMP/o1"
+  has "no regression"
+  grep -q "ChanUncontended/real_time.* ok " "$TMP/out" || fail "ChanUncontended not ok"
+  grep -q "MPMC/cap:1/real_time.*unstable.*bimodal" "$TMP/out" || fail "bimodal MPMC/cap:1 not unstable"
+  has "To make it stable"
+  [ -f "$TMP/o1/gate.json" ] && [ -f "$TMP/o1/gate.md" ] || fail "no gate.json / gate.md"
+  n=$(ls "$TMP/o1/rounds" | grep -c '^gate-r.*-base-micro-pthread.json$')
+  [ "$n" -eq 8 ] || fail "want 8 baseline runs, found $n"
+
+  expect 1 "planted slowdown is caught and confirmed" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/c" --plant
+  grep -q "ChanUncontended/real_time.*REGRESSED.*confirmed by 8 more rounds" "$TMP/out" || fail "plant not confirmed"
+  grep -q "MPMC/cap:1/real_time.*REGRESSED" "$TMP/out" && fail "bimodal MPMC/cap:1 reported as a regression"
+  grep -q "MPMC/cap:1/real_time.*unstable" "$TMP/out" || fail "bimodal MPMC/cap:1 (3x slower) not unstable"
+  grep -q "ChanSync/real_time.*unstable.*spread of the paired ratios" "$TMP/out" ||
+    fail "ChanSync (disturbed by other jobs, 2x slower) not unstable"
+  has "1 REGRESSION"
+
+  expect 0 "a slowdown the confirmation rounds do not see passes" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/o"
+  grep -q "ChanUncontended/real_time.*ok (not confirmed" "$TMP/out" || fail "unconfirmed suspect not reported"
+
+  expect 0 "--no-rerun leaves a suspect unconfirmed" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/c" --plant --no-rerun
+  has "suspect (not confirmed: --no-rerun)"
+
+  # the decision rule itself: exact Wilcoxon p-values, and a median above
+  # the threshold without consistency across rounds is not a suspect
+  expect 0 "decision rule" "$PY" - "$HERE/.." <<'EOF2'
+import sys
+sys.path.insert(0, sys.argv[1])
+import gate
+assert gate.wilcoxon_greater([1.0] * 8) == 1 / 256
+assert gate.wilcoxon_greater([-0.1] + [1.0] * 7) == 2 / 256  # one round below, the smallest
+assert gate.wilcoxon_greater([-1.0] + [0.5] * 7) > 0.05      # one round far below
+base = {k: 1000.0 for k in range(1, 9)}
+v = gate.paired_verdict(base, {k: (1300.0 if k > 2 else 1000.0) for k in base}, 0.25, 0.01)
+assert v["change"] > 0.25 and v["verdict"] == "ok", v   # median +30%, but 2 rounds of 8 unchanged
+v = gate.paired_verdict(base, {k: 1300.0 + k for k in base}, 0.25, 0.01)
+assert v["verdict"] == "suspect" and v["p"] < 0.01, v   # +30% in every round
+v = gate.paired_verdict(base, {k: 1200.0 + k for k in base}, 0.25, 0.01)
+assert v["verdict"] == "ok", v                           # +20%: under the threshold
+v = gate.paired_verdict(base, {k: 700.0 for k in base}, 0.25, 0.01)
+assert v["verdict"] == "faster", v
+print("decision rule ok")
+EOF2
+  expect 2 "candidate not built" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/nowhere"
+  has "not built"
+  expect 2 "filter matching nothing" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/c" --filter NoSuchBench
+  has "matched no benchmark"
+  ;;
 *)
-  echo "usage: $0 icount BINARY PLANTED BACKEND | wall" >&2; exit 2 ;;
+  echo "usage: $0 icount BINARY PLANTED BACKEND | wall | sbs" >&2; exit 2 ;;
 esac
 if [ "$FAILS" -ne 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
 echo "all gate checks passed"
