@@ -12,8 +12,9 @@
  *   findrun.c   finding work: local, global, netpoll, timers, stealing
  *   task.c      task switch and lifecycle: the context, direct switches,
  *               after actions, coro_park, spawning a task struct
- *   park.c      parkers and claims (the waiting model), foreign threads
+ *   park.c      parkers and claims (the waiting model)
  *   deadlock.c  the deadlock detector and the end of goc_main's root task
+ *   sysmon.c    the monitor thread: stuck workers (handoff), stuck runnext
  *   timer.c     timer heaps; stack.c stacks and the guard-page handler;
  *   netpoll.c   the epoll netpoller
  *
@@ -30,11 +31,16 @@
 #define RUNNEXT_STREAK 32
 #define SPIN_NS (20 * 1000) /* an idle spinner polls this long before parking */
 #define RUNNEXT_STEAL_NS (50 * 1000) /* a busy worker's runnext is stolen after this */
-#define SYSMON_NS (10 * 1000000LL)     /* idle workers look for a stuck runnext this often */
+#define STEAL_WATCH_NS (2 * 1000)    /* a thief watches a victim's queue drain this long */
+#define STEAL_DRAIN_NS (10 * 1000)   /* and steals what the victim would reach later than this */
 #define DEADLOCK_GRACE_NS (100 * 1000000LL)
 
 enum { ACT_NONE, ACT_YIELD, ACT_PARK, ACT_EXIT };
 enum { PARK_FUTEX, PARK_POLL };
+enum { CORO_W_RUN, CORO_W_BLOCKED, CORO_W_SPARE };
+#define CORO_EXTRA_WORKERS 64 /* worker slots beyond GOC_PROCS for sysmon's handoffs */
+#define SYSMON_TICK_NS (1000 * 1000LL)     /* sysmon's shortest period (it backs off to 10x) */
+#define SYSMON_STUCK_NS (10 * 1000000LL)   /* a worker that has not switched this long is stuck */
 
 struct coro_worker {
     /* Thieves read head/slots; only the owner writes tail and slots. */
@@ -61,9 +67,17 @@ struct coro_worker {
     coro_task *prev;            /* a task that switched straight to the running one
                                    (direct switch); its after action is still due */
     int prev_act;               /* prev's action (ACT_PARK or ACT_EXIT) */
-    uint32_t schedtick;
+    _Atomic uint32_t schedtick; /* owner: relaxed load + store (sched_tick); sysmon reads it */
     uint32_t streak;            /* consecutive runnext picks */
-    _Atomic int in_task;        /* 1 while a task runs (relaxed hint for thieves) */
+    _Atomic int in_task;        /* 1 while a task runs (relaxed hint for thieves, sysmon) */
+    /* CORO_W_*: RUN -> BLOCKED by sysmon (CAS), BLOCKED -> SPARE by the
+     * owner (coro_worker_retire), SPARE -> RUN by sysmon (a spare reused).
+     * seq_cst: ordered with nspare (all_asleep) and park_word. */
+    _Atomic int state;
+    /* sysmon.c's own bookkeeping (sysmon thread only) */
+    uint32_t sm_tick;           /* schedtick at its last change */
+    goc_time sm_since;          /* when sysmon saw schedtick change (or the worker out of a task) */
+    coro_task *sm_next;         /* runnext at the previous tick */
     bool spinning;              /* owner, except wakep sets it on a parked worker
                                    under idle_lock before waking it */
     coro_stack_cache cache;
@@ -88,8 +102,15 @@ struct coro_worker {
 };
 
 typedef struct {
-    int nprocs;                 /* set once at start */
-    coro_worker *w;             /* set once at start */
+    int nprocs;                 /* GOC_PROCS: workers that run tasks at once; set once at start */
+    coro_worker *w;             /* wcap slots; set once at start */
+    int wcap;                   /* nprocs + CORO_EXTRA_WORKERS; set once at start */
+    _Atomic int nw;             /* slots with a thread (nprocs + sysmon's extra ones); release
+                                   store after the slot's thread exists, acquire loads */
+    _Atomic int nspare;         /* workers in state CORO_W_SPARE (seq_cst) */
+    pthread_t sysmon;           /* the monitor thread (sysmon.c); start_lock */
+    bool sysmon_started;        /* start_lock */
+    _Atomic uint32_t sysmon_word; /* sysmon's futex word: bumped to stop it */
     _Atomic int started;        /* 0, 1 running; start/stop under start_lock */
     goc__lock start_lock;
     _Atomic int stop;           /* rollback of a failed start */
@@ -110,6 +131,7 @@ typedef struct {
     _Atomic uint32_t main_done; /* futex word of the goc_main caller */
     _Atomic uint64_t run_id;
     _Atomic int deadlocked;     /* set once per goc_main by the detector */
+    _Atomic int root_queued;    /* 1 from the root's coro_ready until goc_main returns */
     _Atomic uint64_t progress;  /* readies by threads that are not workers (+ workers' nready):
                                    the detector's epoch */
     _Atomic int nforeign;       /* foreign threads that may still wake a task */
@@ -117,12 +139,33 @@ typedef struct {
 } coro_sched_state;
 
 
+/* Test hook (idle.c): set by coro_sysmon's T_poll_window, 0 otherwise. */
+extern _Atomic int64_t coro_test_pollwin_ns;
+
 /* The scheduler's global state (defined in sched.c). */
 extern coro_sched_state coro_sched;
 #define S coro_sched
 
-extern __thread coro_worker *coro_tls_w;
-extern __thread int coro_tls_foreign; /* counted in S.nforeign (park.c) */
+
+/* Worker slots in use (acquire: pairs with sysmon's release store after it
+ * started a slot's thread; a slot below nw is initialised). */
+static inline int coro_nw(void) { return atomic_load_explicit(&S.nw, memory_order_acquire); }
+
+/* The owner counts a schedule (relaxed: sysmon only compares values). */
+static inline uint32_t sched_tick(coro_worker *w) {
+    uint32_t t = atomic_load_explicit(&w->schedtick, memory_order_relaxed) + 1;
+    atomic_store_explicit(&w->schedtick, t, memory_order_relaxed);
+    return t;
+}
+
+/* ---------------------------------------------------------- sched.c -- */
+void coro_worker_init(coro_worker *w, int i);
+int coro_worker_start(coro_worker *w);
+
+/* --------------------------------------------------------- sysmon.c -- */
+int coro_sysmon_start(void);
+void coro_sysmon_stop(void);
+bool coro_worker_retire(coro_worker *w);
 
 /* ---------------------------------------------------------- runq.c -- */
 void coro_global_put(coro_task *first, coro_task *last, uint32_t n);
@@ -136,7 +179,6 @@ void coro_wakep(void);
 void coro_reset_spinning(coro_worker *w);
 bool coro_unidle(coro_worker *w);
 bool coro_work_visible(coro_worker *w, int mode);
-bool coro_runnext_stuck(coro_worker *w);
 bool coro_idle_park(coro_worker *w);
 
 /* ------------------------------------------------------- findrun.c -- */

@@ -12,7 +12,7 @@
  * period means nothing was readied meanwhile. */
 uint64_t coro_progress_sum(void) {
     uint64_t n = atomic_load_explicit(&S.progress, memory_order_seq_cst);
-    for (int i = 0; i < S.nprocs; i++)
+    for (int i = 0, nw = coro_nw(); i < nw; i++)
         n += atomic_load_explicit(&S.w[i].nready, memory_order_seq_cst);
     return n;
 }
@@ -21,16 +21,20 @@ uint64_t coro_progress_sum(void) {
 
 bool coro_all_asleep(void) {
     if (!atomic_load_explicit(&S.main_running, memory_order_seq_cst)) return false;
+    if (!atomic_load_explicit(&S.root_queued, memory_order_seq_cst)) return false;
     if (atomic_load_explicit(&S.deadlocked, memory_order_seq_cst)) return false;
     if (atomic_load_explicit(&S.main_done, memory_order_seq_cst) != 0) return false;
-    if (atomic_load_explicit(&S.nidle, memory_order_seq_cst) != S.nprocs) return false;
+    /* every worker idle or spare (a blocked one runs a task) */
+    if (atomic_load_explicit(&S.nidle, memory_order_seq_cst) +
+            atomic_load_explicit(&S.nspare, memory_order_seq_cst) != coro_nw())
+        return false;
     if (atomic_load_explicit(&S.nspinning, memory_order_seq_cst) != 0) return false;
     if (atomic_load_explicit(&S.gsize, memory_order_seq_cst) != 0) return false;
     if (atomic_load_explicit(&coro_ntimers, memory_order_seq_cst) != 0) return false;
     if (atomic_load_explicit(&coro_nfdwait, memory_order_seq_cst) != 0) return false;
     if (atomic_load_explicit(&S.nforeign, memory_order_seq_cst) != 0) return false;
     if (atomic_load_explicit(&S.poller, memory_order_seq_cst) != 0) return false;
-    for (int i = 0; i < S.nprocs; i++)
+    for (int i = 0, nw = coro_nw(); i < nw; i++)
         if (!coro_runq_empty(&S.w[i])) return false;
     return true;
 }

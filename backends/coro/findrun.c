@@ -10,7 +10,7 @@
 
 coro_task *coro_steal_work(coro_worker *w) {
     coro_task *buf[RUNQ_SIZE / 2 + 1];
-    int n = S.nprocs;
+    int n = coro_nw();
     for (int round = 0; round < 4; round++) {
         uint32_t start = goc__rand_n((uint32_t)n);
         for (int k = 0; k < n; k++) {
@@ -32,7 +32,7 @@ coro_task *coro_steal_work(coro_worker *w) {
 
 void coro_run_all_timers(void) {
     goc_time now = goc_now();
-    for (int i = 0; i < S.nprocs; i++)
+    for (int i = 0, n = coro_nw(); i < n; i++)
         if (atomic_load_explicit(&S.w[i].heap.next_when, memory_order_relaxed) <= now)
             coro_timers_run(&S.w[i].heap, now);
 }
@@ -40,6 +40,11 @@ void coro_run_all_timers(void) {
 coro_task *coro_find_runnable(coro_worker *w) {
     for (;;) {
         if (atomic_load_explicit(&S.stop, memory_order_acquire)) return NULL;
+        /* sysmon gave our place to another worker while a task kept us:
+         * hand what is queued here over and wait as a spare */
+        if (GOC_UNLIKELY(atomic_load_explicit(&w->state, memory_order_relaxed) == CORO_W_BLOCKED) &&
+            !coro_worker_retire(w))
+            return NULL;
         goc_time now = 0;
         if (atomic_load_explicit(&w->heap.next_when, memory_order_relaxed) != INT64_MAX) {
             now = goc_now();
@@ -47,7 +52,7 @@ coro_task *coro_find_runnable(coro_worker *w) {
                 coro_timers_run(&w->heap, now);
         }
         coro_task *t;
-        if (++w->schedtick % GLOBAL_CHECK_EVERY == 0) {
+        if (sched_tick(w) % GLOBAL_CHECK_EVERY == 0) {
             if ((t = coro_global_get(w, 1))) return t;
             if (atomic_load_explicit(&coro_nfdwait, memory_order_relaxed) &&
                 !atomic_load_explicit(&S.poller, memory_order_relaxed))
@@ -66,7 +71,7 @@ coro_task *coro_find_runnable(coro_worker *w) {
         /* Steal, as a spinner; at most half of the busy workers spin (Go). */
         int nsp = atomic_load_explicit(&S.nspinning, memory_order_relaxed);
         int busy = S.nprocs - atomic_load_explicit(&S.nidle, memory_order_relaxed);
-        if (S.nprocs > 1 && (w->spinning || 2 * nsp < busy)) {
+        if (coro_nw() > 1 && (w->spinning || 2 * nsp < busy)) {
             if (!w->spinning) {
                 w->spinning = true;
                 atomic_fetch_add_explicit(&S.nspinning, 1, memory_order_seq_cst);
@@ -81,7 +86,7 @@ coro_task *coro_find_runnable(coro_worker *w) {
             while (!seen && goc_now() < until) {
                 for (int k = 0; k < 64; k++) goc__cpu_relax();
                 if (atomic_load_explicit(&S.gsize, memory_order_relaxed)) seen = true;
-                for (int i = 0; !seen && i < S.nprocs; i++) {
+                for (int i = 0, nw = coro_nw(); !seen && i < nw; i++) {
                     coro_worker *v = &S.w[i];
                     /* queued work only: a runnext belongs to its worker,
                      * which is about to run it (a handoff) */

@@ -21,6 +21,8 @@
  * W2's read of nspinning, hence after W1. Timers use the same shape
  * (coro_timer_added: heap next_when store, then load of poller/nidle).
  */
+#include <sched.h>
+
 #include "coro.h"
 #include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
@@ -63,8 +65,8 @@ void coro_wakep(void) {
  * parks or exits (a channel handoff, a spawn followed by a wait): waking
  * another worker for it costs a futex wake and a core spinning for nothing,
  * since a thief leaves a busy worker's runnext alone anyway (runq_grab). If
- * the running task keeps its worker instead, idle workers find the stuck
- * runnext at their next tick (SYSMON_NS, runnext_stuck) and steal it.
+ * the running task keeps its worker instead, sysmon sees the runnext stuck
+ * behind it (one SYSMON_TICK_NS or two) and wakes a worker to steal it.
  * Threads that are not workers queue globally and always wake. */
 void coro_ready(coro_task *t) {
     coro_worker *w = coro_worker_self();
@@ -78,13 +80,37 @@ void coro_ready(coro_task *t) {
     coro_wakep();
 }
 
+/* Timer/poller protocol. The poller stores poll_until = 0, reads every
+ * heap's next_when (coro_timers_next), then CASes poll_until 0 -> the
+ * deadline it will sleep to; a failed CAS means "a timer came meanwhile":
+ * it polls with timeout 0 and looks again. The arming side stored its
+ * heap's next_when (seq_cst, timer.c) before this; then:
+ *   poll_until == 0: the poller is computing and may have read next_when
+ *     before our store: CAS 0 -> when, which fails the poller's CAS;
+ *   poll_until == D: the poller's CAS came first. If its read of next_when
+ *     missed us, our store came after that read and before this load, and
+ *     we interrupt it when when < D (else it wakes at D and looks anyway).
+ * All seq_cst: in the single order either the poller's read sees our
+ * next_when, or our load sees 0 or its D. (Before, the 0 case did nothing:
+ * a timer armed in that window fired at the poller's next tick, up to
+ * 10 ms late; coro_sysmon's T_poll_window checks it.) */
 void coro_timer_added(goc_time when) {
-    /* The heap's next_when was stored seq_cst before this (timer.c). */
     note_progress(coro_worker_self());
-    if (atomic_load_explicit(&S.poller, memory_order_seq_cst)) {
-        if (when < atomic_load_explicit(&S.poll_until, memory_order_seq_cst)) coro_netpoll_break();
-    } else {
+    if (!atomic_load_explicit(&S.poller, memory_order_seq_cst)) {
         coro_wakep();
+        return;
+    }
+    goc_time pu = atomic_load_explicit(&S.poll_until, memory_order_seq_cst);
+    for (;;) {
+        if (pu == 0) {
+            if (atomic_compare_exchange_strong_explicit(&S.poll_until, &pu, when,
+                                                        memory_order_seq_cst,
+                                                        memory_order_seq_cst))
+                return; /* the poller's CAS fails: it polls with timeout 0 */
+            continue;   /* pu reloaded: the poller's deadline, or INT64_MAX */
+        }
+        if (when < pu) coro_netpoll_break();
+        return;
     }
 }
 
@@ -129,7 +155,7 @@ bool coro_unidle(coro_worker *w) {
 
 bool coro_work_visible(coro_worker *w, int mode) {
     if (atomic_load_explicit(&S.gsize, memory_order_seq_cst)) return true;
-    for (int i = 0; i < S.nprocs; i++)
+    for (int i = 0, nw = coro_nw(); i < nw; i++)
         if (!coro_runq_empty(&S.w[i])) return true;
     if (coro_timers_next() <= goc_now()) return true;
     /* timers or fds appeared but nobody polls: become the poller */
@@ -141,22 +167,29 @@ bool coro_work_visible(coro_worker *w, int mode) {
     return false;
 }
 
-/* Some other worker holds a runnext while it runs a task (the idle tick's
- * check; relaxed hints, runq_grab decides). */
-bool coro_runnext_stuck(coro_worker *w) {
-    for (int i = 0; i < S.nprocs; i++) {
-        coro_worker *v = &S.w[i];
-        if (v != w && atomic_load_explicit(&v->runnext, memory_order_relaxed) &&
-            atomic_load_explicit(&v->in_task, memory_order_relaxed))
-            return true;
-    }
-    return false;
-}
+/* Test hook: while coro_test_pollwin_ns is not 0 (a test sets it), the
+ * poller lingers in the window between its read of the heaps and its CAS
+ * of poll_until until a timer is armed (then the hook is spent) or that
+ * many ns pass, so that the test can arm a timer right there (coro_sysmon
+ * T_poll_window). */
+_Atomic int64_t coro_test_pollwin_ns;
 
+static void poll_window_hook(void) {
+    int64_t ns = atomic_load_explicit(&coro_test_pollwin_ns, memory_order_relaxed);
+    int n0 = atomic_load_explicit(&coro_ntimers, memory_order_seq_cst);
+    goc_time until = goc_now() + ns;
+    while (goc_now() < until) {
+        if (atomic_load_explicit(&coro_ntimers, memory_order_seq_cst) != n0) {
+            atomic_store_explicit(&coro_test_pollwin_ns, 0, memory_order_relaxed);
+            return;
+        }
+        sched_yield();
+    }
+}
 
 /* Parks w (find_runnable found nothing): the I1-I4 steps of the protocol at
  * the top of this file. False: the runtime is stopping. True: look again
- * (woken by wakep as a spinner, by the idle tick, or by the re-check). */
+ * (woken by wakep as a spinner, or by the re-check). */
 bool coro_idle_park(coro_worker *w) {
     /* Park. I1: stop spinning. */
     if (w->spinning) {
@@ -193,6 +226,8 @@ bool coro_idle_park(coro_worker *w) {
          * we compute, then the deadline we sleep to. */
         atomic_store_explicit(&S.poll_until, 0, memory_order_seq_cst);
         goc_time next = coro_timers_next();
+        if (GOC_UNLIKELY(atomic_load_explicit(&coro_test_pollwin_ns, memory_order_relaxed)))
+            poll_window_hook(); /* tests only */
         goc_time z = 0;
         int64_t timeout = -1;
         if (next != INT64_MAX) {
@@ -203,37 +238,21 @@ bool coro_idle_park(coro_worker *w) {
                                                      memory_order_seq_cst,
                                                      memory_order_relaxed))
             timeout = 0;
-        /* the idle tick (see the futex park below) */
-        if (timeout < 0 || timeout > SYSMON_NS) timeout = SYSMON_NS;
         coro_netpoll(timeout);
         coro_unidle(w); /* also gives up the poller role */
         return true;
     }
 
-    /* I4: futex park, with the deadlock check by the last worker in. */
-    if (coro_detector_enabled() && coro_all_asleep()) {
-        uint64_t pr = coro_progress_sum();
-        goc__futex_wait(&w->park_word, 1, goc_now() + DEADLOCK_GRACE_NS);
-        if (atomic_load_explicit(&w->park_word, memory_order_acquire) == 1 && coro_all_asleep() &&
-            coro_progress_sum() == pr)
-            coro_declare_deadlock();
-    }
-    /* acquire: pairs with wakep's release store of 0. Ticks every
-     * SYSMON_NS: a worker's runnext that no wakep announced (coro_ready)
-     * stays stuck while the task that readied it keeps running. */
-    bool tick = false;
+    /* I4: futex park (the deadlock detector is sysmon's: sysmon.c). */
+    /* acquire: pairs with wakep's release store of 0. No tick: a runnext
+     * that no wakep announced (coro_ready) and that stays stuck behind a
+     * running task is sysmon's to notice (sysmon.c). */
     while (atomic_load_explicit(&w->park_word, memory_order_acquire) == 1) {
-        if (atomic_load_explicit(&S.stop, memory_order_acquire)) break;
-        goc__futex_wait(&w->park_word, 1, goc_now() + SYSMON_NS);
-        if (atomic_load_explicit(&w->park_word, memory_order_acquire) == 1 && coro_runnext_stuck(w)) {
-            tick = true;
-            break;
-        }
+        if (atomic_load_explicit(&S.stop, memory_order_acquire)) return false;
+        goc__futex_wait(&w->park_word, 1, GOC_NEVER);
     }
     if (atomic_load_explicit(&S.stop, memory_order_acquire)) return false;
-    if (tick) coro_unidle(w); /* look (and steal) as any worker would; if a
-                            waker took us meanwhile we spin on its account */
-    /* else woken by wakep: we are a spinner now (w->spinning set by it) */
+    /* woken by wakep: we are a spinner now (w->spinning set by it) */
     return true;
 }
 

@@ -1,38 +1,13 @@
 /*
- * park.c: parkers and claims (the one waiting model of coro.h), and the
- * threads the runtime does not own.
+ * park.c: parkers and claims (the one waiting model of coro.h).
  */
 #include "coro.h"
 #include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
-static __thread coro_parker tls_parker; /* parker of a foreign thread */
-static pthread_key_t foreign_key;
-static pthread_once_t foreign_once = PTHREAD_ONCE_INIT;
-
-static void foreign_exit(void *arg) {
-    (void)arg;
-    atomic_fetch_sub_explicit(&S.nforeign, 1, memory_order_seq_cst);
-}
-static void foreign_key_init(void) { pthread_key_create(&foreign_key, foreign_exit); }
-
-void coro_note_foreign(void) {
-    /* coro_tls_w read directly: no switch happens inside this function */
-    if (GOC_LIKELY(coro_tls_w != NULL) || coro_tls_foreign) return;
-    pthread_once(&foreign_once, foreign_key_init);
-    coro_tls_foreign = 1;
-    atomic_fetch_add_explicit(&S.nforeign, 1, memory_order_seq_cst);
-    pthread_setspecific(foreign_key, (void *)1); /* foreign_exit at thread exit */
-}
 
 /* ------------------------------------------------------------- parking -- */
 
-coro_parker *coro_parker_self(void) {
-    coro_task *t = coro_self();
-    if (t) return &t->parker;
-    coro_note_foreign();
-    return &tls_parker;
-}
 
 uint32_t coro_parker_begin(coro_parker *p) {
     uint64_t w = atomic_load_explicit(&p->word, memory_order_relaxed); /* owner-written seq */

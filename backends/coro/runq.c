@@ -48,6 +48,10 @@ static void patience_pause(unsigned *it) {
 
 /* Thief: grabs half of v's queue (or its runnext) into out[]. */
 uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
+    /* A worker sysmon replaced (sysmon.c) is stuck in a task: take its
+     * queue and runnext at once, without the patience below. */
+    bool watched = atomic_load_explicit(&v->state, memory_order_relaxed) == CORO_W_BLOCKED;
+    if (watched) steal_next = true;
     for (;;) {
         /* acquire on both: the slots between head and tail were published by
          * v's release/seq_cst store of rq_tail. */
@@ -58,7 +62,7 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
         if (n == 0) {
             if (!steal_next) return 0;
             coro_task *t = atomic_load_explicit(&v->runnext, memory_order_acquire);
-            if (t) {
+            if (t && !watched) {
                 /* Go's runqgrab: v is running a task that probably just
                  * readied t and is about to block (a handoff); give v time
                  * to run t itself instead of splitting the pair across
@@ -92,27 +96,35 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
             return 0;
         }
         if (n > RUNQ_SIZE / 2) continue; /* inconsistent h/tl snapshot */
-        if (atomic_load_explicit(&v->in_task, memory_order_relaxed)) {
-            /* Tasks queued behind a worker that keeps draining its queue
-             * are usually partners of what it runs (a pipeline, tasks
-             * sharing a channel: a task that readied two kicked the first
-             * from runnext to the queue). The owner gets to them within a
-             * few handoffs, while stealing them spreads the group over two
-             * cores, and every operation on their shared channels then
-             * moves cache lines between them (MPMC: ~3x slower). Leave them
-             * while the owner makes progress on its queue (rq_head moves)
-             * or is between tasks; take half once the head stalled behind
-             * one running task for RUNNEXT_STEAL_NS (tasks that compute
-             * are spread after 50 us). */
-            goc_time until = goc_now() + RUNNEXT_STEAL_NS;
+        if (!watched) {
+            /* Steal only what v would not get to soon (the placement
+             * policy, README "Scheduler"). Tasks queued behind a worker
+             * that drains its queue fast are usually partners of what it
+             * runs (a pipeline, tasks sharing a channel): the owner gets to
+             * them within a few short runs, while stealing them spreads the
+             * group over two cores and every operation on their shared
+             * channels then moves cache lines (MPMC 4x4: ~3x slower).
+             * Tasks that compute make the queue drain slowly, and idle
+             * cores should take them at once (Go steals them at once).
+             * So: watch v's head for STEAL_WATCH_NS; the drain rate seen
+             * (tasks started per ns) gives when v would reach the last
+             * queued task. Steal half if that is more than STEAL_DRAIN_NS
+             * away (or v started nothing meanwhile), else leave them.
+             * relaxed loads: hints; the CAS below decides. */
+            goc_time t0 = goc_now(), now;
             unsigned it = 0;
-            for (;;) {
-                if (!atomic_load_explicit(&v->in_task, memory_order_relaxed) ||
-                    atomic_load_explicit(&v->rq_head, memory_order_relaxed) != h)
-                    return 0;
-                if (goc_now() >= until) break;
+            uint32_t hn, left;
+            do {
                 patience_pause(&it);
-            }
+                now = goc_now();
+                hn = atomic_load_explicit(&v->rq_head, memory_order_relaxed);
+                left = atomic_load_explicit(&v->rq_tail, memory_order_relaxed) - hn;
+                if (left == 0 || left > RUNQ_SIZE) return 0; /* drained (or torn read) */
+            } while (now - t0 < STEAL_WATCH_NS);
+            uint64_t adv = hn - h;
+            if (adv && (uint64_t)left * (uint64_t)(now - t0) <= adv * STEAL_DRAIN_NS)
+                return 0; /* v reaches them within STEAL_DRAIN_NS: leave them */
+            watched = true;
             continue; /* re-read head and tail, then steal */
         }
         for (uint32_t i = 0; i < n; i++)

@@ -29,8 +29,13 @@
 coro_sched_state coro_sched = {.poll_until = INT64_MAX};
 _Atomic int coro_ntimers;
 
-__thread coro_worker *coro_tls_w;
-__thread int coro_tls_foreign; /* counted in S.nforeign */
+/* static: local-exec TLS, one instruction per access (coro_note_foreign
+ * runs on every channel operation) */
+static __thread coro_worker *coro_tls_w;
+static __thread int coro_tls_foreign; /* counted in S.nforeign */
+static __thread coro_parker tls_parker; /* parker of a foreign thread */
+static pthread_key_t foreign_key;
+static pthread_once_t foreign_once = PTHREAD_ONCE_INIT;
 
 const char *goc_backend_name(void) { return "coro"; }
 
@@ -50,8 +55,35 @@ __attribute__((noinline)) coro_task *coro_self(void) {
 coro_theap *coro_worker_heap(coro_worker *w) { return &w->heap; }
 coro_stack_cache *coro_worker_cache(coro_worker *w) { return &w->cache; }
 coro_theap *coro_heap_at(int i) { return &S.w[i].heap; }
+/* Worker slots (heaps) in use: GOC_PROCS plus the workers sysmon added. */
 int coro_nprocs(void) {
-    return atomic_load_explicit(&S.started, memory_order_acquire) ? S.nprocs : 0;
+    return atomic_load_explicit(&S.started, memory_order_acquire) ? coro_nw() : 0;
+}
+
+/* ---------------------------------------------------- foreign threads -- */
+
+static void foreign_exit(void *arg) {
+    (void)arg;
+    atomic_fetch_sub_explicit(&S.nforeign, 1, memory_order_seq_cst);
+}
+static void foreign_key_init(void) { pthread_key_create(&foreign_key, foreign_exit); }
+
+void coro_note_foreign(void) {
+    /* coro_tls_w read directly: no switch happens inside this function */
+    if (GOC_LIKELY(coro_tls_w != NULL) || coro_tls_foreign) return;
+    pthread_once(&foreign_once, foreign_key_init);
+    coro_tls_foreign = 1;
+    atomic_fetch_add_explicit(&S.nforeign, 1, memory_order_seq_cst);
+    pthread_setspecific(foreign_key, (void *)1); /* foreign_exit at thread exit */
+}
+
+/* The parker of the calling task, or of this foreign thread (it parks on
+ * its futex word). */
+coro_parker *coro_parker_self(void) {
+    coro_task *t = coro_self();
+    if (t) return &t->parker;
+    coro_note_foreign();
+    return &tls_parker;
 }
 
 /* ------------------------------------------------------------ workers -- */
@@ -113,6 +145,17 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+/* A zeroed slot becomes worker i (before its thread starts). */
+void coro_worker_init(coro_worker *w, int i) {
+    w->id = i;
+    atomic_init(&w->heap.next_when, INT64_MAX);
+}
+
+/* Starts the thread of worker slot w; 0 or an errno. */
+int coro_worker_start(coro_worker *w) {
+    return goc__thread_create(&w->thread, NULL, worker_main, w);
+}
+
 static int parse_procs(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     cpu_set_t set;
@@ -129,6 +172,7 @@ static int parse_procs(void) {
 
 static void stop_workers(int started) {
     atomic_store_explicit(&S.stop, 1, memory_order_release);
+    coro_sysmon_stop();
     for (int i = 0; i < started; i++) {
         atomic_store_explicit(&S.w[i].park_word, 0, memory_order_release);
         goc__futex_wake(&S.w[i].park_word, 1);
@@ -148,31 +192,38 @@ int coro_runtime_start(void) {
     if (atomic_load_explicit(&S.started, memory_order_relaxed)) goto out;
     if (!S.w) {
         int n = parse_procs();
-        coro_worker *ws = aligned_alloc(GOC_CACHELINE, sizeof(coro_worker) * (size_t)n);
-        if (!ws) {
+        int cap = n + CORO_EXTRA_WORKERS;
+        /* mmap: page-aligned and zero; the extra slots' pages are touched
+         * only when sysmon starts one (coro_worker_init) */
+        coro_worker *ws = mmap(NULL, sizeof(coro_worker) * (size_t)cap, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (ws == MAP_FAILED) {
             rc = -ENOMEM;
             goto out;
         }
-        memset(ws, 0, sizeof(coro_worker) * (size_t)n);
-        for (int i = 0; i < n; i++) {
-            ws[i].id = i;
-            atomic_init(&ws[i].heap.next_when, INT64_MAX);
-        }
+        for (int i = 0; i < n; i++) coro_worker_init(&ws[i], i);
         S.w = ws;
         S.nprocs = n;
+        S.wcap = cap;
+        atomic_store_explicit(&S.nw, n, memory_order_release);
         const char *e = getenv("GOC_DEADLOCK");
         S.detector = !(e && (!strcmp(e, "0") || !strcmp(e, "off")));
         if ((rc = coro_netpoll_init()) != 0) goto out;
         coro_install_segv_handler();
     }
     int i;
-    for (i = 0; i < S.nprocs; i++) {
-        S.w[i].in_idle = false;
-        S.w[i].spinning = false;
-        int e = goc__thread_create(&S.w[i].thread, NULL, worker_main, &S.w[i]);
+    for (i = 0; i <= S.nprocs; i++) {
+        int e;
+        if (i < S.nprocs) {
+            S.w[i].in_idle = false;
+            S.w[i].spinning = false;
+            e = coro_worker_start(&S.w[i]);
+        } else {
+            e = coro_sysmon_start(); /* last: the monitor of the workers above */
+        }
         if (e) {
             /* roll back: the started workers are idle, stop and join them */
-            stop_workers(i);
+            stop_workers(i < S.nprocs ? i : S.nprocs);
             S.idle = NULL;
             atomic_store_explicit(&S.nidle, 0, memory_order_seq_cst);
             atomic_store_explicit(&S.nspinning, 0, memory_order_seq_cst);
@@ -217,9 +268,13 @@ int goc_main(void (*fn)(void *), void *arg) {
     atomic_store_explicit(&S.main_done, 0, memory_order_relaxed);
     goc__registry_add(&t->rec);
     coro_ready(t);
+    /* seq_cst: the detector looks only from here on (before, every worker
+     * may be idle because the root is not queued yet) */
+    atomic_store_explicit(&S.root_queued, 1, memory_order_seq_cst);
     uint32_t done;
     while ((done = atomic_load_explicit(&S.main_done, memory_order_acquire)) == 0)
         goc__futex_wait(&S.main_done, 0, GOC_NEVER);
+    atomic_store_explicit(&S.root_queued, 0, memory_order_seq_cst);
     rc = done == 2 ? -EDEADLK : 0;
     if (done == 1) CORO_P_ACQUIRE(t); /* the root task -> the caller */
     CORO_HIDE_END();

@@ -128,7 +128,9 @@ static coro_task *direct_next(coro_worker *w) {
     (void)w;
     return NULL;
 #else
-    if (w->streak >= RUNNEXT_STREAK || (w->schedtick + 1) % GLOBAL_CHECK_EVERY == 0) return NULL;
+    if (w->streak >= RUNNEXT_STREAK ||
+        (atomic_load_explicit(&w->schedtick, memory_order_relaxed) + 1) % GLOBAL_CHECK_EVERY == 0)
+        return NULL;
     goc_time nw = atomic_load_explicit(&w->heap.next_when, memory_order_relaxed);
     if (GOC_UNLIKELY(nw != INT64_MAX) && nw <= goc_now()) return NULL;
     coro_task *n = atomic_load_explicit(&w->runnext, memory_order_relaxed);
@@ -137,7 +139,7 @@ static coro_task *direct_next(coro_worker *w) {
                                                       memory_order_relaxed))
         return NULL;
     w->streak++;
-    w->schedtick++;
+    sched_tick(w);
     return n;
 #endif
 }

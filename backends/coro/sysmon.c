@@ -1,0 +1,231 @@
+/*
+ * sysmon.c: the monitor thread (Go's sysmon), README.md "Scheduler".
+ *
+ * One thread, not a worker, wakes every SYSMON_TICK_NS (1 ms) while it
+ * finds something to do, backing off to every 10 ms while it does not, and
+ * looks at each worker:
+ *
+ *  - Stuck worker. A worker that has run one task for SYSMON_STUCK_NS
+ *    without a switch (a blocking system call, a long computation: no
+ *    preemption here) while work waits that no idle worker can take (its
+ *    queue or runnext, the global queue, a pending timer or fd wait, and no
+ *    worker idle) is marked BLOCKED and replaced: a spare worker is woken,
+ *    or a new worker thread started in one of CORO_EXTRA_WORKERS slots. The
+ *    replacement steals the blocked worker's queue and runnext at once
+ *    (runq_grab skips its patience for a blocked victim) and runs every
+ *    heap's timers like any worker, so the blocked worker's queue and
+ *    timers carry on. When the stuck task returns into the scheduler, its
+ *    worker sees BLOCKED (find_runnable), moves what it still holds to the
+ *    global queue and parks as a SPARE (coro_worker_retire), so at most
+ *    GOC_PROCS workers run tasks again. The slot (its heap, its stack cache)
+ *    stays; only that thread ever uses it, until sysmon reuses the spare.
+ *
+ *  - Stuck runnext. coro_ready does not wake anybody for a task that only
+ *    filled an empty runnext (the handoff case: the readier is about to
+ *    block). If the readier keeps running instead, the task would wait
+ *    behind it: a runnext seen unchanged at two ticks behind a task that
+ *    did not switch gets a wakep, and the woken spinner takes it after its
+ *    RUNNEXT_STEAL_NS of patience. (Before sysmon, idle workers woke every
+ *    10 ms to look for this.)
+ *
+ *  - The deadlock detector (deadlock.c's all_asleep, every idle look).
+ *
+ *  - Expired timers with no poller: the poller gave up its role to run
+ *    tasks, the other idle workers sleep on their futex words; a wakep
+ *    sends one through find_runnable, which runs every heap's timers.
+ *
+ * Sysmon's view is made of relaxed loads of hints (in_task, schedtick,
+ * runnext, the counters); the actions are safe whatever they see: state
+ * changes are CASes, stealing is the normal CAS-based runq_grab, and a
+ * spurious handoff only starts a worker that finds nothing and idles.
+ */
+#include <sched.h>
+
+#include "coro.h"
+#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+#include "coro_sched.h"
+
+/* True when work is waiting that needs a thread: v's own queue or runnext,
+ * or, with no worker idle to take it, the global queue, timers or fds. */
+static bool work_waiting(coro_worker *v) {
+    if (atomic_load_explicit(&v->rq_head, memory_order_relaxed) !=
+            atomic_load_explicit(&v->rq_tail, memory_order_relaxed) ||
+        atomic_load_explicit(&v->runnext, memory_order_relaxed))
+        return true;
+    return atomic_load_explicit(&S.gsize, memory_order_relaxed) ||
+           atomic_load_explicit(&coro_ntimers, memory_order_relaxed) ||
+           atomic_load_explicit(&coro_nfdwait, memory_order_relaxed);
+}
+
+/* Replaces blocked worker v: a spare comes back, or a new slot's thread
+ * starts. On failure (no slot left, thread creation failed) v is RUN
+ * again: its tasks wait for it, as without sysmon. */
+static void handoff(coro_worker *v) {
+    int run = CORO_W_RUN;
+    if (!atomic_compare_exchange_strong_explicit(&v->state, &run, CORO_W_BLOCKED,
+                                                 memory_order_seq_cst, memory_order_relaxed))
+        return;
+    int nw = coro_nw();
+    for (int i = 0; i < nw; i++) {
+        coro_worker *s = &S.w[i];
+        /* Only sysmon moves SPARE -> RUN, so the load decides. The spare
+         * stored park_word = 1 before it published SPARE (seq_cst). */
+        if (atomic_load_explicit(&s->state, memory_order_seq_cst) != CORO_W_SPARE) continue;
+        atomic_store_explicit(&s->state, CORO_W_RUN, memory_order_seq_cst);
+        atomic_fetch_sub_explicit(&S.nspare, 1, memory_order_seq_cst);
+        /* release: pairs with the spare's acquire load of park_word */
+        atomic_store_explicit(&s->park_word, 0, memory_order_release);
+        goc__futex_wake(&s->park_word, 1);
+        return;
+    }
+    if (nw < S.wcap) {
+        coro_worker *s = &S.w[nw]; /* zero (state RUN) until now */
+        coro_worker_init(s, nw);
+        if (coro_worker_start(s) == 0) {
+            /* release: the slot is visible (stealing, timers, the
+             * detector) only with its thread running */
+            atomic_store_explicit(&S.nw, nw + 1, memory_order_release);
+            return;
+        }
+    }
+    atomic_store_explicit(&v->state, CORO_W_RUN, memory_order_seq_cst);
+}
+
+/* One look at every worker. *busy: a worker runs a task. Returns true if
+ * it acted (a handoff or a wakep). */
+static bool sysmon_check(bool *busy_out) {
+    goc_time now = goc_now();
+    bool busy = false, stuck_next = false, acted = false;
+    int idle = atomic_load_explicit(&S.nidle, memory_order_relaxed);
+    for (int i = 0, nw = coro_nw(); i < nw; i++) {
+        coro_worker *v = &S.w[i];
+        if (atomic_load_explicit(&v->state, memory_order_relaxed) != CORO_W_RUN) continue;
+        uint32_t tick = atomic_load_explicit(&v->schedtick, memory_order_relaxed);
+        coro_task *rn = atomic_load_explicit(&v->runnext, memory_order_relaxed);
+        bool in = atomic_load_explicit(&v->in_task, memory_order_relaxed);
+        busy |= in;
+        if (!in || tick != v->sm_tick) {
+            v->sm_tick = tick;
+            v->sm_since = now;
+            v->sm_next = rn;
+            continue;
+        }
+        if (rn && rn == v->sm_next) stuck_next = true;
+        v->sm_next = rn;
+        if (now - v->sm_since >= SYSMON_STUCK_NS && idle == 0 && work_waiting(v)) {
+            handoff(v);
+            v->sm_since = now;
+            acted = true;
+        }
+    }
+    /* Expired timers and nobody to run them: the poller (if any) left to
+     * run tasks and the others sleep on their futex words. Go's sysmon
+     * starts an M for them too. */
+    if (stuck_next || (!atomic_load_explicit(&S.poller, memory_order_relaxed) &&
+                       atomic_load_explicit(&coro_ntimers, memory_order_relaxed) &&
+                       coro_timers_next() <= now)) {
+        coro_wakep();
+        acted = true;
+    }
+    *busy_out = busy;
+    return acted;
+}
+
+/* The deadlock detector's clock (README "Deadlock detector"): everything
+ * asleep at two looks DEADLOCK_GRACE_NS apart with no ready in between
+ * (the progress counters unchanged) is a deadlock. Sysmon thread only. */
+static goc_time dl_since;
+static uint64_t dl_progress;
+static bool dl_armed;
+
+static void deadlock_check(void) {
+    if (!coro_detector_enabled() || !coro_all_asleep()) {
+        dl_armed = false;
+        return;
+    }
+    goc_time now = goc_now();
+    uint64_t pr = coro_progress_sum();
+    if (!dl_armed || pr != dl_progress) {
+        dl_armed = true;
+        dl_since = now;
+        dl_progress = pr;
+    } else if (now - dl_since >= DEADLOCK_GRACE_NS) {
+        dl_armed = false;
+        coro_declare_deadlock();
+    }
+}
+
+static void *sysmon_main(void *arg) {
+    (void)arg;
+#ifdef CORO_PRECISE
+    CORO_HIDE_BEGIN(); /* hidden for good, like the scheduler fibers */
+#endif
+    /* Go's sysmon backs off the same way: a short period while it finds
+     * something to do, doubling up to 10x while it does not (a quiet
+     * program, or one task computing on every worker, costs ~100 wake-ups
+     * a second). */
+    goc_time delay = SYSMON_TICK_NS;
+    for (;;) {
+        uint32_t word = atomic_load_explicit(&S.sysmon_word, memory_order_acquire);
+        if (atomic_load_explicit(&S.stop, memory_order_acquire)) break;
+        goc__futex_wait(&S.sysmon_word, word, goc_now() + delay);
+        if (atomic_load_explicit(&S.stop, memory_order_acquire)) break;
+        bool busy;
+        if (sysmon_check(&busy)) delay = SYSMON_TICK_NS;
+        else if (delay < 10 * SYSMON_TICK_NS) delay *= 2;
+        if (!busy) deadlock_check();
+    }
+    return NULL;
+}
+
+int coro_sysmon_start(void) {
+    int e = goc__thread_create(&S.sysmon, NULL, sysmon_main, NULL);
+    if (!e) S.sysmon_started = true;
+    return e;
+}
+
+/* With S.stop set (rollback of a failed start): stops and joins sysmon. */
+void coro_sysmon_stop(void) {
+    if (!S.sysmon_started) return;
+    atomic_fetch_add_explicit(&S.sysmon_word, 1, memory_order_release);
+    goc__futex_wake(&S.sysmon_word, 1);
+    pthread_join(S.sysmon, NULL);
+    S.sysmon_started = false;
+}
+
+/* Owner, in find_runnable, when sysmon marked w BLOCKED (a replacement
+ * runs): hands w's queue and runnext to the global queue, parks as a spare
+ * until sysmon reuses w. False when the runtime stops. */
+bool coro_worker_retire(coro_worker *w) {
+    coro_task *first = NULL, *last = NULL, *t;
+    uint32_t n = 0;
+    w->streak = RUNNEXT_STREAK; /* runq_get: the queue first, runnext last */
+    while ((t = runq_get(w))) {
+        t->next = NULL;
+        if (last) last->next = t;
+        else first = t;
+        last = t;
+        n++;
+    }
+    w->streak = 0;
+    if (n) coro_global_put(first, last, n); /* W1 of the idle protocol */
+    atomic_store_explicit(&w->park_word, 1, memory_order_relaxed);
+    atomic_store_explicit(&w->state, CORO_W_SPARE, memory_order_seq_cst);
+    atomic_fetch_add_explicit(&S.nspare, 1, memory_order_seq_cst);
+    if (w->spinning) {
+        /* a wakep chose us while we were blocked: pass it on */
+        w->spinning = false;
+        atomic_fetch_sub_explicit(&S.nspinning, 1, memory_order_seq_cst);
+        coro_wakep();
+    } else if (n) {
+        coro_wakep(); /* W2 for what we queued */
+    }
+    /* acquire: pairs with handoff's release store of 0 */
+    while (atomic_load_explicit(&w->park_word, memory_order_acquire) == 1) {
+        if (atomic_load_explicit(&S.stop, memory_order_acquire)) return false;
+        goc__futex_wait(&w->park_word, 1, GOC_NEVER);
+    }
+    return !atomic_load_explicit(&S.stop, memory_order_acquire);
+}
+
+GOC_TSAN_HIDE_FILE_END

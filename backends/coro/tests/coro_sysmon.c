@@ -1,0 +1,97 @@
+/*
+ * coro_sysmon: the monitor thread and the timer/poller protocol (coro only).
+ *   T_stuck_worker: one task blocks its worker in C code (usleep 200 ms, no
+ *        goc call) while another task ticks every 1 ms with goc_sleep; the
+ *        ticker must keep ticking (>= 25 ticks in the 200 ms: sysmon hands
+ *        the stuck worker's queue and timers to another thread after
+ *        10 ms). With GOC_PROCS=1 and no sysmon it ticks at most once.
+ *   T_poll_window: a timer armed while the idle poller computes its
+ *        epoll timeout (the window between its read of the heaps and its
+ *        CAS of poll_until) must not wait for the poller's next wake-up.
+ *        A child with GOC_PROCS=2 sets the runtime's test hook
+ *        coro_test_pollwin_ns (the poller lingers in that window until a
+ *        timer is armed, once, or 200 ms) once everything has settled:
+ *        the root keeps one worker busy 50 ms; a task it spawned gets the
+ *        other worker going (sysmon sees it stuck in runnext), which then
+ *        parks as the poller, in its window, when the root sleeps 2 ms. A
+ *        3 s timer is pending: a missed interrupt sleeps the poller to it
+ *        (the fix: < 1 s).
+ */
+#include <unistd.h>
+
+#include "coro_child.h"
+
+/* ------------------------------------------------------- stuck worker -- */
+
+static atomic_int blocking, ticks;
+
+static void ticker(void *p) {
+    (void)p;
+    while (atomic_load(&blocking) >= 0) {
+        goc_sleep(goc_deadline(1000000));
+        if (atomic_load(&blocking) == 1) atomic_fetch_add(&ticks, 1);
+    }
+}
+static void blocker(void *p) {
+    (void)p;
+    atomic_store(&blocking, 1);
+    usleep(200000); /* blocks the worker: no goc call */
+    atomic_store(&blocking, 2);
+}
+static void stuck_worker(void) {
+    atomic_store(&blocking, 0);
+    atomic_store(&ticks, 0);
+    gt_go(ticker, NULL);
+    gt_sleep_ms(5); /* the ticker is parked on its timer */
+    gt_go(blocker, NULL);
+    while (atomic_load(&blocking) != 2) gt_sleep_ms(5);
+    int n = atomic_load(&ticks);
+    atomic_store(&blocking, -1);
+    gt_join_all();
+    GT_ASSERT_MSG(n >= 25, "the 1 ms ticker ticked %d times while a task blocked its worker 200 ms", n);
+}
+
+/* -------------------------------------------------------- poll window -- */
+
+static void long_sleeper(void *p) {
+    (void)p;
+    goc_sleep(goc_deadline(3000000000LL));
+}
+static void nop(void *p) { (void)p; }
+extern _Atomic int64_t coro_test_pollwin_ns; /* idle.c */
+static int64_t late_ns;
+static void window_root(void *p) {
+    (void)p;
+    goc_go(long_sleeper, NULL);
+    goc_sleep(goc_deadline(30000000)); /* settle: the sleeper is parked */
+    atomic_store(&coro_test_pollwin_ns, 200000000);
+    goc_go(nop, NULL);
+    goc_time t = goc_now() + 50000000;
+    while (goc_now() < t) {
+    } /* no goc call: the other worker runs nop, then parks as the poller */
+    goc_time t0 = goc_now();
+    goc_sleep(goc_deadline(2000000));
+    late_ns = goc_now() - t0;
+}
+static int window_child(void) {
+    int rc = goc_main(window_root, NULL);
+    fprintf(stderr, "sleep(2 ms) took %.1f ms\n", late_ns / 1e6);
+    return rc == 0 && late_ns < 1000000000LL ? 0 : 1;
+}
+static void poll_window(void) {
+    coro_child c;
+    const char *env[] = {"GOC_PROCS=2", NULL};
+    coro_child_run(&c, "--window", env);
+    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s",
+                  c.status, c.err);
+}
+
+static void test_main(void) {
+    gt_run("T_stuck_worker", stuck_worker);
+    gt_run("T_poll_window", poll_window);
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--window")) return window_child();
+    return gt_main(argc, argv, __FILE__, test_main);
+}
