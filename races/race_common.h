@@ -50,6 +50,28 @@ typedef unsigned long long rc_barrier;
 void rc_barrier_init(rc_barrier *b, unsigned n);
 void rc_barrier_wait(rc_barrier *b);
 
+/* An invisible ordered section: tasks enter one at a time, in ticket order,
+ * and TSan sees no happens-before edge (relaxed atomics and fences, which
+ * TSan does not model as synchronization). It makes two racy accesses
+ * happen one after the other in TIME: TSan's shadow check-and-store is not
+ * atomic, so two accesses to one location executed at the same instant on
+ * two CPUs can each miss the other and the race goes unreported (the R31
+ * flake, races/README.md). RC_SERIAL(x = 1) wraps one access; the global
+ * section is reset before every repetition. Never nest it and never block
+ * (on a goc operation) inside it. */
+typedef struct {
+    unsigned long long next, serving; /* accessed with relaxed atomics only */
+} rc_serial;
+void rc_serial_begin(rc_serial *s);
+void rc_serial_end(rc_serial *s);
+extern rc_serial rc_serial_g;
+#define RC_SERIAL(stmt)                                                                       \
+    do {                                                                                      \
+        rc_serial_begin(&rc_serial_g);                                                        \
+        stmt;                                                                                 \
+        rc_serial_end(&rc_serial_g);                                                          \
+    } while (0)
+
 /* Spawns fn(arg) as a task counted by rc_join (fails the case on error). */
 #define rc_go(fn, arg) rc__go((fn), (arg), __FILE__, __LINE__, #fn)
 void rc__go(void (*fn)(void *), void *arg, const char *file, int line, const char *name);
@@ -71,6 +93,12 @@ goc_chan *rc_chan(size_t elem_size, size_t cap);
 int rc_rep(void);
 
 int rc_main(int argc, char **argv, const rc_case *cases, size_t n, int expect_race);
+/* The Go ports (races/go/): expect_race -1 = from the case name (TestRace*
+ * must race, TestNoRace* must not), each body runs once per process. */
+#define RC_MAIN_GO(cases)                                                                     \
+    int main(int argc, char **argv) {                                                         \
+        return rc_main(argc, argv, (cases), sizeof(cases) / sizeof((cases)[0]), -1);          \
+    }
 #define RC_MAIN(cases)                                                                        \
     int main(int argc, char **argv) {                                                         \
         return rc_main(argc, argv, (cases), sizeof(cases) / sizeof((cases)[0]), RC_EXPECT_RACE); \

@@ -235,6 +235,34 @@ GOC_EXPORT int goc_wg_done(goc_wg *wg);
 GOC_EXPORT int goc_wg_wait(goc_wg *wg, goc_time deadline);
 GOC_EXPORT void goc_wg_free(goc_wg *wg);
 
+/* Extension: sync.Once. do runs fn(arg) exactly once per goc_once, in the
+ * first caller; every call returns only after that fn has returned (the
+ * completion of fn happens before every do returns, Go's memory model).
+ * Concurrent callers park (coroutine or thread) until fn is done. fn must
+ * not call do on the same once (deadlock, as in Go). make: NULL + ENOMEM.
+ * do: 0, or -EINVAL for a NULL once or fn. free: NULL is a no-op.
+ * Written once for every backend (backends/common/once_cond.c). */
+typedef struct goc_once goc_once;
+GOC_EXPORT goc_once *goc_once_make(void);
+GOC_EXPORT int goc_once_do(goc_once *once, void (*fn)(void *), void *arg);
+GOC_EXPORT void goc_once_free(goc_once *once);
+
+/* Extension: sync.Cond over a goc_mutex l (Go's c.L). wait: atomically
+ * unlocks l and parks the task; after a signal/broadcast wakes it, it
+ * relocks l and returns 0 (the caller re-checks its condition in a loop, as
+ * in Go; there are no spurious wakeups). -EINVAL for NULL; -EPERM if l is
+ * not locked (nothing changed). signal wakes the longest waiter, broadcast
+ * every waiter that started waiting before it; both 0 or -EINVAL and may be
+ * called with or without l held. The happens-before edges are l's (unlock
+ * in wait -> the next lock; a signal orders nothing by itself, as in Go).
+ * make: NULL + EINVAL for a NULL l, ENOMEM. free: with no waiter left. */
+typedef struct goc_cond goc_cond;
+GOC_EXPORT goc_cond *goc_cond_make(goc_mutex *l);
+GOC_EXPORT int goc_cond_wait(goc_cond *c);
+GOC_EXPORT int goc_cond_signal(goc_cond *c);
+GOC_EXPORT int goc_cond_broadcast(goc_cond *c);
+GOC_EXPORT void goc_cond_free(goc_cond *c);
+
 /* --------------------------------------------------------------- context -- */
 
 typedef struct goc_ctx goc_ctx;
@@ -294,6 +322,7 @@ extern __thread const char *goc__callsite;
 #define goc_sleep(d) (goc__callsite = GOC__SITE, (goc_sleep)(d))
 #define goc_mutex_lock(m) (goc__callsite = GOC__SITE, (goc_mutex_lock)(m))
 #define goc_wg_wait(w, d) (goc__callsite = GOC__SITE, (goc_wg_wait)((w), (d)))
+#define goc_cond_wait(c) (goc__callsite = GOC__SITE, (goc_cond_wait)(c))
 #define goc_fd_wait(fd, ev, d) (goc__callsite = GOC__SITE, (goc_fd_wait)((fd), (ev), (d)))
 #endif
 

@@ -33,7 +33,7 @@ static void sem_g(void *p) {
     int sequential = (int)(intptr_t)p;
     rc_expect(goc_chan_send(c, NULL, GOC_NEVER), 0); /* mtx <- true */
     if (!sequential) rc_barrier_wait(&b);           /* both hold it */
-    data = 42;
+    RC_SERIAL(data = 42);
     if (!sequential) rc_barrier_wait(&b2);
     rc_expect(goc_chan_recv(c, NULL, GOC_NEVER), 0); /* <-mtx */
     if (sequential) rc_barrier_wait(&b);            /* G is done before M starts */
@@ -48,7 +48,7 @@ static void sem(int sequential) {
     if (sequential) rc_barrier_wait(&b);
     rc_expect(goc_chan_send(c, NULL, GOC_NEVER), 0);
     if (!sequential) rc_barrier_wait(&b);
-    data = 43;
+    RC_SERIAL(data = 43);
     if (!sequential) rc_barrier_wait(&b2);
     rc_expect(goc_chan_recv(c, NULL, GOC_NEVER), 0);
     rc_expect(goc_chan_recv(done, NULL, GOC_NEVER), 0);

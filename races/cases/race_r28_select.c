@@ -28,7 +28,7 @@ static void s1_f(void *p) {
     goc_case k[2] = {{c, GOC_SEND, &t, 0}, {c1, GOC_SEND, &t, 0}};
     rc_expect(goc_select(k, 2, GOC_NEVER), 0);
     if (use_barrier) rc_barrier_wait(&b);
-    x = 1;
+    RC_SERIAL(x = 1);
     rc_expect(goc_chan_send(compl_, &t, GOC_NEVER), 0);
 }
 static void select1(int bar) {

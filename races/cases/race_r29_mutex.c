@@ -11,7 +11,7 @@ static rc_barrier b;
 
 static void rm_g(void *p) {
     int v = (int)(intptr_t)p;
-    x = v;
+    RC_SERIAL(x = v);
     rc_barrier_wait(&b);
     rc_expect(goc_mutex_lock(mu), 0);
     rc_expect(goc_mutex_unlock(mu), 0);
@@ -30,7 +30,7 @@ static void rm2_g(void *p) {
     goc_mutex *m = p == NULL ? mu : mu2;
     rc_expect(goc_mutex_lock(m), 0);
     rc_barrier_wait(&b); /* both hold their (different) mutex */
-    x = p == NULL ? 1 : 2;
+    RC_SERIAL(x = p == NULL ? 1 : 2);
     rc_expect(goc_mutex_unlock(m), 0);
 }
 static void race_mutex2(void) {
@@ -46,7 +46,7 @@ static void race_mutex2(void) {
 }
 
 static void ow_g(void *p) {
-    muvar = mu_new; /* mu = sync.Mutex{} */
+    RC_SERIAL(muvar = mu_new); /* mu = sync.Mutex{} */
     rc_barrier_wait(&b);
 }
 static void race_mutex_overwrite(void) {
@@ -56,7 +56,8 @@ static void race_mutex_overwrite(void) {
     muvar = mu_old;
     rc_barrier_init(&b, 2);
     rc_go(ow_g, NULL);
-    goc_mutex *m = muvar; /* mu.Lock() reads the variable */
+    goc_mutex *m;
+    RC_SERIAL(m = muvar); /* mu.Lock() reads the variable */
     rc_barrier_wait(&b);
     rc_expect(goc_mutex_lock(m), 0);
     rc_expect(goc_mutex_unlock(m), 0);
