@@ -372,8 +372,7 @@ def plot(figs, path, max_panels=24):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     sys.path.insert(0, os.path.join(ROOT, "plots"))
-    from plot import color, style, ns_label  # noqa: E402
-    from matplotlib.ticker import FuncFormatter
+    from plot import color, style, log_axis  # noqa: E402
     figs = figs[:max_panels]
     if not figs:
         return
@@ -397,8 +396,7 @@ def plot(figs, path, max_panels=24):
                 ax.axvline(xi - 0.5, color=color(b) or "#999999", alpha=0.5, linestyle=":")
                 ax.annotate("%+.0f%%" % ((c["ratio"] - 1) * 100), (xi, c["after"]), fontsize=7,
                             color=color(b) or "#333333", textcoords="offset points", xytext=(3, 4))
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(ns_label))
+        log_axis(ax.yaxis)
         ax.set_xticks(range(len(labs)))
         ax.set_xticklabels(labs, rotation=30, ha="right", fontsize=7)
         ax.set_title("%s%s (%s)" % (bench, " [%s]" % suite if suite not in ("", "micro") else "", host),
