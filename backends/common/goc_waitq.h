@@ -80,6 +80,16 @@ static inline void goc__wq_push(goc__wq *q, goc__wnode *n) {
     n->linked = true;
 }
 
+/* Unlinks n, linked in q (the caller knows which: a dequeue from q's head). */
+static inline void goc__wq_unlink_from(goc__wq *q, goc__wnode *n) {
+    if (n->prev) n->prev->next = n->next;
+    else goc__wq_set_head(q, n->next);
+    if (n->next) n->next->prev = n->prev;
+    else q->tail = n->prev;
+    n->next = n->prev = NULL;
+    n->linked = false;
+}
+
 /* Unlinks n from its queue; a no-op when nobody linked it or someone
  * already unlinked it (a claimer, or a dequeue that dropped it). */
 static inline void goc__wq_unlink(goc__wnode *n) {
@@ -96,9 +106,10 @@ static inline void goc__wq_unlink(goc__wnode *n) {
 /* The claimer of n, holding the lock of the object whose queues are a and b
  * (b may be NULL), after n is unlinked: unlinks every other node of the same
  * call from those queues, so that its owner never needs this object's lock
- * again (see the top of this file). */
-static inline void goc__wq_claimed(goc__wnode *n, goc__wq *a, goc__wq *b) {
-    if (__builtin_expect(!n->dups, 1)) return;
+ * again (see the top of this file). The loop is out of line: the check is on
+ * every claim, the loop only for selects that list a channel twice. */
+__attribute__((noinline, cold, unused)) static void goc__wq_claimed_dups(goc__wnode *n, goc__wq *a,
+                                                                        goc__wq *b) {
     goc__wq *qs[2] = {a, b};
     for (int i = 0; i < 2; i++) {
         if (!qs[i]) continue;
@@ -107,6 +118,9 @@ static inline void goc__wq_claimed(goc__wnode *n, goc__wq *a, goc__wq *b) {
             if (x->owner == n->owner) goc__wq_unlink(x);
         }
     }
+}
+static inline void goc__wq_claimed(goc__wnode *n, goc__wq *a, goc__wq *b) {
+    if (__builtin_expect(n->dups, 0)) goc__wq_claimed_dups(n, a, b);
 }
 
 /* For a select: whether any channel appears in more than one of the n

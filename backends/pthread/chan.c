@@ -175,7 +175,7 @@ static sudog *dequeue_claim(goc_chan *ch, waitq *q) {
     goc__wnode *n;
     while ((n = goc__wq_head(q))) {
         sudog *s = SUDOG(n);
-        unqueue(s);
+        goc__wq_unlink_from(q, n); /* the head of q: linked there */
         int expected = W_WAITING;
         /* acq_rel: acquire pairs with nothing in particular (the owner wrote
          * its op before publishing it under ch->mu); release orders our
