@@ -93,14 +93,7 @@ static inline void goc__wq_unlink_from(goc__wq *q, goc__wnode *n) {
 /* Unlinks n from its queue; a no-op when nobody linked it or someone
  * already unlinked it (a claimer, or a dequeue that dropped it). */
 static inline void goc__wq_unlink(goc__wnode *n) {
-    if (!n->linked) return;
-    goc__wq *q = n->q;
-    if (n->prev) n->prev->next = n->next;
-    else goc__wq_set_head(q, n->next);
-    if (n->next) n->next->prev = n->prev;
-    else q->tail = n->prev;
-    n->next = n->prev = NULL;
-    n->linked = false;
+    if (n->linked) goc__wq_unlink_from(n->q, n);
 }
 
 /* The claimer of n, holding the lock of the object whose queues are a and b
