@@ -25,6 +25,7 @@
 
 #include "coro.h"
 #include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+#include "goc_chan_check.h"
 
 /* Precise build edges (Go's chan.go race hooks; the same scheme as the
  * pthread backend):
@@ -68,7 +69,7 @@ struct goc_chan {
     goc__lock lock;
     _Atomic size_t count;     /* written under lock; read racily by goc_chan_len (relaxed) */
     size_t recvx, sendx;      /* under lock */
-    bool closed;              /* under lock */
+    _Atomic bool closed;      /* written under lock (relaxed), read lock-free by try-ops */
     coro_wq recvq, sendq;     /* under lock */
     goc__timer *timer;        /* goc_after's timer: set once before sharing */
     void (*dtor)(void *);     /* set once before sharing */
@@ -79,13 +80,36 @@ struct goc_chan {
 #endif
 };
 
+/* -------------------------------------------------- lock and checks -- */
+
+#ifdef GOC_DEBUG
+static bool waiter_claimable(const goc__wnode *n) {
+    const coro_waiter *w = CORO_WAITER(n);
+    /* relaxed, debug only: the parker's word still at (seq, code 0) */
+    return atomic_load_explicit(&w->p->word, memory_order_relaxed) == (uint64_t)w->seq << 32;
+}
+#endif
+/* Releases c->lock; debug builds first check the invariants at the top of
+ * this file (goc_chan_check.h). */
+static inline void chan_unlock(goc_chan *c) {
+#ifdef GOC_DEBUG
+    goc__chan_check(c, atomic_load_explicit(&c->count, memory_order_relaxed), c->cap,
+                    atomic_load_explicit(&c->closed, memory_order_relaxed), &c->recvq, &c->sendq,
+                    waiter_claimable);
+#endif
+    goc__lock_release(&c->lock);
+}
+
 /* ------------------------------------------------------- wait queues -- */
 
-coro_waiter *coro_wq_claim(coro_wq *q, coro_wq *other) {
+/* Inlined into the channel's send/receive paths (an out-of-line call here
+ * cost the icount gate ~18 instructions per operation); sync.c calls the
+ * exported coro_wq_claim below. */
+__attribute__((always_inline)) static inline coro_waiter *wq_claim(coro_wq *q, coro_wq *other) {
     goc__wnode *n;
-    while ((n = q->head)) {
+    while ((n = goc__wq_head(q))) {
         coro_waiter *w = CORO_WAITER(n);
-        coro_wq_unlink(w);
+        goc__wq_unlink_from(q, n); /* the head of q: linked there */
         if (coro_claim(w->p, w->seq, w->code)) {
             goc__wq_claimed(n, q, other); /* its owner will not lock this object again */
             return w;
@@ -94,6 +118,7 @@ coro_waiter *coro_wq_claim(coro_wq *q, coro_wq *other) {
     }
     return NULL;
 }
+coro_waiter *coro_wq_claim(coro_wq *q, coro_wq *other) { return wq_claim(q, other); }
 
 static void wake(coro_waiter *w) {
     if (w) coro_parker_ready(w->p);
@@ -114,8 +139,8 @@ static inline void copy(void *dst, const void *src, size_t n) {
 /* Send attempt under c->lock: 1 done (*wk: a receiver to ready), 0 would
  * block, -EPIPE closed. */
 static int try_send_locked(goc_chan *c, const void *elem, coro_waiter **wk) {
-    if (c->closed) return -EPIPE;
-    coro_waiter *w = coro_wq_claim(&c->recvq, &c->sendq);
+    if (atomic_load_explicit(&c->closed, memory_order_relaxed)) return -EPIPE;
+    coro_waiter *w = wq_claim(&c->recvq, &c->sendq);
     if (w) {
 #ifdef CORO_PRECISE
         if (c->cap) { /* count == 0: "through" slot recvx */
@@ -156,7 +181,7 @@ static int try_send_locked(goc_chan *c, const void *elem, coro_waiter **wk) {
 /* Receive attempt under c->lock: 1 done, 0 would block, -EPIPE closed and
  * drained (elem zeroed). */
 static int try_recv_locked(goc_chan *c, void *elem, coro_waiter **wk) {
-    coro_waiter *w = coro_wq_claim(&c->sendq, &c->recvq);
+    coro_waiter *w = wq_claim(&c->sendq, &c->recvq);
     if (w) {
         if (c->cap == 0) {
             CORO_P_ACQUIRE(CORO_SYNC_W(w->p));
@@ -189,7 +214,7 @@ static int try_recv_locked(goc_chan *c, void *elem, coro_waiter **wk) {
         atomic_store_explicit(&c->count, n - 1, memory_order_relaxed); /* under lock */
         return 1;
     }
-    if (c->closed) {
+    if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
         CORO_P_WRITE(elem, c->elem_size);
         if (elem && c->elem_size) memset(elem, 0, c->elem_size);
         CORO_P_ACQUIRE(CLOSE_SYNC(c));
@@ -258,22 +283,27 @@ goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
 __attribute__((always_inline)) static inline int plain_op(goc_chan *c, int op, void *elem,
                                                           goc_time deadline) {
     bool send = op == GOC_SEND;
+    /* Go's lock-free answer of a try-op on a channel that is not ready (the
+     * memory-order argument is at goc__try_would_block, goc_waitq.h) */
+    if (deadline == GOC_NOW &&
+        goc__try_would_block(send, &c->closed, &c->count, c->cap, &c->recvq, &c->sendq))
+        return -EAGAIN;
     goc__lock_acquire(&c->lock);
     coro_waiter *wk = NULL;
     int r = send ? try_send_locked(c, elem, &wk) : try_recv_locked(c, elem, &wk);
     if (r != 0) {
-        goc__lock_release(&c->lock);
+        chan_unlock(c);
         wake(wk);
         return r < 0 ? r : 0;
     }
     int kind = goc__deadline_kind(deadline);
     if (kind == GOC_DL_NOW || (kind == GOC_DL_AT && deadline <= goc_now())) {
-        goc__lock_release(&c->lock);
+        chan_unlock(c);
         return kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
     }
     coro_wq *q = send ? &c->sendq : &c->recvq;
     coro_parker *p = coro_parker_self();
-    coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1, .elem = elem};
+    coro_waiter w = {.node = {.owner = &w}, .p = p, .seq = coro_parker_begin(p), .code = 1, .elem = elem};
     size_t esz = c->elem_size; /* read before we become visible (owner_woken) */
     CORO_P_RELEASE(CORO_SYNC_W(p)); /* visible as a waiter from here on */
     coro_wq_push(q, &w);
@@ -283,7 +313,7 @@ __attribute__((always_inline)) static inline int plain_op(goc_chan *c, int op, v
     if (code == CORO_FIRED_TIMEOUT) {
         goc__lock_acquire(&c->lock);
         coro_wq_unlink(&w);
-        goc__lock_release(&c->lock);
+        chan_unlock(c);
         return -ETIMEDOUT;
     }
     /* completed by a partner or close, which unlinked w: c may be freed */
@@ -314,12 +344,12 @@ int(goc_chan_recv)(goc_chan *c, void *elem, goc_time deadline) {
 
 static int close_impl(goc_chan *c) {
     goc__lock_acquire(&c->lock);
-    if (c->closed) {
-        goc__lock_release(&c->lock);
+    if (atomic_load_explicit(&c->closed, memory_order_relaxed)) {
+        chan_unlock(c);
         return -EPIPE;
     }
     CORO_P_RELEASE(CLOSE_SYNC(c)); /* before anyone can see `closed` */
-    c->closed = true;
+    atomic_store_explicit(&c->closed, true, memory_order_relaxed);
     /* Claim every waiter under the lock, ready them after unlocking. */
     coro_waiter *list = NULL, *w;
     while ((w = coro_wq_claim(&c->recvq, &c->sendq))) {
@@ -333,7 +363,7 @@ static int close_impl(goc_chan *c) {
         w->rnext = list;
         list = w;
     }
-    goc__lock_release(&c->lock);
+    chan_unlock(c);
     while (list) {
         w = list;
         list = w->rnext; /* read before the ready: w dies with its task's frame */
@@ -380,8 +410,8 @@ void goc_chan_free(goc_chan *c) {
 }
 static void free_impl(goc_chan *c) {
     goc__lock_acquire(&c->lock);
-    bool busy = c->recvq.head || c->sendq.head;
-    goc__lock_release(&c->lock);
+    bool busy = goc__wq_head(&c->recvq) || goc__wq_head(&c->sendq);
+    chan_unlock(c);
     if (busy) {
         goc__misuse("goc_chan_free: channel %p still has blocked tasks; it is leaked, not freed",
                     (void *)c);
@@ -411,7 +441,7 @@ static void lock_all(const lockset *ls) {
 }
 static void unlock_all(void *arg) {
     const lockset *ls = arg;
-    for (size_t i = ls->n; i-- > 0;) goc__lock_release(&ls->ch[i]->lock);
+    for (size_t i = ls->n; i-- > 0;) chan_unlock(ls->ch[i]);
 }
 
 static int ptr_cmp(const void *a, const void *b) {
@@ -446,6 +476,13 @@ int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
 
 static int select_impl(goc_case *cases, size_t n, size_t ne, goc_time deadline) {
     int kind = goc__deadline_kind(deadline);
+    if (ne == 1 && kind == GOC_DL_NOW) { /* Go's one case + default: a try-op */
+        size_t i = 0;
+        while (!cases[i].ch) i++;
+        goc_chan *c = cases[i].ch;
+        if (goc__try_would_block(cases[i].op == GOC_SEND, &c->closed, &c->count, c->cap, &c->recvq, &c->sendq))
+            return -EAGAIN;
+    }
     if (ne == 0) {
         /* Go's select {} (or with only nil channels): nothing can fire. */
         if (kind == GOC_DL_NOW) return -EAGAIN;
@@ -546,7 +583,7 @@ static int select_impl(goc_case *cases, size_t n, size_t ne, goc_time deadline) 
     for (size_t q = 0; q < ne; q++)
         if (cases[en[q]].ch != fired) coro_wq_unlink(&wt[q]);
     for (size_t i = nl; i-- > 0;)
-        if (lk[i] != fired) goc__lock_release(&lk[i]->lock);
+        if (lk[i] != fired) chan_unlock(lk[i]);
     int ret;
     if (code == CORO_FIRED_TIMEOUT) {
         ret = -ETIMEDOUT;

@@ -209,7 +209,7 @@ static int unlock_impl(goc_mutex *m) {
          * A plain store: under ilock no one else changes the word (lockers
          * take ilock, the fast paths need 0 or MU_LOCKED alone, and no
          * handoff is pending). relaxed: the claim carries the edge. */
-        atomic_store_explicit(&m->state, MU_LOCKED | MU_HANDOFF | (m->waiters.head ? MU_WAITERS : 0),
+        atomic_store_explicit(&m->state, MU_LOCKED | MU_HANDOFF | (goc__wq_head(&m->waiters) ? MU_WAITERS : 0),
                               memory_order_relaxed);
     } else {
         atomic_store_explicit(&m->state, 0, memory_order_release);
@@ -249,7 +249,7 @@ int goc_mutex_unlock(goc_mutex *m) {
 
 void goc_mutex_free(goc_mutex *m) {
     if (!m || !mu_ok(m)) return;
-    if (m->waiters.head) {
+    if (goc__wq_head(&m->waiters)) {
         goc__misuse("goc_mutex_free: mutex %p has blocked tasks; it is leaked", (void *)m);
         return;
     }
@@ -354,7 +354,7 @@ int(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
 
 void goc_wg_free(goc_wg *wg) {
     if (!wg || !wg_ok(wg)) return;
-    if (wg->waiters.head) {
+    if (goc__wq_head(&wg->waiters)) {
         goc__misuse("goc_wg_free: WaitGroup %p has blocked tasks; it is leaked", (void *)wg);
         return;
     }

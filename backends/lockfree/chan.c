@@ -54,6 +54,7 @@
 #include <string.h>
 
 #include "lf.h"
+#include "goc_chan_check.h"
 
 /* ring result besides 0 / -EPIPE / -EAGAIN: a partner is between its CAS
  * and its stamp store on the slot we need, AND an operation behind it has
@@ -89,7 +90,8 @@ struct goc_chan {
     _Atomic uint32_t nsendq;     /* I4 */
     _Atomic uint32_t pins;       /* ring ops that will still touch the channel after
                                   * their commit (to notify); free waits for 0 (I7) */
-    bool closed;                 /* unbuffered: guarded by lock */
+    _Atomic bool closed;         /* unbuffered: written under lock (relaxed), read
+                                  * lock-free by try-ops (goc__try_would_block) */
     _Atomic uint32_t ver;        /* unbuffered: +1 (under lock) whenever a clause may have
                                   * become ready: an entry linked, or close; read by
                                   * the GOC_NOW select snapshot (select_now_stable) */
@@ -161,6 +163,23 @@ static inline void recv_closed(const goc_chan *ch, void *elem) {
 static void q_link(lf_queue *q, lf_entry *e) { goc__wq_push(q, &e->node); }
 static void q_unlink(lf_entry *e) { goc__wq_unlink(&e->node); }
 
+/* Releases ch->lock. Debug builds first check, at this boundary, what the
+ * lock guards: both queues' links (goc_chan_check.h) and I4 (buffered: the
+ * waiter counts equal the linked entries). Claimability is not checked: a
+ * select may link a clause on a ready or closed channel and withdraw it
+ * right after this unlock (sel_register returns "ready"). */
+static inline void chan_unlock(goc_chan *ch) {
+#ifdef GOC_DEBUG
+    size_t nr = goc__wq_check(ch, &ch->recvq, "recvq"), ns = goc__wq_check(ch, &ch->sendq, "sendq");
+    if (ch->cap && (nr != atomic_load_explicit(&ch->nrecvq, memory_order_relaxed) ||
+                    ns != atomic_load_explicit(&ch->nsendq, memory_order_relaxed)))
+        goc__fatal("chan %p: I4 broken: %zu/%zu entries linked, counts %u/%u", (void *)ch, nr, ns,
+                   atomic_load_explicit(&ch->nrecvq, memory_order_relaxed),
+                   atomic_load_explicit(&ch->nsendq, memory_order_relaxed));
+#endif
+    goc__lock_release(&ch->lock);
+}
+
 /* Unbuffered: a clause of this channel may have become ready (lock held).
  * seq_cst: ordered with the snapshot loads of select_now_stable. */
 static inline void ver_bump(goc_chan *ch) { atomic_fetch_add_explicit(&ch->ver, 1, memory_order_seq_cst); }
@@ -174,7 +193,7 @@ static void q_remove(goc_chan *ch, lf_entry *e, bool is_send) {
          * increments live in (README "No lost wakeup"). */
         if (ch->cap) atomic_fetch_sub_explicit(is_send ? &ch->nsendq : &ch->nrecvq, 1, memory_order_seq_cst);
     }
-    goc__lock_release(&ch->lock);
+    chan_unlock(ch);
 }
 
 /* Adaptive spinning, per task (= thread), by time: a blocking call spins
@@ -599,7 +618,7 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
 static void notify_one(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n) {
     lf_waiter *got = NULL;
     goc__lock_acquire(&ch->lock);
-    for (goc__wnode *x = q->head; x; x = x->next) {
+    for (goc__wnode *x = goc__wq_head(q); x; x = x->next) {
         lf_entry *e = LF_ENTRY(x);
         if (lf_claim(e->w, e->case_id)) {
             q_unlink(e);
@@ -610,7 +629,7 @@ static void notify_one(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n) {
         }
         /* else: claimed elsewhere or aborted; its owner unlinks it */
     }
-    goc__lock_release(&ch->lock);
+    chan_unlock(ch);
     if (got) lf_signal(got); /* got is blocked until this (I6) */
 }
 
@@ -645,7 +664,7 @@ static bool buf_register(goc_chan *ch, lf_entry *e, bool is_send) {
     q_link(is_send ? &ch->sendq : &ch->recvq, e);
     /* seq_cst: the waiter's store in the store-buffering pair of I5 */
     atomic_fetch_add_explicit(is_send ? &ch->nsendq : &ch->nrecvq, 1, memory_order_seq_cst);
-    goc__lock_release(&ch->lock);
+    chan_unlock(ch);
     /* seq_cst: the waiter's loads in the pair of I5 */
     lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_seq_cst);
     if (tail & ch->mark_bit) return true;
@@ -677,7 +696,7 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
         }
         lf_op op;
         lf_waiter_init(&op.w);
-        op.e = (lf_entry){.w = &op.w, .elem = elem, .case_id = LF_SEL_CASE0};
+        op.e = (lf_entry){.node = {.owner = &op.w}, .w = &op.w, .elem = elem, .case_id = LF_SEL_CASE0};
         if (buf_register(ch, &op.e, is_send)) {
             if (lf_claim(&op.w, LF_SEL_ABORTED)) {
                 q_remove(ch, &op.e, is_send);
@@ -729,13 +748,13 @@ out:
  * unseen. */
 static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *self, lf_entry *reg) {
     goc__lock_acquire(&ch->lock);
-    if (ch->closed) {
-        goc__lock_release(&ch->lock);
+    if (atomic_load_explicit(&ch->closed, memory_order_relaxed)) {
+        chan_unlock(ch);
         if (!is_send) recv_closed(ch, elem);
         return -EPIPE;
     }
     lf_queue *q = is_send ? &ch->recvq : &ch->sendq;
-    for (goc__wnode *n = q->head; n; n = n->next) {
+    for (goc__wnode *n = goc__wq_head(q); n; n = n->next) {
         lf_entry *e = LF_ENTRY(n);
         if (e->w == self) continue; /* a select never matches itself */
         if (!lf_claim(e->w, e->case_id)) continue; /* claimed elsewhere / aborted */
@@ -743,7 +762,7 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
         /* its other clauses on ch go too: the owner will not touch ch again */
         goc__wq_claimed(&e->node, &ch->recvq, &ch->sendq);
         size_t esz = ch->elem_size; /* read ch before the hand-off (I7) */
-        goc__lock_release(&ch->lock);
+        chan_unlock(ch);
         /* The partner is blocked until lf_signal (I6): e and its buffer are
          * ours to use; the copy needs no lock. Precise build: Go's racesync,
          * both directions (the partner released tsan_w when it became
@@ -771,7 +790,7 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
         q_link(is_send ? &ch->sendq : &ch->recvq, reg);
         ver_bump(ch);
     }
-    goc__lock_release(&ch->lock);
+    chan_unlock(ch);
     return -EAGAIN;
 }
 
@@ -790,12 +809,19 @@ static void unbuf_woken(void *sy_close, size_t esz, lf_waiter *w, bool is_send, 
     }
 }
 
+/* Unbuffered try-op that would block, answered without the lock (Go's fast
+ * path; the memory-order argument is at goc__try_would_block, goc_waitq.h). */
+static inline bool unbuf_would_block(const goc_chan *ch, bool is_send) {
+    return goc__try_would_block(is_send, &ch->closed, NULL, 0, &ch->recvq, &ch->sendq);
+}
+
 static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline) {
+    if (deadline == GOC_NOW && unbuf_would_block(ch, is_send)) return -EAGAIN;
     int kind = goc__deadline_kind(deadline);
     bool past = kind == GOC_DL_AT && goc_now() >= deadline;
     lf_op op;
     lf_waiter_init(&op.w);
-    op.e = (lf_entry){.w = &op.w, .elem = elem, .case_id = LF_SEL_CASE0};
+    op.e = (lf_entry){.node = {.owner = &op.w}, .w = &op.w, .elem = elem, .case_id = LF_SEL_CASE0};
     /* read before we become visible: once linked, a partner may complete us
      * and the channel may be freed (I7) */
     size_t esz = ch->elem_size;
@@ -848,7 +874,7 @@ int LF_API(goc_chan_recv)(goc_chan *ch, void *elem, goc_time deadline) {
 
 /* Claims every claimable entry of q into *list (lock held). */
 static void claim_all(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n, lf_entry **list) {
-    goc__wnode *x = q->head;
+    goc__wnode *x = goc__wq_head(q);
     while (x) {
         lf_entry *e = LF_ENTRY(x);
         x = x->next;
@@ -865,7 +891,7 @@ static void claim_all(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n, lf_entry *
             } else {
                 /* unbuffered: the owner will not touch ch again */
                 goc__wq_claimed(&e->node, &ch->recvq, &ch->sendq);
-                if (e->node.dups) x = q->head; /* a sibling may have been the next one */
+                if (e->node.dups) x = goc__wq_head(q); /* a sibling may have been the next one */
             }
             e->cnext = *list;
             *list = e;
@@ -898,20 +924,20 @@ int LF_API(goc_chan_close)(goc_chan *ch) {
         goc__lock_acquire(&ch->lock);
         claim_all(ch, &ch->recvq, &ch->nrecvq, &list);
         claim_all(ch, &ch->sendq, &ch->nsendq, &list);
-        goc__lock_release(&ch->lock);
+        chan_unlock(ch);
     } else {
         goc__lock_acquire(&ch->lock);
-        if (ch->closed) {
-            goc__lock_release(&ch->lock);
+        if (atomic_load_explicit(&ch->closed, memory_order_relaxed)) {
+            chan_unlock(ch);
             return -EPIPE;
         }
-        ch->closed = true;
+        atomic_store_explicit(&ch->closed, true, memory_order_relaxed);
         void *syc LF_UNUSED = SYNC_CLOSE(ch);
         LF_VISIBLE(GOC_TSAN_P_RELEASE(syc));
         ver_bump(ch);
         claim_all(ch, &ch->recvq, NULL, &list);
         claim_all(ch, &ch->sendq, NULL, &list);
-        goc__lock_release(&ch->lock);
+        chan_unlock(ch);
     }
     /* wake after unlocking (Go's closechan); read cnext before the signal
      * lets the owner's frame go (I6) */
@@ -941,8 +967,8 @@ void LF_API(goc_chan_free)(goc_chan *ch) {
      * after its commit (I7); such an op is a few instructions from done */
     while (atomic_load_explicit(&ch->pins, memory_order_acquire)) sched_yield();
     goc__lock_acquire(&ch->lock);
-    bool busy = ch->recvq.head || ch->sendq.head;
-    goc__lock_release(&ch->lock);
+    bool busy = goc__wq_head(&ch->recvq) || goc__wq_head(&ch->sendq);
+    chan_unlock(ch);
     if (busy) {
         goc__misuse("goc_chan_free(%p): tasks are still blocked on it; leaking it instead", (void *)ch);
         return;
@@ -1028,13 +1054,13 @@ static bool sel_register(goc_case *c, lf_entry *e, const lf_waiter *self) {
      * under it. Claimed already: do not link (its claimer could not unlink
      * this entry, and we must not come back to this channel: goc_waitq.h) */
     if (atomic_load_explicit(&self->sel, memory_order_relaxed) != LF_SEL_WAITING) {
-        goc__lock_release(&ch->lock);
+        chan_unlock(ch);
         return true;
     }
-    if (ch->closed) {
+    if (atomic_load_explicit(&ch->closed, memory_order_relaxed)) {
         ready = true;
     } else {
-        for (goc__wnode *pn = (is_send ? ch->recvq : ch->sendq).head; pn; pn = pn->next) {
+        for (goc__wnode *pn = goc__wq_head(is_send ? &ch->recvq : &ch->sendq); pn; pn = pn->next) {
             lf_entry *p = LF_ENTRY(pn);
             /* relaxed: a hint under the lock; a claim is decided by CAS */
             if (p->w != self && atomic_load_explicit(&p->w->sel, memory_order_relaxed) == LF_SEL_WAITING) {
@@ -1047,7 +1073,7 @@ static bool sel_register(goc_case *c, lf_entry *e, const lf_waiter *self) {
     LF_VISIBLE(GOC_TSAN_P_RELEASE(syw));
     q_link(is_send ? &ch->sendq : &ch->recvq, e);
     ver_bump(ch);
-    goc__lock_release(&ch->lock);
+    chan_unlock(ch);
     return ready;
 }
 
@@ -1071,6 +1097,12 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         lf_waiter_init(&w);
         int r = lf_park(&w, deadline, NULL, "select (no cases)", NULL);
         return r < 0 ? r : -ETIMEDOUT; /* nobody can claim w */
+    }
+
+    if (m == 1 && kind == GOC_DL_NOW) { /* Go's one case + default: a try-op */
+        size_t i = 0;
+        while (!cases[i].ch) i++;
+        if (!cases[i].ch->cap && unbuf_would_block(cases[i].ch, case_send(&cases[i]))) return -EAGAIN;
     }
 
     uint32_t order_s[SEL_STACK];

@@ -47,7 +47,6 @@
 
 #include "goc_internal.h"
 #include "goc_tsan.h"
-#include "goc_waitq.h"
 
 /* TSan precise build (GOC_TSAN_PRECISE, TESTING.md (b)): every function of
  * this file is uninstrumented, each internal primitive (channel mutex,
@@ -81,6 +80,9 @@
 #endif
 #pragma clang attribute push(__attribute__((no_sanitize("thread"))), apply_to = function)
 #endif
+/* after the pragma: the queue helpers are internals too (uninstrumented) */
+#include "goc_waitq.h"
+#include "goc_chan_check.h"
 
 enum { W_WAITING = 0, W_CLAIMED = 1 };
 
@@ -124,7 +126,7 @@ struct goc_chan {
     size_t cap;                /* set once */
     _Atomic size_t count;      /* written under mu; read lock-free by len() */
     size_t recvx, sendx;       /* ring indices */
-    bool closed;
+    _Atomic bool closed;       /* written under mu (relaxed), read lock-free by try-ops */
     waitq recvq, sendq;
     void (*dtor)(void *);      /* set once before sharing */
     goc__timer *timer;         /* goc_after: set once right after make */
@@ -171,9 +173,9 @@ static void unqueue(sudog *s) { goc__wq_unlink(&s->node); }
  * ch leave ch's queues too (goc_waitq.h): its owner will not lock ch again. */
 static sudog *dequeue_claim(goc_chan *ch, waitq *q) {
     goc__wnode *n;
-    while ((n = q->head)) {
+    while ((n = goc__wq_head(q))) {
         sudog *s = SUDOG(n);
-        unqueue(s);
+        goc__wq_unlink_from(q, n); /* the head of q: linked there */
         int expected = W_WAITING;
         /* acq_rel: acquire pairs with nothing in particular (the owner wrote
          * its op before publishing it under ch->mu); release orders our
@@ -191,7 +193,7 @@ static sudog *dequeue_claim(goc_chan *ch, waitq *q) {
     return NULL;
 }
 
-static bool has_waiters(const goc_chan *ch) { return ch->recvq.head || ch->sendq.head; }
+static bool has_waiters(const goc_chan *ch) { return goc__wq_head(&ch->recvq) || goc__wq_head(&ch->sendq); }
 
 /* ------------------------------------------------------------- wake -- */
 
@@ -270,38 +272,31 @@ static inline size_t get_count(const goc_chan *ch) {
     return c;
 }
 
+/* ch->closed: written under ch->mu, read there or lock-free by try-ops
+ * (goc__try_would_block). Hidden in the precise TSan build, as get_count. */
+static inline bool is_closed(const goc_chan *ch) {
+    GOC_TSAN_HIDE_BEGIN();
+    bool c = atomic_load_explicit(&ch->closed, memory_order_relaxed);
+    GOC_TSAN_HIDE_END();
+    return c;
+}
+static inline void set_closed(goc_chan *ch) {
+    GOC_TSAN_HIDE_BEGIN();
+    atomic_store_explicit(&ch->closed, true, memory_order_relaxed);
+    GOC_TSAN_HIDE_END();
+}
+
 /* ------------------------------------------------------ invariants -- */
 
 #ifdef GOC_DEBUG
-static bool claimable(const waitq *q) {
-    for (goc__wnode *n = q->head; n; n = n->next)
-        if (atomic_load_explicit(&SUDOG(n)->w->state, memory_order_relaxed) == W_WAITING) return true; /* debug only */
-    return false;
+static bool sudog_claimable(const goc__wnode *n) {
+    return atomic_load_explicit(&SUDOG(n)->w->state, memory_order_relaxed) == W_WAITING; /* debug only */
 }
-/* Claimable waiters of two different operations in opposite queues would
- * have matched: a bug. One select with a send and a receive clause on the
- * same channel is the exception (it never matches itself; Go's chan.go
- * makes the same exception). */
-static bool cross_claimable(const goc_chan *ch) {
-    for (goc__wnode *rn = ch->recvq.head; rn; rn = rn->next) {
-        sudog *r = SUDOG(rn);
-        if (atomic_load_explicit(&r->w->state, memory_order_relaxed) != W_WAITING) continue;
-        for (goc__wnode *sn = ch->sendq.head; sn; sn = sn->next) {
-            sudog *s = SUDOG(sn);
-            if (s->w != r->w && atomic_load_explicit(&s->w->state, memory_order_relaxed) == W_WAITING)
-                return true;
-        }
-    }
-    return false;
-}
+/* Go's hchan invariants (goc_chan_check.h); one select's own send and
+ * receive clauses on one channel are the exception it allows. */
 static void check_invariants(const goc_chan *ch) {
-    size_t count = get_count(ch);
-    bool r = claimable(&ch->recvq), s = claimable(&ch->sendq);
-    if (count > ch->cap) goc__fatal("chan %p: count %zu > cap %zu", (void *)ch, count, ch->cap);
-    if (cross_claimable(ch)) goc__fatal("chan %p: claimable waiters in both queues", (void *)ch);
-    if (ch->cap && count > 0 && r) goc__fatal("chan %p: buffered values with waiting receivers", (void *)ch);
-    if (ch->cap && count < ch->cap && s) goc__fatal("chan %p: free slots with waiting senders", (void *)ch);
-    if (ch->closed && (r || s)) goc__fatal("chan %p: closed with claimable waiters", (void *)ch);
+    goc__chan_check(ch, get_count(ch), ch->cap, is_closed(ch),
+                    &ch->recvq, &ch->sendq, sudog_claimable);
 }
 #define CHECK(ch) check_invariants(ch)
 #else
@@ -446,7 +441,7 @@ static inline void set_count(goc_chan *ch, size_t c) {
 /* Try to send with ch->mu held. Returns 1 if sent, -EPIPE if closed, 0 if it
  * would block. *partner is set to a claimed receiver to wake after unlock. */
 static int send_locked(goc_chan *ch, const void *elem, op_wait **partner) {
-    if (ch->closed) return -EPIPE;
+    if (is_closed(ch)) return -EPIPE;
     sudog *r = dequeue_claim(ch, &ch->recvq);
     if (r) { /* a receiver is waiting: hand the value straight to it */
 #ifdef GOC_TSAN_PRECISE_ON
@@ -527,7 +522,7 @@ static int recv_locked(goc_chan *ch, void *elem, op_wait **partner) {
             return 1;
         }
     }
-    if (ch->closed) {
+    if (is_closed(ch)) {
         USER_WRITE(elem, ch->elem_size);
         zero_elem(elem, ch->elem_size);
         GOC_TSAN_P_ACQUIRE(CLOSE_SYNC(ch));
@@ -560,9 +555,20 @@ static void owner_woken(op_wait *w, size_t esz, int op, void *elem) {
 
 /* -------------------------------------------------------- plain ops -- */
 
+/* Go's lock-free answer of a try-op on a channel that is not ready
+ * (goc__try_would_block, goc_waitq.h, has the memory-order argument). Its
+ * atomics are internal: hidden in the precise TSan build. */
+static inline bool try_would_block(const goc_chan *ch, int op) {
+    GOC_TSAN_HIDE_BEGIN();
+    bool r = goc__try_would_block(op == GOC_SEND, &ch->closed, &ch->count, ch->cap, &ch->recvq, &ch->sendq);
+    GOC_TSAN_HIDE_END();
+    return r;
+}
+
 static int plain_op(goc_chan *ch, int op, void *elem, goc_time deadline) {
     op_wait *partner = NULL;
     goc__fuzz_point();
+    if (deadline == GOC_NOW && try_would_block(ch, op)) return -EAGAIN;
     lock_chan(ch);
     int r = op == GOC_SEND ? send_locked(ch, elem, &partner) : recv_locked(ch, elem, &partner);
     if (r != 0) {
@@ -617,11 +623,11 @@ int goc_chan_close(goc_chan *ch) {
     STRICT_WRITE(ch);
     op_wait *wakes = NULL;
     lock_chan(ch);
-    if (ch->closed) {
+    if (is_closed(ch)) {
         unlock_chan(ch);
         return -EPIPE;
     }
-    ch->closed = true;
+    set_closed(ch);
     GOC_TSAN_P_RELEASE(CLOSE_SYNC(ch)); /* before anyone can see `closed` */
     sudog *s;
     while ((s = dequeue_claim(ch, &ch->recvq))) { /* receivers: zero value, closed */
@@ -724,6 +730,11 @@ int goc_select(goc_case *cases, size_t n, goc_time deadline) {
     for (size_t i = 0; i < n; i++) /* Go's selectgo reads every polled send channel */
         if (cases[i].ch && cases[i].op == GOC_SEND) STRICT_READ(cases[i].ch);
 #endif
+    if (enabled == 1 && deadline == GOC_NOW) { /* Go's one case + default: a try-op */
+        size_t i = 0;
+        while (!cases[i].ch) i++;
+        if (try_would_block(cases[i].ch, cases[i].op)) return -EAGAIN;
+    }
 
     /* order[]: enabled clause indices in random poll order (Fisher-Yates);
      * locks[]: their distinct channels in address order; sg[]: sudogs. */
