@@ -18,6 +18,7 @@ static _Atomic int thread_persistent;
 static _Atomic long fault_hits;
 _Atomic uint32_t goc__fuzz_one_in;
 _Atomic uint32_t goc__spurious_permille;
+_Atomic int64_t goc__poll_arm_fail_delay_ns;
 
 static bool should_fail(_Atomic long *count, _Atomic long *at, _Atomic int *persistent) {
     long n = atomic_fetch_add_explicit(count, 1, memory_order_relaxed) + 1;
@@ -69,7 +70,12 @@ void goc_fuzz_yield(unsigned one_in) {
     atomic_store_explicit(&goc__fuzz_one_in, one_in, memory_order_relaxed);
 }
 
+void goc_fault_poll_arm_delay(int64_t ns) {
+    atomic_store_explicit(&goc__poll_arm_fail_delay_ns, ns < 0 ? 0 : ns, memory_order_relaxed);
+}
+
 void goc_fault_reset(void) {
+    goc_fault_poll_arm_delay(0);
     goc_fault_alloc(0, 0);
     goc_fault_thread(0, 0);
     goc_fault_spurious(0);

@@ -215,6 +215,24 @@ static inline bool goc__spurious(void) {
            goc__spurious_slow();
 }
 
+/* ---------------------------------------------------------- WaitGroup -- */
+
+/* The counter of every backend's goc_wg_add: count (0..GOC_WG_MAX) + delta
+ * into *next and 0, or -EINVAL (it would go negative) / -EOVERFLOW (beyond
+ * GOC_WG_MAX), with *next untouched. No signed overflow for any delta
+ * (INT64_MIN and INT64_MAX included): both bounds are compared, never
+ * computed past. */
+static inline int goc__wg_next(int64_t count, int64_t delta, int64_t *next) {
+    if (delta < 0 && delta < -count) return -EINVAL;
+    if (delta > 0 && delta > GOC_WG_MAX - count) return -EOVERFLOW;
+    *next = count + delta;
+    return 0;
+}
+
+/* goc_fault_poll_arm_delay (goc_test.h): coro's netpoller sleeps this long
+ * on an arming failure before it claims the wait (0: off). */
+extern _Atomic int64_t goc__poll_arm_fail_delay_ns;
+
 /* ------------------------------------------------ thread-task helpers -- */
 
 /* Stack size for thread tasks (GOC_STACK, default 256 KiB; sanitizer builds

@@ -81,30 +81,15 @@ struct goc_chan {
 
 /* ------------------------------------------------------- wait queues -- */
 
-void coro_wq_push(coro_wq *q, coro_waiter *w) {
-    w->next = NULL;
-    w->prev = q->tail;
-    if (q->tail) q->tail->next = w;
-    else q->head = w;
-    q->tail = w;
-    w->linked = true;
-}
-
-void coro_wq_unlink(coro_wq *q, coro_waiter *w) {
-    if (!w->linked) return;
-    if (w->prev) w->prev->next = w->next;
-    else q->head = w->next;
-    if (w->next) w->next->prev = w->prev;
-    else q->tail = w->prev;
-    w->next = w->prev = NULL;
-    w->linked = false;
-}
-
-coro_waiter *coro_wq_claim(coro_wq *q) {
-    coro_waiter *w;
-    while ((w = q->head)) {
-        coro_wq_unlink(q, w);
-        if (coro_claim(w->p, w->seq, w->code)) return w;
+coro_waiter *coro_wq_claim(coro_wq *q, coro_wq *other) {
+    goc__wnode *n;
+    while ((n = q->head)) {
+        coro_waiter *w = CORO_WAITER(n);
+        coro_wq_unlink(w);
+        if (coro_claim(w->p, w->seq, w->code)) {
+            goc__wq_claimed(n, q, other); /* its owner will not lock this object again */
+            return w;
+        }
         /* fired elsewhere (a timer, another case of its select): drop it */
     }
     return NULL;
@@ -130,7 +115,7 @@ static inline void copy(void *dst, const void *src, size_t n) {
  * block, -EPIPE closed. */
 static int try_send_locked(goc_chan *c, const void *elem, coro_waiter **wk) {
     if (c->closed) return -EPIPE;
-    coro_waiter *w = coro_wq_claim(&c->recvq);
+    coro_waiter *w = coro_wq_claim(&c->recvq, &c->sendq);
     if (w) {
 #ifdef CORO_PRECISE
         if (c->cap) { /* count == 0: "through" slot recvx */
@@ -145,7 +130,7 @@ static int try_send_locked(goc_chan *c, const void *elem, coro_waiter **wk) {
 #ifdef CORO_PRECISE
         if (c->cap) {
             CORO_P_RELEASE(SLOT_SYNC(c, c->recvx));
-            w->tsan_slot = c->recvx + 1; /* the receiver releases it when woken */
+            w->tsan_slot = SLOT_SYNC(c, c->recvx); /* the receiver releases it when woken */
             if (++c->recvx == c->cap) c->recvx = 0;
             c->sendx = c->recvx;
         }
@@ -171,7 +156,7 @@ static int try_send_locked(goc_chan *c, const void *elem, coro_waiter **wk) {
 /* Receive attempt under c->lock: 1 done, 0 would block, -EPIPE closed and
  * drained (elem zeroed). */
 static int try_recv_locked(goc_chan *c, void *elem, coro_waiter **wk) {
-    coro_waiter *w = coro_wq_claim(&c->sendq);
+    coro_waiter *w = coro_wq_claim(&c->sendq, &c->recvq);
     if (w) {
         if (c->cap == 0) {
             CORO_P_ACQUIRE(CORO_SYNC_W(w->p));
@@ -213,22 +198,27 @@ static int try_recv_locked(goc_chan *c, void *elem, coro_waiter **wk) {
     return 0;
 }
 
-/* What a woken owner annotates (precise build) once a partner or close
- * completed its operation: err 0 -> the claimer's transfer; -EPIPE on a
- * receive -> the close. elem: the owner's own buffer. */
-static void owner_woken(coro_waiter *w, goc_chan *c, int op, void *elem) {
+/* A woken owner, once a partner or close completed its operation: a
+ * receive completed by close zeroes its buffer; the precise build annotates
+ * err 0 -> the claimer's transfer, -EPIPE on a receive -> the close. elem:
+ * the owner's own buffer; esz: its channel's elem_size, read before parking.
+ * Never reads the channel: goc.h allows "receive the last value (or close),
+ * then free" while we are still on our way out, so close releases our own C
+ * address rather than having us acquire the channel's. */
+static void owner_woken(coro_waiter *w, size_t esz, int op, void *elem) {
+    if (op == GOC_RECV && w->err == -EPIPE && elem && esz) memset(elem, 0, esz);
 #ifdef CORO_PRECISE
     if (w->err == 0) {
         CORO_P_ACQUIRE(CORO_SYNC_C(w->p));
-        if (op == GOC_RECV) CORO_P_WRITE(elem, c->elem_size);
-        else CORO_P_READ(elem, c->elem_size);
-        if (w->tsan_slot) CORO_P_RELEASE(SLOT_SYNC(c, w->tsan_slot - 1));
+        if (op == GOC_RECV) CORO_P_WRITE(elem, esz);
+        else CORO_P_READ(elem, esz);
+        if (w->tsan_slot) CORO_P_RELEASE(w->tsan_slot);
     } else if (op == GOC_RECV) {
-        CORO_P_WRITE(elem, c->elem_size);
-        CORO_P_ACQUIRE(CLOSE_SYNC(c));
+        CORO_P_WRITE(elem, esz);
+        CORO_P_ACQUIRE(CORO_SYNC_C(w->p)); /* released by close_impl */
     }
 #else
-    (void)w, (void)c, (void)op, (void)elem;
+    (void)w, (void)esz, (void)op, (void)elem;
 #endif
 }
 
@@ -284,6 +274,7 @@ __attribute__((always_inline)) static inline int plain_op(goc_chan *c, int op, v
     coro_wq *q = send ? &c->sendq : &c->recvq;
     coro_parker *p = coro_parker_self();
     coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1, .elem = elem};
+    size_t esz = c->elem_size; /* read before we become visible (owner_woken) */
     CORO_P_RELEASE(CORO_SYNC_W(p)); /* visible as a waiter from here on */
     coro_wq_push(q, &w);
     coro_wait_begin(send ? "chan send" : "chan recv", c, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
@@ -291,12 +282,12 @@ __attribute__((always_inline)) static inline int plain_op(goc_chan *c, int op, v
     goc__wait_end();
     if (code == CORO_FIRED_TIMEOUT) {
         goc__lock_acquire(&c->lock);
-        coro_wq_unlink(q, &w);
+        coro_wq_unlink(&w);
         goc__lock_release(&c->lock);
         return -ETIMEDOUT;
     }
-    if (!send && w.err == -EPIPE && elem && c->elem_size) memset(elem, 0, c->elem_size);
-    owner_woken(&w, c, op, elem);
+    /* completed by a partner or close, which unlinked w: c may be freed */
+    owner_woken(&w, esz, op, elem);
     return w.err;
 }
 
@@ -331,12 +322,13 @@ static int close_impl(goc_chan *c) {
     c->closed = true;
     /* Claim every waiter under the lock, ready them after unlocking. */
     coro_waiter *list = NULL, *w;
-    while ((w = coro_wq_claim(&c->recvq))) {
+    while ((w = coro_wq_claim(&c->recvq, &c->sendq))) {
         w->err = -EPIPE; /* the receiver zeroes its own buffer */
+        CORO_P_RELEASE(CORO_SYNC_C(w->p)); /* close -> that receive (owner_woken) */
         w->rnext = list;
         list = w;
     }
-    while ((w = coro_wq_claim(&c->sendq))) {
+    while ((w = coro_wq_claim(&c->sendq, &c->recvq))) {
         w->err = -EPIPE;
         w->rnext = list;
         list = w;
@@ -534,22 +526,27 @@ static int select_impl(goc_case *cases, size_t n, size_t ne, goc_time deadline) 
     coro_parker *p = coro_parker_self();
     uint32_t seq = coro_parker_begin(p);
     CORO_P_RELEASE(CORO_SYNC_W(p)); /* visible as a waiter once unlocked */
+    bool dups = goc__select_has_dups(nl, ne);
     for (size_t q = 0; q < ne; q++) {
         size_t i = en[q];
         goc_case *cs = &cases[i];
-        wt[q] = (coro_waiter){.p = p, .seq = seq, .code = (uint32_t)i + 1, .elem = cs->elem};
+        wt[q] = (coro_waiter){.node = {.owner = wt, .dups = dups}, .p = p, .seq = seq,
+                              .code = (uint32_t)i + 1, .elem = cs->elem, .esz = cs->ch->elem_size};
         coro_wq_push(cs->op == GOC_SEND ? &cs->ch->sendq : &cs->ch->recvq, &wt[q]);
     }
     coro_wait_begin("select", cases[en[0]].ch, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     uint32_t code = coro_park(p, seq, unlock_all, &ls, deadline);
     goc__wait_end();
-    /* pass 3: dequeue the waiters that did not fire */
-    lock_all(&ls);
-    for (size_t q = 0; q < ne; q++) {
-        goc_case *cs = &cases[en[q]];
-        coro_wq_unlink(cs->op == GOC_SEND ? &cs->ch->sendq : &cs->ch->recvq, &wt[q]);
-    }
-    unlock_all(&ls);
+    /* pass 3: dequeue the waiters that did not fire, from every channel but
+     * the fired case's one: its claimer unlinked all of ours there, and the
+     * partner may have freed it since (goc_waitq.h) */
+    goc_chan *fired = code == CORO_FIRED_TIMEOUT ? NULL : cases[code - 1].ch;
+    for (size_t i = 0; i < nl; i++)
+        if (lk[i] != fired) goc__lock_acquire(&lk[i]->lock);
+    for (size_t q = 0; q < ne; q++)
+        if (cases[en[q]].ch != fired) coro_wq_unlink(&wt[q]);
+    for (size_t i = nl; i-- > 0;)
+        if (lk[i] != fired) goc__lock_release(&lk[i]->lock);
     int ret;
     if (code == CORO_FIRED_TIMEOUT) {
         ret = -ETIMEDOUT;
@@ -558,9 +555,7 @@ static int select_impl(goc_case *cases, size_t n, size_t ne, goc_time deadline) 
         while (en[q] != i) q++;
         goc_case *cs = &cases[i];
         cs->err = wt[q].err;
-        if (cs->err == -EPIPE && cs->op == GOC_RECV && cs->elem && cs->ch->elem_size)
-            memset(cs->elem, 0, cs->ch->elem_size);
-        owner_woken(&wt[q], cs->ch, cs->op, cs->elem);
+        owner_woken(&wt[q], wt[q].esz, cs->op, cs->elem);
         ret = (int)i;
     }
     goc__free(heap);

@@ -28,6 +28,7 @@
 
 #include "goc_internal.h"
 #include "goc_tsan.h"
+#include "goc_waitq.h"
 
 /* ------------------------------------------ TSan precise build (races) --
  * GOC_TSAN_PRECISE (TESTING.md (b)): TSan must see Go's happens-before edges
@@ -138,14 +139,18 @@ typedef struct coro_parker {
 } coro_parker;
 
 typedef struct coro_waiter {
-    struct coro_waiter *next, *prev; /* guarded by the wait queue's lock */
-    bool linked;                     /* guarded by the wait queue's lock */
+    goc__wnode node;                 /* links: guarded by the wait queue's lock;
+                                      * owner/dups: set by a select (goc_waitq.h) */
     coro_parker *p;                  /* set before publication */
     uint32_t seq, code;              /* set before publication */
     void *elem;                      /* send: source; recv: destination (NULL = discard) */
     int err;                         /* written by the claimer: 0 or -EPIPE */
+    uint32_t esz;                    /* select: the channel's elem_size, kept for after
+                                      * the wake (the channel may be freed by then) */
     struct coro_waiter *rnext;       /* owned by the claimer: its wake list */
-    size_t tsan_slot;                /* precise build: buffered handoff slot + 1 (0: none) */
+    void *tsan_slot;                 /* precise build: sync address of the slot of a
+                                      * buffered handoff (NULL: none), released by the
+                                      * owner, who must not read the channel again */
 } coro_waiter;
 
 /* Precise build sync addresses of a waiter's parker: W is released by the
@@ -154,15 +159,16 @@ typedef struct coro_waiter {
 #define CORO_SYNC_W(p) ((char *)(p))
 #define CORO_SYNC_C(p) ((char *)(p) + 1)
 
-typedef struct coro_wq {
-    coro_waiter *head, *tail;
-} coro_wq;
-
-void coro_wq_push(coro_wq *q, coro_waiter *w);
-void coro_wq_unlink(coro_wq *q, coro_waiter *w);
+typedef goc__wq coro_wq;
+#define CORO_WAITER(n) GOC__CONTAINER_OF((n), coro_waiter, node)
+static inline void coro_wq_push(coro_wq *q, coro_waiter *w) { goc__wq_push(q, &w->node); }
+static inline void coro_wq_unlink(coro_waiter *w) { goc__wq_unlink(&w->node); }
 /* Unlinks waiters from the head until one is claimed (returned) or the queue
- * is empty (NULL). Waiters whose parker fired elsewhere are dropped. */
-coro_waiter *coro_wq_claim(coro_wq *q);
+ * is empty (NULL). Waiters whose parker fired elsewhere are dropped. The
+ * winner's other waiters in q and `other` (the object's second queue, or
+ * NULL) are unlinked too (goc_waitq.h: a select with one channel in two
+ * clauses). */
+coro_waiter *coro_wq_claim(coro_wq *q, coro_wq *other);
 
 /* The parker of the calling task or thread. */
 coro_parker *coro_parker_self(void);

@@ -6,12 +6,16 @@
  * EBADF for a closed fd). Otherwise the task parks, and the fd is registered
  * EPOLLONESHOT on the scheduler stack after the switch (the "after" action),
  * so an event can never wake a task that is still running. The event's data
- * is the task pointer with the low 16 bits of the wait sequence in the top
- * bits (user addresses fit in 48 bits): a late event from an earlier wait
- * fails the sequence check and the claim, and task structs are never
- * unmapped (stack.c), so reading one is always safe. If the fd is already
- * registered (another task waits on it for the other direction) the waiter
- * registers a dup(2) of it. After waking, the task removes its registration.
+ * is a key of the task pointer and the low 22 bits of the wait sequence
+ * (netpoll_key.h): a late event from an earlier wait fails the sequence
+ * check and the claim, unless the task has made 2^22 (4M) waits since
+ * (Go's netpoller tags with 19 bits), and task structs are never unmapped
+ * (stack.c), so reading one is always safe. If the fd is already registered
+ * (another task waits on it for the other direction) the waiter registers a
+ * dup(2) of it. After waking, the task removes its registration, and only
+ * one it made: when arming failed (a dup(2) failure included) it removes
+ * nothing, whoever claimed the wait, since the fd's registration, if any,
+ * is another task's.
  *
  * Idle workers: at most one blocks in coro_netpoll (the poller, sched.c),
  * with the earliest timer as timeout; coro_netpoll_break() interrupts it
@@ -34,7 +38,7 @@ _Atomic int coro_nfdwait;
 static int epfd = -1, evfd = -1;        /* set once by coro_netpoll_init */
 static _Atomic int break_pending;       /* 1 while an eventfd write is unconsumed */
 
-#define KEY_PTR_MASK ((1ull << 48) - 1)
+#include "netpoll_key.h"
 
 int coro_netpoll_init(void) {
     epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -92,11 +96,10 @@ int coro_netpoll(int64_t timeout_ns) {
             atomic_store_explicit(&break_pending, 0, memory_order_release);
             continue;
         }
-        coro_task *t = (coro_task *)(uintptr_t)(key & KEY_PTR_MASK);
-        uint32_t seq16 = (uint32_t)(key >> 48);
+        coro_task *t = coro_poll_key_task(key);
         uint64_t w = atomic_load_explicit(&t->parker.word, memory_order_acquire);
         uint32_t seq = (uint32_t)(w >> 32);
-        if ((seq & 0xffff) != seq16 || (uint32_t)w != CORO_WAITING) continue; /* stale */
+        if (!coro_poll_key_seq_is(key, seq) || (uint32_t)w != CORO_WAITING) continue; /* stale */
         if (coro_claim(&t->parker, seq, 1)) {
             coro_parker_ready(&t->parker);
             readied++;
@@ -117,10 +120,12 @@ static void coro_poll_arm_done(coro_task *t) {
 static void fd_arm(void *arg) {
     coro_task *t = arg;
     uint32_t seq = t->timer_seq;
+    if (GOC_UNLIKELY(!coro_poll_key_ok(t)))
+        goc__fatal("coro: task %p is not 64-byte aligned below 2^48 (netpoll_key.h)", (void *)t);
     struct epoll_event ev = {
         .events = ((t->poll_events & GOC_READ) ? (EPOLLIN | EPOLLRDHUP) : 0) |
                   ((t->poll_events & GOC_WRITE) ? EPOLLOUT : 0) | EPOLLONESHOT,
-        .data.u64 = ((uint64_t)(uintptr_t)t & KEY_PTR_MASK) | ((uint64_t)(seq & 0xffff) << 48),
+        .data.u64 = coro_poll_key(t, seq),
     };
     int fd = t->poll_fd;
     /* The kernel orders the ADD before the event, but TSan cannot see that:
@@ -138,7 +143,18 @@ static void fd_arm(void *arg) {
     }
     if (r != 0) {
         t->poll_err = errno == EPERM ? 0 : -errno; /* EPERM: a regular file, always ready */
+        /* Nothing of ours is registered: the task must not EPOLL_CTL_DEL,
+         * even if its deadline claimed the wait first (then it returns
+         * -ETIMEDOUT, not this error): on EEXIST the fd's registration is
+         * another task's (a failed dup(2) left poll_dup at -1). */
+        t->poll_fd = -1;
         coro_poll_arm_done(t);
+        /* relaxed: a test knob (goc_fault_poll_arm_delay), set before the wait */
+        int64_t delay = atomic_load_explicit(&goc__poll_arm_fail_delay_ns, memory_order_relaxed);
+        if (GOC_UNLIKELY(delay > 0)) {
+            struct timespec ts = {.tv_sec = delay / 1000000000, .tv_nsec = delay % 1000000000};
+            nanosleep(&ts, NULL);
+        }
         if (coro_claim(&t->parker, seq, CORO_FIRED_FDERR)) coro_parker_ready(&t->parker);
         return;
     }
@@ -202,7 +218,7 @@ static int fd_wait_impl(int fd, int events, goc_time deadline) {
         else sched_yield();
     }
     int rfd = t->poll_dup >= 0 ? t->poll_dup : fd;
-    if (code != CORO_FIRED_FDERR) epoll_ctl(epfd, EPOLL_CTL_DEL, rfd, NULL);
+    if (t->poll_fd >= 0) epoll_ctl(epfd, EPOLL_CTL_DEL, rfd, NULL); /* -1: fd_arm failed */
     if (t->poll_dup >= 0) close(t->poll_dup);
     t->poll_dup = -1;
     t->poll_fd = -1;

@@ -1,14 +1,19 @@
 /*
  * sync.c: goc_mutex and goc_wg for coro: they park the task, not the thread.
  *
- * goc_mutex. state: 0 unlocked, 1 locked, 2 locked and the wait queue may be
- * non-empty. Uncontended lock/unlock are one CAS each. A contended locker
- * takes mu->ilock, marks the state 2, queues a waiter and parks (ilock is
- * released by its scheduler after the switch). Unlock with state 2 takes
- * ilock and hands the mutex directly to the first waiter (the state stays
- * locked; FIFO handoff, Go's starvation mode, so a hog cannot starve anyone).
- *   Invariants (under ilock): waiters non-empty implies state == 2;
- *   state == 0 implies waiters empty.
+ * goc_mutex. state: 0 unlocked, else MU_LOCKED with MU_WAITERS (the wait
+ * queue may be non-empty) and MU_HANDOFF (handed to a waiter that has not
+ * run yet). Uncontended lock/unlock are one CAS each. A contended locker
+ * takes mu->ilock, sets MU_WAITERS, queues a waiter and parks (ilock is
+ * released by its scheduler after the switch). Unlock with MU_WAITERS takes
+ * ilock and hands the mutex directly to the first waiter (FIFO handoff, Go's
+ * starvation mode, so a hog cannot starve anyone): the state stays locked,
+ * with MU_HANDOFF until the new owner runs and clears it. As in Go (where
+ * the mutex is unlocked until the woken waiter takes it), an unlock while
+ * MU_HANDOFF is set is an unlock of an unlocked mutex: -EPERM, never a
+ * second handoff (two owners, issue 12 defect 6).
+ *   Invariants (under ilock): waiters non-empty implies MU_WAITERS;
+ *   state == 0 implies waiters empty; MU_HANDOFF implies MU_LOCKED.
  *   Orderings: lock's acquire CAS pairs with unlock's release CAS/store;
  *   on handoff the claim (acq_rel) carries the edge to the new owner.
  * Go semantics: any task may unlock a mutex another task locked.
@@ -98,26 +103,30 @@ goc_mutex *goc_mutex_make(void) {
     return m;
 }
 
+enum { MU_LOCKED = 1, MU_WAITERS = 2, MU_HANDOFF = 4 };
+/* Whether state s is held by a task (an unlock is legal). */
+static inline bool mu_held(uint32_t s) { return s != 0 && !(s & MU_HANDOFF); }
+
 static void lock_impl(goc_mutex *m) {
     uint32_t s = 0;
     /* acquire: pairs with the unlocker's release */
-    if (GOC_LIKELY(atomic_compare_exchange_strong_explicit(&m->state, &s, 1, memory_order_acquire,
-                                                           memory_order_relaxed)))
+    if (GOC_LIKELY(atomic_compare_exchange_strong_explicit(&m->state, &s, MU_LOCKED,
+                                                           memory_order_acquire, memory_order_relaxed)))
         return;
     goc__lock_acquire(&m->ilock);
     for (;;) {
         s = atomic_load_explicit(&m->state, memory_order_relaxed);
         if (s == 0) {
-            if (atomic_compare_exchange_strong_explicit(&m->state, &s, 1, memory_order_acquire,
+            if (atomic_compare_exchange_strong_explicit(&m->state, &s, MU_LOCKED, memory_order_acquire,
                                                         memory_order_relaxed)) {
                 goc__lock_release(&m->ilock);
                 return;
             }
             continue;
         }
-        if (s == 2 || atomic_compare_exchange_strong_explicit(&m->state, &s, 2,
-                                                              memory_order_relaxed,
-                                                              memory_order_relaxed))
+        if ((s & MU_WAITERS) || atomic_compare_exchange_strong_explicit(&m->state, &s, s | MU_WAITERS,
+                                                                        memory_order_relaxed,
+                                                                        memory_order_relaxed))
             break;
     }
     coro_note_foreign();
@@ -127,7 +136,10 @@ static void lock_impl(goc_mutex *m) {
     coro_wait_begin("mutex lock", m, GOC_NEVER);
     coro_park(p, w.seq, coro_after_unlock, &m->ilock, GOC_NEVER);
     goc__wait_end();
-    /* handed over by the unlocker */
+    /* handed over by the unlocker (the claim carried its edge): take it.
+     * relaxed: only lockers (|= MU_WAITERS under ilock) change the word
+     * meanwhile; unlocks refuse while MU_HANDOFF is set. */
+    atomic_fetch_and_explicit(&m->state, ~(uint32_t)MU_HANDOFF, memory_order_relaxed);
 }
 
 int(goc_mutex_lock)(goc_mutex *m) {
@@ -167,20 +179,38 @@ int goc_mutex_trylock(goc_mutex *m) {
 
 static int unlock_impl(goc_mutex *m) {
     uint32_t s = atomic_load_explicit(&m->state, memory_order_relaxed);
-    if (s == 0) return -EPERM;
+    if (!mu_held(s)) return -EPERM;
     CORO_P_RELEASE(m); /* this unlock -> the next lock */
-    s = 1;
+    s = MU_LOCKED;
     /* release: publishes the critical section to the next locker */
     if (GOC_LIKELY(atomic_compare_exchange_strong_explicit(&m->state, &s, 0, memory_order_release,
                                                            memory_order_relaxed)))
         return 0;
-    if (s == 0) return -EPERM; /* a racing unlock won */
+    if (!mu_held(s)) return -EPERM; /* a racing unlock won */
     coro_note_foreign();
     goc__lock_acquire(&m->ilock);
-    coro_waiter *w = coro_wq_claim(&m->waiters);
+    for (;;) { /* re-checked under ilock: a racing unlock may have handed it off */
+        s = atomic_load_explicit(&m->state, memory_order_relaxed);
+        if (!mu_held(s)) {
+            goc__lock_release(&m->ilock);
+            return -EPERM;
+        }
+        if (s & MU_WAITERS) break;
+        /* the waiter it was handed to took it and nobody waits: plain unlock */
+        if (atomic_compare_exchange_strong_explicit(&m->state, &s, 0, memory_order_release,
+                                                    memory_order_relaxed)) {
+            goc__lock_release(&m->ilock);
+            return 0;
+        }
+    }
+    coro_waiter *w = coro_wq_claim(&m->waiters, NULL);
     if (w) {
-        /* hand off: stays locked; 1 if nobody else waits */
-        if (!m->waiters.head) atomic_store_explicit(&m->state, 1, memory_order_relaxed);
+        /* hand off: stays locked until the new owner clears MU_HANDOFF.
+         * A plain store: under ilock no one else changes the word (lockers
+         * take ilock, the fast paths need 0 or MU_LOCKED alone, and no
+         * handoff is pending). relaxed: the claim carries the edge. */
+        atomic_store_explicit(&m->state, MU_LOCKED | MU_HANDOFF | (m->waiters.head ? MU_WAITERS : 0),
+                              memory_order_relaxed);
     } else {
         atomic_store_explicit(&m->state, 0, memory_order_release);
     }
@@ -192,7 +222,7 @@ static int unlock_impl(goc_mutex *m) {
 int goc_mutex_unlock(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
 #ifdef CORO_MU_TSAN
-    bool locked = atomic_load_explicit(&m->state, memory_order_relaxed) != 0;
+    bool locked = mu_held(atomic_load_explicit(&m->state, memory_order_relaxed));
     bool foreign = locked && atomic_load_explicit(&m->tsan_owner, memory_order_relaxed) != mu_self();
     if (foreign) { /* still held: the fields are ours until the unlock below */
         void **fresh = malloc(2 * sizeof *fresh);
@@ -248,16 +278,17 @@ goc_wg *goc_wg_make(void) {
 
 static int wg_add_impl(goc_wg *wg, int64_t delta) {
     goc__lock_acquire(&wg->ilock);
-    int64_t n = wg->count + delta;
-    if (n < 0 || (delta > 0 && n < wg->count)) {
+    int64_t n;
+    int err = goc__wg_next(wg->count, delta, &n);
+    if (err) {
         goc__lock_release(&wg->ilock);
-        return -EINVAL;
+        return err;
     }
     CORO_P_RELEASE(wg); /* Add/Done -> the Wait that returns */
     wg->count = n;
     coro_waiter *list = NULL, *w;
     if (n == 0) {
-        while ((w = coro_wq_claim(&wg->waiters))) {
+        while ((w = coro_wq_claim(&wg->waiters, NULL))) {
             w->rnext = list;
             list = w;
         }
@@ -277,7 +308,9 @@ int goc_wg_add(goc_wg *wg, int64_t delta) {
     CORO_HIDE_BEGIN();
     int r = wg_add_impl(wg, delta);
     CORO_HIDE_END();
-    if (r) goc__misuse("goc_wg_add: negative WaitGroup counter");
+    if (r)
+        goc__misuse("goc_wg_add(%p, %lld): WaitGroup counter %s", (void *)wg, (long long)delta,
+                    r == -EINVAL ? "would be negative" : "overflow");
     return r;
 }
 
@@ -302,7 +335,7 @@ static int wg_wait_impl(goc_wg *wg, goc_time deadline) {
     goc__wait_end();
     if (code == CORO_FIRED_TIMEOUT) {
         goc__lock_acquire(&wg->ilock);
-        coro_wq_unlink(&wg->waiters, &w);
+        coro_wq_unlink(&w);
         goc__lock_release(&wg->ilock);
         return -ETIMEDOUT;
     }

@@ -158,22 +158,8 @@ static inline void recv_closed(const goc_chan *ch, void *elem) {
 }
 
 /* queues: callers hold ch->lock */
-static void q_link(lf_queue *q, lf_entry *e) {
-    e->next = NULL;
-    e->prev = q->last;
-    if (q->last) q->last->next = e;
-    else q->first = e;
-    q->last = e;
-    e->linked = true;
-}
-static void q_unlink(lf_queue *q, lf_entry *e) {
-    if (e->prev) e->prev->next = e->next;
-    else q->first = e->next;
-    if (e->next) e->next->prev = e->prev;
-    else q->last = e->prev;
-    e->next = e->prev = NULL;
-    e->linked = false;
-}
+static void q_link(lf_queue *q, lf_entry *e) { goc__wq_push(q, &e->node); }
+static void q_unlink(lf_entry *e) { goc__wq_unlink(&e->node); }
 
 /* Unbuffered: a clause of this channel may have become ready (lock held).
  * seq_cst: ordered with the snapshot loads of select_now_stable. */
@@ -182,8 +168,8 @@ static inline void ver_bump(goc_chan *ch) { atomic_fetch_add_explicit(&ch->ver, 
 /* Removes e from its queue if nobody did yet (the owner's cleanup). */
 static void q_remove(goc_chan *ch, lf_entry *e, bool is_send) {
     goc__lock_acquire(&ch->lock);
-    if (e->linked) {
-        q_unlink(is_send ? &ch->sendq : &ch->recvq, e);
+    if (e->node.linked) {
+        q_unlink(e);
         /* seq_cst: I4 counts change only in the total order the waiters'
          * increments live in (README "No lost wakeup"). */
         if (ch->cap) atomic_fetch_sub_explicit(is_send ? &ch->nsendq : &ch->nrecvq, 1, memory_order_seq_cst);
@@ -432,6 +418,16 @@ size_t LF_API(goc_chan_len)(const goc_chan *ch) {
 
 /* ----------------------------------------------------------- the ring -- */
 
+/* A ring op found its slot held by a partner one lap behind: whether it has
+ * waited for it long enough (LF_LAG_SPINS pauses, ~10 us) and must answer
+ * instead. Counts in *lag; pauses otherwise. */
+#define LF_LAG_SPINS 256
+static inline bool lf_lagging(unsigned *lag) {
+    if (++*lag >= LF_LAG_SPINS) return true;
+    goc__cpu_relax();
+    return false;
+}
+
 /* Whether an operation on a position in [from, to) has completed: a send
  * (stamp p + 1) for recv_side, a receive (stamp p + one_lap) otherwise.
  * Only on the rare stalled-partner path; at most cap positions. */
@@ -452,6 +448,7 @@ static bool ring_any_done(const goc_chan *ch, lf_pos from, lf_pos to, bool recv_
 static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
     /* relaxed: a hint; the CAS below validates it */
     lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+    unsigned lag = 0;
     for (;;) {
         if (tail & ch->mark_bit) return -EPIPE;
         lf_pos index = tail & (ch->mark_bit - 1);
@@ -503,9 +500,21 @@ static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
             if (ring_any_done(ch, pos_next(ch, tail - ch->one_lap), head, false)) return LF_BUSY;
             return stamp_load_acq(s, index) == st ? -EAGAIN : LF_BUSY;
         }
-        /* tail is stale (the slot moved on a lap): reload (relaxed: a hint) */
-        goc__cpu_relax();
-        tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+        /* Either tail is stale (the slot moved on a lap: the reload differs)
+         * or the slot still belongs to the previous lap's producer, which
+         * reserved it and has not committed (a partner one lap behind: the
+         * reload is the same). Wait for that partner a bounded while only
+         * (lf_lagging), then answer "full": the ring then holds cap
+         * reserved values, the stalled send counted at its reservation. A
+         * try never waits for a stalled task, and a timed send goes on to
+         * park with its deadline (issue 12, defect 3). The price, only
+         * while a partner is stalled mid-operation: a try-receive meanwhile
+         * counts that send at its commit ("empty"), so a try-send and a
+         * try-receive in that window can disagree; crossbeam makes the same
+         * choice. relaxed: a hint, the CAS validates. */
+        lf_pos t2 = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+        if (t2 == tail && lf_lagging(&lag)) return -EAGAIN;
+        tail = t2;
     }
 }
 
@@ -514,6 +523,7 @@ static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
 static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
     /* relaxed: a hint; the CAS below validates it */
     lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+    unsigned lag = 0;
     for (;;) {
         lf_pos index = head & (ch->mark_bit - 1);
         lf_slot *s = slot_at(ch, index);
@@ -531,6 +541,7 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
                     atomic_fetch_add_explicit(&ch->pins, 1, memory_order_relaxed);
                     *notify = true;
                 }
+                LF_HOOK(GOC_LF_HOOK_RECV_RESERVED, ch);
                 void *sy LF_UNUSED = SYNC_SLOT(ch, index);
                 size_t esz LF_UNUSED = ch->elem_size;
                 LF_VISIBLE(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
@@ -555,6 +566,13 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
                 }
                 return -EAGAIN;
             }
+            /* A producer reserved `head` before a close and has not published
+             * it: that send succeeds, so it is ordered before the close,
+             * which happened before this receive: its value must be
+             * received, never "would block" (issue 12, defect 4) nor
+             * "closed" (the value would then come after a closed answer).
+             * Wait for it as for LF_BUSY. */
+            if (tail & ch->mark_bit) return LF_BUSY;
             /* A producer reserved `head` but has not published it. Unless a
              * send behind it has completed, no completed send is waiting:
              * empty (RG11: never wait for a stalled producer to answer a
@@ -565,9 +583,15 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
             if (ring_any_done(ch, pos_next(ch, head), t, true)) return LF_BUSY;
             return stamp_load_acq(s, index) == (lf_seq)head ? -EAGAIN : LF_BUSY;
         }
-        /* head is stale: another receiver took it; reload (relaxed: a hint) */
-        goc__cpu_relax();
-        head = atomic_load_explicit(&ch->head, memory_order_relaxed);
+        /* head is stale (another receiver took it: the reload differs), or
+         * the slot still holds the previous lap's value, which its receiver
+         * took and has not released (a partner one lap behind: the reload is
+         * the same). As in ring_try_send: wait a bounded while, then answer
+         * "empty" (that receive counted at its reservation; defect 3).
+         * relaxed: a hint. */
+        lf_pos h2 = atomic_load_explicit(&ch->head, memory_order_relaxed);
+        if (h2 == head && lf_lagging(&lag)) return -EAGAIN;
+        head = h2;
     }
 }
 
@@ -575,9 +599,10 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
 static void notify_one(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n) {
     lf_waiter *got = NULL;
     goc__lock_acquire(&ch->lock);
-    for (lf_entry *e = q->first; e; e = e->next) {
+    for (goc__wnode *x = q->head; x; x = x->next) {
+        lf_entry *e = LF_ENTRY(x);
         if (lf_claim(e->w, e->case_id)) {
-            q_unlink(q, e);
+            q_unlink(e);
             /* seq_cst: see q_remove */
             atomic_fetch_sub_explicit(n, 1, memory_order_seq_cst);
             got = e->w;
@@ -673,7 +698,13 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
             /* claimed: by a notifier (a slot changed) or by close; the
              * claimer unlinked op.e */
         }
+        /* close claimed us (err, published by lf_signal): it pinned ch for
+         * this one retry, so that "close, then free" waits for it (I7) */
+        bool pinned = op.e.err == -EPIPE;
         r = ring_op(ch, is_send, elem);
+        /* release: our accesses to ch happen before a free that sees the
+         * pin gone (pairs with goc_chan_free's acquire load) */
+        if (pinned) atomic_fetch_sub_explicit(&ch->pins, 1, memory_order_release);
         if (r == 0 || r == -EPIPE) goto out;
         switched |= sp.switched;
         sp = lf_spin_init(LF_SPIN_NS_MIN, timed ? deadline : 0); /* a short spin, then register again */
@@ -704,10 +735,13 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
         return -EPIPE;
     }
     lf_queue *q = is_send ? &ch->recvq : &ch->sendq;
-    for (lf_entry *e = q->first; e; e = e->next) {
+    for (goc__wnode *n = q->head; n; n = n->next) {
+        lf_entry *e = LF_ENTRY(n);
         if (e->w == self) continue; /* a select never matches itself */
         if (!lf_claim(e->w, e->case_id)) continue; /* claimed elsewhere / aborted */
-        q_unlink(q, e);
+        q_unlink(e);
+        /* its other clauses on ch go too: the owner will not touch ch again */
+        goc__wq_claimed(&e->node, &ch->recvq, &ch->sendq);
         size_t esz = ch->elem_size; /* read ch before the hand-off (I7) */
         goc__lock_release(&ch->lock);
         /* The partner is blocked until lf_signal (I6): e and its buffer are
@@ -814,17 +848,28 @@ int LF_API(goc_chan_recv)(goc_chan *ch, void *elem, goc_time deadline) {
 
 /* Claims every claimable entry of q into *list (lock held). */
 static void claim_all(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n, lf_entry **list) {
-    lf_entry *e = q->first;
-    while (e) {
-        lf_entry *next = e->next;
+    goc__wnode *x = q->head;
+    while (x) {
+        lf_entry *e = LF_ENTRY(x);
+        x = x->next;
         if (lf_claim(e->w, e->case_id)) {
-            q_unlink(q, e);
-            /* seq_cst: see q_remove */
-            if (n) atomic_fetch_sub_explicit(n, 1, memory_order_seq_cst);
+            q_unlink(e);
+            if (n) {
+                /* seq_cst: see q_remove */
+                atomic_fetch_sub_explicit(n, 1, memory_order_seq_cst);
+                /* buffered: the woken owner retries the ring (values sent
+                 * before the close are still to be drained), after which it
+                 * unpins; goc_chan_free waits for that (I7: "close, then
+                 * free" is legal). relaxed: the signal's release publishes it */
+                atomic_fetch_add_explicit(&ch->pins, 1, memory_order_relaxed);
+            } else {
+                /* unbuffered: the owner will not touch ch again */
+                goc__wq_claimed(&e->node, &ch->recvq, &ch->sendq);
+                if (e->node.dups) x = q->head; /* a sibling may have been the next one */
+            }
             e->cnext = *list;
             *list = e;
         }
-        e = next;
     }
 }
 
@@ -896,7 +941,7 @@ void LF_API(goc_chan_free)(goc_chan *ch) {
      * after its commit (I7); such an op is a few instructions from done */
     while (atomic_load_explicit(&ch->pins, memory_order_acquire)) sched_yield();
     goc__lock_acquire(&ch->lock);
-    bool busy = ch->recvq.first || ch->sendq.first;
+    bool busy = ch->recvq.head || ch->sendq.head;
     goc__lock_release(&ch->lock);
     if (busy) {
         goc__misuse("goc_chan_free(%p): tasks are still blocked on it; leaking it instead", (void *)ch);
@@ -979,10 +1024,18 @@ static bool sel_register(goc_case *c, lf_entry *e, const lf_waiter *self) {
     if (ch->cap) return buf_register(ch, e, is_send);
     bool ready = false;
     goc__lock_acquire(&ch->lock);
+    /* relaxed, under the lock: a claim by a partner on this channel was made
+     * under it. Claimed already: do not link (its claimer could not unlink
+     * this entry, and we must not come back to this channel: goc_waitq.h) */
+    if (atomic_load_explicit(&self->sel, memory_order_relaxed) != LF_SEL_WAITING) {
+        goc__lock_release(&ch->lock);
+        return true;
+    }
     if (ch->closed) {
         ready = true;
     } else {
-        for (lf_entry *p = (is_send ? ch->recvq : ch->sendq).first; p; p = p->next) {
+        for (goc__wnode *pn = (is_send ? ch->recvq : ch->sendq).head; pn; pn = pn->next) {
+            lf_entry *p = LF_ENTRY(pn);
             /* relaxed: a hint under the lock; a claim is decided by CAS */
             if (p->w != self && atomic_load_explicit(&p->w->sel, memory_order_relaxed) == LF_SEL_WAITING) {
                 ready = true;
@@ -1101,10 +1154,16 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         lf_waiter_init(&w);
         size_t nreg = 0;
         bool ready = false;
+        /* one channel in several clauses (goc_waitq.h); large selects are
+         * not searched: marked, which only costs their claimers a scan */
+        bool dups = m > 16;
+        for (size_t a = 0; !dups && a < m; a++)
+            for (size_t b = a + 1; !dups && b < m; b++) dups = cases[order[a]].ch == cases[order[b]].ch;
         for (size_t k = 0; k < m && !ready; k++) {
             goc_case *c = &cases[order[k]];
-            ents[k] = (lf_entry){.w = &w, .elem = c->elem, .case_id = LF_SEL_CASE0 + order[k],
-                                 .esz = c->ch->elem_size, .unbuf = !c->ch->cap, .sy_close = SYNC_CLOSE(c->ch)};
+            ents[k] = (lf_entry){.node = {.owner = &w, .dups = dups}, .w = &w, .elem = c->elem,
+                                 .case_id = LF_SEL_CASE0 + order[k], .esz = c->ch->elem_size,
+                                 .unbuf = !c->ch->cap, .sy_close = SYNC_CLOSE(c->ch)};
             ready = sel_register(c, &ents[k], &w);
             nreg++;
         }
@@ -1117,11 +1176,17 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             pr = lf_park(&w, deadline, &psp, "select", cases[order[0]].ch);
             slept |= pr != 0;
         }
-        /* cleanup on every exit path: unlink what the claimer did not */
+        /* cleanup on every exit path: unlink what the claimer did not. An
+         * unbuffered clause that fired was completed by its claimer, which
+         * unlinked every entry of ours on that channel, and the partner may
+         * have freed the channel since: it is not touched (goc_waitq.h). */
         uint32_t sel = atomic_load_explicit(&w.sel, memory_order_acquire); /* pairs with lf_claim */
+        goc_chan *done_ch = NULL; /* read from our own entries, never from the channel */
+        for (size_t k = 0; k < nreg; k++)
+            if (ents[k].case_id == sel && ents[k].unbuf) done_ch = cases[sel - LF_SEL_CASE0].ch;
         for (size_t k = 0; k < nreg; k++) {
             goc_case *c = &cases[order[k]];
-            if (ents[k].case_id != sel) q_remove(c->ch, &ents[k], case_send(c));
+            if (ents[k].case_id != sel && c->ch != done_ch) q_remove(c->ch, &ents[k], case_send(c));
         }
         if (pr == -ETIMEDOUT) {
             r = -ETIMEDOUT;
@@ -1144,8 +1209,11 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
             goto out;
         }
         /* buffered: notified that clause i may go through; try it alone
-         * (RG05: taking another clause would strand the value) */
+         * (RG05: taking another clause would strand the value). If close
+         * claimed us, it pinned the channel for this retry (see ring_block). */
+        bool pinned = ents[k].err == -EPIPE;
         r = sel_try(c, NULL);
+        if (pinned) atomic_fetch_sub_explicit(&c->ch->pins, 1, memory_order_release);
         if (r == 0) {
             r = (int)i;
             goto out;

@@ -23,7 +23,11 @@ enum {
     /* parking: after the waiter announced LF_W_PARKED, before FUTEX_WAIT
      * (RG13: the wake may land in this window). */
     GOC_LF_HOOK_BEFORE_PARK = 2,
-    GOC_LF_HOOK_COUNT = 3
+    /* ring recv: after the head CAS reserved a slot, before the value is
+     * copied out and the slot released (issue 12 defect 3: a stalled
+     * consumer one lap behind). */
+    GOC_LF_HOOK_RECV_RESERVED = 3,
+    GOC_LF_HOOK_COUNT = 4
 };
 
 typedef void (*goc_lf_hook_fn)(int point, const void *obj);

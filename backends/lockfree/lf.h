@@ -12,6 +12,7 @@
 
 #include "goc_internal.h"
 #include "goc_tsan.h"
+#include "goc_waitq.h"
 
 /* ------------------------------------------------- test-build options -- */
 
@@ -176,13 +177,14 @@ int lf_park(lf_waiter *w, goc_time deadline, struct lf_spin *sp, const char *wha
  * queue. Fields are set once by the owner before it is linked, except
  * `err` (written by the claimer before lf_signal) and the links. */
 typedef struct lf_entry {
-    struct lf_entry *prev, *next; /* guarded by the channel's lock */
+    goc__wnode node;              /* links guarded by the channel's lock (goc_waitq.h) */
     struct lf_entry *cnext;       /* claimer-private list (close) */
     lf_waiter *w;
     void *elem;       /* unbuffered: the sender's value / receiver's buffer */
     uint32_t case_id; /* what a claim CASes into w->sel */
-    int err;          /* unbuffered result for the owner: 0 or -EPIPE */
-    bool linked;      /* guarded by the channel's lock */
+    int err;          /* result for the owner: 0 or -EPIPE (close claimed it; on a
+                       * buffered channel close also pinned the channel for the
+                       * owner's retry, which unpins it: I7) */
     bool unbuf;       /* select: the clause's channel is unbuffered */
     uint32_t esz;     /* select: the channel's elem_size, kept for after a claim */
     void *sy_close;   /* select: the channel's close sync address (precise TSan) */
@@ -195,9 +197,8 @@ typedef struct lf_op {
     lf_entry e;
 } __attribute__((aligned(64))) lf_op;
 
-typedef struct lf_queue {
-    lf_entry *first, *last; /* guarded by the channel's lock */
-} lf_queue;
+typedef goc__wq lf_queue;
+#define LF_ENTRY(n) GOC__CONTAINER_OF((n), lf_entry, node)
 
 /* ----------------------------------------------------------- the ring -- */
 

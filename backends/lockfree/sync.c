@@ -307,7 +307,8 @@ void LF_API(goc_mutex_free)(goc_mutex *mu) {
 /* -------------------------------------------------------- WaitGroup -- */
 
 #define WG_WAITERS 1u
-#define WG_MAX ((int64_t)(UINT32_MAX >> 1))
+/* the counter fits the 31 bits above WG_WAITERS: GOC_WG_MAX (goc.h) */
+_Static_assert(GOC_WG_MAX == (int64_t)(UINT32_MAX >> 1), "WaitGroup word layout");
 
 struct goc_wg {
     _Atomic uint32_t word; /* counter << 1 | WG_WAITERS; the futex word */
@@ -342,8 +343,9 @@ int LF_API(goc_wg_add)(goc_wg *wg, int64_t delta) {
     uint32_t nw;
     bool released = false;
     do {
-        int64_t c = (int64_t)(w >> 1) + delta;
-        if (c < 0 || c > WG_MAX) return -EINVAL; /* Go panics; we change nothing */
+        int64_t c;
+        int err = goc__wg_next((int64_t)(w >> 1), delta, &c);
+        if (err) return err; /* Go panics; we change nothing */
         /* precise build: Done happens before Wait returns (Go's
          * ReleaseMerge), announced before the CAS that a Wait may see; a
          * Done that fails releases nothing */

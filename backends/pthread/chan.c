@@ -47,6 +47,7 @@
 
 #include "goc_internal.h"
 #include "goc_tsan.h"
+#include "goc_waitq.h"
 
 /* TSan precise build (GOC_TSAN_PRECISE, TESTING.md (b)): every function of
  * this file is uninstrumented, each internal primitive (channel mutex,
@@ -99,22 +100,22 @@ typedef struct op_wait {
 #ifdef GOC_TSAN_PRECISE_ON
     char tsan_w; /* sync address: released by the owner when it becomes a waiter */
     char tsan_c; /* sync address: released by the claimer after the transfer */
-    goc_chan *tsan_ch;   /* buffered handoff to this receiver: the channel and */
-    size_t tsan_slot;    /* slot it went "through"; the owner releases the slot */
+    void *tsan_slot;     /* buffered handoff to this receiver: the sync address of
+                          * the slot it went "through", released by the owner
+                          * (kept here: the owner must not read the channel) */
 #endif
 } op_wait;
 
 typedef struct sudog {
+    goc__wnode node;           /* links guarded by the channel's mu (goc_waitq.h) */
     op_wait *w;
-    struct sudog *next, *prev; /* guarded by the channel's mu */
     int case_idx;              /* set once */
-    bool queued;               /* guarded by the channel's mu */
     void *elem;                /* send: the value; recv: destination or NULL */
+    size_t esz;                /* set once: the channel's elem_size, for after the wake */
 } sudog;
 
-typedef struct waitq {
-    sudog *first, *last; /* guarded by the channel's mu */
-} waitq;
+typedef goc__wq waitq;
+#define SUDOG(n) GOC__CONTAINER_OF((n), sudog, node)
 
 struct goc_chan {
     uint32_t magic;            /* GOC_MAGIC_CHAN while live */
@@ -156,32 +157,23 @@ static bool chan_ok(const goc_chan *ch) { return ch && ch->magic == GOC_MAGIC_CH
 
 /* ----------------------------------------------------------- queues -- */
 
-static void enqueue(waitq *q, sudog *s) {
-    s->next = NULL;
-    s->prev = q->last;
-    if (q->last) q->last->next = s;
-    else q->first = s;
-    q->last = s;
-    s->queued = true;
+static void enqueue(waitq *q, sudog *s, bool dups) {
+    s->node.owner = s->w;
+    s->node.dups = dups;
+    goc__wq_push(q, &s->node);
 }
 
-static void unqueue(waitq *q, sudog *s) {
-    if (!s->queued) return;
-    if (s->prev) s->prev->next = s->next;
-    else q->first = s->next;
-    if (s->next) s->next->prev = s->prev;
-    else q->last = s->prev;
-    s->next = s->prev = NULL;
-    s->queued = false;
-}
+static void unqueue(sudog *s) { goc__wq_unlink(&s->node); }
 
 /* Removes and returns the first waiter that this caller manages to claim;
  * waiters claimed by someone else are dropped on the way (their owners'
- * cleanup tolerates that: queued == false). */
-static sudog *dequeue_claim(waitq *q) {
-    sudog *s;
-    while ((s = q->first)) {
-        unqueue(q, s);
+ * cleanup tolerates that: linked == false). The winner's other clauses on
+ * ch leave ch's queues too (goc_waitq.h): its owner will not lock ch again. */
+static sudog *dequeue_claim(goc_chan *ch, waitq *q) {
+    goc__wnode *n;
+    while ((n = q->head)) {
+        sudog *s = SUDOG(n);
+        unqueue(s);
         int expected = W_WAITING;
         /* acq_rel: acquire pairs with nothing in particular (the owner wrote
          * its op before publishing it under ch->mu); release orders our
@@ -191,12 +183,15 @@ static sudog *dequeue_claim(waitq *q) {
         bool won = atomic_compare_exchange_strong_explicit(&s->w->state, &expected, W_CLAIMED,
                                                            memory_order_acq_rel, memory_order_acquire);
         GOC_TSAN_HIDE_END();
-        if (won) return s;
+        if (won) {
+            goc__wq_claimed(&s->node, &ch->recvq, &ch->sendq);
+            return s;
+        }
     }
     return NULL;
 }
 
-static bool has_waiters(const goc_chan *ch) { return ch->recvq.first || ch->sendq.first; }
+static bool has_waiters(const goc_chan *ch) { return ch->recvq.head || ch->sendq.head; }
 
 /* ------------------------------------------------------------- wake -- */
 
@@ -254,8 +249,7 @@ static int park(op_wait *w, goc_time deadline) {
 
 static void op_init(op_wait *w) {
 #ifdef GOC_TSAN_PRECISE_ON
-    w->tsan_ch = NULL;
-    w->tsan_slot = 0;
+    w->tsan_slot = NULL;
 #endif
     w->pk = my_parker();
     atomic_init(&w->state, W_WAITING);
@@ -280,8 +274,8 @@ static inline size_t get_count(const goc_chan *ch) {
 
 #ifdef GOC_DEBUG
 static bool claimable(const waitq *q) {
-    for (sudog *s = q->first; s; s = s->next)
-        if (atomic_load_explicit(&s->w->state, memory_order_relaxed) == W_WAITING) return true; /* debug only */
+    for (goc__wnode *n = q->head; n; n = n->next)
+        if (atomic_load_explicit(&SUDOG(n)->w->state, memory_order_relaxed) == W_WAITING) return true; /* debug only */
     return false;
 }
 /* Claimable waiters of two different operations in opposite queues would
@@ -289,11 +283,14 @@ static bool claimable(const waitq *q) {
  * same channel is the exception (it never matches itself; Go's chan.go
  * makes the same exception). */
 static bool cross_claimable(const goc_chan *ch) {
-    for (sudog *r = ch->recvq.first; r; r = r->next) {
+    for (goc__wnode *rn = ch->recvq.head; rn; rn = rn->next) {
+        sudog *r = SUDOG(rn);
         if (atomic_load_explicit(&r->w->state, memory_order_relaxed) != W_WAITING) continue;
-        for (sudog *s = ch->sendq.first; s; s = s->next)
+        for (goc__wnode *sn = ch->sendq.head; sn; sn = sn->next) {
+            sudog *s = SUDOG(sn);
             if (s->w != r->w && atomic_load_explicit(&s->w->state, memory_order_relaxed) == W_WAITING)
                 return true;
+        }
     }
     return false;
 }
@@ -450,7 +447,7 @@ static inline void set_count(goc_chan *ch, size_t c) {
  * would block. *partner is set to a claimed receiver to wake after unlock. */
 static int send_locked(goc_chan *ch, const void *elem, op_wait **partner) {
     if (ch->closed) return -EPIPE;
-    sudog *r = dequeue_claim(&ch->recvq);
+    sudog *r = dequeue_claim(ch, &ch->recvq);
     if (r) { /* a receiver is waiting: hand the value straight to it */
 #ifdef GOC_TSAN_PRECISE_ON
         if (ch->cap) { /* buffered: "through" slot recvx; the receiver's own
@@ -468,8 +465,7 @@ static int send_locked(goc_chan *ch, const void *elem, op_wait **partner) {
 #ifdef GOC_TSAN_PRECISE_ON
         if (ch->cap) { /* count == 0 here: recvx == sendx; advance both, as Go does */
             GOC_TSAN_P_RELEASE(SLOT_SYNC(ch, ch->recvx));
-            r->w->tsan_ch = ch;
-            r->w->tsan_slot = ch->recvx;
+            r->w->tsan_slot = SLOT_SYNC(ch, ch->recvx);
             if (++ch->recvx == ch->cap) ch->recvx = 0;
             ch->sendx = ch->recvx;
         }
@@ -501,7 +497,7 @@ static int recv_locked(goc_chan *ch, void *elem, op_wait **partner) {
         USER_WRITE(elem, ch->elem_size);
         copy_elem(elem, slot(ch, ch->recvx), ch->elem_size);
         GOC_TSAN_P_RELEASE(SLOT_SYNC(ch, ch->recvx));
-        sudog *s = dequeue_claim(&ch->sendq);
+        sudog *s = dequeue_claim(ch, &ch->sendq);
         if (s) { /* buffer was full: the blocked sender's value takes the freed slot */
             GOC_TSAN_P_ACQUIRE(W_SYNC(s->w));
             USER_READ(s->elem, ch->elem_size);
@@ -519,7 +515,7 @@ static int recv_locked(goc_chan *ch, void *elem, op_wait **partner) {
         return 1;
     }
     if (ch->cap == 0) {
-        sudog *s = dequeue_claim(&ch->sendq);
+        sudog *s = dequeue_claim(ch, &ch->sendq);
         if (s) { /* rendezvous: take the value from the blocked sender */
             GOC_TSAN_P_ACQUIRE(W_SYNC(s->w));
             USER_READ(s->elem, ch->elem_size);
@@ -541,20 +537,24 @@ static int recv_locked(goc_chan *ch, void *elem, op_wait **partner) {
 }
 
 /* Precise build: what a woken owner annotates after a partner completed its
- * clause (err == 0) or close did (recv, -EPIPE); elem: the clause's buffer. */
-static void owner_woken(op_wait *w, goc_chan *ch, int op, void *elem) {
+ * clause (err == 0) or close did (recv, -EPIPE); elem: the clause's buffer,
+ * esz: its channel's elem_size, read before parking. It never reads the
+ * channel: the partner may have freed it already (goc_chan_free's contract),
+ * so close releases the owner's own C address for a receiver it completes,
+ * and a buffered handoff leaves the slot's sync address in the op_wait. */
+static void owner_woken(op_wait *w, size_t esz, int op, void *elem) {
 #ifdef GOC_TSAN_PRECISE_ON
     if (w->err == 0) {
         GOC_TSAN_P_ACQUIRE(C_SYNC(w));
-        if (w->tsan_ch) { /* buffered handoff: our write and our receive k */
-            USER_WRITE(elem, ch->elem_size);
-            GOC_TSAN_P_RELEASE(SLOT_SYNC(w->tsan_ch, w->tsan_slot));
+        if (w->tsan_slot) { /* buffered handoff: our write and our receive k */
+            USER_WRITE(elem, esz);
+            GOC_TSAN_P_RELEASE(w->tsan_slot);
         }
     } else if (op == GOC_RECV) {
-        GOC_TSAN_P_ACQUIRE(CLOSE_SYNC(ch));
+        GOC_TSAN_P_ACQUIRE(C_SYNC(w)); /* close -> this receive (released by close) */
     }
 #else
-    (void)w, (void)ch, (void)op, (void)elem;
+    (void)w, (void)esz, (void)op, (void)elem;
 #endif
 }
 
@@ -579,8 +579,9 @@ static int plain_op(goc_chan *ch, int op, void *elem, goc_time deadline) {
     op_wait w;
     op_init(&w);
     sudog s = {.w = &w, .case_idx = 0, .elem = elem};
+    size_t esz = ch->elem_size; /* read before we become visible (owner_woken) */
     GOC_TSAN_P_RELEASE(W_SYNC(&w)); /* visible as a waiter from here on */
-    enqueue(op == GOC_SEND ? &ch->sendq : &ch->recvq, &s);
+    enqueue(op == GOC_SEND ? &ch->sendq : &ch->recvq, &s, false);
     unlock_chan(ch);
     goc__wait_begin(op == GOC_SEND ? "chan send" : "chan recv", ch,
                     kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
@@ -588,12 +589,13 @@ static int plain_op(goc_chan *ch, int op, void *elem, goc_time deadline) {
     goc__wait_end();
     if (pr == -ETIMEDOUT) {
         lock_chan(ch);
-        unqueue(op == GOC_SEND ? &ch->sendq : &ch->recvq, &s);
+        unqueue(&s);
         unlock_chan(ch);
         return -ETIMEDOUT;
     }
-    /* Claimed by a partner or by close; the partner already removed s. */
-    owner_woken(&w, ch, op, elem);
+    /* Claimed by a partner or by close; the claimer already removed s, and
+     * ch may be freed by now: not a single access to it from here on. */
+    owner_woken(&w, esz, op, elem);
     return w.err;
 }
 
@@ -622,13 +624,14 @@ int goc_chan_close(goc_chan *ch) {
     ch->closed = true;
     GOC_TSAN_P_RELEASE(CLOSE_SYNC(ch)); /* before anyone can see `closed` */
     sudog *s;
-    while ((s = dequeue_claim(&ch->recvq))) { /* receivers: zero value, closed */
+    while ((s = dequeue_claim(ch, &ch->recvq))) { /* receivers: zero value, closed */
         zero_elem(s->elem, ch->elem_size);
         complete(s, -EPIPE);
+        GOC_TSAN_P_RELEASE(C_SYNC(s->w)); /* close -> that receive (owner_woken) */
         s->w->wake_next = wakes;
         wakes = s->w;
     }
-    while ((s = dequeue_claim(&ch->sendq))) { /* senders: value not sent */
+    while ((s = dequeue_claim(ch, &ch->sendq))) { /* senders: value not sent */
         complete(s, -EPIPE);
         s->w->wake_next = wakes;
         wakes = s->w;
@@ -781,10 +784,11 @@ int goc_select(goc_case *cases, size_t n, goc_time deadline) {
     /* pass 2: enqueue one sudog per enabled clause, all sharing one op_wait */
     op_wait w;
     op_init(&w);
+    bool dups = goc__select_has_dups(nlocks, enabled);
     for (size_t i = 0; i < enabled; i++) {
         goc_case *c = &cases[order[i]];
-        sg[i] = (sudog){.w = &w, .case_idx = order[i], .elem = c->elem};
-        enqueue(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &sg[i]);
+        sg[i] = (sudog){.w = &w, .case_idx = order[i], .elem = c->elem, .esz = c->ch->elem_size};
+        enqueue(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &sg[i], dups);
     }
     GOC_TSAN_P_RELEASE(W_SYNC(&w)); /* visible as a waiter once unlocked */
     unlock_all(locks, nlocks);
@@ -792,20 +796,29 @@ int goc_select(goc_case *cases, size_t n, goc_time deadline) {
     int pr = park(&w, deadline);
     goc__wait_end();
 
-    /* pass 3: remove the sudogs still queued (the fired one, and any a
-     * claimer skipped, are already off their queues). */
-    lock_all(locks, nlocks);
+    /* pass 3: remove the sudogs still queued, from every channel but the
+     * fired clause's one: its claimer took all of ours off it (goc_waitq.h)
+     * and the partner may have freed it since (goc_chan_free's contract).
+     * Any sudog a claimer dropped on the way is off its queue too. */
+    goc_chan *fired = pr == -ETIMEDOUT ? NULL : cases[w.fired].ch;
+    for (size_t i = 0; i < nlocks; i++)
+        if (locks[i] != fired) lock_chan(locks[i]);
     for (size_t i = 0; i < enabled; i++) {
-        goc_case *c = &cases[sg[i].case_idx];
-        unqueue(c->op == GOC_SEND ? &c->ch->sendq : &c->ch->recvq, &sg[i]);
+        if (cases[sg[i].case_idx].ch != fired) unqueue(&sg[i]);
+#ifdef GOC_DEBUG
+        else if (sg[i].node.linked) goc__fatal("select: a sudog left on the fired channel %p", (void *)fired);
+#endif
     }
-    unlock_all(locks, nlocks);
+    for (size_t i = nlocks; i-- > 0;)
+        if (locks[i] != fired) unlock_chan(locks[i]);
     if (pr == -ETIMEDOUT) {
         result = -ETIMEDOUT;
     } else {
+        size_t f = 0;
+        while (sg[f].case_idx != w.fired) f++;
         cases[w.fired].err = w.err;
         result = w.fired;
-        owner_woken(&w, cases[w.fired].ch, cases[w.fired].op, cases[w.fired].elem);
+        owner_woken(&w, sg[f].esz, cases[w.fired].op, cases[w.fired].elem);
     }
 out:
     goc__free(heap);

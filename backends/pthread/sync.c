@@ -49,10 +49,12 @@ struct goc_mutex {
     uint32_t magic;
     pthread_mutex_t m;
     pthread_cond_t cv;
-    bool locked;        /* guarded by m */
+    bool locked;        /* guarded by m: some task holds it (a handoff in flight does not count) */
     bool starving;      /* guarded by m */
     uint32_t waiters;   /* guarded by m */
-    uint32_t handoffs;  /* guarded by m: ownerships passed by unlock, not yet taken */
+    uint32_t handoffs;  /* guarded by m: ownerships passed by unlock, not yet taken;
+                         * at most 1 (an unlock needs locked, which only the
+                         * taker of the handoff sets again) */
 };
 
 static void cond_init_mono(pthread_cond_t *cv) {
@@ -94,8 +96,9 @@ int goc_mutex_lock(goc_mutex *mu) {
     goc_time start = goc_now();
     goc__wait_begin("mutex lock", mu, GOC_NEVER);
     for (;;) {
-        if (mu->handoffs) { /* unlock passed ownership to us: locked stays true */
+        if (mu->handoffs) { /* unlock passed ownership to us (starving: nobody barges) */
             mu->handoffs--;
+            mu->locked = true;
             break;
         }
         if (!mu->locked && !mu->starving) {
@@ -143,7 +146,12 @@ int goc_mutex_unlock(goc_mutex *mu) {
     GOC_TSAN_MUTEX_PRE_UNLOCK(mu, 0);
     GOC_TSAN_P_RELEASE(mu); /* precise: before the next locker can see it free */
     if (mu->starving && mu->waiters > mu->handoffs) {
-        mu->handoffs++; /* direct handoff: `locked` stays true for the waiter */
+        /* direct handoff (Go's starvation mode). As in Go, the mutex is not
+         * locked until the waiter takes it: a second unlock meanwhile is
+         * -EPERM, never a second handoff (two owners). `starving` keeps
+         * lockers from barging in; whichever waiter wakes takes it. */
+        mu->locked = false;
+        mu->handoffs++;
         pthread_cond_signal(&mu->cv);
     } else {
         mu->locked = false;
@@ -204,13 +212,16 @@ static bool wg_ok(const goc_wg *wg) { return wg && wg->magic == GOC_MAGIC_WG; }
 int goc_wg_add(goc_wg *wg, int64_t delta) {
     if (!wg_ok(wg)) return -EINVAL;
     pthread_mutex_lock(&wg->m);
-    if ((delta < 0 && wg->count + delta < 0) || (delta > 0 && wg->count > INT64_MAX - delta)) {
+    int64_t next;
+    int err = goc__wg_next(wg->count, delta, &next);
+    if (err) {
         pthread_mutex_unlock(&wg->m);
-        goc__misuse("goc_wg_add(%p, %lld): negative WaitGroup counter", (void *)wg, (long long)delta);
-        return -EINVAL;
+        goc__misuse("goc_wg_add(%p, %lld): WaitGroup counter %s", (void *)wg, (long long)delta,
+                    err == -EINVAL ? "would be negative" : "overflow");
+        return err;
     }
     if (delta < 0) GOC_TSAN_P_RELEASE(wg); /* precise: Done -> Wait returns (merged) */
-    wg->count += delta;
+    wg->count = next;
     if (wg->count == 0 && delta != 0) {
         wg->gen++;
         pthread_cond_broadcast(&wg->cv);

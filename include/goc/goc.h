@@ -220,8 +220,13 @@ GOC_EXPORT void goc_mutex_free(goc_mutex *mu);
 
 typedef struct goc_wg goc_wg;
 
+/* Largest WaitGroup counter: Go's is 32 bits wide (a larger one panics). */
+#define GOC_WG_MAX ((int64_t)INT32_MAX)
+
 /* sync.WaitGroup. add: 0; -EINVAL for NULL, or if the counter would become
- * negative (Go panics; the counter is left unchanged). done == add(-1).
+ * negative (Go panics; the counter is left unchanged); -EOVERFLOW if it
+ * would exceed GOC_WG_MAX (any delta, INT64_MAX included; the counter is
+ * left unchanged). done == add(-1).
  * wait: 0 when the counter is zero; -EAGAIN with GOC_NOW; -ETIMEDOUT.
  * A WaitGroup may be reused once a Wait has returned. */
 GOC_EXPORT goc_wg *goc_wg_make(void);

@@ -34,6 +34,11 @@ GOC_EXPORT void goc_fault_spurious(unsigned permille);
 /* Random yields at synchronisation points (F06): one in `one_in` (0 = off). */
 GOC_EXPORT void goc_fuzz_yield(unsigned one_in);
 
+/* fd waits (coro): when the netpoller fails to register a parked
+ * goc_fd_wait (a dup(2) failure, say), it sleeps ns before it claims the
+ * wait, so that the wait's deadline can win the claim (issue 12's regression
+ * test of that path). 0 = off; a no-op on the thread backends. */
+GOC_EXPORT void goc_fault_poll_arm_delay(int64_t ns);
 /* Turns every fault off and resets the counters. */
 GOC_EXPORT void goc_fault_reset(void);
 

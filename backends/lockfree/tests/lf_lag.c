@@ -1,0 +1,156 @@
+/*
+ * Issue 12 defects 3 and 4 on the lockfree ring (links goc_lockfree_seq8
+ * for its hooks).
+ *
+ * D3: a partner one lap behind. A hook stalls a producer between its tail
+ * CAS and its commit (cap 1: the next send finds the slot still at the
+ * previous lap), or a consumer between its head CAS and its release (the
+ * next receive finds the previous lap's value). With the partner stalled
+ * for up to STALL_MS, a try-op must answer at once, a 1 ms deadline must
+ * hold and a select with a default must not wait: each within BOUND_MS
+ * (generous, for a loaded 2-core machine; the stall is 10x longer, so a
+ * spin until the partner resumes fails every bound).
+ *
+ * D4: try-recv after close while a send that reserved before the close is
+ * still copying: that send succeeds, so the receive must get its value (or
+ * wait for it), never -EAGAIN; then -EPIPE.
+ */
+#include "goc_testing.h"
+
+#include "goc_lf_test.h"
+
+#define STALL_MS 1000
+#define BOUND_MS 100
+
+static atomic_int stall_armed, stalled, release_stall;
+
+static void stall_hook(int point, const void *obj) {
+    (void)point;
+    (void)obj;
+    int one = 1;
+    if (!atomic_compare_exchange_strong(&stall_armed, &one, 0)) return;
+    gt_set(&stalled);
+    GT_ASSERT(gt_wait_flag(&release_stall, 10000000000LL));
+}
+
+/* Ends the stall after (intptr_t)p ms unless the test did it first. */
+static void releaser(void *p) {
+    gt_wait_flag(&release_stall, (int64_t)(intptr_t)p * 1000000);
+    gt_set(&release_stall);
+}
+
+static void arm(void) {
+    atomic_store(&stalled, 0);
+    atomic_store(&release_stall, 0);
+    atomic_store(&stall_armed, 1);
+}
+
+struct op_arg {
+    goc_chan *ch;
+    int64_t v;
+};
+static void stalled_sender(void *p) {
+    struct op_arg *a = p;
+    GT_ASSERT_OK(goc_chan_send(a->ch, &a->v, GOC_NEVER));
+}
+static void stalled_receiver(void *p) {
+    struct op_arg *a = p;
+    GT_ASSERT_OK(goc_chan_recv(a->ch, &a->v, GOC_NEVER));
+}
+
+static void check_ms(goc_time t0, const char *what) {
+    int64_t ms = (goc_now() - t0) / 1000000;
+    gt_note("D3 %s: %lld ms", what, (long long)ms);
+    GT_ASSERT_MSG(ms < BOUND_MS, "%s took %lld ms while the partner was stalled (bound %d ms)", what,
+                  (long long)ms, BOUND_MS);
+}
+
+/* The ops of one side on a channel whose slot a stalled partner holds. */
+static void lagging_ops(goc_chan *ch, int op) {
+    int64_t v = 7;
+    goc_time t0 = goc_now();
+    int r = op == GOC_SEND ? goc_chan_send(ch, &v, GOC_NOW) : goc_chan_recv(ch, &v, GOC_NOW);
+    GT_ASSERT_ERR(r, -EAGAIN);
+    check_ms(t0, op == GOC_SEND ? "try-send" : "try-recv");
+    t0 = goc_now();
+    goc_time dl = goc_deadline(1000000);
+    r = op == GOC_SEND ? goc_chan_send(ch, &v, dl) : goc_chan_recv(ch, &v, dl);
+    GT_ASSERT_ERR(r, -ETIMEDOUT);
+    check_ms(t0, op == GOC_SEND ? "send, 1 ms deadline" : "recv, 1 ms deadline");
+    for (int i = 0; i < 10; i++) {
+        goc_case c[1] = {{ch, op, &v, 0}};
+        t0 = goc_now();
+        GT_ASSERT_ERR(goc_select(c, 1, GOC_NOW), -EAGAIN);
+        check_ms(t0, "select with default");
+    }
+}
+
+/* A stalled partner of direction `stall_op` (the hook at `point`) holds the
+ * slot that the root's next ops of the same direction need. */
+static void d3_case(int point, int stall_op) {
+    goc_chan *ch = goc_chan_make(sizeof(int64_t), 1);
+    GT_ASSERT_NOT_NULL(ch);
+    int64_t v = 42;
+    if (stall_op == GOC_RECV) GT_ASSERT_OK(goc_chan_send(ch, &v, GOC_NOW)); /* for it to take */
+    goc_lf_set_hook(point, stall_hook);
+    arm();
+    struct op_arg a = {ch, stall_op == GOC_SEND ? 42 : 0};
+    gt_go(stall_op == GOC_SEND ? stalled_sender : stalled_receiver, &a);
+    gt_go(releaser, (void *)(intptr_t)STALL_MS);
+    GT_ASSERT(gt_wait_flag(&stalled, 10000000000LL));
+    lagging_ops(ch, stall_op); /* the same direction: the slot is one lap behind */
+    gt_set(&release_stall);
+    gt_join_all();
+    goc_lf_set_hook(point, NULL);
+    if (stall_op == GOC_SEND) {
+        GT_ASSERT_OK(goc_chan_recv(ch, &v, GOC_NOW)); /* the stalled send went through */
+        GT_ASSERT_EQ(v, 42);
+    } else {
+        GT_ASSERT_EQ(a.v, 42); /* the stalled receive got its value */
+    }
+    /* the ring works on: both directions */
+    GT_ASSERT_OK(goc_chan_send(ch, &v, GOC_NOW));
+    GT_ASSERT_OK(goc_chan_recv(ch, &v, GOC_NOW));
+    goc_chan_free(ch);
+}
+static void d3_send_lag(void) { d3_case(GOC_LF_HOOK_SEND_RESERVED, GOC_SEND); }
+static void d3_recv_lag(void) { d3_case(GOC_LF_HOOK_RECV_RESERVED, GOC_RECV); }
+
+static void d4_recv_after_close(bool use_select) {
+    goc_chan *ch = goc_chan_make(sizeof(int64_t), 2);
+    GT_ASSERT_NOT_NULL(ch);
+    goc_lf_set_hook(GOC_LF_HOOK_SEND_RESERVED, stall_hook);
+    arm();
+    struct op_arg a = {ch, 42};
+    gt_go(stalled_sender, &a);
+    GT_ASSERT(gt_wait_flag(&stalled, 10000000000LL));
+    GT_ASSERT_OK(goc_chan_close(ch)); /* the reserved send is ordered before it */
+    gt_go(releaser, (void *)(intptr_t)20); /* the try below waits for it */
+    int64_t v = 0;
+    int r;
+    if (use_select) {
+        goc_case c[1] = {{ch, GOC_RECV, &v, 0}};
+        r = goc_select(c, 1, GOC_NOW);
+        GT_ASSERT_MSG(r == 0 && c[0].err == 0, "select after close: %d err %d (value pending)", r, c[0].err);
+    } else {
+        r = goc_chan_recv(ch, &v, GOC_NOW);
+        GT_ASSERT_MSG(r == 0, "try-recv after close returned %d (%s) with a send in flight", r, gt_errname(r));
+    }
+    GT_ASSERT_EQ(v, 42);
+    GT_ASSERT_ERR(goc_chan_recv(ch, &v, GOC_NOW), -EPIPE);
+    gt_set(&release_stall);
+    gt_join_all();
+    goc_lf_set_hook(GOC_LF_HOOK_SEND_RESERVED, NULL);
+    goc_chan_free(ch);
+}
+static void d4(void) {
+    d4_recv_after_close(false);
+    d4_recv_after_close(true);
+}
+
+static void test_main(void) {
+    gt_run("D3_send_partner_one_lap_behind", d3_send_lag);
+    gt_run("D3_recv_partner_one_lap_behind", d3_recv_lag);
+    gt_run("D4_try_recv_after_close_send_in_flight", d4);
+}
+GT_MAIN(test_main)
