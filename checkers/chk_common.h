@@ -91,6 +91,7 @@ static inline goc_time chk_stamp_resp(void) {
  * anyway (TESTING.md F05). Under TSan signals are delivered only at its
  * synchronisation points, so the stalls land there. */
 void chk_perturb_start(unsigned period_us, unsigned max_stall_us);
+/* (GOC_CHECK_PERTURB="period_us,max_stall_us" overrides both.) */
 /* Makes the calling OS thread a target in slot (0..63); call it again after
  * a task may have moved (coro). */
 void chk_perturb_register(int slot);
