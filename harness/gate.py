@@ -21,27 +21,33 @@ Two signals, both compared with a baseline folder (results/baseline/):
     now, in alternating rounds. Round k runs, per backend, the baseline's and
     the candidate's micro-<backend> back to back (baseline first in odd
     rounds, candidate first in even ones), each as a fresh process with
-    --reps repetitions (default 10) of --min-time seconds (0.002) of every
+    --reps repetitions (default 20) of --min-time seconds (0.001) of every
     benchmark matching --filter; the round's sample of a row is the fastest
     repetition (other jobs on the machine only ever add time). Per row, the
     paired per-round ratios r_k = candidate_k / baseline_k cancel the load
-    that both sides of a round share. Decision rule, per row:
-      1. unstable, never a regression, when either side's samples are
-         bimodal (two clusters of >= 2 samples, a factor BIMODAL_GAP = 1.5
-         apart: lockfree MPMC/cap:1 spinning or parking) or the spread of
-         the ratios (interquartile range / median) exceeds the threshold;
-         reported with its spread and how to make it stable (more rounds,
-         --pin, a quieter machine, --filter);
-      2. suspect when the median ratio exceeds 1 + threshold (default 25%)
+    that both sides of a round share. Decision rule, per row (10 rounds):
+      1. disturbed rounds: a round where either side's sample is more than
+         DISTURBED = 1.5x off that side's median over the rounds (another
+         job held the CPU for the whole process, or the row switched mode)
+         is left out; judged per side, never on the ratio, so leaving it
+         out favours neither verdict. More than a quarter disturbed:
+         unstable;
+      2. unstable, never a regression, when either side's remaining samples
+         are bimodal (two clusters of >= 2 samples a factor BIMODAL_GAP =
+         1.5 apart: lockfree MPMC/cap:1 spinning or parking) or the spread
+         of the remaining ratios (interquartile range / median) exceeds the
+         threshold; reported with its spread and how to make it stable
+         (more rounds, --pin, a quieter machine, --filter);
+      3. suspect when the median ratio exceeds 1 + threshold (default 25%)
          AND a one-sided exact Wilcoxon signed-rank test of
          log r_k - log(1 + threshold) gives p < alpha (0.01): the slowdown
-         is larger than the threshold, not merely present. With the default
-         8 rounds that takes at least 7 of 8 rounds above the threshold
-         (the one below the smallest excess): p = 2/256 = 0.0078;
-      3. REGRESSED when --rerun-rounds (8) more alternating rounds of the
-         suspects alone meet rule 2 again (and not rule 1); otherwise "ok
-         (not confirmed)". Two independent tests at 0.01 each: a false
-         alarm per stable row below 1e-4 when nothing changed.
+         is larger than the threshold, not merely present. 8 rounds kept
+         need 7 above the threshold, the one below with the smallest
+         excess (p = 2/256); 10 kept tolerate a little more;
+      4. REGRESSED when --rerun-rounds (10) more alternating rounds of the
+         suspects alone meet rules 1-3 again; otherwise "ok (not
+         confirmed)" or "unstable". Two independent tests at 0.01 each: a
+         false alarm per stable row below 1e-4 when nothing changed.
     --plant makes the candidate micro_planted-<backend>
     (gate_tests/plant_wrap.c), the gate's test of itself.
 
@@ -408,7 +414,8 @@ def machine_diff(bctx, cctx, benv, cenv):
             except (AttributeError, TypeError, KeyError):
                 pass
     add("CPUs", bctx.get("num_cpus"), cctx.get("num_cpus"))
-    if machine_of(bctx)[1] != machine_of(cctx)[1]:
+    # caches Google Benchmark could not read (some VMs) are unknown, not different
+    if machine_of(bctx)[1] and machine_of(cctx)[1] and machine_of(bctx)[1] != machine_of(cctx)[1]:
         diff.append("caches: %s (baseline) vs %s (here)" % (fmt_caches(bctx), fmt_caches(cctx)))
     if diff and bctx.get("host_name") != cctx.get("host_name"):
         diff.insert(0, "host: %s (baseline) vs %s (here)" % (bctx.get("host_name"), cctx.get("host_name")))
@@ -889,8 +896,8 @@ def table(rows, only_notable=False):
 
 
 UNSTABLE_HINT = ("an unstable row is measured, not gated. To make it stable: more rounds "
-                 "(--rounds 15), cores of its own (--pin 0,1, or a quieter machine: no other jobs), "
-                 "longer samples (--min-time 0.2), or leave it out (--filter)")
+                 "(--rounds 20) and repetitions (--reps 40), cores of its own (--pin 0,1, or a "
+                 "quieter machine: no other jobs), or leave it out (--filter)")
 
 
 def cmd_check(a):

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/usr/bin/python3 -S
 """A stand-in for micro-<backend> in the gate's own tests (test_gate.sh sbs):
 takes Google Benchmark's flags, writes Google Benchmark JSON to
 --benchmark_out, with times drawn from a model in <this file>.json:
