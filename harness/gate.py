@@ -30,8 +30,9 @@ Two signals, both compared with a baseline folder (results/baseline/):
          DISTURBED = 1.5x off that side's median over the rounds (another
          job held the CPU for the whole process, or the row switched mode)
          is left out; judged per side, never on the ratio, so leaving it
-         out favours neither verdict. More than a quarter disturbed:
-         unstable;
+         out favours neither verdict. More than a quarter disturbed, or
+         too few rounds kept for the test to reach alpha (fewer than 7 at
+         0.01): unstable;
       2. unstable, never a regression, when either side's remaining samples
          are bimodal (two clusters of >= 2 samples a factor BIMODAL_GAP =
          1.5 apart: lockfree MPMC/cap:1 spinning or parking) or the spread
@@ -45,9 +46,12 @@ Two signals, both compared with a baseline folder (results/baseline/):
          need 7 above the threshold, the one below with the smallest
          excess (p = 2/256); 10 kept tolerate a little more;
       4. REGRESSED when --rerun-rounds (10) more alternating rounds of the
-         suspects alone meet rules 1-3 again; otherwise "ok (not
-         confirmed)" or "unstable". Two independent tests at 0.01 each: a
-         false alarm per stable row below 1e-4 when nothing changed.
+         suspects alone meet rules 1-3 again; "ok (not confirmed)" when they
+         do not. A batch of confirmation rounds that is itself unstable (a
+         load spike) decides nothing: it is measured again, up to
+         --confirm-tries (2) batches, then the row is unstable. Independent
+         tests at 0.01: a false alarm per stable row below 2e-4 when
+         nothing changed.
     --plant makes the candidate micro_planted-<backend>
     (gate_tests/plant_wrap.c), the gate's test of itself.
 
@@ -672,6 +676,9 @@ def paired_verdict(base, cand, limit, alpha):
     c = [cand[r] for r in rounds]
     out = dict(base=statistics.median(b) if b else None, cand=statistics.median(c) if c else None,
                n=len(rounds), limit=limit, p=None)
+    if not rounds:
+        out.update(change=None, verdict="skipped: not measured in both builds")
+        return out
     if len(rounds) < 3 or not all(x > 0 for x in b + c):
         out.update(change=None, verdict="ok (too few rounds to test: %d)" % len(rounds))
         return out
@@ -699,6 +706,9 @@ def paired_verdict(base, cand, limit, alpha):
     if out["ratio_spread"] > limit:
         why = (why + "; " if why else "") + "spread of the paired ratios %.0f%% > %.0f%%" % (
             100 * out["ratio_spread"], 100 * limit)
+    if not why and 0.5 ** len(keep) >= alpha:
+        # even every kept round above the threshold could not reach alpha
+        why = "%d disturbed round(s) left out, %d too few to reach p < %g" % (len(bad), len(keep), alpha)
     if why:
         out.update(verdict="unstable", note=why)
         return out
@@ -826,34 +836,47 @@ def compare_side_by_side(a):
         for k in suspects:
             found[k]["verdict"] = "suspect (not confirmed: --no-rerun)"
     elif suspects:
-        filters = {}
-        for b, name in suspects:
-            suite = name.split(":", 1)[0] if ":" in name else "micro"
-            filters.setdefault((b, suite), []).append(name)
-        filters = {k: name_filter(v) for k, v in filters.items()}
-        log("confirming %d suspect row(s) with %d more rounds: %s"
-            % (len(suspects), a.rerun_rounds, ", ".join("%s %s" % k for k in suspects)))
-        again = sbs_measure(a, plan, a.rerun_rounds, filters, rdir, "rerun")
-        for k in suspects:
-            row = found[k]
-            v = again.get(k)
-            if not v:
-                row["verdict"] = "suspect (rerun did not run it)"
-                continue
-            rv = paired_verdict(v["base"], v["cand"], limit, a.alpha)
-            row["rerun_change"], row["rerun_p"] = rv.get("change"), rv.get("p")
-            if rv["verdict"] == "suspect":
-                row["verdict"] = "REGRESSED"
-                row["note"] = "confirmed by %d more rounds: %+.1f%%, p=%.3g" % (
-                    a.rerun_rounds, 100 * rv["change"], rv["p"])
-            elif rv["verdict"] == "unstable":
-                row["verdict"] = "unstable"
-                row["note"] = "in the confirmation rounds: " + rv.get("note", "")
-            else:
-                row["verdict"] = "ok (not confirmed: %s)" % (
-                    "%+.1f%% in %d more rounds" % (100 * rv["change"], a.rerun_rounds)
-                    if rv.get("change") is not None
-                    else rv["verdict"])
+        # A batch of confirmation rounds that comes out unstable (a load
+        # spike) says nothing either way: measure that row again, up to
+        # --confirm-tries batches. The first batch that is not unstable
+        # decides; "ok" is final as much as "suspect".
+        pending = list(suspects)
+        for attempt in range(1, a.confirm_tries + 1):
+            flt = {}
+            for b, name in pending:
+                suite = name.split(":", 1)[0] if ":" in name else "micro"
+                flt.setdefault((b, suite), []).append(name)
+            flt = {k: name_filter(v) for k, v in flt.items()}
+            log("confirming %d suspect row(s) with %d more rounds (batch %d of at most %d): %s"
+                % (len(pending), a.rerun_rounds, attempt, a.confirm_tries,
+                   ", ".join("%s %s" % k for k in pending)))
+            again = sbs_measure(a, plan, a.rerun_rounds, flt, rdir, "confirm%d" % attempt)
+            still = []
+            for k in pending:
+                row = found[k]
+                v = again.get(k)
+                if not v:
+                    row["verdict"] = "suspect (rerun did not run it)"
+                    continue
+                rv = paired_verdict(v["base"], v["cand"], limit, a.alpha)
+                row["rerun_change"], row["rerun_p"] = rv.get("change"), rv.get("p")
+                if rv["verdict"] == "suspect":
+                    row["verdict"] = "REGRESSED"
+                    row["note"] = "confirmed by %d more rounds: %+.1f%%, p=%.3g" % (
+                        a.rerun_rounds, 100 * rv["change"], rv["p"])
+                elif rv["verdict"] == "unstable":
+                    row["verdict"] = "unstable"
+                    row["note"] = "in %d batch(es) of confirmation rounds; the last: %s" % (
+                        attempt, rv.get("note", ""))
+                    still.append(k)
+                else:
+                    row["verdict"] = "ok (not confirmed: %s)" % (
+                        "%+.1f%% in %d more rounds" % (100 * rv["change"], a.rerun_rounds)
+                        if rv.get("change") is not None
+                        else rv["verdict"])
+            pending = still
+            if not pending:
+                break
     return rows
 
 
@@ -1044,6 +1067,8 @@ def main(argv=None):
     g.add_argument("--rounds", type=int, default=10, help="alternating rounds (10: p < 0.01 stays "
                    "reachable with 2 disturbed rounds left out)")
     g.add_argument("--rerun-rounds", type=int, default=10, help="confirmation rounds for suspects")
+    g.add_argument("--confirm-tries", type=int, default=2, help="batches of confirmation rounds "
+                   "while they come out unstable")
     g.add_argument("--min-time", type=float, default=0.001, help="seconds per benchmark and repetition")
     g.add_argument("--reps", type=int, default=20, help="repetitions per binary and round; the round's "
                    "sample is the fastest (other jobs only ever add time)")

@@ -227,6 +227,9 @@ sbs)
   mk "$TMP/c/harness/micro-pthread" 2 "$TMP/c2" "$SAME"
   mk "$TMP/c/harness/gate_tests/micro_planted-pthread" 3 "$TMP/c3" "$SLOW"
   mk "$TMP/o/harness/micro-pthread" 4 "$TMP/c4" "$ONCE"
+  # slower throughout, but a load spike makes the first confirmation batch unstable
+  mk "$TMP/s/harness/micro-pthread" 5 "$TMP/c5" \
+    '{"ChanUncontended/real_time": {"ns": 2000, "factor": 1.6, "spread": 4, "spread_calls": [8, 16]}}'
   SBS=(check --base-build "$TMP/b" --backends pthread --rounds 8 --rerun-rounds 8 --reps 3)
 
   expect 0 "unchanged build passes" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/c" --out "$TMP/o1"
@@ -248,6 +251,11 @@ sbs)
 
   expect 0 "a slowdown the confirmation rounds do not see passes" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/o"
   grep -q "ChanUncontended/real_time.*ok (not confirmed" "$TMP/out" || fail "unconfirmed suspect not reported"
+
+  expect 1 "an unstable confirmation batch is measured again" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/s"
+  grep -q "ChanUncontended/real_time.*REGRESSED.*confirmed by 8 more rounds" "$TMP/out" ||
+    fail "second confirmation batch did not decide"
+  grep -q "batch 2 of at most 2" "$TMP/out" || fail "no second confirmation batch"
 
   # the decision rule itself: exact Wilcoxon p-values, and a median above
   # the threshold without consistency across rounds is not a suspect
