@@ -26,9 +26,10 @@ Two signals, both compared with a baseline folder (results/baseline/):
     repetition (other jobs on the machine only ever add time). Per row, the
     paired per-round ratios r_k = candidate_k / baseline_k cancel the load
     that both sides of a round share. Decision rule, per row (10 rounds):
-      1. disturbed rounds: a round where either side's sample is more than
-         DISTURBED = 1.5x off that side's median over the rounds (another
-         job held the CPU for the whole process, or the row switched mode)
+      1. disturbed rounds: a round where either side's sample is off that
+         side's median over the rounds by more than the threshold (1.25x;
+         another job held the CPU for most of the process, or the row
+         switched mode)
          is left out; judged per side, never on the ratio, so leaving it
          out favours neither verdict. More than a quarter disturbed, or
          too few rounds kept for the test to reach alpha (fewer than 7 at
@@ -49,8 +50,8 @@ Two signals, both compared with a baseline folder (results/baseline/):
          suspects alone meet rules 1-3 again; "ok (not confirmed)" when they
          do not. A batch of confirmation rounds that is itself unstable (a
          load spike) decides nothing: it is measured again, up to
-         --confirm-tries (2) batches, then the row is unstable. Independent
-         tests at 0.01: a false alarm per stable row below 2e-4 when
+         --confirm-tries (3) batches, then the row is unstable. Independent
+         tests at 0.01: a false alarm per stable row below 3e-4 when
          nothing changed.
     --plant makes the candidate micro_planted-<backend>
     (gate_tests/plant_wrap.c), the gate's test of itself.
@@ -663,9 +664,6 @@ def wilcoxon_greater(d):
     return sum(counts[w:]) / float(2 ** n)
 
 
-DISTURBED = 1.5  # a round's sample this factor off its side's median: disturbed
-
-
 def paired_verdict(base, cand, limit, alpha):
     """The side-by-side decision for one row (the module docstring has the
     rule). base, cand: {round: ns}. Returns a row fragment: base/cand
@@ -689,13 +687,14 @@ def paired_verdict(base, cand, limit, alpha):
     # each side alone, never on the ratio, so dropping them favours neither
     # outcome.
     mb, mc = statistics.median(b), statistics.median(c)
+    dist = 1.0 + limit  # off by more than the threshold the row is judged at
     bad = [i for i in range(len(rounds))
-           if not (mb / DISTURBED <= b[i] <= mb * DISTURBED and mc / DISTURBED <= c[i] <= mc * DISTURBED)]
+           if not (mb / dist <= b[i] <= mb * dist and mc / dist <= c[i] <= mc * dist)]
     bm = instability((("baseline", b), ("candidate", c)), limit, spread=False)
     if len(bad) * 4 > len(rounds):
         out.update(verdict="unstable", note="; ".join(
             x for x in ("%d of %d rounds disturbed (a sample off its side's median by more than %gx)"
-                        % (len(bad), len(rounds), DISTURBED), bm) if x))
+                        % (len(bad), len(rounds), dist), bm) if x))
         return out
     keep = [i for i in range(len(rounds)) if i not in bad]
     ratios = [ratios[i] for i in keep]
@@ -1067,7 +1066,7 @@ def main(argv=None):
     g.add_argument("--rounds", type=int, default=10, help="alternating rounds (10: p < 0.01 stays "
                    "reachable with 2 disturbed rounds left out)")
     g.add_argument("--rerun-rounds", type=int, default=10, help="confirmation rounds for suspects")
-    g.add_argument("--confirm-tries", type=int, default=2, help="batches of confirmation rounds "
+    g.add_argument("--confirm-tries", type=int, default=3, help="batches of confirmation rounds "
                    "while they come out unstable")
     g.add_argument("--min-time", type=float, default=0.001, help="seconds per benchmark and repetition")
     g.add_argument("--reps", type=int, default=20, help="repetitions per binary and round; the round's "
