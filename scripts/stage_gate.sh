@@ -24,6 +24,8 @@
 #   --min-time S, --reps K, --pin CPUS   side by side: seconds per repetition
 #                        (0.001), repetitions per round (20, the fastest
 #                        counts), run under taskset -c CPUS
+#   --rerun-rounds N, --confirm-tries T  side by side: confirmation rounds of
+#                        the suspects (10), batches while unstable (3)
 #   --candidate RUN      stored mode: compare RUN's Google Benchmark JSON (e.g.
 #                        results/latest) instead of running the micro benchmarks
 #   --threshold PCT      instruction-count threshold (default 3)
@@ -148,7 +150,7 @@ stage_gate() {
       --against) against=${2:?--against wants a commit}; shift ;;
       --suites) sbs_suites=${2:?--suites wants a list}; shift ;;
       --backends) sbs_backends=${2:?--backends wants a list}; shift ;;
-      --rounds|--filter|--min-time|--reps|--pin|--rerun-rounds) sbsargs+=("$1" "${2:?$1 wants a value}"); shift ;;
+      --rounds|--filter|--min-time|--reps|--pin|--rerun-rounds|--confirm-tries) sbsargs+=("$1" "${2:?$1 wants a value}"); shift ;;
       --threshold|--wall-threshold|--alpha) pyargs+=("$1" "${2:?$1 wants a value}"); shift ;;
       --no-rerun|--any-machine) pyargs+=("$1") ;;
       --quick) ;;  # accepted from `./run_all.sh --quick`; the gate is already short

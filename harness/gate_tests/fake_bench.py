@@ -1,18 +1,19 @@
-#!/usr/bin/python3
+#!/usr/bin/python3 -S
 """A stand-in for micro-<backend> in the gate's own tests (test_gate.sh sbs):
 takes Google Benchmark's flags, writes Google Benchmark JSON to
 --benchmark_out, with times drawn from a model in <this file>.json:
 
   {"seed": S, "counter": FILE, "backend": B,
    "rows": {NAME: {"ns": T, "factor": F, "factor_calls": N, "bimodal": M,
-                   "spread": W}}}
+                   "spread": W, "spread_calls": [LO, HI]}}}
 
 Each call is one process: it counts itself in FILE (so that successive calls
 draw different, but reproducible, numbers); a row takes T * F ns (F only in
 the first N calls when factor_calls is given: a slowdown a rerun does not
 see), times M in about half of the processes when bimodal is given (a
 spinning-or-parking row), times a factor drawn in [1, W) per process when
-spread is given (a row that other jobs disturb), times a noise factor in [1, 1.06) per repetition.
+spread is given (a row that other jobs disturb; only in calls LO..HI-1 when
+spread_calls is given: a load spike), times a noise factor in [1, 1.06) per repetition.
 """
 import json
 import os
@@ -38,7 +39,8 @@ for fam, (name, spec) in enumerate(sorted(cfg["rows"].items())):
     t = spec["ns"]
     if spec.get("bimodal") and rnd.random() < 0.5:
         t *= spec["bimodal"]
-    if spec.get("spread"):
+    lo, hi = spec.get("spread_calls", (0, 1 << 30))
+    if spec.get("spread") and lo <= n < hi:
         t *= rnd.uniform(1.0, spec["spread"])
     f = spec.get("factor", 1.0)
     if "factor_calls" in spec and n >= spec["factor_calls"]:

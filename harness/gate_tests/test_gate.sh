@@ -15,7 +15,8 @@
 #       the side-by-side signal on stand-in binaries (fake_bench.py): an
 #       unchanged build passes with the bimodal row unstable; the planted
 #       slowdown (--plant) is caught and confirmed; an unconfirmed suspect
-#       passes; a missing binary or an empty filter exits 2.
+#       passes; the decision rule's p-values; a missing binary or an empty
+#       filter exits 2.
 # Exit 77 (CTest SKIP_RETURN_CODE) when valgrind / compare.py are missing.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -162,6 +163,21 @@ EOF2
   has "CPU: Intel Xeon Gold 6148 (baseline) vs AMD EPYC 7B13 (here)"
   has "Go: go1.19.8 (baseline) vs go1.21.1 (here)"
   grep -q "kernel:" "$TMP/out" && fail "names the kernel although it is the same"
+  "$PY" - "$TMP" <<'EOF2'
+import json, os, sys
+tmp = sys.argv[1]
+d = json.load(open(os.path.join(tmp, "base/wall/pthread.json")))
+d["context"]["caches"] = [{"type": "Data", "level": 1, "size": 32768, "num_sharing": 1}]
+os.makedirs(os.path.join(tmp, "cachebase/wall"), exist_ok=True)
+json.dump(d, open(os.path.join(tmp, "cachebase/wall/pthread.json"), "w"))
+d["context"]["caches"] = [{"type": "Data", "level": 1, "size": 49152, "num_sharing": 1}]
+os.makedirs(os.path.join(tmp, "cachebase2/wall"), exist_ok=True)
+json.dump(d, open(os.path.join(tmp, "cachebase2/wall/pthread.json"), "w"))
+EOF2
+  expect 0 "caches unknown on one side are not a difference" "$PY" "$GATE" check --baseline "$TMP/cachebase" \
+    --wall "$TMP/same"
+  expect 2 "different caches are named" "$PY" "$GATE" check --baseline "$TMP/cachebase2" --wall "$TMP/cachebase/wall"
+  has "caches: L1d 48 KiB (baseline) vs L1d 32 KiB (here)"
   expect 0 "same machine by env.json passes" "$PY" "$GATE" check --baseline "$TMP/envbase" \
     --wall "$TMP/same" --env "$TMP/envbase/env.json"
 
@@ -211,6 +227,9 @@ sbs)
   mk "$TMP/c/harness/micro-pthread" 2 "$TMP/c2" "$SAME"
   mk "$TMP/c/harness/gate_tests/micro_planted-pthread" 3 "$TMP/c3" "$SLOW"
   mk "$TMP/o/harness/micro-pthread" 4 "$TMP/c4" "$ONCE"
+  # slower throughout, but a load spike makes the first confirmation batch unstable
+  mk "$TMP/s/harness/micro-pthread" 5 "$TMP/c5" \
+    '{"ChanUncontended/real_time": {"ns": 2000, "factor": 1.6, "spread": 4, "spread_calls": [8, 16]}}'
   SBS=(check --base-build "$TMP/b" --backends pthread --rounds 8 --rerun-rounds 8 --reps 3)
 
   expect 0 "unchanged build passes" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/c" --out "$TMP/o1"
@@ -226,15 +245,17 @@ sbs)
   grep -q "ChanUncontended/real_time.*REGRESSED.*confirmed by 8 more rounds" "$TMP/out" || fail "plant not confirmed"
   grep -q "MPMC/cap:1/real_time.*REGRESSED" "$TMP/out" && fail "bimodal MPMC/cap:1 reported as a regression"
   grep -q "MPMC/cap:1/real_time.*unstable" "$TMP/out" || fail "bimodal MPMC/cap:1 (3x slower) not unstable"
-  grep -q "ChanSync/real_time.*unstable.*spread of the paired ratios" "$TMP/out" ||
+  grep -q "ChanSync/real_time.*unstable" "$TMP/out" ||
     fail "ChanSync (disturbed by other jobs, 2x slower) not unstable"
   has "1 REGRESSION"
 
   expect 0 "a slowdown the confirmation rounds do not see passes" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/o"
   grep -q "ChanUncontended/real_time.*ok (not confirmed" "$TMP/out" || fail "unconfirmed suspect not reported"
 
-  expect 0 "--no-rerun leaves a suspect unconfirmed" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/c" --plant --no-rerun
-  has "suspect (not confirmed: --no-rerun)"
+  expect 1 "an unstable confirmation batch is measured again" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/s"
+  grep -q "ChanUncontended/real_time.*REGRESSED.*confirmed by 8 more rounds" "$TMP/out" ||
+    fail "second confirmation batch did not decide"
+  grep -q "batch 2 of at most" "$TMP/out" || fail "no second confirmation batch"
 
   # the decision rule itself: exact Wilcoxon p-values, and a median above
   # the threshold without consistency across rounds is not a suspect
@@ -246,19 +267,23 @@ assert gate.wilcoxon_greater([1.0] * 8) == 1 / 256
 assert gate.wilcoxon_greater([-0.1] + [1.0] * 7) == 2 / 256  # one round below, the smallest
 assert gate.wilcoxon_greater([-1.0] + [0.5] * 7) > 0.05      # one round far below
 base = {k: 1000.0 for k in range(1, 9)}
-v = gate.paired_verdict(base, {k: (1300.0 if k > 2 else 1000.0) for k in base}, 0.25, 0.01)
-assert v["change"] > 0.25 and v["verdict"] == "ok", v   # median +30%, but 2 rounds of 8 unchanged
+v = gate.paired_verdict(base, {k: (1300.0 if k > 2 else 1100.0) for k in base}, 0.25, 0.01)
+assert v["change"] > 0.25 and v["verdict"] == "ok", v   # median +30%, but 2 rounds of 8 at +10%
 v = gate.paired_verdict(base, {k: 1300.0 + k for k in base}, 0.25, 0.01)
 assert v["verdict"] == "suspect" and v["p"] < 0.01, v   # +30% in every round
 v = gate.paired_verdict(base, {k: 1200.0 + k for k in base}, 0.25, 0.01)
 assert v["verdict"] == "ok", v                           # +20%: under the threshold
+v = gate.paired_verdict(base, {k: (850.0 if k % 2 else 1200.0) for k in base}, 0.25, 0.01)
+assert v["verdict"] == "unstable" and "spread of the paired ratios" in v["note"], v
+v = gate.paired_verdict(base, {k: (1300.0 if k != 3 else 2600.0) for k in base}, 0.25, 0.01)
+assert v["verdict"] == "suspect" and v["n"] == 7, v      # a disturbed round left out: 7 above, p = 1/128
 v = gate.paired_verdict(base, {k: 700.0 for k in base}, 0.25, 0.01)
 assert v["verdict"] == "faster", v
 print("decision rule ok")
 EOF2
   expect 2 "candidate not built" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/nowhere"
   has "not built"
-  expect 2 "filter matching nothing" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/c" --filter NoSuchBench
+  expect 2 "filter matching nothing" "$PY" "$GATE" "${SBS[@]}" --cand-build "$TMP/c" --filter NoSuchBench --rounds 3
   has "matched no benchmark"
   ;;
 *)
