@@ -143,6 +143,8 @@ typedef struct {
 
 /* Test hook (idle.c): set by coro_sysmon's T_poll_window, 0 otherwise. */
 extern _Atomic int64_t coro_test_pollwin_ns;
+/* Handoffs by sysmon so far (sysmon.c; read by tests). */
+extern _Atomic long coro_sysmon_handoffs;
 
 /* The scheduler's global state (defined in sched.c). */
 extern coro_sched_state coro_sched;

@@ -51,6 +51,10 @@
 #include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
+/* Handoffs so far (tests: coro_runtime's C26a allows a task to resume on
+ * another thread at GOC_PROCS=1 only after one). */
+_Atomic long coro_sysmon_handoffs;
+
 /* True when work is waiting that needs a thread: v's own queue or runnext,
  * or, with no worker idle to take it, the global queue, timers or fds. */
 static bool work_waiting(coro_worker *v) {
@@ -107,6 +111,7 @@ static void handoff(coro_worker *v) {
     if (!atomic_compare_exchange_strong_explicit(&v->state, &run, CORO_W_BLOCKED,
                                                  memory_order_seq_cst, memory_order_relaxed))
         return;
+    atomic_fetch_add_explicit(&coro_sysmon_handoffs, 1, memory_order_relaxed);
     int nw = coro_nw();
     for (int i = 0; i < nw; i++) {
         coro_worker *s = &S.w[i];
