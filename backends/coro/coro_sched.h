@@ -78,6 +78,8 @@ struct coro_worker {
     uint32_t sm_tick;           /* schedtick at its last change */
     goc_time sm_since;          /* when sysmon saw schedtick change (or the worker out of a task) */
     coro_task *sm_next;         /* runnext at the previous tick */
+    int64_t sm_cpu;             /* the thread's CPU time when sysmon first saw it stuck (-1: not yet) */
+    _Atomic int tid;            /* the worker thread's kernel id (set by the thread at start) */
     bool spinning;              /* owner, except wakep sets it on a parked worker
                                    under idle_lock before waking it */
     coro_stack_cache cache;
@@ -141,6 +143,8 @@ typedef struct {
 
 /* Test hook (idle.c): set by coro_sysmon's T_poll_window, 0 otherwise. */
 extern _Atomic int64_t coro_test_pollwin_ns;
+/* Handoffs by sysmon so far (sysmon.c; read by tests). */
+extern _Atomic long coro_sysmon_handoffs;
 
 /* The scheduler's global state (defined in sched.c). */
 extern coro_sched_state coro_sched;

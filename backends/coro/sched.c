@@ -20,7 +20,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifdef GOC_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include "coro.h"
 #include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
@@ -96,6 +101,7 @@ void AnnotateBenignRaceSized(const char *f, int l, const volatile void *mem, uns
 static void *worker_main(void *arg) {
     coro_worker *w = arg;
     coro_tls_w = w;
+    atomic_store_explicit(&w->tid, (int)syscall(SYS_gettid), memory_order_relaxed);
 #ifdef GOC_TSAN
     /* Tasks on this thread share its TLS. goc.h's call-site macros write
      * goc__callsite from user code, and compiled code may keep the address
@@ -201,6 +207,10 @@ int coro_runtime_start(void) {
             rc = -ENOMEM;
             goto out;
         }
+#ifdef GOC_ASAN
+        /* the heaps' arrays are reachable only from here */
+        __lsan_register_root_region(ws, sizeof(coro_worker) * (size_t)cap);
+#endif
         for (int i = 0; i < n; i++) coro_worker_init(&ws[i], i);
         S.w = ws;
         S.nprocs = n;

@@ -7,7 +7,8 @@
  *
  *  - Stuck worker. A worker that has run one task for SYSMON_STUCK_NS
  *    without a switch (a blocking system call, a long computation: no
- *    preemption here) while work waits that no idle worker can take (its
+ *    preemption here; not a thread the OS merely did not run: its /proc
+ *    state and CPU time tell) while work waits that no idle worker can take (its
  *    queue or runnext, the global queue, a pending timer or fd wait, and no
  *    worker idle) is marked BLOCKED and replaced: a spare worker is woken,
  *    or a new worker thread started in one of CORO_EXTRA_WORKERS slots. The
@@ -39,11 +40,20 @@
  * changes are CASes, stealing is the normal CAS-based runq_grab, and a
  * spurious handoff only starts a worker that finds nothing and idles.
  */
+#include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "coro.h"
 #include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
+
+/* Handoffs so far (tests: coro_runtime's C26a allows a task to resume on
+ * another thread at GOC_PROCS=1 only after one). */
+_Atomic long coro_sysmon_handoffs;
 
 /* True when work is waiting that needs a thread: v's own queue or runnext,
  * or, with no worker idle to take it, the global queue, timers or fds. */
@@ -57,6 +67,42 @@ static bool work_waiting(coro_worker *v) {
            atomic_load_explicit(&coro_nfdwait, memory_order_relaxed);
 }
 
+/* CPU time of v's thread so far (ns), -1 if unknown. */
+static int64_t thread_cpu(coro_worker *v) {
+    clockid_t id;
+    struct timespec ts;
+    if (pthread_getcpuclockid(v->thread, &id) != 0 || clock_gettime(id, &ts) != 0) return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The state letter of v's thread in /proc (R running or runnable, S/D
+ * asleep in the kernel, ...), 0 if unknown. */
+static char thread_state(coro_worker *v) {
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat",
+             atomic_load_explicit(&v->tid, memory_order_relaxed));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* "tid (comm) S ..." */
+    return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* v has not switched for SYSMON_STUCK_NS: is its thread really stuck in a
+ * task? Yes if it sleeps in the kernel (a blocking system call) or used
+ * most of that time computing; no if it is runnable but did not run (the
+ * OS gave its CPU to others: another thread would not run either, and a
+ * handoff would only move tasks to another thread). */
+static bool really_stuck(coro_worker *v) {
+    int64_t cpu = thread_cpu(v);
+    if (v->sm_cpu >= 0 && cpu >= 0 && cpu - v->sm_cpu >= SYSMON_STUCK_NS / 2) return true;
+    char st = thread_state(v);
+    return st == 'S' || st == 'D';
+}
+
 /* Replaces blocked worker v: a spare comes back, or a new slot's thread
  * starts. On failure (no slot left, thread creation failed) v is RUN
  * again: its tasks wait for it, as without sysmon. */
@@ -65,6 +111,7 @@ static void handoff(coro_worker *v) {
     if (!atomic_compare_exchange_strong_explicit(&v->state, &run, CORO_W_BLOCKED,
                                                  memory_order_seq_cst, memory_order_relaxed))
         return;
+    atomic_fetch_add_explicit(&coro_sysmon_handoffs, 1, memory_order_relaxed);
     int nw = coro_nw();
     for (int i = 0; i < nw; i++) {
         coro_worker *s = &S.w[i];
@@ -108,11 +155,14 @@ static bool sysmon_check(bool *busy_out) {
             v->sm_tick = tick;
             v->sm_since = now;
             v->sm_next = rn;
+            v->sm_cpu = -1;
             continue;
         }
+        if (v->sm_cpu < 0) v->sm_cpu = thread_cpu(v); /* first look at it not switching */
         if (rn && rn == v->sm_next) stuck_next = true;
         v->sm_next = rn;
-        if (now - v->sm_since >= SYSMON_STUCK_NS && idle == 0 && work_waiting(v)) {
+        if (now - v->sm_since >= SYSMON_STUCK_NS && idle == 0 && work_waiting(v) &&
+            really_stuck(v)) {
             handoff(v);
             v->sm_since = now;
             acted = true;

@@ -1,7 +1,8 @@
 /*
  * coro_runtime: TESTING.md C26 (K_runtime) and the coro runtime's own
  * contract, on the coro backend only.
- *   C26a migration: tasks park and yield across workers; errno and the
+ *   C26a migration: tasks park and yield across workers (with GOC_PROCS=1
+ *        they stay on one thread unless sysmon handed the worker off); errno and the
  *        task's stack-resident state survive every resume on another worker
  *        (read through noinline helpers: glibc's __errno_location is
  *        declared const, so a caller's own -O2 code may cache its address
@@ -34,6 +35,8 @@ static __attribute__((noinline)) unsigned long thread_id(void) {
     __asm__ volatile("" ::: "memory");
     return (unsigned long)pthread_self();
 }
+
+extern _Atomic long coro_sysmon_handoffs; /* sysmon.c */
 
 static int procs(void) {
     const char *p = getenv("GOC_PROCS");
@@ -92,7 +95,10 @@ static void c26_migration(void) {
     gt_note("C26a: %d of %d tasks resumed on another worker (GOC_PROCS=%d)", atomic_load(&migrated), N,
             procs());
     if (procs() >= 2) GT_ASSERT_GT(atomic_load(&migrated), 0);
-    else GT_ASSERT_EQ(atomic_load(&migrated), 0);
+    else if (atomic_load(&coro_sysmon_handoffs) == 0) GT_ASSERT_EQ(atomic_load(&migrated), 0);
+    /* else sysmon handed the only worker's tasks to another thread (a
+     * worker blocked in the kernel for 10 ms: under TSan its own locks, on
+     * a loaded machine): tasks may resume there */
 }
 
 /* --------------------------------------------------- C26b spawn/exit -- */
