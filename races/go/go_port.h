@@ -69,4 +69,15 @@ static inline void go_sleep(int64_t ns) { goc_sleep(goc_deadline(ns)); }
 
 #define GO_MS 1000000LL
 
+/* An invisible "after": go_await(&f) yields until go_mark(&f) was called,
+ * with relaxed atomics (no happens-before edge for TSan). It replaces a Go
+ * time.Sleep whose purpose is an order in time that the test needs to run
+ * at all (TestRaceChanItselfRecv: the task must read c before main
+ * replaces it, or it would block forever on the new channel); the sleep
+ * stays, for the shape. */
+static inline void go_mark(int *f) { __atomic_store_n(f, 1, __ATOMIC_RELAXED); }
+static inline void go_await(int *f) {
+    while (!__atomic_load_n(f, __ATOMIC_RELAXED)) goc_yield();
+}
+
 #endif
