@@ -424,9 +424,11 @@ static void TestRaceChanItselfSend(void) {
     go_recv(compl_);
 }
 
+int c_read; /* go_mark: the task has read c */
 static void itself_recv_g(void *p) {
     goc_chan *cc;
     RC_SERIAL(cc = c);
+    go_mark(&c_read);
     go_recv(cc);
     go_send(compl_, 1);
 }
@@ -434,8 +436,10 @@ static void TestRaceChanItselfRecv(void) {
     compl_ = go_chan(1);
     c = c_old = go_chan(10);
     go_send(c, 1);
+    c_read = 0;
     rc_go(itself_recv_g, NULL);
     go_sleep(10 * GO_MS);
+    go_await(&c_read); /* what the sleep is for (go_port.h) */
     goc_chan *n = go_chan(20);
     RC_SERIAL(c = n);
     go_recv(compl_);
@@ -444,12 +448,15 @@ static void TestRaceChanItselfRecv(void) {
 static void itself_nil_g(void *p) {
     goc_chan *cc;
     RC_SERIAL(cc = c);
-    go_send(cc, 0);
+    go_mark(&c_read);
+    if (cc) go_send(cc, 0); /* a nil c: Go's send blocks forever; here the task ends */
 }
 static void TestRaceChanItselfNil(void) {
     c = c_old = go_chan(10);
+    c_read = 0;
     rc_go(itself_nil_g, NULL);
     go_sleep(10 * GO_MS);
+    go_await(&c_read);
     RC_SERIAL(c = NULL);
 }
 

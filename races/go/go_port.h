@@ -40,6 +40,11 @@
  * busted backend must fail it. */
 #define GO_RACE(fn) {#fn, "P", 0, fn}
 #define GO_NORACE(fn, chan) {#fn, "N", (chan), fn}
+/* A NoRace test that unlocks a goc_mutex from another task (Go allows it):
+ * required in the precise build only. The natural build announces goc_mutex
+ * with TSan's mutex API (lock-order checks), whose model has no unlock by
+ * another thread (as R29's semaphore rows and gt_cross_task_unlock_ok). */
+#define GO_NORACE_XUNLOCK(fn, chan) {#fn, "P", (chan), fn}
 
 static inline goc_chan *go_chan(size_t cap) { return rc_chan(sizeof(int), cap); }
 static inline goc_chan *go_chan0(size_t cap) { return rc_chan(0, cap); }
@@ -63,5 +68,16 @@ static inline void go_close(goc_chan *c) { rc_expect(goc_chan_close(c), 0); }
 static inline void go_sleep(int64_t ns) { goc_sleep(goc_deadline(ns)); }
 
 #define GO_MS 1000000LL
+
+/* An invisible "after": go_await(&f) yields until go_mark(&f) was called,
+ * with relaxed atomics (no happens-before edge for TSan). It replaces a Go
+ * time.Sleep whose purpose is an order in time that the test needs to run
+ * at all (TestRaceChanItselfRecv: the task must read c before main
+ * replaces it, or it would block forever on the new channel); the sleep
+ * stays, for the shape. */
+static inline void go_mark(int *f) { __atomic_store_n(f, 1, __ATOMIC_RELAXED); }
+static inline void go_await(int *f) {
+    while (!__atomic_load_n(f, __ATOMIC_RELAXED)) goc_yield();
+}
 
 #endif

@@ -1,9 +1,9 @@
 /*
- * Conformance C26-C27: the sync.Once and sync.Cond extensions
+ * Conformance C28-C29: the sync.Once and sync.Cond extensions
  * (backends/common/once_cond.c), on every backend.
- *   C26 once   Go src/sync/once_test.go (TestOnce: fn runs once, every Do
+ *   C28 once   Go src/sync/once_test.go (TestOnce: fn runs once, every Do
  *              returns after it; concurrent callers park), bad input
- *   C27 cond   Go src/sync/cond_test.go (TestCondSignal, TestCondBroadcast,
+ *   C29 cond   Go src/sync/cond_test.go (TestCondSignal, TestCondBroadcast,
  *              TestRace: the condition-loop handshake), wait without the
  *              lock held (-EPERM, nothing changed), bad input
  */
@@ -11,7 +11,7 @@
 
 #include <stdlib.h>
 
-/* ------------------------------------------------------------- C26 -- */
+/* ------------------------------------------------------------- C28 -- */
 
 struct once_arg {
     goc_once *once;
@@ -32,7 +32,7 @@ static void once_caller(void *p) {
     GT_ASSERT_EQ(a->value, 42); /* fn happens before every do returns */
 }
 
-static void c26_once(void) {
+static void c28_once(void) {
     GT_ASSERT_ERR(goc_once_do(NULL, once_fn, NULL), -EINVAL);
     goc_once_free(NULL);
     int tasks = (int)gt_n(16, 8);
@@ -52,7 +52,7 @@ static void c26_once(void) {
     }
 }
 
-/* ------------------------------------------------------------- C27 -- */
+/* ------------------------------------------------------------- C29 -- */
 
 struct cond_arg {
     goc_mutex *mu;
@@ -107,7 +107,7 @@ static void cond_ping(void *p) {
     }
 }
 
-static void c27_cond(void) {
+static void c29_cond(void) {
     GT_ASSERT_NULL_ERRNO(goc_cond_make(NULL), EINVAL);
     GT_ASSERT_ERR(goc_cond_wait(NULL), -EINVAL);
     GT_ASSERT_ERR(goc_cond_signal(NULL), -EINVAL);
@@ -165,7 +165,7 @@ static void c27_cond(void) {
 }
 
 static void test_main(void) {
-    gt_run("C26_once", c26_once);
-    gt_run("C27_cond", c27_cond);
+    gt_run("C28_once", c28_once);
+    gt_run("C29_cond", c29_cond);
 }
 GT_MAIN(test_main)
