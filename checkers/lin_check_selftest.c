@@ -143,6 +143,17 @@ int main(void) {
     EXPECT("defect 4: try-recv EAGAIN after close, value later", false, 1, S(0, B, 0, 7, 0, 100),
            C(1, 0, 10, 20), R(2, T, -EAGAIN, 0, 30, 40), R(2, B, 0, 7, 110, 120));
     EXPECT("try-recv EAGAIN after close, nothing buffered", false, 1, C(1, 0, 10, 20), R(2, T, -EAGAIN, 0, 30, 40));
+    /* lockfree, found by this checker (see checkers/README.md): a send
+     * stalled between reserving and publishing counted as present by a
+     * try-send (full) and absent by the next try-receive (empty) */
+    EXPECT("full then empty with a send in flight", false, 1, S(0, B, 0, 1, 0, 100), S(1, T, -EAGAIN, 2, 10, 20),
+           R(1, T, -EAGAIN, 0, 30, 40));
+    /* ... and a receive stalled after taking the last value: closed and
+     * drained, yet a try-receive after the close says empty */
+    EXPECT("empty after close with a receive in flight", false, 1, S(0, B, 0, 1, 0, 1), R(1, B, 0, 1, 2, 100),
+           C(2, 0, 10, 20), R(2, T, -EAGAIN, 0, 30, 40));
+    EXPECT("closed after close with a receive in flight", true, 1, S(0, B, 0, 1, 0, 1), R(1, B, 0, 1, 2, 100),
+           C(2, 0, 10, 20), R(2, T, -EPIPE, 0, 30, 40));
     /* unbuffered */
     EXPECT("cap0 rendezvous overlapping", true, 0, S(0, B, 0, 1, 0, 10), R(1, B, 0, 1, 5, 15));
     EXPECT("cap0 rendezvous disjoint", false, 0, S(0, B, 0, 1, 0, 10), R(1, B, 0, 1, 20, 30));

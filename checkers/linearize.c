@@ -65,6 +65,8 @@ static struct chk_args A;
 static uint64_t g_seed;
 static bool g_perturb = true; /* --no-perturb turns the SIGURG stalls off */
 
+static int g_mix = -1; /* --mix uniform|close|fullempty: 0, 2, 3; -1: all */
+
 static void put(struct plan *p, int t, int kind, int mode, int64_t ns, uint64_t *next, uint64_t salt) {
     if (p->nops[t] >= LZ_MAX_OPS) return;
     struct plan_op *o = &p->ops[t][p->nops[t]++];
@@ -104,6 +106,7 @@ static void gen_plan(uint64_t idx, struct plan *p) {
     struct chk_rng r = {chk_mix(g_seed, idx)};
     memset(p, 0, sizeof *p);
     uint32_t mix = chk_below(&r, 4);
+    if (g_mix >= 0) mix = (uint32_t)g_mix; /* --mix */
     if (mix >= 2) {
         gen_focused(&r, p, mix == 2, (idx & 0xffffffffffull) + 1);
         for (int t = 0; t < p->ntasks; t++)
@@ -417,6 +420,15 @@ int main(int argc, char **argv) {
             g_perturb = false;
             continue;
         }
+        if (!strcmp(A.extra[i], "--mix") && i + 1 < A.nextra) {
+            const char *m = A.extra[++i];
+            g_mix = !strcmp(m, "uniform") ? 0 : !strcmp(m, "close") ? 2 : !strcmp(m, "fullempty") ? 3 : -2;
+            if (g_mix == -2) {
+                fprintf(stderr, "--mix: uniform, close or fullempty\n");
+                return 2;
+            }
+            continue;
+        }
         if (!strcmp(A.extra[i], "--no-shrink")) {
             g_shrink = false;
             continue;
@@ -425,7 +437,7 @@ int main(int argc, char **argv) {
             g_drop = A.extra[++i];
             continue;
         }
-        fprintf(stderr, "usage: %s [--seconds S] [--long] [--first N] [--count N] [--repeat R] [--no-perturb] [--no-shrink] [--drop t.k,...]\n",
+        fprintf(stderr, "usage: %s [--seconds S] [--long] [--first N] [--count N] [--repeat R] [--no-perturb] [--no-shrink] [--drop t.k,...] [--mix uniform|close|fullempty]\n",
                 argv[0]);
         return 2;
     }
