@@ -609,7 +609,19 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
          * "empty" (that receive counted at its reservation; defect 3).
          * relaxed: a hint. */
         lf_pos h2 = atomic_load_explicit(&ch->head, memory_order_relaxed);
-        if (h2 == head && lf_lagging(&lag)) return -EAGAIN;
+        if (h2 == head && lf_lagging(&lag)) {
+            /* Counting that receive at its reservation, nothing is left to
+             * take; if the channel is also closed with no send reserved
+             * behind `head`, the answer is "closed", never "empty" (N3,
+             * found by checkers/linearize). acquire: pairs with close's
+             * fetch_or, as in the branch above. */
+            lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_acquire);
+            if ((tail & ch->mark_bit) && (tail & ~ch->mark_bit) == head) {
+                recv_closed(ch, elem);
+                return -EPIPE;
+            }
+            return -EAGAIN;
+        }
         head = h2;
     }
 }

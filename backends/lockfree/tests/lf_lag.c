@@ -148,9 +148,42 @@ static void d4(void) {
     d4_recv_after_close(true);
 }
 
+/* N3 (found by checkers/linearize): a cap-1 channel's only value is taken
+ * by a receive that stalls before releasing the slot; then the channel is
+ * closed. It is drained (that receive counts at its reservation, as D3's
+ * answers do) and closed: a try-recv and a timed recv must report -EPIPE,
+ * at once, not -EAGAIN / -ETIMEDOUT. */
+static void n3_closed_drained_lag(void) {
+    goc_chan *ch = goc_chan_make(sizeof(int64_t), 1);
+    GT_ASSERT_NOT_NULL(ch);
+    int64_t v = 42;
+    GT_ASSERT_OK(goc_chan_send(ch, &v, GOC_NOW));
+    goc_lf_set_hook(GOC_LF_HOOK_RECV_RESERVED, stall_hook);
+    arm();
+    struct op_arg a = {ch, 0};
+    gt_go(stalled_receiver, &a);
+    gt_go(releaser, (void *)(intptr_t)STALL_MS);
+    GT_ASSERT(gt_wait_flag(&stalled, 10000000000LL));
+    GT_ASSERT_OK(goc_chan_close(ch));
+    goc_time t0 = goc_now();
+    int r = goc_chan_recv(ch, &v, GOC_NOW);
+    GT_ASSERT_MSG(r == -EPIPE, "try-recv on a closed, drained channel returned %d (%s)", r, gt_errname(r));
+    check_ms(t0, "try-recv, closed and drained");
+    t0 = goc_now();
+    r = goc_chan_recv(ch, &v, goc_deadline(1000000));
+    GT_ASSERT_MSG(r == -EPIPE, "timed recv on a closed, drained channel returned %d (%s)", r, gt_errname(r));
+    check_ms(t0, "timed recv, closed and drained");
+    gt_set(&release_stall);
+    gt_join_all();
+    goc_lf_set_hook(GOC_LF_HOOK_RECV_RESERVED, NULL);
+    GT_ASSERT_EQ(a.v, 42); /* the stalled receive got its value */
+    goc_chan_free(ch);
+}
+
 static void test_main(void) {
     gt_run("D3_send_partner_one_lap_behind", d3_send_lag);
     gt_run("D3_recv_partner_one_lap_behind", d3_recv_lag);
     gt_run("D4_try_recv_after_close_send_in_flight", d4);
+    gt_run("N3_closed_drained_receiver_in_flight", n3_closed_drained_lag);
 }
 GT_MAIN(test_main)
