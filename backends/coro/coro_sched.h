@@ -141,10 +141,12 @@ typedef struct {
 } coro_sched_state;
 
 
-/* Test hook (idle.c): set by coro_sysmon's T_poll_window, 0 otherwise. */
+/* Test hooks (idle.c): set by coro_sysmon's T_poll_window and
+ * T_poll_stall, 0 otherwise. */
 extern _Atomic int64_t coro_test_pollwin_ns;
 /* Handoffs by sysmon so far (sysmon.c; read by tests). */
 extern _Atomic long coro_sysmon_handoffs;
+extern _Atomic int64_t coro_test_pollstall_ns;
 
 /* The scheduler's global state (defined in sched.c). */
 extern coro_sched_state coro_sched;
@@ -184,6 +186,7 @@ void coro_reset_spinning(coro_worker *w);
 bool coro_unidle(coro_worker *w);
 bool coro_work_visible(coro_worker *w, int mode);
 bool coro_idle_park(coro_worker *w);
+coro_worker *coro_late_poller_rescue(void);
 
 /* ------------------------------------------------------- findrun.c -- */
 coro_task *coro_find_runnable(coro_worker *w);

@@ -20,8 +20,16 @@
  * waker does not wake anyone": that spinner's I3 comes after its I1, after
  * W2's read of nspinning, hence after W1. Timers use the same shape
  * (coro_timer_added: heap next_when store, then load of poller/nidle).
+ * That argument makes sure the poller is told (or sees the timer); it
+ * cannot make the OS run the poller thread at its deadline. On a loaded
+ * machine a runnable poller waited 120-250 ms for a CPU, holding the
+ * poller role, while sysmon ran: so sysmon also gets timers that are
+ * SYSMON_STUCK_NS overdue while a poller exists run by another thread
+ * (coro_late_poller_rescue, sysmon.c). That is only an extra wake: the
+ * steps above are unchanged.
  */
 #include <sched.h>
+#include <time.h>
 
 #include "coro.h"
 #include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
@@ -114,6 +122,45 @@ void coro_timer_added(goc_time when) {
     }
 }
 
+/* Sysmon, when a timer is overdue although a worker is the poller (the OS
+ * has not run the poller thread since its deadline): wakes an idle worker
+ * parked on its futex word, if any, as a spinner (find_runnable runs every
+ * heap's timers) and returns NULL; else returns the poller (GOC_PROCS=1:
+ * the only worker), which sysmon replaces like a stuck worker (handoff),
+ * or NULL if none. Unlike wakep it does not require nspinning == 0 (a
+ * wakep may have chosen the late poller itself: the eventfd break it sent
+ * waits for that same thread) and it skips the poller.
+ * Memory orders: idle_lock guards the idle list, in_idle and park_mode;
+ * as in wakep, the nspinning increment (seq_cst RMW) and the nidle store
+ * (seq_cst, under the lock) come before the release store of park_word,
+ * which pairs with the acquire load in coro_idle_park's futex loop, so the
+ * woken worker's I1 decrement finds the count it owns. A spurious rescue
+ * (sysmon's hints are racy) only wakes a worker that finds nothing and
+ * parks again. */
+coro_worker *coro_late_poller_rescue(void) {
+    coro_worker *poller = NULL;
+    goc__lock_acquire(&S.idle_lock);
+    coro_worker **pp = &S.idle;
+    while (*pp && (*pp)->park_mode != PARK_FUTEX) pp = &(*pp)->idle_next;
+    coro_worker *w = *pp;
+    if (w) {
+        *pp = w->idle_next;
+        w->in_idle = false;
+        w->spinning = true; /* it owns the nspinning we add */
+        atomic_fetch_add_explicit(&S.nspinning, 1, memory_order_seq_cst);
+        atomic_store_explicit(&S.nidle, atomic_load_explicit(&S.nidle, memory_order_relaxed) - 1,
+                              memory_order_seq_cst);
+        /* release: pairs with the acquire load in the parked worker's loop */
+        atomic_store_explicit(&w->park_word, 0, memory_order_release);
+    } else {
+        for (int i = 0, nw = coro_nw(); i < nw; i++)
+            if (S.w[i].park_mode == PARK_POLL) poller = &S.w[i];
+    }
+    goc__lock_release(&S.idle_lock);
+    if (w) goc__futex_wake(&w->park_word, 1);
+    return poller;
+}
+
 void coro_poll_added(void) {
     /* seq_cst: coro_nfdwait was incremented (seq_cst) before; pairs with the
      * re-check of an idle worker (work_visible). A running poller sees the
@@ -187,6 +234,20 @@ static void poll_window_hook(void) {
     }
 }
 
+/* Test hook: when coro_test_pollstall_ns is not 0 (a test sets it), the
+ * next poller to return from epoll_wait stays away that many ns before it
+ * looks at the timers (then the hook is spent): a poller thread that the
+ * OS does not run on time, still holding the poller role (coro_sysmon
+ * T_poll_stall). */
+_Atomic int64_t coro_test_pollstall_ns;
+
+static void poll_stall_hook(void) {
+    int64_t ns = atomic_exchange_explicit(&coro_test_pollstall_ns, 0, memory_order_relaxed);
+    struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+    while (ns > 0 && nanosleep(&ts, &ts) != 0) {
+    }
+}
+
 /* Parks w (find_runnable found nothing): the I1-I4 steps of the protocol at
  * the top of this file. False: the runtime is stopping. True: look again
  * (woken by wakep as a spinner, or by the re-check). */
@@ -239,6 +300,8 @@ bool coro_idle_park(coro_worker *w) {
                                                      memory_order_relaxed))
             timeout = 0;
         coro_netpoll(timeout);
+        if (GOC_UNLIKELY(atomic_load_explicit(&coro_test_pollstall_ns, memory_order_relaxed)))
+            poll_stall_hook(); /* tests only */
         coro_unidle(w); /* also gives up the poller role */
         return true;
     }

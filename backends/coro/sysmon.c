@@ -35,6 +35,15 @@
  *    tasks, the other idle workers sleep on their futex words; a wakep
  *    sends one through find_runnable, which runs every heap's timers.
  *
+ *  - A late poller: a timer SYSMON_STUCK_NS overdue while a worker holds
+ *    the poller role means the OS has not run that thread since its
+ *    deadline (a loaded machine kept a runnable poller off the CPU for
+ *    120-250 ms, with GOC_PROCS=1 the whole runtime, while sysmon ran).
+ *    An idle worker parked on its futex is woken to run the timers, or,
+ *    if there is none, the poller is replaced like a stuck worker
+ *    (handoff: it retires as a spare when it runs again), so the
+ *    replacement runs them (idle.c, coro_late_poller_rescue).
+ *
  * Sysmon's view is made of relaxed loads of hints (in_task, schedtick,
  * runnext, the counters); the actions are safe whatever they see: state
  * changes are CASes, stealing is the normal CAS-based runq_grab, and a
@@ -175,6 +184,14 @@ static bool sysmon_check(bool *busy_out) {
                        atomic_load_explicit(&coro_ntimers, memory_order_relaxed) &&
                        coro_timers_next() <= now)) {
         coro_wakep();
+        acted = true;
+    } else if (atomic_load_explicit(&S.poller, memory_order_relaxed) &&
+               atomic_load_explicit(&coro_ntimers, memory_order_relaxed) &&
+               coro_timers_next() <= now - SYSMON_STUCK_NS) {
+        /* a late poller (the header comment): the wakep above would only
+         * break its epoll_wait, which the same late thread has to see */
+        coro_worker *p = coro_late_poller_rescue();
+        if (p) handoff(p);
         acted = true;
     }
     *busy_out = busy;

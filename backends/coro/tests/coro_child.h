@@ -37,8 +37,10 @@ static inline void coro_child_run(coro_child *c, const char *mode, const char *c
     while (env_extra && env_extra[k]) k++;
     char **env = calloc(n + k + 1, sizeof *env);
     GT_ASSERT_NOT_NULL(env);
-    for (size_t i = 0; i < n; i++) env[i] = environ[i];
-    for (size_t i = 0; i < k; i++) env[n + i] = (char *)env_extra[i];
+    /* the extra entries first: getenv returns the first match, so they
+     * override the parent's (GOC_PROCS set by CTest) */
+    for (size_t i = 0; i < k; i++) env[i] = (char *)env_extra[i];
+    for (size_t i = 0; i < n; i++) env[k + i] = environ[i];
     char *argv[] = {(char *)"/proc/self/exe", (char *)mode, NULL};
     pid_t pid;
     int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env);

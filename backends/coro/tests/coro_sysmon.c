@@ -20,6 +20,16 @@
  *        parks as the poller, in its window, when the root sleeps 2 ms. A
  *        3 s timer is pending: a missed interrupt sleeps the poller to it
  *        (the fix: < 1 s).
+ *   T_poll_stall: the idle poller is not run on time by the OS (a loaded
+ *        machine left the thread runnable for 120-250 ms: difftest program
+ *        1425 of seed 58699661646880 at GOC_PROCS=1), still holding the
+ *        poller role. Sysmon, which runs meanwhile, must get the expired
+ *        timers run by another thread: an idle worker parked on its futex
+ *        (GOC_PROCS=2), or a replacement for the poller (GOC_PROCS=1, where
+ *        the poller is the only worker). A child sets coro_test_pollstall_ns
+ *        (the next poller stays away 3 s after epoll_wait returns) and
+ *        sleeps 2 ms; the sleep must return within 1 s (before the fix it
+ *        took the whole 3 s: sysmon left expired timers to the poller).
  */
 #include <unistd.h>
 
@@ -96,12 +106,42 @@ static void poll_window(void) {
                   c.status, c.err);
 }
 
+/* --------------------------------------------------------- poll stall -- */
+
+extern _Atomic int64_t coro_test_pollstall_ns; /* idle.c */
+static void stall_root(void *p) {
+    (void)p;
+    goc_sleep(goc_deadline(20000000)); /* settle: every worker parked once */
+    atomic_store(&coro_test_pollstall_ns, 3000000000LL);
+    goc_time t0 = goc_now();
+    goc_sleep(goc_deadline(2000000)); /* the worker goes idle: the poller, with this timer */
+    late_ns = goc_now() - t0;
+}
+static int stall_child(void) {
+    int rc = goc_main(stall_root, NULL);
+    fprintf(stderr, "sleep(2 ms) took %.1f ms with the poller stalled 3 s\n", late_ns / 1e6);
+    /* _exit: the stalled poller may still be in its hook */
+    _exit(rc == 0 && late_ns < 1000000000LL ? 0 : 1);
+}
+static void poll_stall(void) {
+    const char *procs[] = {"GOC_PROCS=1", "GOC_PROCS=2"};
+    for (int i = 0; i < 2; i++) {
+        coro_child c;
+        const char *env[] = {procs[i], NULL};
+        coro_child_run(&c, "--stall", env);
+        GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "%s: child status 0x%x: %s",
+                      procs[i], c.status, c.err);
+    }
+}
+
 static void test_main(void) {
     gt_run("T_stuck_worker", stuck_worker);
     gt_run("T_poll_window", poll_window);
+    gt_run("T_poll_stall", poll_stall);
 }
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--window")) return window_child();
+    if (argc > 1 && !strcmp(argv[1], "--stall")) return stall_child();
     return gt_main(argc, argv, __FILE__, test_main);
 }
