@@ -78,6 +78,7 @@ struct coro_worker {
     uint32_t sm_tick;           /* schedtick at its last change */
     goc_time sm_since;          /* when sysmon saw schedtick change (or the worker out of a task) */
     coro_task *sm_next;         /* runnext at the previous tick */
+    uint32_t sm_head;           /* rq_head at the previous tick */
     int64_t sm_cpu;             /* the thread's CPU time when sysmon first saw it stuck (-1: not yet) */
     _Atomic int tid;            /* the worker thread's kernel id (set by the thread at start) */
     bool spinning;              /* owner, except wakep sets it on a parked worker

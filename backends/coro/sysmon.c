@@ -29,6 +29,10 @@
  *    RUNNEXT_STEAL_NS of patience. (Before sysmon, idle workers woke every
  *    10 ms to look for this.)
  *
+ *  - Stranded work: the global queue, or a local queue whose head did not
+ *    move between two looks, while a worker idles and none spins: a wakep
+ *    (a safety net; the protocol in idle.c should make it never needed).
+ *
  *  - The deadlock detector (deadlock.c's all_asleep, every idle look).
  *
  *  - Expired timers with no poller: the poller gave up its role to run
@@ -153,8 +157,18 @@ static bool sysmon_check(bool *busy_out) {
     goc_time now = goc_now();
     bool busy = false, stuck_next = false, acted = false;
     int idle = atomic_load_explicit(&S.nidle, memory_order_relaxed);
+    /* Stranded work: queued tasks no worker is getting to (the global
+     * queue, or a queue whose head did not move since the last look) while
+     * a worker is idle and none spins. The wake-up protocol (idle.c) is
+     * meant to make this impossible; this is the safety net that the
+     * poller's old 10 ms wake-up used to be. */
+    bool stranded = atomic_load_explicit(&S.gsize, memory_order_relaxed) != 0;
     for (int i = 0, nw = coro_nw(); i < nw; i++) {
         coro_worker *v = &S.w[i];
+        uint32_t h = atomic_load_explicit(&v->rq_head, memory_order_relaxed);
+        if (h != atomic_load_explicit(&v->rq_tail, memory_order_relaxed) && h == v->sm_head)
+            stranded = true;
+        v->sm_head = h;
         if (atomic_load_explicit(&v->state, memory_order_relaxed) != CORO_W_RUN) continue;
         uint32_t tick = atomic_load_explicit(&v->schedtick, memory_order_relaxed);
         coro_task *rn = atomic_load_explicit(&v->runnext, memory_order_relaxed);
@@ -180,6 +194,8 @@ static bool sysmon_check(bool *busy_out) {
     /* Expired timers and nobody to run them: the poller (if any) left to
      * run tasks and the others sleep on their futex words. Go's sysmon
      * starts an M for them too. */
+    if (stranded && idle > 0 && atomic_load_explicit(&S.nspinning, memory_order_relaxed) == 0)
+        stuck_next = true; /* same remedy: wake a spinner */
     if (stuck_next || (!atomic_load_explicit(&S.poller, memory_order_relaxed) &&
                        atomic_load_explicit(&coro_ntimers, memory_order_relaxed) &&
                        coro_timers_next() <= now)) {
