@@ -825,8 +825,13 @@ def compare_side_by_side(a):
     if not plan:
         raise GateInputError("nothing to measure side by side (backends %s)" % backends)
     limit = a.wall_threshold / 100.0
-    tmp = a.out or tempfile.mkdtemp(prefix="goc-gate-")
-    rdir = os.path.join(tmp, "rounds")
+    if not a.out:  # the rounds' JSON are kept only with --out
+        with tempfile.TemporaryDirectory(prefix="goc-gate-") as tmp:
+            return side_by_side_rows(a, plan, rows, limit, os.path.join(tmp, "rounds"))
+    return side_by_side_rows(a, plan, rows, limit, os.path.join(a.out, "rounds"))
+
+
+def side_by_side_rows(a, plan, rows, limit, rdir):
     data = sbs_measure(a, plan, a.rounds, {(b, s): a.filter for b, s, _, _ in plan}, rdir, "gate")
     if not data:
         raise GateInputError("the filter %r matched no benchmark" % a.filter)
