@@ -36,9 +36,9 @@ while [ $# -gt 0 ]; do
 done
 case "$RUNS" in ''|*[!0-9]*|0) echo "false_alarm_count.sh: --runs wants a positive integer" >&2; exit 2 ;; esac
 cd "$ROOT" || exit 2
-if [ "$AGAINST" = HEAD ] && ! git diff --quiet HEAD -- backends include harness/bench_micro.c \
+if ! git diff --quiet "$AGAINST" -- backends include harness/bench_micro.c \
      harness/gbench_shim.cc harness/goc_bench.h harness/CMakeLists.txt CMakeLists.txt cmake 2>/dev/null; then
-  echo "false_alarm_count.sh: WARNING: uncommitted changes to measured code: the 'unchanged' runs compare different code" >&2
+  echo "false_alarm_count.sh: WARNING: the measured code differs from $AGAINST: the 'unchanged' runs compare different code" >&2
 fi
 LOGS="$ROOT/build/gate-count/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$LOGS"
