@@ -6,7 +6,7 @@
  * and the nearest bad call, goc_mutex_lock(NULL), returns -EINVAL. */
 #include "go_port.h"
 
-int x, condition, panics;
+int x, condition, panics, exited;
 int ival;
 goc_mutex *mu;
 goc_cond *cond;
@@ -47,12 +47,16 @@ static void rcond_g(void *p) {
     rc_expect(goc_cond_signal(cond), 0);
     unlock(mu);
     go_sleep(10 * GO_MS); /* Exit cond.Wait loop */
+    go_await(&exited);    /* what the sleep is for: under load main may not
+                             have relocked yet, and then it would acquire
+                             this task's later unlock (x = 3 before x = 2) */
     lock(mu);
     RC_SERIAL(x = 3);
     unlock(mu);
     go_send(done, 1);
 }
 static void TestRaceCond(void) {
+    exited = 0;
     done = go_chan(0);
     mk_cond();
     x = 0;
@@ -61,6 +65,7 @@ static void TestRaceCond(void) {
     lock(mu);
     while (condition != 1) rc_expect(goc_cond_wait(cond), 0);
     unlock(mu);
+    go_mark(&exited);
     RC_SERIAL(x = 2);
     go_recv(done);
 }
