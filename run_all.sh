@@ -39,12 +39,12 @@ usage: ./run_all.sh [STAGE] [options]
   bench [--quick] [--filter RE] [--backends LIST]
   compare [--filter RE]
   memory | scaling [--quick]   memory per parked task; throughput vs task count
-  races | pitfalls
+  races [--repeat N] [--go-runs N] [--no-go] | pitfalls
   plots [RUN]    the figures of RUN (default: the current run)
   report [RUN] [--open]        summary.md and index.html of RUN (default: the current run)
   report RUN1 RUN2 ...         one comparison of runs from several machines
   history [--filter RE] [--backends LIST]  medians over commits, change points
-  gate [--baseline DIR] [--icount-only] | gate --update-baseline
+  gate [--against REF] [--baseline DIR] [--icount-only] | gate --update-baseline
 A stage run alone (bench ... report) adds to the current run folder: the
 newest results/<UTC>-<host> of this commit and host, or --run DIR; a new one
 if there is none.
