@@ -46,14 +46,14 @@ struct goc_once {
 };
 
 goc_once *goc_once_make(void) {
-    goc_once *o = malloc(sizeof *o);
+    goc_once *o = goc__calloc(1, sizeof *o);
     if (!o) {
         errno = ENOMEM;
         return NULL;
     }
     o->mu = goc_mutex_make();
     if (!o->mu) {
-        free(o);
+        goc__free(o);
         errno = ENOMEM;
         return NULL;
     }
@@ -87,7 +87,7 @@ void goc_once_free(goc_once *o) {
     }
     o->magic = GOC_MAGIC_DEAD;
     goc_mutex_free(o->mu);
-    free(o);
+    goc__free(o);
 }
 
 /* ---------------------------------------------------------------- cond -- */
@@ -109,15 +109,14 @@ goc_cond *goc_cond_make(goc_mutex *l) {
         errno = EINVAL;
         return NULL;
     }
-    goc_cond *c = malloc(sizeof *c);
+    goc_cond *c = goc__calloc(1, sizeof *c);
     if (!c) {
         errno = ENOMEM;
         return NULL;
     }
-    memset(c, 0, sizeof *c);
     c->mu = goc_mutex_make();
     if (!c->mu) {
-        free(c);
+        goc__free(c);
         errno = ENOMEM;
         return NULL;
     }
@@ -218,5 +217,5 @@ void goc_cond_free(goc_cond *c) {
     }
     c->magic = GOC_MAGIC_DEAD;
     goc_mutex_free(c->mu);
-    free(c);
+    goc__free(c);
 }
