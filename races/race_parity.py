@@ -73,7 +73,7 @@ def build(results, go, runs):
     tests, required_met = [], True
     def zero():
         return {b: {bd: {"ported": 0, "agree": 0, "stable": 0, "agree_stable": 0, "norace": 0,
-                         "norace_clean": 0, "norace_excused": 0, "race": 0, "race_reported": 0,
+                         "norace_clean": 0, "race": 0, "race_reported": 0,
                          "race_hidden": 0}
                     for bd in sorted(builds)} for b in sorted(backends)}
     # totals: Go's tests; extra_totals: the rows beyond Go's suite (extra.c)
@@ -109,10 +109,7 @@ def build(results, go, runs):
                 if bd == "precise" and not (agree and stable):
                     required_met = False
                 if bd == "natural" and t["expected"] == "no race" and v != "no race":
-                    if rec.get("mode") == "N":
-                        required_met = False
-                    else:  # unlock by another task: TSan's mutex model (go_port.h)
-                        tot["norace_excused"] += 1
+                    required_met = False
         tests.append(row)
     return {
         "schema": SCHEMA,
@@ -137,10 +134,10 @@ def totals_lines(par):
         for b, per in tots.items():
             for bd, t in per.items():
                 out.append("  %-5s %-8s %-7s agree %d/%d, stable %d/%d, agree+stable %d/%d; NoRace clean "
-                           "%d/%d (excused %d); Race reported %d/%d (hidden %d)" % (
+                           "%d/%d; Race reported %d/%d (hidden %d)" % (
                                label, b, bd, t["agree"], t["ported"], t["stable"], t["ported"],
                                t["agree_stable"], t["ported"], t["norace_clean"], t["norace"],
-                               t["norace_excused"], t["race_reported"], t["race"], t["race_hidden"]))
+                               t["race_reported"], t["race"], t["race_hidden"]))
     surprises = [t["test"] for t in par["tests"] if t["go_surprise"]]
     out.append("  Go's own verdict differs from the test name: %s" % (", ".join(surprises) or "none"))
     out.append("  required (precise: all agree and stable; natural: every NoRace clean): %s" % (
@@ -168,13 +165,10 @@ def markdown(par):
          "Race reported | Race hidden |", "|---|---|---|---|---|---|---|---|---|"]
     for b, bd in keys:
         t = par["totals"][b][bd]
-        L.append("| %s | %s | %d | %d | %d | %d | %d/%d%s | %d/%d | %d |" % (
+        L.append("| %s | %s | %d | %d | %d | %d | %d/%d | %d/%d | %d |" % (
             b, bd, t["ported"], t["agree"], t["stable"], t["agree_stable"], t["norace_clean"], t["norace"],
-            " (%d excused)" % t["norace_excused"] if t["norace_excused"] else "",
             t["race_reported"], t["race"], t["race_hidden"]))
-    L += ["", "Excused (natural build only): NoRace tests that unlock a goc_mutex from another task "
-          "(TSan's mutex model, which the natural build uses for lock-order checks, has no such "
-          "unlock; races/go/go_port.h).", "", "Rows beyond Go's suite (races/go/extra.c: the article's counter, WaitGroup misuse, "
+    L += ["", "Rows beyond Go's suite (races/go/extra.c: the article's counter, WaitGroup misuse, "
           "Once, Cond), verdict from the name:", "",
           "| backend | build | rows | as named | stable | NoRace clean | Race reported |",
           "|---|---|---|---|---|---|---|"]

@@ -241,6 +241,7 @@ typedef struct coro_task {
     _Atomic uint32_t poll_arming; /* 1 from park until fd_arm is done with the task */
 #ifdef GOC_TSAN
     void *fiber;
+    void *tsan_held;           /* natural build: goc_mutex tokens it holds (goc_tsan_mu.h); the task only */
 #endif
 #ifdef GOC_ASAN
     void *fake_stack;

@@ -26,21 +26,29 @@
 
 #include "coro.h"
 #include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+#include "goc_tsan_mu.h"
 
 /* Precise build edges (Go's sync race annotations): unlock releases the
  * mutex address, a successful lock/trylock acquires it; wg add/done release
  * the WaitGroup address, a wait that returns 0 acquires it. Everything else
  * runs hidden (coro.h). */
 
-/* Natural TSan build: goc_mutex is announced with __tsan_mutex_* so TSan's
- * deadlock detector sees lock-order inversions (the pitfalls table) and
- * misuse. Go lets another task unlock, which TSan's model calls a bad
- * unlock; so a foreign unlock moves the mutex's TSan identity to a fresh
- * address (the old one stays "held" by the locking fiber, harmlessly: nobody
- * locks it again) and carries the happens-before edge with
- * __tsan_release/__tsan_acquire on the new one (as the lockfree backend). */
-#if defined(GOC_TSAN) && !defined(CORO_PRECISE)
-#define CORO_MU_TSAN 1
+/* Natural TSan build: goc_mutex is shown to TSan as a mutex, and as Go's
+ * release/acquire edge once another task has unlocked it (goc_tsan_mu.h,
+ * shared with pthread and lockfree). A task is a TSan fiber here, so the
+ * task's list of held tokens names the holder. The annotations run once the mutex is ours and
+ * before it is released, back to back: TSan's ignore window between pre
+ * and post must not span a park (the switch edges would be lost). */
+#ifdef GOC_TSAN_NATURAL
+static goc__tsan_tok **mu_held_list(void) {
+    coro_task *t = coro_self();
+    return t ? (goc__tsan_tok **)&t->tsan_held : goc__tsan_thread_held();
+}
+#define MU_TSAN_LOCKED(m, f, got) goc__tsan_mu_locked(&(m)->tsan_mu, (f), (got), mu_held_list())
+#define MU_TSAN_UNLOCKING(m) goc__tsan_mu_unlocking(&(m)->tsan_mu, mu_held_list())
+#else
+#define MU_TSAN_LOCKED(m, f, got) ((void)0)
+#define MU_TSAN_UNLOCKING(m) ((void)0)
 #endif
 
 struct goc_mutex {
@@ -48,27 +56,9 @@ struct goc_mutex {
     _Atomic uint32_t state;
     goc__lock ilock;
     coro_wq waiters; /* guarded by ilock */
-#ifdef CORO_MU_TSAN
-    /* written by the holder (lock, foreign unlock), read by the next holder:
-     * relaxed, ordered by the state word */
-    _Atomic(void *) tsan_id;
-    _Atomic(const void *) tsan_owner;
-    void *tsan_ids; /* retired identities (guarded by the mutex itself) */
-#endif
+    GOC_TSAN_MU_FIELD /* natural TSan build only (goc_tsan_mu.h) */
 };
 
-#ifdef CORO_MU_TSAN
-static __thread char tsan_thread_self; /* identity of a foreign thread */
-static const void *mu_self(void) {
-    coro_task *t = coro_self();
-    return t ? (const void *)t : (const void *)&tsan_thread_self;
-}
-static void *mu_tid(goc_mutex *m) { return atomic_load_explicit(&m->tsan_id, memory_order_relaxed); }
-static void mu_acquired(goc_mutex *m) {
-    atomic_store_explicit(&m->tsan_owner, mu_self(), memory_order_relaxed);
-    __tsan_acquire(mu_tid(m)); /* the edge from a foreign unlock, if any */
-}
-#endif
 
 struct goc_wg {
     uint32_t magic;
@@ -96,9 +86,8 @@ goc_mutex *goc_mutex_make(void) {
     }
     memset(m, 0, sizeof *m);
     m->magic = GOC_MAGIC_MUTEX;
-#ifdef CORO_MU_TSAN
-    atomic_init(&m->tsan_id, (void *)m);
-    GOC_TSAN_MUTEX_CREATE(m, 0);
+#ifdef GOC_TSAN_NATURAL
+    goc__tsan_mu_create(&m->tsan_mu);
 #endif
     return m;
 }
@@ -149,15 +138,7 @@ int(goc_mutex_lock)(goc_mutex *m) {
     lock_impl(m);
     CORO_P_ACQUIRE(m); /* the previous unlock -> this lock */
     CORO_HIDE_END();
-#ifdef CORO_MU_TSAN
-    /* pre_lock and post_lock back to back, once the mutex is ours: between
-     * them TSan ignores the fiber's accesses and synchronisation, which must
-     * not span a park (the switch edges would be lost). The lock graph only
-     * needs the order of acquisitions. */
-    GOC_TSAN_MUTEX_PRE_LOCK(mu_tid(m), 0);
-    mu_acquired(m);
-    GOC_TSAN_MUTEX_POST_LOCK(mu_tid(m), 0, 0);
-#endif
+    MU_TSAN_LOCKED(m, 0, true);
     return 0;
 }
 
@@ -169,11 +150,7 @@ int goc_mutex_trylock(goc_mutex *m) {
                                                        memory_order_relaxed);
     if (got) CORO_P_ACQUIRE(m);
     CORO_HIDE_END();
-#ifdef CORO_MU_TSAN
-    GOC_TSAN_MUTEX_PRE_LOCK(mu_tid(m), __tsan_mutex_try_lock);
-    if (got) mu_acquired(m);
-    GOC_TSAN_MUTEX_POST_LOCK(mu_tid(m), __tsan_mutex_try_lock | (got ? 0 : __tsan_mutex_try_lock_failed), 0);
-#endif
+    MU_TSAN_LOCKED(m, __tsan_mutex_try_lock, got);
     return got ? 0 : -EBUSY;
 }
 
@@ -221,24 +198,9 @@ static int unlock_impl(goc_mutex *m) {
 
 int goc_mutex_unlock(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
-#ifdef CORO_MU_TSAN
-    bool locked = mu_held(atomic_load_explicit(&m->state, memory_order_relaxed));
-    bool foreign = locked && atomic_load_explicit(&m->tsan_owner, memory_order_relaxed) != mu_self();
-    if (foreign) { /* still held: the fields are ours until the unlock below */
-        void **fresh = malloc(2 * sizeof *fresh);
-        if (fresh) {
-            fresh[0] = m->tsan_ids;
-            m->tsan_ids = fresh;
-            atomic_store_explicit(&m->tsan_id, (void *)&fresh[1], memory_order_relaxed);
-        }
-        __tsan_release(mu_tid(m));
-    } else if (locked) {
-        /* back to back, before the real unlock: TSan ignores the fiber's
-         * synchronisation between them, and unlock_impl's (the internal
-         * lock, readying the next owner) must stay visible */
-        GOC_TSAN_MUTEX_PRE_UNLOCK(mu_tid(m), 0);
-        GOC_TSAN_MUTEX_POST_UNLOCK(mu_tid(m), 0);
-    }
+#ifdef GOC_TSAN_NATURAL
+    /* only while it is held: an unlock of an unlocked mutex is -EPERM below */
+    if (mu_held(atomic_load_explicit(&m->state, memory_order_relaxed))) MU_TSAN_UNLOCKING(m);
 #endif
     CORO_HIDE_BEGIN();
     int r = unlock_impl(m);
@@ -254,13 +216,8 @@ void goc_mutex_free(goc_mutex *m) {
         return;
     }
     m->magic = GOC_MAGIC_DEAD;
-#ifdef CORO_MU_TSAN
-    GOC_TSAN_MUTEX_DESTROY(mu_tid(m), 0);
-    for (void **p = m->tsan_ids; p;) {
-        void **next = p[0];
-        free(p);
-        p = next;
-    }
+#ifdef GOC_TSAN_NATURAL
+    goc__tsan_mu_destroy(&m->tsan_mu, mu_held(atomic_load_explicit(&m->state, memory_order_relaxed)));
 #endif
     goc__free(m);
 }

@@ -232,6 +232,7 @@ coro_task *coro_task_new(coro_worker *w, void (*fn)(void *), void *arg, const ch
 #ifdef GOC_TSAN
     t->fiber = __tsan_create_fiber(0);
     __tsan_set_fiber_name(t->fiber, fn_name ? fn_name : "goc task");
+    t->tsan_held = NULL; /* a task that ended holding a goc_mutex leaves its tokens (TSan builds only) */
 #endif
 #ifdef GOC_ASAN
     t->fake_stack = NULL;

@@ -19,13 +19,10 @@
  * word (clears LOCKED or sets HANDOFF) before it wakes, so the kernel's
  * compare fails for a waiter that has not slept yet.
  *
- * TSan: the mutex is announced with __tsan_mutex_* (lock-order inversion,
- * double lock and bad unlock are reported as for pthread mutexes). Go lets
- * another task unlock; TSan's model does not (it reports a bad unlock), so
- * in TSan builds a foreign unlock moves the mutex's TSan identity to a fresh
- * address (the old one stays "held" by the locking thread, harmlessly: no
- * one locks it again, so it can close no lock-order cycle), and carries the
- * happens-before edge with __tsan_release/__tsan_acquire on the new one.
+ * TSan (natural build): the mutex is shown to TSan as a mutex, and as Go's
+ * release/acquire edge once another task has unlocked it (goc_tsan_mu.h,
+ * shared with pthread and coro). Precise build: Go's model of sync.Mutex,
+ * release on unlock and acquire on lock (GOC_TSAN_P_*), nothing else.
  *
  * WaitGroup word (the futex word): counter << 1 | WAITERS. add() that
  * brings the counter to 0 stores 0 and wakes everyone if WAITERS was set;
@@ -34,57 +31,27 @@
 #include <stdio.h>
 
 #include "lf.h"
+#include "goc_tsan_mu.h"
 
 /* ------------------------------------------------------------ mutex -- */
 
 enum { MU_LOCKED = 1u, MU_STARVING = 2u, MU_HANDOFF = 4u, MU_WAITER = 1u << 8 };
 #define MU_STARVE_NS 1000000 /* Go's starvationThresholdNs */
 
-#if defined(GOC_TSAN) && defined(GOC_TSAN_PRECISE_ON)
-/* Precise build: Go's model of sync.Mutex, release on unlock and acquire on
- * lock, no lock-order bookkeeping (the race suite's R29 P rows unlock from
- * another task, which TSan's mutex model cannot express). */
-#undef GOC_TSAN_MUTEX_CREATE
-#undef GOC_TSAN_MUTEX_DESTROY
-#undef GOC_TSAN_MUTEX_PRE_LOCK
-#undef GOC_TSAN_MUTEX_POST_LOCK
-#undef GOC_TSAN_MUTEX_PRE_UNLOCK
-#undef GOC_TSAN_MUTEX_POST_UNLOCK
-#define GOC_TSAN_MUTEX_CREATE(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_DESTROY(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_PRE_LOCK(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_POST_LOCK(m, f, r) GOC_TSAN_P_ACQUIRE(m)
-#define GOC_TSAN_MUTEX_PRE_UNLOCK(m, f) GOC_TSAN_P_RELEASE(m)
-#define GOC_TSAN_MUTEX_POST_UNLOCK(m, f) ((void)0)
-#define MU_MODEL_TSAN 0
-#elif defined(GOC_TSAN)
-#define MU_MODEL_TSAN 1
+#ifdef GOC_TSAN_NATURAL
+#define MU_TSAN_LOCKED(mu, f, got) goc__tsan_mu_locked(&(mu)->tsan_mu, (f), (got), goc__tsan_thread_held())
+#define MU_TSAN_UNLOCKING(mu) goc__tsan_mu_unlocking(&(mu)->tsan_mu, goc__tsan_thread_held())
 #else
-#define MU_MODEL_TSAN 0
+#define MU_TSAN_LOCKED(mu, f, got) ((void)0)
+#define MU_TSAN_UNLOCKING(mu) ((void)0)
 #endif
 
 struct goc_mutex {
     _Atomic uint32_t state; /* see above */
     uint32_t magic;         /* GOC_MAGIC_MUTEX while live */
-#if MU_MODEL_TSAN
-    /* TSan identity of the mutex and the thread that holds it in TSan's
-     * model. Written by lock (after acquiring) and by a foreign unlock
-     * (while still holding the lock); relaxed atomics: the lock orders them. */
-    _Atomic(void *) tsan_id;
-    _Atomic(const void *) tsan_owner;
-    void *tsan_ids;         /* list of retired identities, freed with the mutex */
-#endif
+    GOC_TSAN_MU_FIELD       /* natural TSan build only (goc_tsan_mu.h) */
 };
 
-#if MU_MODEL_TSAN
-static __thread char tsan_self; /* its address identifies this thread */
-/* relaxed: tsan_id/tsan_owner are written by the lock holder and read by
- * the next holder, ordered by the state word's release/acquire */
-static void *mu_tid(goc_mutex *mu) { return atomic_load_explicit(&mu->tsan_id, memory_order_relaxed); }
-#define MU_TSAN(mu) mu_tid(mu)
-#else
-#define MU_TSAN(mu) ((void *)(mu))
-#endif
 
 static inline bool mutex_ok(const goc_mutex *mu) {
     if (GOC_UNLIKELY(!mu)) return false;
@@ -103,21 +70,10 @@ goc_mutex *LF_API(goc_mutex_make)(void) {
     }
     atomic_init(&mu->state, 0);
     mu->magic = GOC_MAGIC_MUTEX;
-#if MU_MODEL_TSAN
-    atomic_init(&mu->tsan_id, (void *)mu);
-    atomic_init(&mu->tsan_owner, NULL);
+#ifdef GOC_TSAN_NATURAL
+    goc__tsan_mu_create(&mu->tsan_mu);
 #endif
-    LF_VISIBLE(GOC_TSAN_MUTEX_CREATE(MU_TSAN(mu), 0));
     return mu;
-}
-
-static inline void mu_acquired(goc_mutex *mu) {
-#if MU_MODEL_TSAN
-    atomic_store_explicit(&mu->tsan_owner, &tsan_self, memory_order_relaxed);
-    LF_VISIBLE(__tsan_acquire(MU_TSAN(mu))); /* the edge from a foreign unlock, if any */
-#else
-    (void)mu;
-#endif
 }
 
 static void mutex_lock_slow(goc_mutex *mu) {
@@ -185,7 +141,6 @@ static void mutex_lock_slow(goc_mutex *mu) {
 int LF_API(goc_mutex_lock)(goc_mutex *mu) {
     if (!mutex_ok(mu)) return -EINVAL;
     goc__fuzz_point();
-    LF_VISIBLE(GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), 0));
     uint32_t z = 0;
     /* acquire: pairs with the release CAS in unlock (unlock happens before
      * the next lock) */
@@ -195,17 +150,14 @@ int LF_API(goc_mutex_lock)(goc_mutex *mu) {
         mutex_lock_slow(mu);
         goc__wait_end();
     }
-    mu_acquired(mu); /* before post_lock: a foreign unlock's edge orders its identity's creation */
-    LF_VISIBLE(GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), 0, 0));
+    LF_VISIBLE(GOC_TSAN_P_ACQUIRE(mu)); /* precise: the previous unlock -> this lock */
+    MU_TSAN_LOCKED(mu, 0, true);
     return 0;
 }
 
 int LF_API(goc_mutex_trylock)(goc_mutex *mu) {
     if (!mutex_ok(mu)) return -EINVAL;
     goc__fuzz_point();
-#ifdef GOC_TSAN
-    LF_VISIBLE(GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock));
-#endif
     /* relaxed: the CAS decides */
     uint32_t s = atomic_load_explicit(&mu->state, memory_order_relaxed);
     bool ok = false;
@@ -217,11 +169,8 @@ int LF_API(goc_mutex_trylock)(goc_mutex *mu) {
             break;
         }
     }
-    if (ok) mu_acquired(mu);
-#ifdef GOC_TSAN
-    if (ok || MU_MODEL_TSAN) /* precise build: a failed trylock acquires nothing */
-        LF_VISIBLE(GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed), 0));
-#endif
+    if (ok) LF_VISIBLE(GOC_TSAN_P_ACQUIRE(mu)); /* precise: a failed trylock acquires nothing */
+    MU_TSAN_LOCKED(mu, __tsan_mutex_try_lock, ok);
     return ok ? 0 : -EBUSY;
 }
 
@@ -234,28 +183,9 @@ int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
         goc__misuse("goc_mutex_unlock(%p): unlock of unlocked mutex", (void *)mu);
         return -EPERM;
     }
-#if MU_MODEL_TSAN
-    bool foreign = atomic_load_explicit(&mu->tsan_owner, memory_order_relaxed) != &tsan_self;
-    if (foreign) {
-        /* Go allows it; TSan would report a bad unlock. Retire the identity
-         * the locking thread holds in TSan's model, carry the edge on a new
-         * one (see the header comment). */
-        void **fresh = malloc(sizeof(void *) * 2);
-        if (fresh) {
-            fresh[0] = mu->tsan_ids;
-            mu->tsan_ids = fresh;
-            atomic_store_explicit(&mu->tsan_id, (void *)&fresh[1], memory_order_relaxed);
-            LF_VISIBLE(__tsan_mutex_create(&fresh[1], 0));
-        }
-        LF_VISIBLE(__tsan_release(MU_TSAN(mu)));
-    } else {
-        LF_VISIBLE(GOC_TSAN_MUTEX_PRE_UNLOCK(MU_TSAN(mu), 0));
-    }
-#endif
-#if !MU_MODEL_TSAN
+    MU_TSAN_UNLOCKING(mu); /* natural TSan: before it can be taken again */
     /* precise build: the critical section happens before the next lock */
-    LF_VISIBLE(GOC_TSAN_MUTEX_PRE_UNLOCK(mu, 0));
-#endif
+    LF_VISIBLE(GOC_TSAN_P_RELEASE(mu));
     uint32_t ns;
     bool wake;
     do {
@@ -274,9 +204,6 @@ int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
          * acquire CAS (or the handoff taker's) */
     } while (!atomic_compare_exchange_weak_explicit(&mu->state, &s, ns, memory_order_release,
                                                     memory_order_relaxed));
-#if MU_MODEL_TSAN
-    if (!foreign) LF_VISIBLE(GOC_TSAN_MUTEX_POST_UNLOCK(MU_TSAN(mu), 0));
-#endif
     if (wake) goc__futex_wake(&mu->state, 1);
     return 0;
 }
@@ -288,18 +215,9 @@ void LF_API(goc_mutex_free)(goc_mutex *mu) {
     if (atomic_load_explicit(&mu->state, memory_order_relaxed) >> 8)
         goc__misuse("goc_mutex_free(%p): tasks are still waiting on it", (void *)mu);
     mu->magic = GOC_MAGIC_DEAD;
-#if MU_MODEL_TSAN
+#ifdef GOC_TSAN_NATURAL
     /* relaxed: the caller guarantees nobody uses it any more */
-    if (atomic_load_explicit(&mu->state, memory_order_relaxed) & MU_LOCKED) {
-        /* freeing a held mutex is legal in Go; don't let TSan call it a bug */
-    } else {
-        LF_VISIBLE(GOC_TSAN_MUTEX_DESTROY(MU_TSAN(mu), 0));
-    }
-    for (void **p = mu->tsan_ids; p;) {
-        void **next = p[0];
-        free(p);
-        p = next;
-    }
+    goc__tsan_mu_destroy(&mu->tsan_mu, atomic_load_explicit(&mu->state, memory_order_relaxed) & MU_LOCKED);
 #endif
     goc__free(mu);
 }

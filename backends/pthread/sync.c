@@ -9,14 +9,15 @@
  * (sync/mutex.go's normal vs starvation modes).
  *
  * Fields guarded by mu->m: locked, waiters, starving, handoffs.
- * TSan: the goc_mutex is announced with __tsan_mutex_* (its internals run
- * inside the annotation's ignore window), so lock-order inversion and double
- * lock are reported as for a pthread mutex.
+ * TSan (natural build): the goc_mutex is shown to TSan as a mutex, and as
+ * Go's release/acquire edge once another task has unlocked it
+ * (goc_tsan_mu.h, shared with lockfree and coro).
  */
 #include <stdio.h>
 
 #include "goc_internal.h"
 #include "goc_tsan.h"
+#include "goc_tsan_mu.h"
 
 /* TSan precise build (GOC_TSAN_PRECISE, TESTING.md (b)): the internal
  * pthread mutex and condvar are hidden (every call below runs inside
@@ -24,24 +25,9 @@
  * uninstrumented), and only Go's edges are annotated, as Go's race detector
  * models sync.Mutex and sync.WaitGroup: unlock releases and lock acquires
  * the goc_mutex address; Done (add < 0) releases and a Wait that returns 0
- * acquires the goc_wg address. The __tsan_mutex_* model (lock order, double
- * lock) stays in the natural build only: it cannot express an unlock by
- * another task, which Go (and goc) allow. */
+ * acquires the goc_wg address. The natural build's mutex model
+ * (goc_tsan_mu.h) is compiled out here. */
 #include "goc_tsan_hide.h" /* precise build: hides m/cv, uninstrumented file */
-#ifdef GOC_TSAN_PRECISE_ON
-#undef GOC_TSAN_MUTEX_CREATE
-#undef GOC_TSAN_MUTEX_DESTROY
-#undef GOC_TSAN_MUTEX_PRE_LOCK
-#undef GOC_TSAN_MUTEX_POST_LOCK
-#undef GOC_TSAN_MUTEX_PRE_UNLOCK
-#undef GOC_TSAN_MUTEX_POST_UNLOCK
-#define GOC_TSAN_MUTEX_CREATE(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_DESTROY(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_PRE_LOCK(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_POST_LOCK(m, f, r) ((void)0)
-#define GOC_TSAN_MUTEX_PRE_UNLOCK(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_POST_UNLOCK(m, f) ((void)0)
-#endif
 
 #define STARVE_NS 1000000 /* 1 ms, as Go's starvationThresholdNs */
 
@@ -55,7 +41,16 @@ struct goc_mutex {
     uint32_t handoffs;  /* guarded by m: ownerships passed by unlock, not yet taken;
                          * at most 1 (an unlock needs locked, which only the
                          * taker of the handoff sets again) */
+    GOC_TSAN_MU_FIELD   /* natural TSan build only (goc_tsan_mu.h) */
 };
+
+#ifdef GOC_TSAN_NATURAL
+#define MU_TSAN_LOCKED(mu, f, got) goc__tsan_mu_locked(&(mu)->tsan_mu, (f), (got), goc__tsan_thread_held())
+#define MU_TSAN_UNLOCKING(mu) goc__tsan_mu_unlocking(&(mu)->tsan_mu, goc__tsan_thread_held())
+#else
+#define MU_TSAN_LOCKED(mu, f, got) ((void)0)
+#define MU_TSAN_UNLOCKING(mu) ((void)0)
+#endif
 
 static void cond_init_mono(pthread_cond_t *cv) {
     pthread_condattr_t ca;
@@ -74,7 +69,9 @@ goc_mutex *goc_mutex_make(void) {
     pthread_mutex_init(&mu->m, NULL);
     cond_init_mono(&mu->cv);
     mu->magic = GOC_MAGIC_MUTEX;
-    GOC_TSAN_MUTEX_CREATE(mu, 0);
+#ifdef GOC_TSAN_NATURAL
+    goc__tsan_mu_create(&mu->tsan_mu);
+#endif
     return mu;
 }
 
@@ -82,14 +79,13 @@ static bool mu_ok(const goc_mutex *mu) { return mu && mu->magic == GOC_MAGIC_MUT
 
 int goc_mutex_lock(goc_mutex *mu) {
     if (!mu_ok(mu)) return -EINVAL;
-    GOC_TSAN_MUTEX_PRE_LOCK(mu, 0);
     goc__fuzz_point();
     pthread_mutex_lock(&mu->m);
     if (!mu->locked && !mu->starving) {
         mu->locked = true;
         pthread_mutex_unlock(&mu->m);
         GOC_TSAN_P_ACQUIRE(mu); /* precise: the previous unlock -> this lock */
-        GOC_TSAN_MUTEX_POST_LOCK(mu, 0, 0);
+        MU_TSAN_LOCKED(mu, 0, true);
         return 0;
     }
     mu->waiters++;
@@ -119,19 +115,18 @@ int goc_mutex_lock(goc_mutex *mu) {
     goc__wait_end();
     pthread_mutex_unlock(&mu->m);
     GOC_TSAN_P_ACQUIRE(mu);
-    GOC_TSAN_MUTEX_POST_LOCK(mu, 0, 0);
+    MU_TSAN_LOCKED(mu, 0, true);
     return 0;
 }
 
 int goc_mutex_trylock(goc_mutex *mu) {
     if (!mu_ok(mu)) return -EINVAL;
-    GOC_TSAN_MUTEX_PRE_LOCK(mu, __tsan_mutex_try_lock);
     pthread_mutex_lock(&mu->m);
     bool got = !mu->locked && !mu->starving;
     if (got) mu->locked = true;
     pthread_mutex_unlock(&mu->m);
     if (got) GOC_TSAN_P_ACQUIRE(mu);
-    GOC_TSAN_MUTEX_POST_LOCK(mu, __tsan_mutex_try_lock | (got ? 0 : __tsan_mutex_try_lock_failed), 0);
+    MU_TSAN_LOCKED(mu, __tsan_mutex_try_lock, got);
     return got ? 0 : -EBUSY;
 }
 
@@ -143,7 +138,7 @@ int goc_mutex_unlock(goc_mutex *mu) {
         goc__misuse("goc_mutex_unlock(%p): unlock of unlocked mutex", (void *)mu);
         return -EPERM;
     }
-    GOC_TSAN_MUTEX_PRE_UNLOCK(mu, 0);
+    MU_TSAN_UNLOCKING(mu); /* natural TSan: before it can be taken again */
     GOC_TSAN_P_RELEASE(mu); /* precise: before the next locker can see it free */
     if (mu->starving && mu->waiters > mu->handoffs) {
         /* direct handoff (Go's starvation mode). As in Go, the mutex is not
@@ -157,7 +152,6 @@ int goc_mutex_unlock(goc_mutex *mu) {
         mu->locked = false;
         if (mu->waiters) pthread_cond_signal(&mu->cv);
     }
-    GOC_TSAN_MUTEX_POST_UNLOCK(mu, 0);
     pthread_mutex_unlock(&mu->m);
     goc__fuzz_point();
     return 0;
@@ -176,7 +170,9 @@ void goc_mutex_free(goc_mutex *mu) {
         goc__misuse("goc_mutex_free(%p): tasks are waiting on it; leaking it instead", (void *)mu);
         return;
     }
-    GOC_TSAN_MUTEX_DESTROY(mu, 0);
+#ifdef GOC_TSAN_NATURAL
+    goc__tsan_mu_destroy(&mu->tsan_mu, busy);
+#endif
     mu->magic = GOC_MAGIC_DEAD;
     pthread_cond_destroy(&mu->cv);
     pthread_mutex_destroy(&mu->m);

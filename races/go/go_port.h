@@ -40,11 +40,6 @@
  * busted backend must fail it. */
 #define GO_RACE(fn) {#fn, "P", 0, fn}
 #define GO_NORACE(fn, chan) {#fn, "N", (chan), fn}
-/* A NoRace test that unlocks a goc_mutex from another task (Go allows it):
- * required in the precise build only. The natural build announces goc_mutex
- * with TSan's mutex API (lock-order checks), whose model has no unlock by
- * another thread (as R29's semaphore rows and gt_cross_task_unlock_ok). */
-#define GO_NORACE_XUNLOCK(fn, chan) {#fn, "P", (chan), fn}
 
 static inline goc_chan *go_chan(size_t cap) { return rc_chan(sizeof(int), cap); }
 static inline goc_chan *go_chan0(size_t cap) { return rc_chan(0, cap); }

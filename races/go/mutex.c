@@ -176,8 +176,8 @@ static const rc_case cases[] = {
     GO_RACE(TestRaceMutex),
     GO_RACE(TestRaceMutex2),
     GO_NORACE(TestNoRaceMutexPureHappensBefore, 0),
-    GO_NORACE_XUNLOCK(TestNoRaceMutexSemaphore, 0),
-    GO_NORACE_XUNLOCK(TestNoRaceMutexExampleFromHtml, 0),
+    GO_NORACE(TestNoRaceMutexSemaphore, 0),
+    GO_NORACE(TestNoRaceMutexExampleFromHtml, 0),
     GO_RACE(TestRaceMutexOverwrite),
 };
 RC_MAIN_GO(cases)

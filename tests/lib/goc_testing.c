@@ -319,16 +319,6 @@ bool gt_timing_checks(const char *what) {
     return false;
 }
 
-bool gt_cross_task_unlock_ok(void) {
-#if defined(GT_TSAN) && !defined(GOC_TSAN_PRECISE)
-    gt_note("skip unlock by another task: the natural TSan build models goc_mutex with "
-            "__tsan_mutex_*, which cannot express it (covered by release, asan, tsan-precise)");
-    return false;
-#else
-    return true;
-#endif
-}
-
 int64_t gt_slack_ns(void) {
     const char *e = getenv("GOC_TEST_SLACK_MS");
     if (e && atol(e) > 0) return atol(e) * 1000000;

@@ -184,13 +184,6 @@ const char *gt_sanitizer_name(void);
 /* Whether timing bounds (latency, lateness) are asserted in this build;
  * if not, prints "# skip timing assertion <what>: <reason>" once per call. */
 bool gt_timing_checks(const char *what);
-/* Whether a goc_mutex may be unlocked by another task in this build as far
- * as the sanitizer is concerned: false in the natural TSan build, where the
- * backends announce goc_mutex with __tsan_mutex_*, a model that cannot
- * express an unlock by another thread (TSan reports "unlock of an unlocked
- * mutex"); prints the reason when false. The precise build models the mutex
- * as release/acquire (Go's race detector) and allows it. */
-bool gt_cross_task_unlock_ok(void);
 /* Lateness bound for deadlines: 20 ms native (libdill precision, checked
  * against the median), 250 ms in sanitizer builds; GOC_TEST_SLACK_MS sets
  * it. */
