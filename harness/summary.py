@@ -410,6 +410,18 @@ def summarize(run):
                 table.append(line)
             out.append(md_table(hdr, table, ["---"] + ["---:"] * len(sb) + ["---"] * bool(goc)))
             out.append("")
+        # issue 15: the buffered channel against a bare ring doing the same
+        # SPSC work (BareRing/cap:1024, harness/bare_ring.h)
+        over = []
+        for suite in suites:
+            ring, chan = data.get((suite, "BareRing/cap:1024"), {}), data.get((suite, "SPSC/cap:1024"), {})
+            for b in backends:
+                if ring.get(b, {}).get("ns") and chan.get(b, {}).get("ns"):
+                    r, c = statistics.median(ring[b]["ns"]), statistics.median(chan[b]["ns"])
+                    over.append("%s %s" % (b, fmt_ratio(c / r) if r > 0 else "-"))
+        if over:
+            out.append("Channel over a bare ring (SPSC/cap:1024 / BareRing/cap:1024, medians; issue 15's "
+                       "target is <= 1.3x): %s.\n" % ", ".join(over))
         out.append("### Per backend: median, spread, ratios\n")
         det = []
         for (suite, name), cells, best in rows:
