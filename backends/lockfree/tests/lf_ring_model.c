@@ -2,7 +2,7 @@
  * lf_ring_model: a model of the ring that README.md ("N1/N2: one atomic
  * step needs more buffers than the capacity") proposes for issue 15,
  * checked with checkers/lin_check.c. Not the backend: plain pthreads, try
- * operations only (no blocking, no close), 8-byte values copied in two
+ * operations and close (no blocking), 8-byte values copied in two
  * halves so that an operation can stall half-way through a copy.
  *
  * The ring: per slot one atomic word W = stamp << 4 | FULL | which | busy1 |
@@ -59,7 +59,7 @@
 #define NTASK 3
 #define OPS_PER_TASK 4
 
-enum { W_BUSY0 = 1, W_WHICH = 4, W_FULL = 8, W_SHIFT = 4 };
+enum { W_BUSY0 = 1, W_WHICH = 4, W_FULL = 8, W_CLOSED = 16, W_SHIFT = 5 };
 
 typedef struct slot {
     _Atomic uint64_t w;
@@ -110,6 +110,7 @@ static int try_send(uint32_t v) {
         uint64_t t = atomic_load(&R.tail);
         slot *s = &R.s[t % R.cap];
         uint64_t w = atomic_load(&s->w);
+        if (w & W_CLOSED) return -EPIPE; /* only a successful close sets it */
         if (stamp(w) == t && (w & W_FULL)) {
             help(&R.tail, t); /* committed: move the hint on */
             continue;
@@ -135,8 +136,8 @@ static int try_send(uint32_t v) {
         atomic_store_explicit(&s->buf[b][1], v, memory_order_relaxed);
         for (;;) {
             uint64_t w2 = atomic_load(&s->w);
-            if (stamp(w2) != t || (w2 & W_FULL)) {
-                atomic_fetch_and(&s->w, ~((uint64_t)W_BUSY0 << b)); /* beaten at t */
+            if (stamp(w2) != t || (w2 & (W_FULL | W_CLOSED))) {
+                atomic_fetch_and(&s->w, ~((uint64_t)W_BUSY0 << b)); /* beaten at t, or closed */
                 break;
             }
             uint64_t nw = (w2 & ~((uint64_t)W_BUSY0 << b) & ~(uint64_t)W_WHICH) | W_FULL | (b ? W_WHICH : 0);
@@ -157,13 +158,15 @@ static int try_recv(uint32_t *out) {
             continue;
         }
         if (stamp(w) != h) continue; /* a stale hint */
+        if (!(w & W_FULL) && (w & W_CLOSED)) return -EPIPE; /* the first uncommitted position, closed */
         if (!(w & W_FULL)) {
             /* h not committed, so nothing after it is: empty. Today's ring
              * (k 1) says the same while a sender holds the slot. */
             return -EAGAIN;
         }
         int b = (w & W_WHICH) ? 1 : 0;
-        uint64_t nw = ((h + R.cap) << W_SHIFT) | (w & ((1u << KMAX) - 1)) | ((uint64_t)W_BUSY0 << b);
+        /* the close mark, if any, stays: it now marks position h + cap */
+        uint64_t nw = ((h + R.cap) << W_SHIFT) | (w & (((1u << KMAX) - 1) | W_CLOSED)) | ((uint64_t)W_BUSY0 << b);
         /* the take: the receive's linearization point (acquire: the
          * sender's copy) */
         if (!atomic_compare_exchange_strong(&s->w, &w, nw)) continue;
@@ -179,6 +182,29 @@ static int try_recv(uint32_t *out) {
         }
         *out = a;
         return 0;
+    }
+}
+
+/* Close: marks W of the first uncommitted position t (tail, helped on):
+ * (t, EMPTY) or, when the ring is full, (t - cap, FULL), whose take carries
+ * the mark to (t, EMPTY). Commits happen in position order, so no send
+ * commits after the mark: every later one sees it (-EPIPE); a receive
+ * drains what is before t and then finds (t, EMPTY, CLOSED). The CAS that
+ * sets the mark is the close's linearization point. */
+static int chan_close(void) {
+    for (;;) {
+        uint64_t t = atomic_load(&R.tail);
+        slot *s = &R.s[t % R.cap];
+        uint64_t w = atomic_load(&s->w);
+        if (w & W_CLOSED) return -EPIPE;
+        if ((stamp(w) == t && (w & W_FULL)) || stamp(w) > t) {
+            help(&R.tail, t);
+            continue;
+        }
+        bool first_free = stamp(w) == t && !(w & W_FULL);
+        bool full = stamp(w) + R.cap == t && (w & W_FULL);
+        if (!first_free && !full) continue; /* a stale hint */
+        if (atomic_compare_exchange_strong(&s->w, &w, w | W_CLOSED)) return 0;
     }
 }
 
@@ -203,6 +229,8 @@ static void run_ops(struct task *tk) {
         atomic_thread_fence(memory_order_seq_cst);
         if (o->kind == LIN_SEND) {
             o->rc = try_send((uint32_t)o->val);
+        } else if (o->kind == LIN_CLOSE) {
+            o->rc = chan_close();
         } else {
             uint32_t v = 0;
             o->rc = try_recv(&v);
@@ -261,7 +289,7 @@ int main(int argc, char **argv) {
         pthread_create(&th[i], NULL, task_main, &tk[i]);
     }
     int64_t end = now_ns() + (int64_t)(seconds * 1e9);
-    unsigned long hist = 0, bad = 0;
+    unsigned long hist = 0, bad = 0, closes = 0, epipe = 0, eagain = 0;
     uint32_t next_val = 1;
     while (now_ns() < end && !bad) {
         /* a fresh ring of capacity 1-3, maybe pre-filled */
@@ -270,6 +298,7 @@ int main(int argc, char **argv) {
         atomic_store(&R.tail, 0);
         atomic_store(&R.head, 0);
         nops = 0;
+        int close_at = rnd() % 3 == 0 ? (int)(rnd() % OPS_PER_TASK) : -1;
         for (int t = 0; t < NTASK; t++)
             for (int j = 0; j < OPS_PER_TASK; j++) {
                 struct lin_op *o = &ops[nops++];
@@ -281,6 +310,11 @@ int main(int argc, char **argv) {
                 unsigned r = (unsigned)(rnd() % 4);
                 bool send = t == 0 ? r != 0 : t == 1 ? r == 0 : (j & 1) == 0;
                 o->kind = send ? LIN_SEND : LIN_RECV;
+                /* a close in a third of the histories (task 2, at a random
+                 * place), sometimes two (the second must get -EPIPE) */
+                if (t == 2 && j == close_at) o->kind = LIN_CLOSE, o->mode = LIN_BLOCK, send = false;
+                if (t == 0 && j == 3 && close_at >= 0 && rnd() % 4 == 0)
+                    o->kind = LIN_CLOSE, o->mode = LIN_BLOCK, send = false;
                 if (send) o->val = next_val++;
             }
         atomic_store(&arrived, 0);
@@ -288,6 +322,11 @@ int main(int argc, char **argv) {
         atomic_fetch_add(&gen, 1);
         while (atomic_load(&finished) < NTASK) sched_yield();
         hist++;
+        for (int i = 0; i < nops; i++) {
+            closes += ops[i].kind == LIN_CLOSE && ops[i].rc == 0;
+            epipe += ops[i].kind != LIN_CLOSE && ops[i].rc == -EPIPE;
+            eagain += ops[i].rc == -EAGAIN;
+        }
         char why[256];
         if (!lin_check((int)R.cap, ops, nops, why, sizeof why)) {
             bad++;
@@ -297,8 +336,9 @@ int main(int argc, char **argv) {
     }
     atomic_store(&quit, true);
     for (int i = 0; i < NTASK; i++) pthread_join(th[i], NULL);
-    printf("# %lu histories, %lu not linearizable, %lu waits on a slot with every buffer busy\n", hist, bad,
-           atomic_load(&waits));
+    printf("# %lu histories, %lu not linearizable, %lu waits on a slot with every buffer busy; "
+           "%lu closes, %lu sends/receives answered -EPIPE, %lu -EAGAIN\n",
+           hist, bad, atomic_load(&waits), closes, epipe, eagain);
     if (bad) {
         printf("not ok: the ring model with k=%d is not linearizable\n", k);
         return 1;
