@@ -28,6 +28,7 @@ import sys
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 GO_BACKENDS = ("go-p1", "go-pN")
 LAT_KEYS = ("p50_ns", "p99_ns", "p99.9_ns")
+CPU_KEYS = ("cpu_ns", "sys_ns")  # process CPU time per op (gbench_shim.cc, reference/go)
 
 
 def norm(name):
@@ -75,7 +76,7 @@ def load(paths):
                 continue
             ns = float(r["real_time"]) * UNIT_NS.get(r.get("time_unit", "ns"), 1.0)
             samples.setdefault(name, {}).setdefault(backend, []).append(ns)
-            for k in LAT_KEYS:
+            for k in LAT_KEYS + CPU_KEYS:
                 if k in r:
                     counters.setdefault(name, {}).setdefault(backend, {}).setdefault(k, []).append(float(r[k]))
     # registration order of the C binaries (files written with random
@@ -123,9 +124,12 @@ def aggregate(samples, counters, errors, order, backends):
                 for g in GO_BACKENDS:
                     row["ratio_" + g] = m / med[g] if g in med and med[g] > 0 else None
                 row["ratio_best_go"] = m / best_go if best_go else None
-                lat = counters.get(name, {}).get(b)
+                ctr = counters.get(name, {}).get(b) or {}
+                lat = {k: statistics.median(x) for k, x in ctr.items() if k in LAT_KEYS}
                 if lat:
-                    row["latency_ns"] = {k: statistics.median(x) for k, x in lat.items()}
+                    row["latency_ns"] = lat
+                if ctr.get("cpu_ns"):
+                    row["cpu_ns"] = statistics.median(ctr["cpu_ns"])
             rows.append(row)
     return rows
 
@@ -178,6 +182,27 @@ def markdown(rows, disp, title):
             out.append("| %s | %s | %s | %s | %s |" % (r["benchmark"], r["backend"],
                                                      fmt_ns(l.get("p50_ns")), fmt_ns(l.get("p99_ns")),
                                                      fmt_ns(l.get("p99.9_ns"))))
+    cpu = [r for r in rows if r.get("cpu_ns") is not None and r.get("median_ns")]
+    if cpu:
+        out += ["", "CPU time per op (the whole process, user + system, getrusage; medians): "
+                "cpu / wall is the number of cores kept busy, where spinning shows:", "",
+                "| benchmark | backend | wall | cpu | cpu / wall |", "|---|---|--:|--:|--:|"]
+        for r in cpu:
+            out.append("| %s | %s | %s | %s | %.2f |" % (r["benchmark"], r["backend"], fmt_ns(r["median_ns"]),
+                                                       fmt_ns(r["cpu_ns"]), r["cpu_ns"] / r["median_ns"]))
+    med = {(r["suite"], r["benchmark"], r["backend"]): r["median_ns"] for r in rows if r.get("median_ns")}
+    cpum = {(r["suite"], r["benchmark"], r["backend"]): r["cpu_ns"] for r in rows if r.get("cpu_ns")}
+    over = []
+    for (su, name, b), m in med.items():
+        ring = (su, "BareRing/cap:1024", b)
+        if name == "SPSC/cap:1024" and med.get(ring):
+            c = cpum.get((su, name, b)), cpum.get(ring)
+            over.append("%s %s%s" % (b, fmt_ratio(m / med[ring]),
+                                      " (CPU time: %s)" % fmt_ratio(c[0] / c[1]) if c[0] and c[1] else ""))
+    if over:
+        out += ["", "Channel over a bare ring (SPSC/cap:1024 / BareRing/cap:1024, medians of wall time, and "
+                "of CPU time, which a loaded machine disturbs less; issue 15's target is <= 1.3x): %s."
+                % ", ".join(over)]
     if disp:
         out += ["", "Dispatch cost (same catalogue through a function-pointer table, harness/goc_vtbl.h):", "",
                 "| benchmark | backend | direct | vtbl | vtbl - direct (medians) | (minima) | ratio |",

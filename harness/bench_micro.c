@@ -24,6 +24,10 @@
  *   SpawnJoin           op = wg_add + goc_go + the task's wg_done + wg_wait
  *   SPSC/cap:C          1 producer, 1 consumer, close-terminated; op = message
  *   MPMC/cap:C          4 producers, 4 consumers; op = one message
+ *   BareRing/cap:1024   SPSC/cap:1024's workload through a bare Vyukov ring
+ *                       (harness/bare_ring.h: spin, no blocking, no close):
+ *                       the floor a buffered channel is measured against
+ *                       (issue 15); no Go counterpart
  *   Select2Ready        one task, 2 ready cap-1 channels: op = select + refill;
  *                       checks both cases fire (fairness)
  *   SelectTimeout       op = goc_after(1 h) + select{ready chan, timer} + free
@@ -42,6 +46,7 @@
 #include "goc_vtbl.h"
 #endif
 #include "goc_bench.h"
+#include "bare_ring.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -470,6 +475,70 @@ static void bm_mpmc(goc_bench_state *st) {
                  consumer_task, false);
 }
 
+/* ---------------------------------------------------------- BareRing --- */
+
+static bare_ring g_br; /* set up by the root before the tasks run (goc_go orders it) */
+
+static void bare_producer_task(void *arg) {
+    task_res *r = arg;
+    wait_gate(r->ctx);
+    for (uint64_t i = 1; i <= r->n; i++) {
+        br_send(&g_br, r->base + i);
+        r->count++;
+        r->sum += r->base + i;
+    }
+    goc_wg_done(r->ctx->all_wg);
+}
+
+static void bare_consumer_task(void *arg) {
+    task_res *r = arg;
+    wait_gate(r->ctx);
+    for (uint64_t i = 0; i < r->n; i++) {
+        r->sum += br_recv(&g_br);
+        r->count++;
+    }
+    goc_wg_done(r->ctx->all_wg);
+}
+
+/* SPSC/cap:C's shape (one producer task, one consumer task, a gate, the
+ * root waiting) over the bare ring: what the channel costs over the ring. */
+static void bm_bare_ring(goc_bench_state *st) {
+    uint64_t n = (uint64_t)goc_bench_max_iterations(st);
+    bench_ctx c;
+    if (!ctx_init(&c, st)) return;
+    if (br_init(&g_br, (uint64_t)goc_bench_arg_get(st, 0))) {
+        goc_bench_error(st, "setup: allocation failed");
+        ctx_free(&c);
+        return;
+    }
+    c.res[0] = (task_res){.n = n, .ctx = &c};
+    c.res[1] = (task_res){.n = n, .ctx = &c};
+    if (!spawn(&c, st, bare_producer_task, &c.res[0], true) ||
+        !spawn(&c, st, bare_consumer_task, &c.res[1], false)) {
+        /* the task already waiting at the gate reads n after it (the
+         * close orders this write): nothing to do, it returns */
+        c.res[0].n = c.res[1].n = 0;
+        abort_run(&c);
+        br_destroy(&g_br);
+        ctx_free(&c);
+        return;
+    }
+    wait_ready(&c);
+    goc_bench_begin(st);
+    goc_chan_close(c.gate);
+    goc_wg_wait(c.all_wg, GOC_NEVER);
+    goc_bench_end(st);
+    if (c.res[0].count != n || c.res[1].count != n || c.res[1].sum != tri(n))
+        goc_bench_error(st, "sent %llu, received %llu (want %llu), sum %llu (want %llu)",
+                        (unsigned long long)c.res[0].count, (unsigned long long)c.res[1].count,
+                        (unsigned long long)n, (unsigned long long)c.res[1].sum,
+                        (unsigned long long)tri(n));
+    goc_bench_set_items_processed(st, (int64_t)n);
+    br_destroy(&g_br);
+    ctx_free(&c);
+    settle();
+}
+
 /* --------------------------------------------------- ChanUncontended --- */
 
 enum { BATCH = 100 };
@@ -759,6 +828,11 @@ GOC_BENCH_INIT(register_micro) {
     }
     goc_bench_use_real_time(spsc);
     goc_bench_use_real_time(mpmc);
+
+    goc_bench *bare = goc_bench_register("BareRing", bm_bare_ring);
+    goc_bench_arg_names(bare, 1, cap_name);
+    goc_bench_arg(bare, 1024);
+    goc_bench_use_real_time(bare);
 
     goc_bench_use_real_time(goc_bench_register("Select2Ready", bm_select2_ready));
     goc_bench_use_real_time(goc_bench_register("SelectTimeout", bm_select_timeout));

@@ -32,6 +32,7 @@
 #include <goc/goc.h>
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -57,6 +58,7 @@ struct goc_bench_state {
     goc_bench *fam;
     bool begun;
     bool ended;
+    int64_t cpu0, sys0; // process CPU time (user + system, system) at begin, ns
 };
 
 namespace {
@@ -117,7 +119,7 @@ void *helper_thread(void *) {
 }
 
 void trampoline(benchmark::State &s, goc_bench *fam) {
-    goc_bench_state st{&s, fam, false, false};
+    goc_bench_state st{&s, fam, false, false, 0, 0};
     pthread_mutex_lock(&mbox.mu);
     mbox.st = &st;
     mbox.phase = Phase::RUN;
@@ -223,9 +225,23 @@ int64_t goc_bench_max_iterations(const goc_bench_state *st) {
     return (int64_t)st->s->max_iterations;
 }
 
+// CPU time of the whole process (every thread: the tasks, the backend's
+// idle workers and timer threads), user + system and system alone, in ns.
+// getrusage has microsecond resolution; a run is >= 10 ms of wall time.
+static void process_cpu_ns(int64_t *cpu, int64_t *sys) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) {
+        *cpu = *sys = -1;
+        return;
+    }
+    *sys = (int64_t)ru.ru_stime.tv_sec * 1000000000 + (int64_t)ru.ru_stime.tv_usec * 1000;
+    *cpu = (int64_t)ru.ru_utime.tv_sec * 1000000000 + (int64_t)ru.ru_utime.tv_usec * 1000 + *sys;
+}
+
 void goc_bench_begin(goc_bench_state *st) {
     if (st->begun) return;
     st->begun = true;
+    process_cpu_ns(&st->cpu0, &st->sys0); // before the timer starts
     // Starts the timer and accounts every iteration at once (returns false
     // only when an error was reported before; then there is nothing to time).
     (void)st->s->KeepRunningBatch(st->s->max_iterations);
@@ -237,6 +253,18 @@ void goc_bench_end(goc_bench_state *st) {
     if (st->s->error_occurred()) return;
     // No iterations left: this call stops the timer and returns false.
     while (st->s->KeepRunningBatch(1)) {
+    }
+    // CPU time per iteration beside the wall time (spinning is not free):
+    // cpu_ns = (user + system) / iterations, sys_ns = system / iterations,
+    // over the process, from begin to here. While a body runs, gbench's own
+    // thread sleeps on a condition variable (the trampoline), so the time
+    // is the backend's: the tasks plus whatever its idle threads burn.
+    int64_t cpu, sys;
+    process_cpu_ns(&cpu, &sys);
+    int64_t n = (int64_t)st->s->max_iterations;
+    if (cpu >= 0 && st->cpu0 >= 0 && n > 0) {
+        goc_bench_counter(st, "cpu_ns", (double)(cpu - st->cpu0) / (double)n, GOC_CTR_DEFAULT);
+        goc_bench_counter(st, "sys_ns", (double)(sys - st->sys0) / (double)n, GOC_CTR_DEFAULT);
     }
 }
 

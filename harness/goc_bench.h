@@ -52,7 +52,12 @@
  * task waits on a pthread condition variable (no task is alive then).
  * Consequence: CPU time in the JSON is the root task's thread's CPU time and
  * means little for task benchmarks; use goc_bench_use_real_time() (the
- * catalogue uses it everywhere, as Go's ns/op is wall time).
+ * catalogue uses it everywhere, as Go's ns/op is wall time). What the whole
+ * process burnt is reported instead: every batch-style body (begin/end,
+ * GOC_BENCH_FOR) gets the counters cpu_ns and sys_ns, the process's CPU time
+ * (user + system, and system alone; getrusage) from begin to end divided by
+ * the iterations, so spinning shows beside the wall time (summary.md's
+ * "CPU time per operation"; Go reports the same counters).
  *
  * Never use gbench's Threads(): it would measure gbench's threads, not the
  * backend's tasks. Spawn tasks with goc_go().

@@ -35,6 +35,7 @@ import stages as ST  # noqa: E402  (RUN/stages.json)
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 GO = ("go-p1", "go-pN")
 LAT_KEYS = ("p50_ns", "p99_ns", "p99.9_ns")
+CPU_KEYS = ("cpu_ns", "sys_ns")  # process CPU time per op (gbench_shim.cc, reference/go)
 BACKEND_ORDER = ("pthread", "lockfree", "coro", "pthread-vtbl", "lockfree-vtbl", "coro-vtbl",
                  "go-p1", "go-pN")
 NAME_NOISE = re.compile(r"/(real_time|process_time|manual_time|iterations:\d+|repeats:\d+|"
@@ -129,7 +130,7 @@ def load_gbench(paths):
             if not isinstance(r.get("real_time"), (int, float)):
                 continue
             ent["ns"].append(float(r["real_time"]) * UNIT_NS.get(r.get("time_unit", "ns"), 1.0))
-            for k in LAT_KEYS:
+            for k in LAT_KEYS + CPU_KEYS:
                 if isinstance(r.get(k), (int, float)):
                     ent["counters"].setdefault(k, []).append(float(r[k]))
             if isinstance(r.get("items_per_second"), (int, float)):
@@ -409,6 +410,23 @@ def summarize(run):
                 table.append(line)
             out.append(md_table(hdr, table, ["---"] + ["---:"] * len(sb) + ["---"] * bool(goc)))
             out.append("")
+        # issue 15: the buffered channel against a bare ring doing the same
+        # SPSC work (BareRing/cap:1024, harness/bare_ring.h)
+        over = []
+        for suite in suites:
+            ring, chan = data.get((suite, "BareRing/cap:1024"), {}), data.get((suite, "SPSC/cap:1024"), {})
+            for b in backends:
+                if ring.get(b, {}).get("ns") and chan.get(b, {}).get("ns"):
+                    r, c = statistics.median(ring[b]["ns"]), statistics.median(chan[b]["ns"])
+                    rc, cc = ring[b]["counters"].get("cpu_ns"), chan[b]["counters"].get("cpu_ns")
+                    cpu = ""
+                    if rc and cc and statistics.median(rc) > 0:
+                        cpu = " (CPU time: %s)" % fmt_ratio(statistics.median(cc) / statistics.median(rc))
+                    over.append("%s %s%s" % (b, fmt_ratio(c / r) if r > 0 else "-", cpu))
+        if over:
+            out.append("Channel over a bare ring (SPSC/cap:1024 / BareRing/cap:1024, medians of wall time, "
+                       "and of CPU time, which a loaded machine disturbs less; issue 15's target is "
+                       "<= 1.3x): %s.\n" % ", ".join(over))
         out.append("### Per backend: median, spread, ratios\n")
         det = []
         for (suite, name), cells, best in rows:
@@ -451,6 +469,29 @@ def summarize(run):
         else:
             out.append("_No benchmark with p50/p99/p99.9 counters._")
             missing.append("latency counters (p50_ns/p99_ns/p99.9_ns)")
+
+        # CPU time per operation (cpu_ns / sys_ns counters: getrusage over
+        # the process during the timed region; the C shim and Go report them)
+        cpu = []
+        for name in order:
+            for b in backends:
+                e = data[name].get(b)
+                if not e or not e["ns"] or "cpu_ns" not in e["counters"]:
+                    continue
+                wall = statistics.median(e["ns"])
+                c = statistics.median(e["counters"]["cpu_ns"])
+                sy = e["counters"].get("sys_ns")
+                cpu.append([name[1], b, fmt_ns(wall), fmt_ns(c), fmt_ns(statistics.median(sy)) if sy else "-",
+                            "%.2f" % (c / wall) if wall > 0 else "-"])
+        out.append("\n## CPU time per operation\n")
+        if cpu:
+            out.append("Process CPU time (every thread, user + system; getrusage) over the timed region, "
+                       "per operation, medians over the repetitions. `cpu / wall` is the number of cores "
+                       "kept busy: spinning shows here, not in the wall time.\n")
+            out.append(md_table(["benchmark", "backend", "wall", "cpu", "of it system", "cpu / wall"], cpu,
+                                ["---", "---", "---:", "---:", "---:", "---:"]))
+        else:
+            out.append("_No benchmark with cpu_ns counters._")
 
     # memory
     mem = load_memory(run)

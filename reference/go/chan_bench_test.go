@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -28,6 +29,33 @@ func share(n uint64, k, i int) uint64 {
 		r++
 	}
 	return r
+}
+
+// processCPU is the process's CPU time (user + system, and system alone)
+// in ns, from getrusage: what the C harness reports as the cpu_ns and
+// sys_ns counters (harness/gbench_shim.cc), so that spinning shows.
+func processCPU() (cpu, sys int64) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return -1, -1
+	}
+	sys = ru.Stime.Nano()
+	return ru.Utime.Nano() + sys, sys
+}
+
+// cpuSpan measures the timed region's CPU time: start it after
+// b.ResetTimer, report after b.StopTimer (cpu_ns and sys_ns per op).
+type cpuSpan struct{ cpu0, sys0 int64 }
+
+func startCPU() cpuSpan { c, s := processCPU(); return cpuSpan{c, s} }
+
+func (c cpuSpan) report(b *testing.B) {
+	cpu, sys := processCPU()
+	if cpu < 0 || c.cpu0 < 0 || b.N <= 0 {
+		return
+	}
+	b.ReportMetric(float64(cpu-c.cpu0)/float64(b.N), "cpu_ns")
+	b.ReportMetric(float64(sys-c.sys0)/float64(b.N), "sys_ns")
 }
 
 // ----------------------------------------------------------- ChanSync --
@@ -56,6 +84,7 @@ func runChanSync(b *testing.B, timed bool) {
 	var sum, got uint64
 	ready.Wait()
 	b.ResetTimer()
+	cpu := startCPU()
 	for i := 0; i < n; i++ {
 		var t0 time.Time
 		if timed {
@@ -70,6 +99,7 @@ func runChanSync(b *testing.B, timed bool) {
 		got++
 	}
 	b.StopTimer()
+	cpu.report(b)
 	echoed := <-done
 	if got != uint64(n) || echoed != uint64(n) || sum != tri(uint64(n)) {
 		b.Fatalf("round trips %d/%d (want %d), sum %d (want %d)", got, echoed, n, sum, tri(uint64(n)))
@@ -217,6 +247,7 @@ func runProdCons(b *testing.B, np, nc, capacity, term int, prod prodFn, cons con
 	}
 	ready.Wait()
 	b.ResetTimer()
+	cpu := startCPU()
 	close(gate)
 	if term == termClose {
 		prodWG.Wait()
@@ -224,6 +255,7 @@ func runProdCons(b *testing.B, np, nc, capacity, term int, prod prodFn, cons con
 	}
 	allWG.Wait()
 	b.StopTimer()
+	cpu.report(b)
 	var sent, got, gsum uint64
 	for i := 0; i < np; i++ {
 		sent += res[i].count

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "goc/goc.h"
+#include "bare_ring.h"
 
 static long g_msgs = 2000000;
 
@@ -124,65 +125,34 @@ static double run_pingpong(long n) {
     return (double)(t1 - t0) / (double)n;
 }
 
-/* ---- a bare Vyukov ring: spin only (the "bare ring" floor) ---- */
+/* ---- a bare Vyukov ring: spin only (the issue's "bare ring" floor; the
+ * same ring as the micro catalogue's BareRing/cap:1024) ---- */
 #define BR_CAP 1024
-typedef struct {
-    _Atomic uint64_t seq;
-    int64_t v;
-} br_cell;
-static struct {
-    br_cell cells[BR_CAP];
-    _Alignas(64) _Atomic uint64_t tail;
-    _Alignas(64) _Atomic uint64_t head;
-} br;
-static void br_send(int64_t v) {
-    for (;;) {
-        uint64_t t = atomic_load_explicit(&br.tail, memory_order_relaxed);
-        br_cell *c = &br.cells[t & (BR_CAP - 1)];
-        uint64_t s = atomic_load_explicit(&c->seq, memory_order_acquire);
-        if (s == t &&
-            atomic_compare_exchange_weak_explicit(&br.tail, &t, t + 1, memory_order_relaxed, memory_order_relaxed)) {
-            c->v = v;
-            atomic_store_explicit(&c->seq, t + 1, memory_order_release);
-            return;
-        }
-    }
-}
-static int64_t br_recv(void) {
-    for (;;) {
-        uint64_t h = atomic_load_explicit(&br.head, memory_order_relaxed);
-        br_cell *c = &br.cells[h & (BR_CAP - 1)];
-        uint64_t s = atomic_load_explicit(&c->seq, memory_order_acquire);
-        if (s == h + 1 &&
-            atomic_compare_exchange_weak_explicit(&br.head, &h, h + 1, memory_order_relaxed, memory_order_relaxed)) {
-            int64_t v = c->v;
-            atomic_store_explicit(&c->seq, h + BR_CAP, memory_order_release);
-            return v;
-        }
-    }
-}
+static bare_ring br;
 static long br_n;
 static int64_t br_sum;
 static goc_wg *br_wg;
 static void br_sender(void *p) {
     (void)p;
-    for (int64_t i = 1; i <= br_n; i++) br_send(i);
+    for (int64_t i = 1; i <= br_n; i++) br_send(&br, (uint64_t)i);
     goc_wg_done(br_wg);
 }
 static double run_bare(long n) {
-    for (uint64_t i = 0; i < BR_CAP; i++) atomic_store(&br.cells[i].seq, i);
-    atomic_store(&br.tail, 0);
-    atomic_store(&br.head, 0);
+    if (br_init(&br, BR_CAP)) {
+        fprintf(stderr, "bare ring: out of memory\n");
+        exit(1);
+    }
     br_n = n;
     br_wg = goc_wg_make();
     goc_wg_add(br_wg, 1);
     goc_time t0 = goc_now();
     goc_go(br_sender, NULL);
     int64_t s = 0;
-    for (long i = 0; i < n; i++) s += br_recv();
+    for (long i = 0; i < n; i++) s += (int64_t)br_recv(&br);
     goc_time t1 = goc_now();
     goc_wg_wait(br_wg, GOC_NEVER);
     goc_wg_free(br_wg);
+    br_destroy(&br);
     br_sum = s;
     if (s != (int64_t)n * (n + 1) / 2) {
         fprintf(stderr, "bare ring: bad sum\n");
