@@ -90,6 +90,15 @@ void __tsan_write_range(void *addr, unsigned long size);
 #define GOC_TSAN_P_RELEASE(a) __tsan_release((void *)(a))
 #define GOC_TSAN_P_READ(p, n) __tsan_read_range((void *)(p), (unsigned long)(n))
 #define GOC_TSAN_P_WRITE(p, n) __tsan_write_range((void *)(p), (unsigned long)(n))
+/* Go's race model of the WaitGroup's semaphore (sync/waitgroup.go): the
+ * Add that takes the counter from 0 reads it, the first Wait that blocks
+ * writes it (only the first: concurrent Waits must not race each other).
+ * Unordered, they race: "Add called concurrently with Wait" (Go's
+ * TestRaceWaitGroupWrongAdd), or a reuse whose next round's Add is not
+ * ordered after the previous round's Wait (TestRaceWaitGroupReuse). `sema`
+ * is a byte of the WaitGroup used for nothing else. */
+#define GOC_TSAN_P_WG_FIRST_ADD(sema) GOC_TSAN_P_READ((sema), 1)
+#define GOC_TSAN_P_WG_FIRST_WAIT(sema) GOC_TSAN_P_WRITE((sema), 1)
 /* The external tag of the strict-object option, or NULL when it is off
  * (backends/common/tsan_strict.c). */
 void *goc__tsan_strict_tag(void);
@@ -101,6 +110,8 @@ void *goc__tsan_strict_tag(void);
 #define GOC_TSAN_P_RELEASE(a) ((void)0)
 #define GOC_TSAN_P_READ(p, n) ((void)0)
 #define GOC_TSAN_P_WRITE(p, n) ((void)0)
+#define GOC_TSAN_P_WG_FIRST_ADD(sema) ((void)0)
+#define GOC_TSAN_P_WG_FIRST_WAIT(sema) ((void)0)
 #endif
 
 #ifdef GOC_ASAN

@@ -65,6 +65,7 @@ struct goc_wg {
     goc__lock ilock;
     int64_t count;         /* guarded by ilock */
     coro_wq waiters;       /* guarded by ilock */
+    char race_sema;        /* precise TSan: address only (GOC_TSAN_P_WG_*) */
 };
 
 static bool mu_ok(const goc_mutex *m) {
@@ -241,7 +242,8 @@ static int wg_add_impl(goc_wg *wg, int64_t delta) {
         goc__lock_release(&wg->ilock);
         return err;
     }
-    CORO_P_RELEASE(wg); /* Add/Done -> the Wait that returns */
+    if (delta < 0) CORO_P_RELEASE(wg); /* Done -> the Wait that returns (Go's ReleaseMerge) */
+    if (delta > 0 && wg->count == 0) CORO_P_READ(&wg->race_sema, 1); /* Go's model: GOC_TSAN_P_WG_FIRST_ADD */
     wg->count = n;
     coro_waiter *list = NULL, *w;
     if (n == 0) {
@@ -284,6 +286,8 @@ static int wg_wait_impl(goc_wg *wg, goc_time deadline) {
         goc__lock_release(&wg->ilock);
         return kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
     }
+    /* GOC_TSAN_P_WG_FIRST_WAIT: the first waiter that blocks */
+    if (!goc__wq_head(&wg->waiters)) CORO_P_WRITE(&wg->race_sema, 1);
     coro_parker *p = coro_parker_self();
     coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1};
     coro_wq_push(&wg->waiters, &w);

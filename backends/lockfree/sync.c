@@ -231,6 +231,7 @@ _Static_assert(GOC_WG_MAX == (int64_t)(UINT32_MAX >> 1), "WaitGroup word layout"
 struct goc_wg {
     _Atomic uint32_t word; /* counter << 1 | WG_WAITERS; the futex word */
     uint32_t magic;        /* GOC_MAGIC_WG while live */
+    char race_sema;        /* precise TSan: address only (GOC_TSAN_P_WG_*) */
 };
 
 static inline bool wg_ok(const goc_wg *wg) {
@@ -277,6 +278,7 @@ int LF_API(goc_wg_add)(goc_wg *wg, int64_t delta) {
          * the earlier Done calls into the last one's release sequence. */
     } while (!atomic_compare_exchange_weak_explicit(&wg->word, &w, nw, memory_order_acq_rel,
                                                     memory_order_relaxed));
+    if (delta > 0 && (w >> 1) == 0) LF_VISIBLE(GOC_TSAN_P_WG_FIRST_ADD(&wg->race_sema));
     if (nw == 0 && (w & WG_WAITERS)) goc__futex_wake(&wg->word, INT32_MAX);
     return 0;
 }
@@ -311,6 +313,7 @@ int LF_API(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
                                                        memory_order_relaxed))
                 continue;
             w |= WG_WAITERS;
+            LF_VISIBLE(GOC_TSAN_P_WG_FIRST_WAIT(&wg->race_sema)); /* the first waiter that blocks */
         }
         if (!began) goc__wait_begin("wg wait", wg, kind == GOC_DL_AT ? deadline : GOC_NEVER);
         began = true;

@@ -189,6 +189,8 @@ struct goc_wg {
     pthread_cond_t cv;
     int64_t count;  /* guarded by m */
     uint64_t gen;   /* guarded by m */
+    uint32_t waiters; /* guarded by m: blocked in this round (reset when the count reaches 0) */
+    char race_sema;   /* precise TSan: address only (GOC_TSAN_P_WG_*) */
 };
 
 goc_wg *goc_wg_make(void) {
@@ -217,9 +219,11 @@ int goc_wg_add(goc_wg *wg, int64_t delta) {
         return err;
     }
     if (delta < 0) GOC_TSAN_P_RELEASE(wg); /* precise: Done -> Wait returns (merged) */
+    if (delta > 0 && wg->count == 0) GOC_TSAN_P_WG_FIRST_ADD(&wg->race_sema);
     wg->count = next;
     if (wg->count == 0 && delta != 0) {
         wg->gen++;
+        wg->waiters = 0;
         pthread_cond_broadcast(&wg->cv);
     }
     pthread_mutex_unlock(&wg->m);
@@ -240,11 +244,13 @@ int goc_wg_wait(goc_wg *wg, goc_time deadline) {
         goto out;
     }
     uint64_t gen = wg->gen;
+    if (wg->waiters++ == 0) GOC_TSAN_P_WG_FIRST_WAIT(&wg->race_sema); /* the first waiter that blocks */
     goc__wait_begin("waitgroup wait", wg, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     while (wg->gen == gen) {
         if (kind == GOC_DL_AT) {
             if (goc_now() >= deadline) {
                 ret = -ETIMEDOUT;
+                wg->waiters--; /* still this round: gen is unchanged */
                 break;
             }
             if (!goc__spurious()) pthread_cond_timedwait(&wg->cv, &wg->m, &ts);

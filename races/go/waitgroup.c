@@ -1,7 +1,10 @@
 /* Go 1.19 runtime/race/testdata/waitgroup_test.go, ported to goc
  * (go_port.h). Go panics on a negative counter; goc_wg_add returns -EINVAL
- * and changes nothing (the recover() of the Go tests). Not ported:
- * TestRaceWaitGroupWrongAdd, TestRaceWaitGroupReuse (README.md). */
+ * and changes nothing (the recover() of the Go tests).
+ * TestRaceWaitGroupWrongAdd and TestRaceWaitGroupReuse race on Go's model
+ * of the WaitGroup's semaphore, not on user data: the Add that takes the
+ * counter from 0 against the first Wait that blocks (GOC_TSAN_P_WG_* in
+ * backends/common/goc_tsan.h, annotated by each backend's sync.c). */
 #include "go_port.h"
 
 int x, y;
@@ -235,6 +238,62 @@ static void TestNoRaceWaitGroupConcurrentAdd(void) {
     wait();
 }
 
+/* Add called concurrently with Wait: the two Adds are not ordered with the
+ * Wait that starts 50 ms later (Go sleeps the same). */
+static void wa_g(void *p) {
+    add(1);
+    go_sleep(100 * GO_MS);
+    wg_done();
+    go_send(c, 1);
+}
+static void TestRaceWaitGroupWrongAdd(void) {
+    c = go_chan(2);
+    wg = mkwg();
+    rc_go(wa_g, NULL);
+    rc_go(wa_g, NULL);
+    go_sleep(50 * GO_MS);
+    wait();
+    go_recv(c);
+    go_recv(c);
+}
+
+/* Reused without ordering: round k+1's Add (main) is not ordered after
+ * round k's blocking Wait (the waiter task); the data itself is fresh per
+ * round and ordered by the WaitGroup. */
+enum { RP = 3, RT = 3 };
+int rdata[RT][RP];
+struct reuse_arg {
+    int try, p;
+};
+static struct reuse_arg rargs[RT][RP];
+static void rr_worker(void *p) {
+    struct reuse_arg *a = p;
+    go_sleep(50 * GO_MS);
+    rdata[a->try][a->p]++;
+    wg_done();
+}
+static void rr_waiter(void *p) {
+    int try = (int)(intptr_t)p;
+    wait();
+    for (int q = 0; q < RP; q++) rdata[try][q]++;
+    go_send(done, 1);
+}
+static void TestRaceWaitGroupReuse(void) {
+    done = go_chan(RT);
+    wg = mkwg();
+    for (int try = 0; try < RT; try++) {
+        add(RP);
+        for (int q = 0; q < RP; q++) {
+            rargs[try][q] = (struct reuse_arg){try, q};
+            rc_go(rr_worker, &rargs[try][q]);
+        }
+        rc_go(rr_waiter, (void *)(intptr_t)try);
+        go_sleep(100 * GO_MS);
+        wait();
+    }
+    for (int try = 0; try < RT; try++) go_recv(done);
+}
+
 static const rc_case cases[] = {
     GO_NORACE(TestNoRaceWaitGroup, 0),
     GO_RACE(TestRaceWaitGroup),
@@ -251,5 +310,7 @@ static const rc_case cases[] = {
     GO_NORACE(TestNoRaceWaitGroupReuse, 0),
     GO_NORACE(TestNoRaceWaitGroupReuse2, 1),
     GO_NORACE(TestNoRaceWaitGroupConcurrentAdd, 0),
+    GO_RACE(TestRaceWaitGroupWrongAdd),
+    GO_RACE(TestRaceWaitGroupReuse),
 };
 RC_MAIN_GO(cases)
