@@ -170,6 +170,7 @@ static bool mu_can_spin(int iter) { return iter < MU_SPINS && coro_nprocs() > 1;
  * hands the mutex over through the semaphore (ilock and the claim carry
  * its edge) and the new owner's fetch_add needs no ordering of its own. */
 static void lock_slow(goc_mutex *m) {
+    coro_note_foreign(); /* a foreign thread that waits here will unlock later */
     goc_time wait_start = 0;
     bool starving = false, awoke = false;
     int iter = 0;
