@@ -373,6 +373,37 @@ void goc_lat_export(const goc_lat_hist *h, goc_bench_state *st) {
 } // extern "C"
 
 int main(int argc, char **argv) {
+    // A warm-up before each benchmark's first repetition (gbench's
+    // --benchmark_min_warmup_time, put first so that one given on the
+    // command line wins; GOC_BENCH_WARMUP=seconds, 0 = none, default 0.05).
+    // Without it, gbench's iteration estimate could report a trial that paid
+    // the process's first-use costs: the first run of 1000 tasks on coro
+    // touches ~1000 fresh stack pages, a first touch of a page costs 20-60
+    // us on the 2-core VM (backends/coro/README.md "Stacks"), and that trial
+    // (20-95 ms) could pass --benchmark_min_time=0.05 and be taken as the
+    // measurement: CounterMutex 60-95 us/item instead of 0.2-0.4 in about
+    // one fresh run in three. Go's ramp-up (b.N = 1, then predicted) warms
+    // the same way before its measured run. Not with GOC_BENCH_ITERATIONS:
+    // instruction counts must stay those of the measured work. (The flag,
+    // not MinWarmUpTime(), which would rename every benchmark.)
+    std::vector<char *> args(argv, argv + argc);
+    std::string warm_flag;
+    if (!std::getenv("GOC_BENCH_ITERATIONS")) {
+        const char *w = std::getenv("GOC_BENCH_WARMUP");
+        char *end = nullptr;
+        double warm = w ? std::strtod(w, &end) : 0.05;
+        if (w && (!*w || *end || !(warm >= 0))) {
+            std::fprintf(stderr, "goc_bench: GOC_BENCH_WARMUP must be seconds >= 0, not '%s'\n", w);
+            return 2;
+        }
+        if (warm > 0) {
+            warm_flag = "--benchmark_min_warmup_time=" + std::to_string(warm);
+            args.insert(args.begin() + (argc > 0 ? 1 : 0), &warm_flag[0]);
+        }
+    }
+    argc = (int)args.size();
+    args.push_back(nullptr);
+    argv = args.data();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
     // GOC_BENCH_ITERATIONS=N fixes every benchmark's iteration count (for

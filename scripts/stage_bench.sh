@@ -172,6 +172,8 @@ goc_bench_run_one() {
     *)
       local bin="$dir/harness/$suite-$backend"
       [ -x "$bin" ] || return 3
+      # warm-up (gbench_shim.cc) as long as one repetition: --quick stays quick
+      GOC_BENCH_WARMUP="${GOC_BENCH_WARMUP:-$min_time}" \
       "$bin" --benchmark_filter="${filter:-.}" --benchmark_min_time="$min_time" \
         --benchmark_repetitions="$reps" --benchmark_enable_random_interleaving=true \
         --benchmark_display_aggregates_only=true --benchmark_context="goc_suite=$suite" \

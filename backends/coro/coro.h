@@ -236,6 +236,10 @@ typedef struct coro_task {
     char *stack_lo;            /* lowest usable byte (above the guard page) */
     size_t stack_size;         /* usable bytes below the task struct */
     bool guarded;              /* a PROT_NONE page lies just below stack_lo */
+    char *sp_low;              /* the lowest frame any task on this slot switched
+                                * out from (coro_task_switch_out, written by the
+                                * running task; read by the same worker in
+                                * task_left, after the switch) */
     /* netpoller (netpoll.c): the fd registered for this wait, -1 if none */
     int poll_fd, poll_dup, poll_events, poll_err;
     _Atomic uint32_t poll_arming; /* 1 from park until fd_arm is done with the task */

@@ -4,7 +4,9 @@
  * A slot is one task: its stack and, at the very top, its coro_task struct
  * (so a parked task touches one page: the struct and the few frames below
  * it). Slots are carved from slabs: one mmap of up to 256 slots (32 MiB),
- * MAP_NORESERVE, so untouched stack pages cost neither memory nor commit.
+ * MAP_NORESERVE, so untouched stack pages cost neither memory nor commit;
+ * a slot is carved (its struct written) only when a spawn finds the pools
+ * empty, so untouched slots cost no page either.
  *
  *   slot (low -> high addresses):
  *   +-----------+---------+---------------------------+-----------+
@@ -19,18 +21,25 @@
  * carved (default 8192, i.e. at most 16,384 VMAs) get a real guard page and
  * die on overflow with a clear message (the SIGSEGV handler below); every
  * slot also has a canary at the bottom of its stack that the scheduler checks
- * each time the task switches out (fatal with the same message). The canary
- * is "the lowest 32 bytes are still zero": fresh anonymous memory is zero, so
- * the canary costs no write and no resident page (a read of an untouched page
- * maps the shared zero page), while a stack that ran through it leaves return
- * addresses and frame pointers behind. (Overflow by a frame that writes only
- * zeros there goes unnoticed; the guard page has no such blind spot.) The pool is
+ * when the task switches out (fatal with the same message). The canary is
+ * "the lowest 32 bytes are still zero": fresh anonymous memory is zero, so
+ * the canary costs no write, while a stack that ran through it leaves return
+ * addresses and frame pointers behind. The read is not free everywhere: a
+ * read of an untouched page maps the shared zero page on most kernels, but
+ * on the 2-core VM (no zero page) it allocates a resident page, which
+ * doubled the RSS of a parked task on an unguarded slot (bench_memory,
+ * 100k tasks: 7.8 KiB per task, 4.1 KiB on guarded slots). So the canary is
+ * read only once a task on the slot has switched out in the lower half of
+ * the stack (t->sp_low). Blind spots: an overflow by a frame that writes
+ * only zeros there; and, on an unguarded slot, an excursion from the upper
+ * half through the whole lower half that returns before the task's next
+ * switch (the guard page has neither). The pool is
  * LIFO, so in steady state the hot tasks run on guarded slots; only beyond
  * 8192 simultaneously live tasks do new tasks rely on the canary.
  *
  * Pools: a freed slot goes to its worker's cache (LIFO, up to 64, owner
  * only); overflow moves 32 to the global pool (pool_lock). Spawning takes
- * from the cache, then the global pool, then a new slab, so spawn makes no
+ * from the cache, then the global pool, then a newly carved slot, so spawn makes no
  * system call in steady state. Slabs are never unmapped (a task struct stays
  * readable forever, which the netpoller's stale-event check relies on).
  */
@@ -99,49 +108,52 @@ static void slot_init(char *slot_lo, bool guarded) {
     t->stack_lo = slot_lo + page_size;
     t->stack_size = stack_bytes;
     t->guarded = guarded;
+    t->sp_low = (char *)t;
     t->timer.idx = -1;
     t->parker.task = t; /* once: a late netpoll event may read it any time */
     t->poll_fd = t->poll_dup = -1;
     /* The canary is the untouched zero bottom of the stack (see header). */
 }
 
-/* Carves a new slab; returns its first task, the rest go to the pool.
- * pool_lock held. */
-static coro_task *slab_new(void) {
+/* Carves the next slot of the current slab, mapping a new slab when it is
+ * used up (NULL when mmap fails). Slots are carved one at a time, when the
+ * pools are empty, so a slot's pages (its struct, initialised here) are
+ * touched only when a task needs it: carving a whole slab at once touched
+ * 256 struct pages for a program that spawns one task, and a first touch of
+ * a page costs 20-60 us on the 2-core VM (README.md "Stacks"). pool_lock
+ * held. */
+static char *carve_next;   /* guarded by pool_lock: next uncarved slot */
+static size_t carve_left;  /* guarded by pool_lock: slots left there */
+static coro_task *slot_carve(void) {
     layout_init();
-    size_t n = SLAB_BYTES / slot_bytes;
-    if (n < 1) n = 1;
-    if (n > SLAB_MAX_SLOTS) n = SLAB_MAX_SLOTS;
-    size_t bytes = n * slot_bytes;
-    char *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (m == MAP_FAILED) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (carve_left == 0) {
+        size_t n = SLAB_BYTES / slot_bytes;
+        if (n < 1) n = 1;
+        if (n > SLAB_MAX_SLOTS) n = SLAB_MAX_SLOTS;
+        size_t bytes = n * slot_bytes;
+        char *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (m == MAP_FAILED) {
+            errno = ENOMEM;
+            return NULL;
+        }
 #ifdef GOC_ASAN
-    /* Pointers held only on coroutine stacks must keep their objects alive. */
-    __lsan_register_root_region(m, bytes);
+        /* Pointers held only on coroutine stacks must keep their objects alive. */
+        __lsan_register_root_region(m, bytes);
 #endif
-    coro_task *first = NULL;
-    for (size_t i = 0; i < n; i++) {
-        char *lo = m + i * slot_bytes;
-        bool guarded = false;
-        if (guards_left > 0 && mprotect(lo, page_size, PROT_NONE) == 0) {
-            guarded = true;
-            guards_left--;
-        }
-        slot_init(lo, guarded);
-        coro_task *t = (coro_task *)(lo + slot_bytes - ((sizeof(coro_task) + 63) & ~(size_t)63));
-        if (i == 0) {
-            first = t;
-        } else {
-            /* guarded slots last on the LIFO pool's top: used first */
-            t->next = pool;
-            pool = t;
-        }
+        carve_next = m;
+        carve_left = n;
     }
-    return first;
+    char *lo = carve_next;
+    carve_next += slot_bytes;
+    carve_left--;
+    bool guarded = false;
+    if (guards_left > 0 && mprotect(lo, page_size, PROT_NONE) == 0) {
+        guarded = true;
+        guards_left--;
+    }
+    slot_init(lo, guarded);
+    return (coro_task *)(lo + slot_bytes - ((sizeof(coro_task) + 63) & ~(size_t)63));
 }
 
 coro_task *coro_stack_alloc(coro_worker *w) {
@@ -166,7 +178,7 @@ coro_task *coro_stack_alloc(coro_worker *w) {
             c->n++;
         }
     } else {
-        t = slab_new();
+        t = slot_carve();
     }
     goc__lock_release(&pool_lock);
     return t;

@@ -1,21 +1,28 @@
 /*
  * sync.c: goc_mutex and goc_wg for coro: they park the task, not the thread.
  *
- * goc_mutex. state: 0 unlocked, else MU_LOCKED with MU_WAITERS (the wait
- * queue may be non-empty) and MU_HANDOFF (handed to a waiter that has not
- * run yet). Uncontended lock/unlock are one CAS each. A contended locker
- * takes mu->ilock, sets MU_WAITERS, queues a waiter and parks (ilock is
- * released by its scheduler after the switch). Unlock with MU_WAITERS takes
- * ilock and hands the mutex directly to the first waiter (FIFO handoff, Go's
- * starvation mode, so a hog cannot starve anyone): the state stays locked,
- * with MU_HANDOFF until the new owner runs and clears it. As in Go (where
- * the mutex is unlocked until the woken waiter takes it), an unlock while
- * MU_HANDOFF is set is an unlock of an unlocked mutex: -EPERM, never a
- * second handoff (two owners, issue 12 defect 6).
- *   Invariants (under ilock): waiters non-empty implies MU_WAITERS;
- *   state == 0 implies waiters empty; MU_HANDOFF implies MU_LOCKED.
- *   Orderings: lock's acquire CAS pairs with unlock's release CAS/store;
- *   on handoff the claim (acq_rel) carries the edge to the new owner.
+ * goc_mutex: Go's sync.Mutex (normal and starvation modes). The state word
+ * holds MU_LOCKED, MU_WOKEN, MU_STARVING and the waiter count; waiters park
+ * on the mutex's semaphore (sema + waiters, guarded by ilock; a waiter is
+ * queued and parked under ilock, which its scheduler releases after the
+ * switch). Uncontended lock/unlock are one CAS each.
+ *   Normal mode: an unlock clears MU_LOCKED and, when waiters are counted
+ *   and nobody is awake (MU_WOKEN), wakes one waiter, which competes with
+ *   newcomers (barging: the mutex does not bounce between workers on every
+ *   unlock). A locker that finds the mutex locked first spins briefly
+ *   (MU_SPINS, only with several workers: the owner may be running on
+ *   another), then counts itself a waiter and parks. A woken waiter that
+ *   loses goes back to the front of the queue.
+ *   Starvation mode: a waiter that waited more than MU_STARVE_NS (1 ms)
+ *   sets MU_STARVING; unlocks then hand the mutex directly to the first
+ *   waiter (FIFO) with MU_LOCKED clear, newcomers queue, and the new owner
+ *   sets MU_LOCKED itself; it leaves starvation mode when it did not wait
+ *   long or is the last waiter.
+ *   An unlock with MU_LOCKED clear (unlocked, or handed off and not yet
+ *   taken) is an unlock of an unlocked mutex: -EPERM and nothing changes,
+ *   never a second handoff (two owners, issue 12 defect 6).
+ *   Orderings: a CAS that sets MU_LOCKED is acquire and pairs with the
+ *   unlock's release CAS; a handoff's edge goes through ilock and the claim.
  * Go semantics: any task may unlock a mutex another task locked.
  *
  * goc_wg. count and the waiters are guarded by wg->ilock; add() that brings
@@ -56,6 +63,7 @@ struct goc_mutex {
     _Atomic uint32_t state;
     goc__lock ilock;
     coro_wq waiters; /* guarded by ilock */
+    uint32_t sema;   /* guarded by ilock: releases not yet taken */
     GOC_TSAN_MU_FIELD /* natural TSan build only (goc_tsan_mu.h) */
 };
 
@@ -93,9 +101,112 @@ goc_mutex *goc_mutex_make(void) {
     return m;
 }
 
-enum { MU_LOCKED = 1, MU_WAITERS = 2, MU_HANDOFF = 4 };
-/* Whether state s is held by a task (an unlock is legal). */
-static inline bool mu_held(uint32_t s) { return s != 0 && !(s & MU_HANDOFF); }
+/* The state word, as Go's sync.Mutex: MU_LOCKED, MU_WOKEN (a waiter is
+ * awake or a locker spins: an unlock need not wake another), MU_STARVING
+ * (direct handoff), and the number of waiters counted in the bits above
+ * MU_SHIFT. See the header comment. */
+enum { MU_LOCKED = 1, MU_WOKEN = 2, MU_STARVING = 4, MU_SHIFT = 3 };
+#define MU_WAITER (1u << MU_SHIFT)
+/* A waiter that waited longer than this switches the mutex to starvation
+ * mode (Go's starvationThresholdNs). */
+#define MU_STARVE_NS 1000000
+/* Spins (of MU_SPIN_PAUSES pauses) before parking (Go's active_spin). */
+#define MU_SPINS 4
+#define MU_SPIN_PAUSES 30
+
+/* Go's semacquire/semrelease on the mutex's own semaphore: sema counts
+ * releases that found nobody queued (a locker counted in the state word
+ * that has not queued yet); both guarded by ilock. */
+static void sema_acquire(goc_mutex *m, bool lifo) {
+    goc__lock_acquire(&m->ilock);
+    if (m->sema) {
+        m->sema--;
+        goc__lock_release(&m->ilock);
+        return;
+    }
+    coro_parker *p = coro_parker_self();
+    coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1};
+    coro_wq_push(&m->waiters, &w);
+    if (lifo && w.node.prev) { /* a woken waiter that lost the race: to the front (Go) */
+        coro_wq_unlink(&w);
+        goc__wnode *h = goc__wq_head(&m->waiters); /* non-NULL: w had a predecessor */
+        w.node.prev = NULL;
+        w.node.next = h;
+        h->prev = &w.node;
+        goc__wq_set_head(&m->waiters, &w.node);
+        w.node.q = &m->waiters;
+        w.node.linked = true;
+    }
+    coro_wait_begin("mutex lock", m, GOC_NEVER);
+    coro_park(p, w.seq, coro_after_unlock, &m->ilock, GOC_NEVER);
+    goc__wait_end();
+}
+
+static void sema_release(goc_mutex *m) {
+    coro_note_foreign();
+    goc__lock_acquire(&m->ilock);
+    coro_waiter *w = coro_wq_claim(&m->waiters, NULL);
+    if (!w) m->sema++;
+    goc__lock_release(&m->ilock);
+    if (w) coro_parker_ready(w->p);
+}
+
+/* Go's sync_runtime_canSpin: several workers (the owner may be running on
+ * another one) and few spins so far. */
+static bool mu_can_spin(int iter) { return iter < MU_SPINS && coro_nprocs() > 1; }
+
+/* Go's lockSlow. Orderings: every CAS that takes MU_LOCKED is acquire
+ * (pairs with the unlocker's release RMW); in starvation mode the owner
+ * hands the mutex over through the semaphore (ilock and the claim carry
+ * its edge) and the new owner's fetch_add needs no ordering of its own. */
+static void lock_slow(goc_mutex *m) {
+    coro_note_foreign(); /* a foreign thread that waits here will unlock later */
+    goc_time wait_start = 0;
+    bool starving = false, awoke = false;
+    int iter = 0;
+    uint32_t old = atomic_load_explicit(&m->state, memory_order_relaxed);
+    for (;;) {
+        /* locked, not starving: spin a little, the owner may release soon */
+        if ((old & (MU_LOCKED | MU_STARVING)) == MU_LOCKED && mu_can_spin(iter)) {
+            /* tell unlock not to wake a waiter: we are awake and will try */
+            if (!awoke && !(old & MU_WOKEN) && (old >> MU_SHIFT) != 0 &&
+                atomic_compare_exchange_strong_explicit(&m->state, &old, old | MU_WOKEN, memory_order_relaxed,
+                                                        memory_order_relaxed))
+                awoke = true;
+            for (int i = 0; i < MU_SPIN_PAUSES; i++) goc__cpu_relax();
+            iter++;
+            old = atomic_load_explicit(&m->state, memory_order_relaxed);
+            continue;
+        }
+        uint32_t new = old;
+        if (!(old & MU_STARVING)) new |= MU_LOCKED; /* starving: newcomers queue */
+        if (old & (MU_LOCKED | MU_STARVING)) new += MU_WAITER;
+        /* switch to starvation mode, unless the mutex was just unlocked */
+        if (starving && (old & MU_LOCKED)) new |= MU_STARVING;
+        if (awoke) new &= ~(uint32_t)MU_WOKEN; /* we are awake: clear it either way */
+        if (!atomic_compare_exchange_strong_explicit(&m->state, &old, new, memory_order_acquire,
+                                                     memory_order_relaxed))
+            continue; /* old reloaded */
+        if (!(old & (MU_LOCKED | MU_STARVING))) return; /* took it */
+        bool lifo = wait_start != 0;
+        if (!lifo) wait_start = goc_now();
+        sema_acquire(m, lifo);
+        starving = starving || goc_now() - wait_start > MU_STARVE_NS;
+        old = atomic_load_explicit(&m->state, memory_order_relaxed);
+        if (old & MU_STARVING) {
+            /* handed to us: MU_LOCKED is clear and we are still counted as
+             * a waiter. Leave starvation mode when we did not wait long or
+             * are the last waiter (Go's reasoning: it would otherwise never
+             * end with two tasks taking turns). */
+            uint32_t delta = MU_LOCKED - MU_WAITER;
+            if (!starving || (old >> MU_SHIFT) == 1) delta -= MU_STARVING;
+            atomic_fetch_add_explicit(&m->state, delta, memory_order_acquire);
+            return;
+        }
+        awoke = true;
+        iter = 0;
+    }
+}
 
 static void lock_impl(goc_mutex *m) {
     uint32_t s = 0;
@@ -103,33 +214,7 @@ static void lock_impl(goc_mutex *m) {
     if (GOC_LIKELY(atomic_compare_exchange_strong_explicit(&m->state, &s, MU_LOCKED,
                                                            memory_order_acquire, memory_order_relaxed)))
         return;
-    goc__lock_acquire(&m->ilock);
-    for (;;) {
-        s = atomic_load_explicit(&m->state, memory_order_relaxed);
-        if (s == 0) {
-            if (atomic_compare_exchange_strong_explicit(&m->state, &s, MU_LOCKED, memory_order_acquire,
-                                                        memory_order_relaxed)) {
-                goc__lock_release(&m->ilock);
-                return;
-            }
-            continue;
-        }
-        if ((s & MU_WAITERS) || atomic_compare_exchange_strong_explicit(&m->state, &s, s | MU_WAITERS,
-                                                                        memory_order_relaxed,
-                                                                        memory_order_relaxed))
-            break;
-    }
-    coro_note_foreign();
-    coro_parker *p = coro_parker_self();
-    coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1};
-    coro_wq_push(&m->waiters, &w);
-    coro_wait_begin("mutex lock", m, GOC_NEVER);
-    coro_park(p, w.seq, coro_after_unlock, &m->ilock, GOC_NEVER);
-    goc__wait_end();
-    /* handed over by the unlocker (the claim carried its edge): take it.
-     * relaxed: only lockers (|= MU_WAITERS under ilock) change the word
-     * meanwhile; unlocks refuse while MU_HANDOFF is set. */
-    atomic_fetch_and_explicit(&m->state, ~(uint32_t)MU_HANDOFF, memory_order_relaxed);
+    lock_slow(m);
 }
 
 int(goc_mutex_lock)(goc_mutex *m) {
@@ -145,9 +230,11 @@ int(goc_mutex_lock)(goc_mutex *m) {
 
 int goc_mutex_trylock(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
-    uint32_t s = 0;
     CORO_HIDE_BEGIN();
-    bool got = atomic_compare_exchange_strong_explicit(&m->state, &s, 1, memory_order_acquire,
+    /* Go's TryLock: not while locked or handed off (starving) */
+    uint32_t s = atomic_load_explicit(&m->state, memory_order_relaxed);
+    bool got = !(s & (MU_LOCKED | MU_STARVING)) &&
+               atomic_compare_exchange_strong_explicit(&m->state, &s, s | MU_LOCKED, memory_order_acquire,
                                                        memory_order_relaxed);
     if (got) CORO_P_ACQUIRE(m);
     CORO_HIDE_END();
@@ -155,53 +242,45 @@ int goc_mutex_trylock(goc_mutex *m) {
     return got ? 0 : -EBUSY;
 }
 
+/* Go's Unlock and unlockSlow. An unlock of a mutex whose MU_LOCKED is clear
+ * (unlocked, or handed off in starvation mode and not yet taken) is refused
+ * with -EPERM and changes nothing (issue 12 defect 6: never a second
+ * handoff). */
 static int unlock_impl(goc_mutex *m) {
-    uint32_t s = atomic_load_explicit(&m->state, memory_order_relaxed);
-    if (!mu_held(s)) return -EPERM;
+    uint32_t old = atomic_load_explicit(&m->state, memory_order_relaxed);
+    if (!(old & MU_LOCKED)) return -EPERM;
     CORO_P_RELEASE(m); /* this unlock -> the next lock */
-    s = MU_LOCKED;
-    /* release: publishes the critical section to the next locker */
-    if (GOC_LIKELY(atomic_compare_exchange_strong_explicit(&m->state, &s, 0, memory_order_release,
-                                                           memory_order_relaxed)))
+    do {
+        if (!(old & MU_LOCKED)) return -EPERM; /* a racing unlock won */
+        /* release: publishes the critical section to the next locker */
+    } while (!atomic_compare_exchange_weak_explicit(&m->state, &old, old - MU_LOCKED, memory_order_release,
+                                                    memory_order_relaxed));
+    old -= MU_LOCKED;
+    if (GOC_LIKELY(old == 0)) return 0;
+    if (old & MU_STARVING) {
+        /* hand it to the first waiter: newcomers queue while MU_STARVING */
+        sema_release(m);
         return 0;
-    if (!mu_held(s)) return -EPERM; /* a racing unlock won */
-    coro_note_foreign();
-    goc__lock_acquire(&m->ilock);
-    for (;;) { /* re-checked under ilock: a racing unlock may have handed it off */
-        s = atomic_load_explicit(&m->state, memory_order_relaxed);
-        if (!mu_held(s)) {
-            goc__lock_release(&m->ilock);
-            return -EPERM;
-        }
-        if (s & MU_WAITERS) break;
-        /* the waiter it was handed to took it and nobody waits: plain unlock */
-        if (atomic_compare_exchange_strong_explicit(&m->state, &s, 0, memory_order_release,
-                                                    memory_order_relaxed)) {
-            goc__lock_release(&m->ilock);
+    }
+    for (;;) {
+        /* nobody to wake, or someone already took it, is awake, or it
+         * went starving: done */
+        if ((old >> MU_SHIFT) == 0 || (old & (MU_LOCKED | MU_WOKEN | MU_STARVING))) return 0;
+        /* wake one waiter, which competes for the mutex (relaxed: ilock
+         * and the claim order the wake) */
+        if (atomic_compare_exchange_weak_explicit(&m->state, &old, (old - MU_WAITER) | MU_WOKEN,
+                                                  memory_order_relaxed, memory_order_relaxed)) {
+            sema_release(m);
             return 0;
         }
     }
-    coro_waiter *w = coro_wq_claim(&m->waiters, NULL);
-    if (w) {
-        /* hand off: stays locked until the new owner clears MU_HANDOFF.
-         * A plain store: under ilock no one else changes the word (lockers
-         * take ilock, the fast paths need 0 or MU_LOCKED alone, and no
-         * handoff is pending). relaxed: the claim carries the edge. */
-        atomic_store_explicit(&m->state, MU_LOCKED | MU_HANDOFF | (goc__wq_head(&m->waiters) ? MU_WAITERS : 0),
-                              memory_order_relaxed);
-    } else {
-        atomic_store_explicit(&m->state, 0, memory_order_release);
-    }
-    goc__lock_release(&m->ilock);
-    if (w) coro_parker_ready(w->p);
-    return 0;
 }
 
 int goc_mutex_unlock(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
 #ifdef GOC_TSAN_NATURAL
     /* only while it is held: an unlock of an unlocked mutex is -EPERM below */
-    if (mu_held(atomic_load_explicit(&m->state, memory_order_relaxed))) MU_TSAN_UNLOCKING(m);
+    if (atomic_load_explicit(&m->state, memory_order_relaxed) & MU_LOCKED) MU_TSAN_UNLOCKING(m);
 #endif
     CORO_HIDE_BEGIN();
     int r = unlock_impl(m);
@@ -218,7 +297,7 @@ void goc_mutex_free(goc_mutex *m) {
     }
     m->magic = GOC_MAGIC_DEAD;
 #ifdef GOC_TSAN_NATURAL
-    goc__tsan_mu_destroy(&m->tsan_mu, mu_held(atomic_load_explicit(&m->state, memory_order_relaxed)));
+    goc__tsan_mu_destroy(&m->tsan_mu, (atomic_load_explicit(&m->state, memory_order_relaxed) & MU_LOCKED) != 0);
 #endif
     goc__free(m);
 }

@@ -94,7 +94,11 @@ static void task_enter(coro_worker *w, coro_task *t) {
  * the task p switched straight to (task_resumed). */
 static void task_left(coro_worker *w, coro_task *p, int act, void (*after)(void *), void *arg) {
     atomic_store_explicit(&p->running, 0, memory_order_relaxed);
-    if (!p->guarded) coro_stack_check(p); /* guarded slots fault instead */
+    /* guarded slots fault instead; an unguarded one reads its canary once a
+     * task on it switched out in the lower half of its stack (README.md
+     * "Stacks": the read makes the bottom page resident on kernels without
+     * the shared zero page, as this VM's) */
+    if (!p->guarded && p->sp_low < p->stack_lo + p->stack_size / 2) coro_stack_check(p);
     switch (act) {
     case ACT_YIELD:
         runq_put_tail(w, p);
@@ -162,6 +166,8 @@ static void task_resumed(void) {
 
 void coro_task_switch_out(coro_task *t, int act) {
     coro_worker *w = t->w; /* valid while t runs */
+    char *sp = __builtin_frame_address(0);
+    if (sp < t->sp_low) t->sp_low = sp;
     coro_task *n = act == ACT_YIELD ? NULL : direct_next(w);
     if (n) {
         /* Direct switch: n runs t's after action (task_resumed). */
