@@ -32,14 +32,24 @@
 #include <sanitizer/tsan_interface.h>
 void AnnotateIgnoreSyncBegin(const char *f, int l);
 void AnnotateIgnoreSyncEnd(const char *f, int l);
+#define GOC_TSAN_ACQUIRE(a) __tsan_acquire((void *)(a))
+#define GOC_TSAN_RELEASE(a) __tsan_release((void *)(a))
+#else
+#define GOC_TSAN_ACQUIRE(a) ((void)0)
+#define GOC_TSAN_RELEASE(a) ((void)0)
+#endif
+/* TSan's mutex model (lock order, double lock, bad unlock) for the custom
+ * mutexes, in the natural build only: the precise build models goc_mutex as
+ * Go's race detector models sync.Mutex, an edge from each unlock to the next
+ * lock (GOC_RACE_RELEASE / GOC_RACE_ACQUIRE at the backend), because TSan's
+ * model cannot express an unlock by another task, which Go allows. */
+#if defined(GOC_TSAN) && !defined(GOC_TSAN_PRECISE)
 #define GOC_TSAN_MUTEX_CREATE(m, f) __tsan_mutex_create((m), (f))
 #define GOC_TSAN_MUTEX_DESTROY(m, f) __tsan_mutex_destroy((m), (f))
 #define GOC_TSAN_MUTEX_PRE_LOCK(m, f) __tsan_mutex_pre_lock((m), (f))
 #define GOC_TSAN_MUTEX_POST_LOCK(m, f, r) __tsan_mutex_post_lock((m), (f), (r))
 #define GOC_TSAN_MUTEX_PRE_UNLOCK(m, f) __tsan_mutex_pre_unlock((m), (f))
 #define GOC_TSAN_MUTEX_POST_UNLOCK(m, f) __tsan_mutex_post_unlock((m), (f))
-#define GOC_TSAN_ACQUIRE(a) __tsan_acquire((void *)(a))
-#define GOC_TSAN_RELEASE(a) __tsan_release((void *)(a))
 #else
 #define GOC_TSAN_MUTEX_CREATE(m, f) ((void)0)
 #define GOC_TSAN_MUTEX_DESTROY(m, f) ((void)0)
@@ -47,8 +57,6 @@ void AnnotateIgnoreSyncEnd(const char *f, int l);
 #define GOC_TSAN_MUTEX_POST_LOCK(m, f, r) ((void)0)
 #define GOC_TSAN_MUTEX_PRE_UNLOCK(m, f) ((void)0)
 #define GOC_TSAN_MUTEX_POST_UNLOCK(m, f) ((void)0)
-#define GOC_TSAN_ACQUIRE(a) ((void)0)
-#define GOC_TSAN_RELEASE(a) ((void)0)
 #endif
 
 /* ------------------------------------------------ precise build (races) --
@@ -101,6 +109,62 @@ void *goc__tsan_strict_tag(void);
 #define GOC_TSAN_P_RELEASE(a) ((void)0)
 #define GOC_TSAN_P_READ(p, n) ((void)0)
 #define GOC_TSAN_P_WRITE(p, n) ((void)0)
+#endif
+
+/* ------------------------------------- the race layer of an API call --
+ * One mechanism for the precise build (the channel core goc_hchan.h, coro):
+ * a public call runs its whole body between GOC_RACE_CALL_BEGIN/END, so
+ * every internal lock, atomic, futex, park and copy in it is invisible to
+ * TSan; Go's edges and the user's payload accesses step out of the hidden
+ * region for one call each (GOC_RACE_ACQUIRE/RELEASE/READ/WRITE). Hidden
+ * regions are counted: an edge must be annotated at depth 1 (never from a
+ * call nested in another hidden call, where it would be dropped).
+ * GOC_RACE_UNHIDDEN(stmt): any other statement run outside the hidden region
+ * (in other builds it just runs).
+ * GOC_RACE_STRICT_READ/WRITE(obj): the strict-object option (GOC_TSAN_STRICT=1,
+ * tsan_strict.c): the call reads / writes the object itself, as Go's
+ * chansend / closechan do (racereadpc / racewritepc); use it in the public
+ * function itself (the report names its caller). No-ops in other builds. */
+#ifdef GOC_TSAN_PRECISE_ON
+#define GOC_RACE_CALL_BEGIN() GOC_TSAN_HIDE_BEGIN()
+#define GOC_RACE_CALL_END() GOC_TSAN_HIDE_END()
+#define GOC_RACE_UNHIDDEN(...)                                                  \
+    do {                                                                        \
+        GOC_TSAN_HIDE_END();                                                    \
+        __VA_ARGS__;                                                            \
+        GOC_TSAN_HIDE_BEGIN();                                                  \
+    } while (0)
+#define GOC_RACE_ACQUIRE(a) GOC_RACE_UNHIDDEN(__tsan_acquire((void *)(a)))
+#define GOC_RACE_RELEASE(a) GOC_RACE_UNHIDDEN(__tsan_release((void *)(a)))
+#define GOC_RACE_READ(p, n)                                                     \
+    do {                                                                        \
+        if ((p) && (n)) GOC_RACE_UNHIDDEN(GOC_TSAN_P_READ((p), (n)));           \
+    } while (0)
+#define GOC_RACE_WRITE(p, n)                                                    \
+    do {                                                                        \
+        if ((p) && (n)) GOC_RACE_UNHIDDEN(GOC_TSAN_P_WRITE((p), (n)));          \
+    } while (0)
+#define GOC_RACE_STRICT_(fn, obj)                                               \
+    do {                                                                        \
+        void *t_ = (obj) ? goc__tsan_strict_tag() : NULL;                       \
+        if (t_) GOC_RACE_UNHIDDEN(fn((void *)(obj), __builtin_return_address(0), t_)); \
+    } while (0)
+#define GOC_RACE_STRICT_READ(obj) GOC_RACE_STRICT_(__tsan_external_read, obj)
+#define GOC_RACE_STRICT_WRITE(obj) GOC_RACE_STRICT_(__tsan_external_write, obj)
+#else
+/* outside the precise build a stepped-out statement simply runs */
+#define GOC_RACE_UNHIDDEN(...)                                                  \
+    do {                                                                        \
+        __VA_ARGS__;                                                            \
+    } while (0)
+#define GOC_RACE_CALL_BEGIN() ((void)0)
+#define GOC_RACE_CALL_END() ((void)0)
+#define GOC_RACE_ACQUIRE(a) ((void)0)
+#define GOC_RACE_RELEASE(a) ((void)0)
+#define GOC_RACE_READ(p, n) ((void)0)
+#define GOC_RACE_WRITE(p, n) ((void)0)
+#define GOC_RACE_STRICT_READ(obj) ((void)0)
+#define GOC_RACE_STRICT_WRITE(obj) ((void)0)
 #endif
 
 #ifdef GOC_ASAN
