@@ -131,6 +131,10 @@ static inline bool chan_ok(const goc_chan *ch) {
     }
     return true;
 }
+/* goc_select_plan.h's hooks */
+static inline bool goc__chan_valid(const goc_chan *ch) { return chan_ok(ch); }
+static inline size_t goc__chan_esize(const goc_chan *ch) { return ch->elem_size; }
+#include "goc_select_plan.h"
 
 static inline lf_slot *slot_at(const goc_chan *ch, lf_pos index) {
     return (lf_slot *)(ch->buf + (size_t)index * ch->stride);
@@ -355,8 +359,7 @@ static inline lf_pos next_pow2(lf_pos x) {
 }
 
 goc_chan *LF_API(goc_chan_make)(size_t elem_size, size_t cap) {
-    if (elem_size > GOC_ELEM_MAX || cap > GOC_CAP_MAX ||
-        (elem_size && cap > GOC_CHAN_BYTES_MAX / elem_size)) {
+    if (!goc__chan_make_ok(elem_size, cap)) {
         errno = EINVAL;
         return NULL;
     }
@@ -1007,8 +1010,6 @@ void LF_API(goc_chan_free)(goc_chan *ch) {
 
 /* ------------------------------------------------------------- select -- */
 
-/* Small selects keep their bookkeeping on the stack. */
-#define SEL_STACK 8
 /* A GOC_NOW select retries its poll at most this often when the snapshot
  * keeps moving, then answers would-block. */
 #define SEL_NOW_TRIES 64
@@ -1090,15 +1091,9 @@ static bool sel_register(goc_case *c, lf_entry *e, const lf_waiter *self) {
 }
 
 int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
-    if ((!cases && n) || n > GOC_SELECT_MAX) return -EINVAL;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        goc_case *c = &cases[i];
-        if (c->op != GOC_SEND && c->op != GOC_RECV) return -EINVAL;
-        if (!c->ch) continue;
-        if (!chan_ok(c->ch) || (c->op == GOC_SEND && !c->elem && c->ch->elem_size)) return -EINVAL;
-        m++;
-    }
+    long checked = goc__select_check(cases, n);
+    if (checked < 0) return (int)checked;
+    size_t m = (size_t)checked;
     goc__fuzz_point();
     int kind = goc__deadline_kind(deadline);
     bool timed = kind == GOC_DL_AT;
@@ -1112,27 +1107,21 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     }
 
     if (m == 1 && kind == GOC_DL_NOW) { /* Go's one case + default: a try-op */
-        size_t i = 0;
-        while (!cases[i].ch) i++;
+        size_t i = goc__select_single(cases);
         if (!cases[i].ch->cap && unbuf_would_block(cases[i].ch, case_send(&cases[i]))) return -EAGAIN;
     }
 
-    uint32_t order_s[SEL_STACK];
-    lf_entry ents_s[SEL_STACK];
-    sel_ver vers_s[SEL_STACK];
-    uint32_t *order = order_s;
-    lf_entry *ents = ents_s; /* ents[k] is the entry of clause order[k] */
-    sel_ver *vers = vers_s;  /* vers[i]: clause i's state before the poll (GOC_NOW) */
-    void *heap = NULL;
-    if (m > SEL_STACK) {
-        heap = goc__malloc(m * (sizeof *order + sizeof *ents) + n * sizeof *vers);
-        if (!heap) return -ENOMEM;
-        ents = heap;
-        vers = (sel_ver *)(ents + m);
-        order = (uint32_t *)(vers + n);
-    }
-    for (size_t i = 0, k = 0; i < n; i++)
-        if (cases[i].ch) order[k++] = (uint32_t)i;
+    /* the plan (goc_select_plan.h): order[] the poll order, ents[] and
+     * vers[] per enabled clause, on the stack or in one heap block */
+    lf_entry ents_s[GOC_SEL_STACK];
+    sel_ver vers_s[GOC_SEL_STACK];
+    goc__sel plan;
+    if (goc__sel_init(&plan, m, ents_s, sizeof *ents_s, m * sizeof(sel_ver))) return -ENOMEM;
+    const uint16_t *order = plan.order;
+    lf_entry *ents = plan.per; /* ents[k] is the entry of clause order[k] */
+    /* vers[k]: clause order[k]'s state before the poll (GOC_NOW) */
+    sel_ver *vers = plan.heap ? goc__sel_extra(&plan, sizeof *ents_s) : vers_s;
+    goc__sel_order(&plan, cases, n);
 
     lf_waiter w;
     int r;
@@ -1142,17 +1131,12 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     goc_time t0 = 0;                             /* when sp's clock first started */
     bool slept = false;
     bool snap = kind == GOC_DL_NOW && m > 1;
-    for (;;) {
-        if (snap)
-            for (size_t k = 0; k < m; k++) case_version(&cases[order[k]], &vers[order[k]]);
-        /* pass 1: poll the clauses in a fresh random order (Fisher-Yates),
+    for (bool first = true;; first = false) {
+        /* pass 1: poll the clauses in a random order, fresh on every round,
          * so the first ready one is uniform among the ready ones */
-        for (size_t k = m; k > 1; k--) {
-            size_t j = goc__rand_n((uint32_t)k);
-            uint32_t x = order[k - 1];
-            order[k - 1] = order[j];
-            order[j] = x;
-        }
+        if (!first) goc__sel_reshuffle(&plan);
+        if (snap)
+            for (size_t k = 0; k < m; k++) case_version(&cases[order[k]], &vers[k]);
         bool busy = false;
         for (size_t k = 0; k < m; k++) {
             r = sel_try(&cases[order[k]], NULL);
@@ -1171,7 +1155,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
                 for (size_t k = 0; snap && stable && k < m; k++) {
                     sel_ver v;
                     case_version(&cases[order[k]], &v);
-                    stable = !memcmp(&v, &vers[order[k]], sizeof v);
+                    stable = !memcmp(&v, &vers[k], sizeof v);
                 }
                 if (stable || ++tries >= SEL_NOW_TRIES) {
                     r = -EAGAIN;
@@ -1198,11 +1182,10 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         lf_waiter_init(&w);
         size_t nreg = 0;
         bool ready = false;
-        /* one channel in several clauses (goc_waitq.h); large selects are
-         * not searched: marked, which only costs their claimers a scan */
-        bool dups = m > 16;
-        for (size_t a = 0; !dups && a < m; a++)
-            for (size_t b = a + 1; !dups && b < m; b++) dups = cases[order[a]].ch == cases[order[b]].ch;
+        /* one channel in several clauses (goc_waitq.h): fewer distinct
+         * channels than clauses in the plan's lock order */
+        goc__sel_lock_order(&plan, cases);
+        bool dups = goc__select_has_dups(plan.nl, m);
         for (size_t k = 0; k < m && !ready; k++) {
             goc_case *c = &cases[order[k]];
             ents[k] = (lf_entry){.node = {.owner = &w, .dups = dups}, .w = &w, .elem = c->elem,
@@ -1267,7 +1250,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
 out:
     if (spinning && r != -ETIMEDOUT && r != -EAGAIN) spin_learn_yield(sp.switched);
     if (t0 && r != -ETIMEDOUT && r != -EAGAIN) spin_learn(goc_now() - t0, slept);
-    if (heap) goc__free(heap);
+    goc__sel_done(&plan);
     return r;
 }
 
