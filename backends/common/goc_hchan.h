@@ -160,10 +160,10 @@ static inline bool goc__chan_valid(const goc_chan *ch) { return ch && ch->magic 
 static inline size_t goc__chan_esize(const goc_chan *ch) { return ch->elem_size; }
 #include "goc_select_plan.h"
 
-#ifdef GOC_TSAN_PRECISE_ON
+/* sync addresses of the precise build (only ever inside GOC_RACE_*, whose
+ * arguments other builds drop) */
 #define GOC__HC_SLOT_SYNC(c, i) ((c)->tsan_slots + (i))
 #define GOC__HC_CLOSE_SYNC(c) (&(c)->tsan_close)
-#endif
 
 /* ------------------------------------------------------------ helpers -- */
 
@@ -212,6 +212,16 @@ __attribute__((always_inline)) static inline goc__hc_waiter *goc__hc_dequeue(goc
 }
 
 /* --------------------------------------------------- locked transfers -- */
+
+/* Moves slot recvx into elem (c->lock held, count > 0); the precise build's
+ * receive k of that slot: acquire it, report our write, release it for the
+ * send k+cap. */
+static inline void goc__hc_slot_out(goc_chan *c, void *elem) {
+    GOC_RACE_ACQUIRE(GOC__HC_SLOT_SYNC(c, c->recvx));
+    GOC_RACE_WRITE(elem, c->elem_size);
+    goc__hc_copy(elem, goc__hc_slot(c, c->recvx), c->elem_size);
+    GOC_RACE_RELEASE(GOC__HC_SLOT_SYNC(c, c->recvx));
+}
 
 /* Send attempt under c->lock: 1 sent (*wk: a receiver to wake after
  * unlocking, or NULL), 0 would block, -EPIPE closed (nothing sent). */
@@ -272,13 +282,8 @@ __attribute__((always_inline)) static inline int goc__hc_recv_locked(goc_chan *c
 #endif
             goc__hc_copy(elem, w->elem, c->elem_size);
         } else { /* full: take the head, the sender's value goes to the tail */
+            goc__hc_slot_out(c, elem);
 #ifdef GOC_TSAN_PRECISE_ON
-            GOC_RACE_ACQUIRE(GOC__HC_SLOT_SYNC(c, c->recvx));
-            GOC_RACE_WRITE(elem, c->elem_size);
-#endif
-            goc__hc_copy(elem, goc__hc_slot(c, c->recvx), c->elem_size);
-#ifdef GOC_TSAN_PRECISE_ON
-            GOC_RACE_RELEASE(GOC__HC_SLOT_SYNC(c, c->recvx));
             GOC_RACE_ACQUIRE(goc__hc_sync_w(w->call)); /* the sender's send k+cap */
 #endif
             goc__hc_copy(goc__hc_slot(c, c->recvx), w->elem, c->elem_size);
@@ -297,14 +302,7 @@ __attribute__((always_inline)) static inline int goc__hc_recv_locked(goc_chan *c
     }
     size_t n = goc__hc_count(c);
     if (n > 0) {
-#ifdef GOC_TSAN_PRECISE_ON
-        GOC_RACE_ACQUIRE(GOC__HC_SLOT_SYNC(c, c->recvx));
-        GOC_RACE_WRITE(elem, c->elem_size);
-#endif
-        goc__hc_copy(elem, goc__hc_slot(c, c->recvx), c->elem_size);
-#ifdef GOC_TSAN_PRECISE_ON
-        GOC_RACE_RELEASE(GOC__HC_SLOT_SYNC(c, c->recvx));
-#endif
+        goc__hc_slot_out(c, elem);
         if (++c->recvx == c->cap) c->recvx = 0;
         atomic_store_explicit(&c->count, n - 1, memory_order_relaxed); /* under lock */
         return 1;

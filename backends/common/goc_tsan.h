@@ -7,7 +7,12 @@
  * __tsan_mutex_* API so lock-order inversion, double lock and bad unlock are
  * reported as for pthread mutexes.
  * Precise build (GOC_TSAN_PRECISE, the race issue): internals are hidden and
- * only Go's edges are annotated (GOC_TSAN_ACQUIRE/RELEASE on sync addresses).
+ * only Go's edges are annotated. The backends' channels, select, mutex and
+ * WaitGroup (pthread, coro, lockfree) use one mechanism, the race layer of
+ * an API call below (GOC_RACE_*: hide the whole call, step out for each
+ * edge; one strict-object option). The per-primitive GOC_TSAN_HIDE_* with
+ * goc_tsan_hide.h's pthread wrappers remain for common/ctx.c, registry.c and
+ * timer_thread.c only.
  */
 #ifndef GOC_TSAN_H
 #define GOC_TSAN_H

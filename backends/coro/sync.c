@@ -39,7 +39,7 @@
  * address (the old one stays "held" by the locking fiber, harmlessly: nobody
  * locks it again) and carries the happens-before edge with
  * __tsan_release/__tsan_acquire on the new one (as the lockfree backend). */
-#if defined(GOC_TSAN) && !defined(CORO_PRECISE)
+#if defined(GOC_TSAN) && !defined(GOC_TSAN_PRECISE_ON)
 #define CORO_MU_TSAN 1
 #endif
 
@@ -145,10 +145,10 @@ static void lock_impl(goc_mutex *m) {
 int(goc_mutex_lock)(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
     goc__fuzz_point();
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     lock_impl(m);
-    CORO_P_ACQUIRE(m); /* the previous unlock -> this lock */
-    CORO_HIDE_END();
+    GOC_RACE_ACQUIRE(m); /* the previous unlock -> this lock */
+    GOC_RACE_CALL_END();
 #ifdef CORO_MU_TSAN
     /* pre_lock and post_lock back to back, once the mutex is ours: between
      * them TSan ignores the fiber's accesses and synchronisation, which must
@@ -164,11 +164,11 @@ int(goc_mutex_lock)(goc_mutex *m) {
 int goc_mutex_trylock(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
     uint32_t s = 0;
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     bool got = atomic_compare_exchange_strong_explicit(&m->state, &s, 1, memory_order_acquire,
                                                        memory_order_relaxed);
-    if (got) CORO_P_ACQUIRE(m);
-    CORO_HIDE_END();
+    if (got) GOC_RACE_ACQUIRE(m);
+    GOC_RACE_CALL_END();
 #ifdef CORO_MU_TSAN
     GOC_TSAN_MUTEX_PRE_LOCK(mu_tid(m), __tsan_mutex_try_lock);
     if (got) mu_acquired(m);
@@ -180,7 +180,7 @@ int goc_mutex_trylock(goc_mutex *m) {
 static int unlock_impl(goc_mutex *m) {
     uint32_t s = atomic_load_explicit(&m->state, memory_order_relaxed);
     if (!mu_held(s)) return -EPERM;
-    CORO_P_RELEASE(m); /* this unlock -> the next lock */
+    GOC_RACE_RELEASE(m); /* this unlock -> the next lock */
     s = MU_LOCKED;
     /* release: publishes the critical section to the next locker */
     if (GOC_LIKELY(atomic_compare_exchange_strong_explicit(&m->state, &s, 0, memory_order_release,
@@ -240,9 +240,9 @@ int goc_mutex_unlock(goc_mutex *m) {
         GOC_TSAN_MUTEX_POST_UNLOCK(mu_tid(m), 0);
     }
 #endif
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     int r = unlock_impl(m);
-    CORO_HIDE_END();
+    GOC_RACE_CALL_END();
     if (r == -EPERM) goc__misuse("goc_mutex_unlock: unlock of unlocked mutex %p", (void *)m);
     return r;
 }
@@ -284,7 +284,7 @@ static int wg_add_impl(goc_wg *wg, int64_t delta) {
         goc__lock_release(&wg->ilock);
         return err;
     }
-    CORO_P_RELEASE(wg); /* Add/Done -> the Wait that returns */
+    GOC_RACE_RELEASE(wg); /* Add/Done -> the Wait that returns */
     wg->count = n;
     coro_waiter *list = NULL, *w;
     if (n == 0) {
@@ -305,9 +305,9 @@ static int wg_add_impl(goc_wg *wg, int64_t delta) {
 int goc_wg_add(goc_wg *wg, int64_t delta) {
     if (!wg_ok(wg)) return -EINVAL;
     coro_note_foreign();
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     int r = wg_add_impl(wg, delta);
-    CORO_HIDE_END();
+    GOC_RACE_CALL_END();
     if (r)
         goc__misuse("goc_wg_add(%p, %lld): WaitGroup counter %s", (void *)wg, (long long)delta,
                     r == -EINVAL ? "would be negative" : "overflow");
@@ -345,10 +345,10 @@ static int wg_wait_impl(goc_wg *wg, goc_time deadline) {
 int(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
     if (!wg_ok(wg)) return -EINVAL;
     goc__fuzz_point();
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     int r = wg_wait_impl(wg, deadline);
-    if (r == 0) CORO_P_ACQUIRE(wg);
-    CORO_HIDE_END();
+    if (r == 0) GOC_RACE_ACQUIRE(wg);
+    GOC_RACE_CALL_END();
     return r;
 }
 

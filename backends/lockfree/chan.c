@@ -107,7 +107,7 @@ const char *goc_backend_name(void) { return "lockfree"; }
 
 /* Sync addresses of the precise TSan build (NULL elsewhere). Annotations
  * take them from locals computed inside the hidden region: an argument that
- * reads shared memory inside LF_VISIBLE would be an instrumented access. */
+ * reads shared memory inside GOC_RACE_UNHIDDEN would be an instrumented access. */
 #ifdef GOC_TSAN_PRECISE_ON
 #define SYNC_SLOT(ch, i) ((void *)&(ch)->tsan_slots[(i)])
 #define SYNC_CLOSE(ch) ((void *)&(ch)->tsan_close)
@@ -156,7 +156,7 @@ static inline lf_pos pos_next(const goc_chan *ch, lf_pos p) {
  * close (precise build), then the zero value. */
 static inline void recv_closed_esz(void *sy, size_t esz, void *elem) {
     (void)sy;
-    LF_VISIBLE(GOC_TSAN_P_ACQUIRE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
+    GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
     if (elem && esz) memset(elem, 0, esz);
 }
 static inline void recv_closed(const goc_chan *ch, void *elem) {
@@ -358,7 +358,7 @@ static inline lf_pos next_pow2(lf_pos x) {
     return p;
 }
 
-goc_chan *LF_API(goc_chan_make)(size_t elem_size, size_t cap) {
+static goc_chan *lf_api_chan_make(size_t elem_size, size_t cap) {
     if (!goc__chan_make_ok(elem_size, cap)) {
         errno = EINVAL;
         return NULL;
@@ -409,7 +409,7 @@ goc_chan *LF_API(goc_chan_make)(size_t elem_size, size_t cap) {
     return ch;
 }
 
-int LF_API(goc_chan_set_dtor)(goc_chan *ch, void (*dtor)(void *elem)) {
+static int lf_api_chan_set_dtor(goc_chan *ch, void (*dtor)(void *elem)) {
     if (!chan_ok(ch)) return -EINVAL;
     ch->dtor = dtor;
     return 0;
@@ -419,9 +419,9 @@ void goc__chan_set_timer(goc_chan *ch, goc__timer *t) {
     if (chan_ok(ch)) ch->timer = t;
 }
 
-size_t LF_API(goc_chan_cap)(const goc_chan *ch) { return chan_ok(ch) ? ch->cap : 0; }
+static size_t lf_api_chan_cap(const goc_chan *ch) { return chan_ok(ch) ? ch->cap : 0; }
 
-size_t LF_API(goc_chan_len)(const goc_chan *ch) {
+static size_t lf_api_chan_len(const goc_chan *ch) {
     if (!chan_ok(ch) || !ch->cap) return 0;
     for (;;) {
         /* relaxed: len is Go's racy snapshot and must create no
@@ -499,7 +499,7 @@ static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
                  * recv k, recv k -> send k + cap */
                 void *sy LF_UNUSED = SYNC_SLOT(ch, index);
                 size_t esz LF_UNUSED = ch->elem_size;
-                LF_VISIBLE(if (esz) GOC_TSAN_P_READ(elem, esz); GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
+                GOC_RACE_UNHIDDEN(if (esz) GOC_TSAN_P_READ(elem, esz); GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
                 if (ch->elem_size) lf_copy(s->data, elem, ch->elem_size);
                 /* release: publishes the value; pairs with the receiver's
                  * acquire stamp load */
@@ -566,7 +566,7 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
                 LF_HOOK(GOC_LF_HOOK_RECV_RESERVED, ch);
                 void *sy LF_UNUSED = SYNC_SLOT(ch, index);
                 size_t esz LF_UNUSED = ch->elem_size;
-                LF_VISIBLE(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
+                GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
                 if (elem && ch->elem_size) lf_copy(elem, s->data, ch->elem_size);
                 /* release: our copy-out happens before the next lap's
                  * producer writes; pairs with its acquire stamp load (Go:
@@ -784,7 +784,7 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
          * visible, acquires tsan_c when woken). */
         lf_waiter *pw = e->w;
         void *syw LF_UNUSED = SYNC_W(pw), *syc LF_UNUSED = SYNC_C(pw);
-        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(syw);
+        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(syw);
                    if (esz && is_send) GOC_TSAN_P_READ(elem, esz);
                    else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
         if (esz) {
@@ -795,13 +795,13 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
             }
         }
         e->err = 0;
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(syc));
+        GOC_RACE_RELEASE(syc);
         lf_signal(pw);
         return 0;
     }
     if (reg) {
         void *syw LF_UNUSED = SYNC_W(reg->w);
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(syw));
+        GOC_RACE_RELEASE(syw);
         q_link(is_send ? &ch->sendq : &ch->recvq, reg);
         ver_bump(ch);
     }
@@ -816,7 +816,7 @@ static void unbuf_woken(void *sy_close, size_t esz, lf_waiter *w, bool is_send, 
     (void)w;
     if (err == 0) {
         void *syc LF_UNUSED = SYNC_C(w);
-        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(syc);
+        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(syc);
                    if (esz && is_send) GOC_TSAN_P_READ(elem, esz);
                    else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
     } else if (!is_send) {
@@ -861,7 +861,7 @@ static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline
 
 /* ---------------------------------------------------------- send/recv -- */
 
-int LF_API(goc_chan_send)(goc_chan *ch, const void *elem, goc_time deadline) {
+static int lf_api_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
     if (GOC_UNLIKELY(!chan_ok(ch) || (!elem && ch->elem_size))) return -EINVAL;
     goc__fuzz_point();
     if (GOC_LIKELY(ch->cap)) {
@@ -873,7 +873,7 @@ int LF_API(goc_chan_send)(goc_chan *ch, const void *elem, goc_time deadline) {
     return unbuf_block(ch, true, (void *)elem, deadline);
 }
 
-int LF_API(goc_chan_recv)(goc_chan *ch, void *elem, goc_time deadline) {
+static int lf_api_chan_recv(goc_chan *ch, void *elem, goc_time deadline) {
     if (GOC_UNLIKELY(!chan_ok(ch))) return -EINVAL;
     goc__fuzz_point();
     if (GOC_LIKELY(ch->cap)) {
@@ -914,7 +914,7 @@ static void claim_all(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n, lf_entry *
     }
 }
 
-int LF_API(goc_chan_close)(goc_chan *ch) {
+static int lf_api_chan_close(goc_chan *ch) {
     if (!chan_ok(ch)) return -EINVAL;
     goc__fuzz_point();
     lf_entry *list = NULL;
@@ -928,7 +928,7 @@ int LF_API(goc_chan_close)(goc_chan *ch) {
                                                      memory_order_relaxed))
             return -EPIPE;
         void *syc = SYNC_CLOSE(ch);
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(syc));
+        GOC_RACE_RELEASE(syc);
 #endif
         /* seq_cst: close is a producer-side store in the pair of I5 (a
          * waiter that registers after it sees the mark in its re-check);
@@ -948,7 +948,7 @@ int LF_API(goc_chan_close)(goc_chan *ch) {
         }
         atomic_store_explicit(&ch->closed, true, memory_order_relaxed);
         void *syc LF_UNUSED = SYNC_CLOSE(ch);
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(syc));
+        GOC_RACE_RELEASE(syc);
         ver_bump(ch);
         claim_all(ch, &ch->recvq, NULL, &list);
         claim_all(ch, &ch->sendq, NULL, &list);
@@ -967,7 +967,7 @@ int LF_API(goc_chan_close)(goc_chan *ch) {
 
 /* --------------------------------------------------------------- free -- */
 
-void LF_API(goc_chan_free)(goc_chan *ch) {
+static void lf_api_chan_free(goc_chan *ch) {
     if (!ch) return;
     if (ch->magic != GOC_MAGIC_CHAN) {
         goc__misuse("goc_chan_free(%p): not a live channel (double free?)", (void *)ch);
@@ -996,7 +996,7 @@ void LF_API(goc_chan_free)(goc_chan *ch) {
             lf_slot *s = slot_at(ch, head & (ch->mark_bit - 1));
             void (*dtor)(void *) = ch->dtor;
             void *arg = ch->elem_size ? s->data : NULL;
-            LF_VISIBLE(dtor(arg)); /* user code: not hidden */
+            GOC_RACE_UNHIDDEN(dtor(arg)); /* user code: not hidden */
             head = pos_next(ch, head);
         }
     }
@@ -1083,14 +1083,14 @@ static bool sel_register(goc_case *c, lf_entry *e, const lf_waiter *self) {
         }
     }
     void *syw LF_UNUSED = SYNC_W(e->w);
-    LF_VISIBLE(GOC_TSAN_P_RELEASE(syw));
+    GOC_RACE_RELEASE(syw);
     q_link(is_send ? &ch->sendq : &ch->recvq, e);
     ver_bump(ch);
     chan_unlock(ch);
     return ready;
 }
 
-int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
+static int lf_api_select(goc_case *cases, size_t n, goc_time deadline) {
     long checked = goc__select_check(cases, n);
     if (checked < 0) return (int)checked;
     size_t m = (size_t)checked;
@@ -1254,54 +1254,67 @@ out:
     return r;
 }
 
-/* ------------------------------------------- precise TSan build wrappers -- */
-#ifdef GOC_TSAN_PRECISE_ON
-/* Every entry point runs hidden; see lf.h ("TSan precise build"). */
-#define LF_HIDDEN_CALL(T, call)                                                \
-    do {                                                                       \
-        GOC_TSAN_HIDE_BEGIN();                                                 \
-        T r_ = call;                                                           \
-        GOC_TSAN_HIDE_END();                                                   \
-        return r_;                                                             \
-    } while (0)
-/* Strict-object option (GOC_TSAN_STRICT=1, TESTING.md (b) mode X): a send
- * reads and a close writes the channel object, as Go's chansend/closechan
- * do with racereadpc/racewritepc, so send || close and close || close are
- * reported ("race on goc_chan"). The flag and tag are set up once. */
-#define strict_tag goc__tsan_strict_tag /* backends/common/tsan_strict.c */
-#define STRICT_ACCESS(fn, ch)                                                   \
-    do {                                                                        \
-        void *t_ = (ch) ? strict_tag() : NULL;                                  \
-        if (t_) fn((void *)(ch), __builtin_return_address(0), t_);              \
-    } while (0)
-
+/* --------------------------------------------------------- public API --
+ * Each public call runs its body hidden in the precise TSan build (the race
+ * layer of goc_tsan.h: lf.h); elsewhere these wrappers inline away. The
+ * strict-object option reads (send, select's send clauses) or writes (close)
+ * the channel object, as Go's chansend/closechan do. */
 goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
-    LF_HIDDEN_CALL(goc_chan *, lf_impl_goc_chan_make(elem_size, cap));
+    GOC_RACE_CALL_BEGIN();
+    goc_chan *r = lf_api_chan_make(elem_size, cap);
+    GOC_RACE_CALL_END();
+    return r;
 }
 int goc_chan_set_dtor(goc_chan *ch, void (*dtor)(void *)) {
-    LF_HIDDEN_CALL(int, lf_impl_goc_chan_set_dtor(ch, dtor));
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_chan_set_dtor(ch, dtor);
+    GOC_RACE_CALL_END();
+    return r;
 }
-size_t goc_chan_cap(const goc_chan *ch) { LF_HIDDEN_CALL(size_t, lf_impl_goc_chan_cap(ch)); }
-size_t goc_chan_len(const goc_chan *ch) { LF_HIDDEN_CALL(size_t, lf_impl_goc_chan_len(ch)); }
-int goc_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
-    STRICT_ACCESS(__tsan_external_read, ch);
-    LF_HIDDEN_CALL(int, lf_impl_goc_chan_send(ch, elem, deadline));
+size_t goc_chan_cap(const goc_chan *ch) {
+    GOC_RACE_CALL_BEGIN();
+    size_t r = lf_api_chan_cap(ch);
+    GOC_RACE_CALL_END();
+    return r;
 }
-int goc_chan_recv(goc_chan *ch, void *elem, goc_time deadline) {
-    LF_HIDDEN_CALL(int, lf_impl_goc_chan_recv(ch, elem, deadline));
+size_t goc_chan_len(const goc_chan *ch) {
+    GOC_RACE_CALL_BEGIN();
+    size_t r = lf_api_chan_len(ch);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int(goc_chan_send)(goc_chan *ch, const void *elem, goc_time deadline) {
+    GOC_RACE_CALL_BEGIN();
+    GOC_RACE_STRICT_READ(ch);
+    int r = lf_api_chan_send(ch, elem, deadline);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int(goc_chan_recv)(goc_chan *ch, void *elem, goc_time deadline) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_chan_recv(ch, elem, deadline);
+    GOC_RACE_CALL_END();
+    return r;
 }
 int goc_chan_close(goc_chan *ch) {
-    STRICT_ACCESS(__tsan_external_write, ch);
-    LF_HIDDEN_CALL(int, lf_impl_goc_chan_close(ch));
+    GOC_RACE_CALL_BEGIN();
+    GOC_RACE_STRICT_WRITE(ch);
+    int r = lf_api_chan_close(ch);
+    GOC_RACE_CALL_END();
+    return r;
 }
 void goc_chan_free(goc_chan *ch) {
-    GOC_TSAN_HIDE_BEGIN();
-    lf_impl_goc_chan_free(ch);
-    GOC_TSAN_HIDE_END();
+    GOC_RACE_CALL_BEGIN();
+    lf_api_chan_free(ch);
+    GOC_RACE_CALL_END();
 }
-int goc_select(goc_case *cases, size_t n, goc_time deadline) {
+int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
+    GOC_RACE_CALL_BEGIN();
+#ifdef GOC_TSAN_PRECISE_ON
     for (size_t i = 0; cases && i < n && i < GOC_SELECT_MAX; i++)
-        if (cases[i].op == GOC_SEND) STRICT_ACCESS(__tsan_external_read, cases[i].ch);
-    LF_HIDDEN_CALL(int, lf_impl_goc_select(cases, n, deadline));
-}
+        if (cases[i].op == GOC_SEND) GOC_RACE_STRICT_READ(cases[i].ch);
 #endif
+    int r = lf_api_select(cases, n, deadline);
+    GOC_RACE_CALL_END();
+    return r;
+}

@@ -42,20 +42,9 @@ enum { MU_LOCKED = 1u, MU_STARVING = 2u, MU_HANDOFF = 4u, MU_WAITER = 1u << 8 };
 
 #if defined(GOC_TSAN) && defined(GOC_TSAN_PRECISE_ON)
 /* Precise build: Go's model of sync.Mutex, release on unlock and acquire on
- * lock, no lock-order bookkeeping (the race suite's R29 P rows unlock from
- * another task, which TSan's mutex model cannot express). */
-#undef GOC_TSAN_MUTEX_CREATE
-#undef GOC_TSAN_MUTEX_DESTROY
-#undef GOC_TSAN_MUTEX_PRE_LOCK
-#undef GOC_TSAN_MUTEX_POST_LOCK
-#undef GOC_TSAN_MUTEX_PRE_UNLOCK
-#undef GOC_TSAN_MUTEX_POST_UNLOCK
-#define GOC_TSAN_MUTEX_CREATE(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_DESTROY(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_PRE_LOCK(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_POST_LOCK(m, f, r) GOC_TSAN_P_ACQUIRE(m)
-#define GOC_TSAN_MUTEX_PRE_UNLOCK(m, f) GOC_TSAN_P_RELEASE(m)
-#define GOC_TSAN_MUTEX_POST_UNLOCK(m, f) ((void)0)
+ * lock (GOC_RACE_RELEASE/ACQUIRE below), no lock-order bookkeeping (the race
+ * suite's R29 P rows unlock from another task, which TSan's mutex model
+ * cannot express; goc_tsan.h keeps it to the natural build). */
 #define MU_MODEL_TSAN 0
 #elif defined(GOC_TSAN)
 #define MU_MODEL_TSAN 1
@@ -95,7 +84,7 @@ static inline bool mutex_ok(const goc_mutex *mu) {
     return true;
 }
 
-goc_mutex *LF_API(goc_mutex_make)(void) {
+static goc_mutex *lf_api_mutex_make(void) {
     goc_mutex *mu = goc__calloc(1, sizeof *mu);
     if (!mu) {
         errno = ENOMEM;
@@ -107,14 +96,14 @@ goc_mutex *LF_API(goc_mutex_make)(void) {
     atomic_init(&mu->tsan_id, (void *)mu);
     atomic_init(&mu->tsan_owner, NULL);
 #endif
-    LF_VISIBLE(GOC_TSAN_MUTEX_CREATE(MU_TSAN(mu), 0));
+    GOC_RACE_UNHIDDEN(GOC_TSAN_MUTEX_CREATE(MU_TSAN(mu), 0));
     return mu;
 }
 
 static inline void mu_acquired(goc_mutex *mu) {
 #if MU_MODEL_TSAN
     atomic_store_explicit(&mu->tsan_owner, &tsan_self, memory_order_relaxed);
-    LF_VISIBLE(__tsan_acquire(MU_TSAN(mu))); /* the edge from a foreign unlock, if any */
+    GOC_RACE_UNHIDDEN(__tsan_acquire(MU_TSAN(mu))); /* the edge from a foreign unlock, if any */
 #else
     (void)mu;
 #endif
@@ -182,10 +171,10 @@ static void mutex_lock_slow(goc_mutex *mu) {
     }
 }
 
-int LF_API(goc_mutex_lock)(goc_mutex *mu) {
+static int lf_api_mutex_lock(goc_mutex *mu) {
     if (!mutex_ok(mu)) return -EINVAL;
     goc__fuzz_point();
-    LF_VISIBLE(GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), 0));
+    GOC_RACE_UNHIDDEN(GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), 0));
     uint32_t z = 0;
     /* acquire: pairs with the release CAS in unlock (unlock happens before
      * the next lock) */
@@ -196,15 +185,16 @@ int LF_API(goc_mutex_lock)(goc_mutex *mu) {
         goc__wait_end();
     }
     mu_acquired(mu); /* before post_lock: a foreign unlock's edge orders its identity's creation */
-    LF_VISIBLE(GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), 0, 0));
+    GOC_RACE_UNHIDDEN(GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), 0, 0));
+    GOC_RACE_ACQUIRE(mu); /* precise build: the previous unlock -> this lock */
     return 0;
 }
 
-int LF_API(goc_mutex_trylock)(goc_mutex *mu) {
+static int lf_api_mutex_trylock(goc_mutex *mu) {
     if (!mutex_ok(mu)) return -EINVAL;
     goc__fuzz_point();
 #ifdef GOC_TSAN
-    LF_VISIBLE(GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock));
+    GOC_RACE_UNHIDDEN(GOC_TSAN_MUTEX_PRE_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock));
 #endif
     /* relaxed: the CAS decides */
     uint32_t s = atomic_load_explicit(&mu->state, memory_order_relaxed);
@@ -218,14 +208,14 @@ int LF_API(goc_mutex_trylock)(goc_mutex *mu) {
         }
     }
     if (ok) mu_acquired(mu);
-#ifdef GOC_TSAN
-    if (ok || MU_MODEL_TSAN) /* precise build: a failed trylock acquires nothing */
-        LF_VISIBLE(GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed), 0));
+    if (ok) GOC_RACE_ACQUIRE(mu); /* precise build: a failed trylock acquires nothing */
+#if MU_MODEL_TSAN
+    GOC_RACE_UNHIDDEN(GOC_TSAN_MUTEX_POST_LOCK(MU_TSAN(mu), __tsan_mutex_try_lock | (ok ? 0 : __tsan_mutex_try_lock_failed), 0));
 #endif
     return ok ? 0 : -EBUSY;
 }
 
-int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
+static int lf_api_mutex_unlock(goc_mutex *mu) {
     if (!mutex_ok(mu)) return -EINVAL;
     goc__fuzz_point();
     /* relaxed: the CAS decides */
@@ -245,17 +235,14 @@ int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
             fresh[0] = mu->tsan_ids;
             mu->tsan_ids = fresh;
             atomic_store_explicit(&mu->tsan_id, (void *)&fresh[1], memory_order_relaxed);
-            LF_VISIBLE(__tsan_mutex_create(&fresh[1], 0));
+            GOC_RACE_UNHIDDEN(__tsan_mutex_create(&fresh[1], 0));
         }
-        LF_VISIBLE(__tsan_release(MU_TSAN(mu)));
+        GOC_RACE_UNHIDDEN(__tsan_release(MU_TSAN(mu)));
     } else {
-        LF_VISIBLE(GOC_TSAN_MUTEX_PRE_UNLOCK(MU_TSAN(mu), 0));
+        GOC_RACE_UNHIDDEN(GOC_TSAN_MUTEX_PRE_UNLOCK(MU_TSAN(mu), 0));
     }
 #endif
-#if !MU_MODEL_TSAN
-    /* precise build: the critical section happens before the next lock */
-    LF_VISIBLE(GOC_TSAN_MUTEX_PRE_UNLOCK(mu, 0));
-#endif
+    GOC_RACE_RELEASE(mu); /* precise build: the critical section happens before the next lock */
     uint32_t ns;
     bool wake;
     do {
@@ -275,13 +262,13 @@ int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
     } while (!atomic_compare_exchange_weak_explicit(&mu->state, &s, ns, memory_order_release,
                                                     memory_order_relaxed));
 #if MU_MODEL_TSAN
-    if (!foreign) LF_VISIBLE(GOC_TSAN_MUTEX_POST_UNLOCK(MU_TSAN(mu), 0));
+    if (!foreign) GOC_RACE_UNHIDDEN(GOC_TSAN_MUTEX_POST_UNLOCK(MU_TSAN(mu), 0));
 #endif
     if (wake) goc__futex_wake(&mu->state, 1);
     return 0;
 }
 
-void LF_API(goc_mutex_free)(goc_mutex *mu) {
+static void lf_api_mutex_free(goc_mutex *mu) {
     if (!mu) return;
     if (!mutex_ok(mu)) return;
     /* relaxed: the caller guarantees nobody uses it any more */
@@ -293,7 +280,7 @@ void LF_API(goc_mutex_free)(goc_mutex *mu) {
     if (atomic_load_explicit(&mu->state, memory_order_relaxed) & MU_LOCKED) {
         /* freeing a held mutex is legal in Go; don't let TSan call it a bug */
     } else {
-        LF_VISIBLE(GOC_TSAN_MUTEX_DESTROY(MU_TSAN(mu), 0));
+        GOC_RACE_UNHIDDEN(GOC_TSAN_MUTEX_DESTROY(MU_TSAN(mu), 0));
     }
     for (void **p = mu->tsan_ids; p;) {
         void **next = p[0];
@@ -324,7 +311,7 @@ static inline bool wg_ok(const goc_wg *wg) {
     return true;
 }
 
-goc_wg *LF_API(goc_wg_make)(void) {
+static goc_wg *lf_api_wg_make(void) {
     goc_wg *wg = goc__calloc(1, sizeof *wg);
     if (!wg) {
         errno = ENOMEM;
@@ -335,7 +322,7 @@ goc_wg *LF_API(goc_wg_make)(void) {
     return wg;
 }
 
-int LF_API(goc_wg_add)(goc_wg *wg, int64_t delta) {
+static int lf_api_wg_add(goc_wg *wg, int64_t delta) {
     if (!wg_ok(wg)) return -EINVAL;
     goc__fuzz_point();
     /* relaxed: the CAS decides */
@@ -350,7 +337,7 @@ int LF_API(goc_wg_add)(goc_wg *wg, int64_t delta) {
          * ReleaseMerge), announced before the CAS that a Wait may see; a
          * Done that fails releases nothing */
         if (delta < 0 && !released) {
-            LF_VISIBLE(GOC_TSAN_P_RELEASE(wg));
+            GOC_RACE_RELEASE(wg);
             released = true;
         }
         nw = c == 0 ? 0 : ((uint32_t)c << 1) | (w & WG_WAITERS);
@@ -363,9 +350,7 @@ int LF_API(goc_wg_add)(goc_wg *wg, int64_t delta) {
     return 0;
 }
 
-int LF_API(goc_wg_done)(goc_wg *wg) { return LF_API(goc_wg_add)(wg, -1); }
-
-int LF_API(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
+static int lf_api_wg_wait(goc_wg *wg, goc_time deadline) {
     if (!wg_ok(wg)) return -EINVAL;
     goc__fuzz_point();
     int kind = goc__deadline_kind(deadline);
@@ -402,41 +387,76 @@ int LF_API(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
         goc__futex_wait(&wg->word, w, kind == GOC_DL_AT ? deadline : GOC_NEVER);
     }
     if (began) goc__wait_end();
-    if (r == 0) LF_VISIBLE(GOC_TSAN_P_ACQUIRE(wg));
+    if (r == 0) GOC_RACE_ACQUIRE(wg);
     return r;
 }
 
-void LF_API(goc_wg_free)(goc_wg *wg) {
+static void lf_api_wg_free(goc_wg *wg) {
     if (!wg) return;
     if (!wg_ok(wg)) return;
     wg->magic = GOC_MAGIC_DEAD;
     goc__free(wg);
 }
 
-/* ------------------------------------------- precise TSan build wrappers -- */
-#ifdef GOC_TSAN_PRECISE_ON
-/* Every entry point runs hidden; see lf.h ("TSan precise build"). */
-#define LF_HIDDEN_CALL(T, call)                                                \
-    do {                                                                       \
-        GOC_TSAN_HIDE_BEGIN();                                                 \
-        T r_ = call;                                                           \
-        GOC_TSAN_HIDE_END();                                                   \
-        return r_;                                                             \
-    } while (0)
-#define LF_HIDDEN_VOID(call)                                                   \
-    do {                                                                       \
-        GOC_TSAN_HIDE_BEGIN();                                                 \
-        call;                                                                  \
-        GOC_TSAN_HIDE_END();                                                   \
-    } while (0)
-goc_mutex *goc_mutex_make(void) { LF_HIDDEN_CALL(goc_mutex *, lf_impl_goc_mutex_make()); }
-int goc_mutex_lock(goc_mutex *mu) { LF_HIDDEN_CALL(int, lf_impl_goc_mutex_lock(mu)); }
-int goc_mutex_trylock(goc_mutex *mu) { LF_HIDDEN_CALL(int, lf_impl_goc_mutex_trylock(mu)); }
-int goc_mutex_unlock(goc_mutex *mu) { LF_HIDDEN_CALL(int, lf_impl_goc_mutex_unlock(mu)); }
-void goc_mutex_free(goc_mutex *mu) { LF_HIDDEN_VOID(lf_impl_goc_mutex_free(mu)); }
-goc_wg *goc_wg_make(void) { LF_HIDDEN_CALL(goc_wg *, lf_impl_goc_wg_make()); }
-int goc_wg_add(goc_wg *wg, int64_t delta) { LF_HIDDEN_CALL(int, lf_impl_goc_wg_add(wg, delta)); }
-int goc_wg_done(goc_wg *wg) { LF_HIDDEN_CALL(int, lf_impl_goc_wg_done(wg)); }
-int goc_wg_wait(goc_wg *wg, goc_time deadline) { LF_HIDDEN_CALL(int, lf_impl_goc_wg_wait(wg, deadline)); }
-void goc_wg_free(goc_wg *wg) { LF_HIDDEN_VOID(lf_impl_goc_wg_free(wg)); }
-#endif
+/* --------------------------------------------------------- public API --
+ * Each public call runs its body hidden in the precise TSan build (the race
+ * layer of goc_tsan.h: lf.h); elsewhere these wrappers inline away. */
+goc_mutex *goc_mutex_make(void) {
+    GOC_RACE_CALL_BEGIN();
+    goc_mutex *r = lf_api_mutex_make();
+    GOC_RACE_CALL_END();
+    return r;
+}
+int(goc_mutex_lock)(goc_mutex *mu) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_mutex_lock(mu);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int goc_mutex_trylock(goc_mutex *mu) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_mutex_trylock(mu);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int goc_mutex_unlock(goc_mutex *mu) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_mutex_unlock(mu);
+    GOC_RACE_CALL_END();
+    return r;
+}
+void goc_mutex_free(goc_mutex *mu) {
+    GOC_RACE_CALL_BEGIN();
+    lf_api_mutex_free(mu);
+    GOC_RACE_CALL_END();
+}
+goc_wg *goc_wg_make(void) {
+    GOC_RACE_CALL_BEGIN();
+    goc_wg *r = lf_api_wg_make();
+    GOC_RACE_CALL_END();
+    return r;
+}
+/* goc_wg_done is goc_wg_add(wg, -1), each a single call of lf_api_wg_add */
+int goc_wg_add(goc_wg *wg, int64_t delta) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_wg_add(wg, delta);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int goc_wg_done(goc_wg *wg) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_wg_add(wg, -1);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_wg_wait(wg, deadline);
+    GOC_RACE_CALL_END();
+    return r;
+}
+void goc_wg_free(goc_wg *wg) {
+    GOC_RACE_CALL_BEGIN();
+    lf_api_wg_free(wg);
+    GOC_RACE_CALL_END();
+}

@@ -18,30 +18,16 @@
 #include "goc_internal.h"
 #include "goc_tsan.h"
 
-/* TSan precise build (GOC_TSAN_PRECISE, TESTING.md (b)): the internal
- * pthread mutex and condvar are hidden (every call below runs inside
- * GOC_TSAN_HIDE_BEGIN/END through the wrappers, and the file is
- * uninstrumented), and only Go's edges are annotated, as Go's race detector
- * models sync.Mutex and sync.WaitGroup: unlock releases and lock acquires
- * the goc_mutex address; Done (add < 0) releases and a Wait that returns 0
- * acquires the goc_wg address. The __tsan_mutex_* model (lock order, double
- * lock) stays in the natural build only: it cannot express an unlock by
- * another task, which Go (and goc) allow. */
-#include "goc_tsan_hide.h" /* precise build: hides m/cv, uninstrumented file */
-#ifdef GOC_TSAN_PRECISE_ON
-#undef GOC_TSAN_MUTEX_CREATE
-#undef GOC_TSAN_MUTEX_DESTROY
-#undef GOC_TSAN_MUTEX_PRE_LOCK
-#undef GOC_TSAN_MUTEX_POST_LOCK
-#undef GOC_TSAN_MUTEX_PRE_UNLOCK
-#undef GOC_TSAN_MUTEX_POST_UNLOCK
-#define GOC_TSAN_MUTEX_CREATE(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_DESTROY(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_PRE_LOCK(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_POST_LOCK(m, f, r) ((void)0)
-#define GOC_TSAN_MUTEX_PRE_UNLOCK(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_POST_UNLOCK(m, f) ((void)0)
-#endif
+/* TSan precise build (GOC_TSAN_PRECISE, TESTING.md (b)), with the one race
+ * layer of goc_tsan.h: the file is uninstrumented, every public call runs
+ * its body hidden (GOC_RACE_CALL_BEGIN/END: the internal pthread mutex and
+ * condvar give TSan nothing), and only Go's edges step out of it, as Go's
+ * race detector models sync.Mutex and sync.WaitGroup: unlock releases and
+ * lock acquires the goc_mutex address; Done (add < 0) releases and a Wait
+ * that returns 0 acquires the goc_wg address. The __tsan_mutex_* model
+ * (lock order, double lock) is the natural build's only (goc_tsan.h): it
+ * cannot express an unlock by another task, which Go (and goc) allow. */
+#include "goc_tsan_hide.h" /* precise build: uninstrumented file */
 
 #define STARVE_NS 1000000 /* 1 ms, as Go's starvationThresholdNs */
 
@@ -71,8 +57,10 @@ goc_mutex *goc_mutex_make(void) {
         errno = ENOMEM;
         return NULL;
     }
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_init(&mu->m, NULL);
     cond_init_mono(&mu->cv);
+    GOC_RACE_CALL_END();
     mu->magic = GOC_MAGIC_MUTEX;
     GOC_TSAN_MUTEX_CREATE(mu, 0);
     return mu;
@@ -84,11 +72,13 @@ int goc_mutex_lock(goc_mutex *mu) {
     if (!mu_ok(mu)) return -EINVAL;
     GOC_TSAN_MUTEX_PRE_LOCK(mu, 0);
     goc__fuzz_point();
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&mu->m);
     if (!mu->locked && !mu->starving) {
         mu->locked = true;
         pthread_mutex_unlock(&mu->m);
-        GOC_TSAN_P_ACQUIRE(mu); /* precise: the previous unlock -> this lock */
+        GOC_RACE_ACQUIRE(mu); /* precise: the previous unlock -> this lock */
+        GOC_RACE_CALL_END();
         GOC_TSAN_MUTEX_POST_LOCK(mu, 0, 0);
         return 0;
     }
@@ -118,7 +108,8 @@ int goc_mutex_lock(goc_mutex *mu) {
     if (mu->waiters == 0) mu->starving = false;
     goc__wait_end();
     pthread_mutex_unlock(&mu->m);
-    GOC_TSAN_P_ACQUIRE(mu);
+    GOC_RACE_ACQUIRE(mu);
+    GOC_RACE_CALL_END();
     GOC_TSAN_MUTEX_POST_LOCK(mu, 0, 0);
     return 0;
 }
@@ -126,25 +117,29 @@ int goc_mutex_lock(goc_mutex *mu) {
 int goc_mutex_trylock(goc_mutex *mu) {
     if (!mu_ok(mu)) return -EINVAL;
     GOC_TSAN_MUTEX_PRE_LOCK(mu, __tsan_mutex_try_lock);
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&mu->m);
     bool got = !mu->locked && !mu->starving;
     if (got) mu->locked = true;
     pthread_mutex_unlock(&mu->m);
-    if (got) GOC_TSAN_P_ACQUIRE(mu);
+    if (got) GOC_RACE_ACQUIRE(mu);
+    GOC_RACE_CALL_END();
     GOC_TSAN_MUTEX_POST_LOCK(mu, __tsan_mutex_try_lock | (got ? 0 : __tsan_mutex_try_lock_failed), 0);
     return got ? 0 : -EBUSY;
 }
 
 int goc_mutex_unlock(goc_mutex *mu) {
     if (!mu_ok(mu)) return -EINVAL;
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&mu->m);
     if (!mu->locked) {
         pthread_mutex_unlock(&mu->m);
+        GOC_RACE_CALL_END();
         goc__misuse("goc_mutex_unlock(%p): unlock of unlocked mutex", (void *)mu);
         return -EPERM;
     }
-    GOC_TSAN_MUTEX_PRE_UNLOCK(mu, 0);
-    GOC_TSAN_P_RELEASE(mu); /* precise: before the next locker can see it free */
+    GOC_RACE_UNHIDDEN(GOC_TSAN_MUTEX_PRE_UNLOCK(mu, 0));
+    GOC_RACE_RELEASE(mu); /* precise: before the next locker can see it free */
     if (mu->starving && mu->waiters > mu->handoffs) {
         /* direct handoff (Go's starvation mode). As in Go, the mutex is not
          * locked until the waiter takes it: a second unlock meanwhile is
@@ -157,8 +152,9 @@ int goc_mutex_unlock(goc_mutex *mu) {
         mu->locked = false;
         if (mu->waiters) pthread_cond_signal(&mu->cv);
     }
-    GOC_TSAN_MUTEX_POST_UNLOCK(mu, 0);
+    GOC_RACE_UNHIDDEN(GOC_TSAN_MUTEX_POST_UNLOCK(mu, 0));
     pthread_mutex_unlock(&mu->m);
+    GOC_RACE_CALL_END();
     goc__fuzz_point();
     return 0;
 }
@@ -169,17 +165,21 @@ void goc_mutex_free(goc_mutex *mu) {
         goc__misuse("goc_mutex_free(%p): not a live mutex", (void *)mu);
         return;
     }
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&mu->m);
     bool busy = mu->locked || mu->waiters;
     pthread_mutex_unlock(&mu->m);
+    GOC_RACE_CALL_END();
     if (busy && mu->waiters) {
         goc__misuse("goc_mutex_free(%p): tasks are waiting on it; leaking it instead", (void *)mu);
         return;
     }
     GOC_TSAN_MUTEX_DESTROY(mu, 0);
     mu->magic = GOC_MAGIC_DEAD;
+    GOC_RACE_CALL_BEGIN();
     pthread_cond_destroy(&mu->cv);
     pthread_mutex_destroy(&mu->m);
+    GOC_RACE_CALL_END();
     goc__free(mu);
 }
 
@@ -201,8 +201,10 @@ goc_wg *goc_wg_make(void) {
         errno = ENOMEM;
         return NULL;
     }
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_init(&wg->m, NULL);
     cond_init_mono(&wg->cv);
+    GOC_RACE_CALL_END();
     wg->magic = GOC_MAGIC_WG;
     return wg;
 }
@@ -211,22 +213,25 @@ static bool wg_ok(const goc_wg *wg) { return wg && wg->magic == GOC_MAGIC_WG; }
 
 int goc_wg_add(goc_wg *wg, int64_t delta) {
     if (!wg_ok(wg)) return -EINVAL;
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&wg->m);
     int64_t next;
     int err = goc__wg_next(wg->count, delta, &next);
     if (err) {
         pthread_mutex_unlock(&wg->m);
+        GOC_RACE_CALL_END();
         goc__misuse("goc_wg_add(%p, %lld): WaitGroup counter %s", (void *)wg, (long long)delta,
                     err == -EINVAL ? "would be negative" : "overflow");
         return err;
     }
-    if (delta < 0) GOC_TSAN_P_RELEASE(wg); /* precise: Done -> Wait returns (merged) */
+    if (delta < 0) GOC_RACE_RELEASE(wg); /* precise: Done -> Wait returns (merged) */
     wg->count = next;
     if (wg->count == 0 && delta != 0) {
         wg->gen++;
         pthread_cond_broadcast(&wg->cv);
     }
     pthread_mutex_unlock(&wg->m);
+    GOC_RACE_CALL_END();
     return 0;
 }
 
@@ -237,6 +242,7 @@ int goc_wg_wait(goc_wg *wg, goc_time deadline) {
     int kind = goc__deadline_kind(deadline);
     struct timespec ts = goc__ts_from(kind == GOC_DL_AT ? deadline : 0);
     int ret = 0;
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&wg->m);
     if (wg->count == 0) goto out;
     if (kind == GOC_DL_NOW) {
@@ -259,7 +265,8 @@ int goc_wg_wait(goc_wg *wg, goc_time deadline) {
     goc__wait_end();
 out:
     pthread_mutex_unlock(&wg->m);
-    if (ret == 0) GOC_TSAN_P_ACQUIRE(wg);
+    if (ret == 0) GOC_RACE_ACQUIRE(wg);
+    GOC_RACE_CALL_END();
     return ret;
 }
 
@@ -270,8 +277,10 @@ void goc_wg_free(goc_wg *wg) {
         return;
     }
     wg->magic = GOC_MAGIC_DEAD;
+    GOC_RACE_CALL_BEGIN();
     pthread_cond_destroy(&wg->cv);
     pthread_mutex_destroy(&wg->m);
+    GOC_RACE_CALL_END();
     goc__free(wg);
 }
 
