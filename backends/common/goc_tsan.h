@@ -2,12 +2,16 @@
  * goc_tsan.h: ThreadSanitizer annotations, no-ops in other builds.
  *
  * Natural TSan build: backends' own atomics and locks are visible and give
- * TSan its happens-before edges; custom mutexes (goc_mutex on lockfree/coro,
- * the pthread backend's condvar mutex) are additionally announced with the
- * __tsan_mutex_* API so lock-order inversion, double lock and bad unlock are
- * reported as for pthread mutexes.
+ * TSan its happens-before edges; goc_mutex is additionally shown to TSan as
+ * a mutex (lock-order inversion, double lock), and as Go's edge once another
+ * task has unlocked it: one model for every backend, goc_tsan_mu.h.
  * Precise build (GOC_TSAN_PRECISE, the race issue): internals are hidden and
- * only Go's edges are annotated (GOC_TSAN_ACQUIRE/RELEASE on sync addresses).
+ * only Go's edges are annotated. The backends' channels, select, mutex and
+ * WaitGroup (pthread, coro, lockfree) use one mechanism, the race layer of
+ * an API call below (GOC_RACE_*: hide the whole call, step out for each
+ * edge; one strict-object option). The per-primitive GOC_TSAN_HIDE_* with
+ * goc_tsan_hide.h's pthread wrappers remain for common/ctx.c, registry.c and
+ * timer_thread.c only.
  */
 #ifndef GOC_TSAN_H
 #define GOC_TSAN_H
@@ -32,24 +36,16 @@
 #include <sanitizer/tsan_interface.h>
 void AnnotateIgnoreSyncBegin(const char *f, int l);
 void AnnotateIgnoreSyncEnd(const char *f, int l);
-#define GOC_TSAN_MUTEX_CREATE(m, f) __tsan_mutex_create((m), (f))
-#define GOC_TSAN_MUTEX_DESTROY(m, f) __tsan_mutex_destroy((m), (f))
-#define GOC_TSAN_MUTEX_PRE_LOCK(m, f) __tsan_mutex_pre_lock((m), (f))
-#define GOC_TSAN_MUTEX_POST_LOCK(m, f, r) __tsan_mutex_post_lock((m), (f), (r))
-#define GOC_TSAN_MUTEX_PRE_UNLOCK(m, f) __tsan_mutex_pre_unlock((m), (f))
-#define GOC_TSAN_MUTEX_POST_UNLOCK(m, f) __tsan_mutex_post_unlock((m), (f))
 #define GOC_TSAN_ACQUIRE(a) __tsan_acquire((void *)(a))
 #define GOC_TSAN_RELEASE(a) __tsan_release((void *)(a))
 #else
-#define GOC_TSAN_MUTEX_CREATE(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_DESTROY(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_PRE_LOCK(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_POST_LOCK(m, f, r) ((void)0)
-#define GOC_TSAN_MUTEX_PRE_UNLOCK(m, f) ((void)0)
-#define GOC_TSAN_MUTEX_POST_UNLOCK(m, f) ((void)0)
 #define GOC_TSAN_ACQUIRE(a) ((void)0)
 #define GOC_TSAN_RELEASE(a) ((void)0)
 #endif
+/* TSan's mutex model (lock order, double lock) for goc_mutex is the natural
+ * build's only, and lives in goc_tsan_mu.h: the precise build models
+ * goc_mutex as Go's race detector models sync.Mutex, an edge from each
+ * unlock to the next lock (GOC_RACE_RELEASE / GOC_RACE_ACQUIRE). */
 
 /* ------------------------------------------------ precise build (races) --
  * GOC_TSAN_PRECISE with TSan: backends hide their own synchronisation and
@@ -90,15 +86,6 @@ void __tsan_write_range(void *addr, unsigned long size);
 #define GOC_TSAN_P_RELEASE(a) __tsan_release((void *)(a))
 #define GOC_TSAN_P_READ(p, n) __tsan_read_range((void *)(p), (unsigned long)(n))
 #define GOC_TSAN_P_WRITE(p, n) __tsan_write_range((void *)(p), (unsigned long)(n))
-/* Go's race model of the WaitGroup's semaphore (sync/waitgroup.go): the
- * Add that takes the counter from 0 reads it, the first Wait that blocks
- * writes it (only the first: concurrent Waits must not race each other).
- * Unordered, they race: "Add called concurrently with Wait" (Go's
- * TestRaceWaitGroupWrongAdd), or a reuse whose next round's Add is not
- * ordered after the previous round's Wait (TestRaceWaitGroupReuse). `sema`
- * is a byte of the WaitGroup used for nothing else. */
-#define GOC_TSAN_P_WG_FIRST_ADD(sema) GOC_TSAN_P_READ((sema), 1)
-#define GOC_TSAN_P_WG_FIRST_WAIT(sema) GOC_TSAN_P_WRITE((sema), 1)
 /* The external tag of the strict-object option, or NULL when it is off
  * (backends/common/tsan_strict.c). */
 void *goc__tsan_strict_tag(void);
@@ -110,9 +97,74 @@ void *goc__tsan_strict_tag(void);
 #define GOC_TSAN_P_RELEASE(a) ((void)0)
 #define GOC_TSAN_P_READ(p, n) ((void)0)
 #define GOC_TSAN_P_WRITE(p, n) ((void)0)
-#define GOC_TSAN_P_WG_FIRST_ADD(sema) ((void)0)
-#define GOC_TSAN_P_WG_FIRST_WAIT(sema) ((void)0)
 #endif
+
+/* ------------------------------------- the race layer of an API call --
+ * One mechanism for the precise build (the channel core goc_hchan.h, coro):
+ * a public call runs its whole body between GOC_RACE_CALL_BEGIN/END, so
+ * every internal lock, atomic, futex, park and copy in it is invisible to
+ * TSan; Go's edges and the user's payload accesses step out of the hidden
+ * region for one call each (GOC_RACE_ACQUIRE/RELEASE/READ/WRITE). Hidden
+ * regions are counted: an edge must be annotated at depth 1 (never from a
+ * call nested in another hidden call, where it would be dropped).
+ * GOC_RACE_UNHIDDEN(stmt): any other statement run outside the hidden region
+ * (in other builds it just runs).
+ * GOC_RACE_STRICT_READ/WRITE(obj): the strict-object option (GOC_TSAN_STRICT=1,
+ * tsan_strict.c): the call reads / writes the object itself, as Go's
+ * chansend / closechan do (racereadpc / racewritepc); use it in the public
+ * function itself (the report names its caller). No-ops in other builds. */
+#ifdef GOC_TSAN_PRECISE_ON
+#define GOC_RACE_CALL_BEGIN() GOC_TSAN_HIDE_BEGIN()
+#define GOC_RACE_CALL_END() GOC_TSAN_HIDE_END()
+#define GOC_RACE_UNHIDDEN(...)                                                  \
+    do {                                                                        \
+        GOC_TSAN_HIDE_END();                                                    \
+        __VA_ARGS__;                                                            \
+        GOC_TSAN_HIDE_BEGIN();                                                  \
+    } while (0)
+#define GOC_RACE_ACQUIRE(a) GOC_RACE_UNHIDDEN(__tsan_acquire((void *)(a)))
+#define GOC_RACE_RELEASE(a) GOC_RACE_UNHIDDEN(__tsan_release((void *)(a)))
+#define GOC_RACE_READ(p, n)                                                     \
+    do {                                                                        \
+        if ((p) && (n)) GOC_RACE_UNHIDDEN(GOC_TSAN_P_READ((p), (n)));           \
+    } while (0)
+#define GOC_RACE_WRITE(p, n)                                                    \
+    do {                                                                        \
+        if ((p) && (n)) GOC_RACE_UNHIDDEN(GOC_TSAN_P_WRITE((p), (n)));          \
+    } while (0)
+#define GOC_RACE_STRICT_(fn, obj)                                               \
+    do {                                                                        \
+        void *t_ = (obj) ? goc__tsan_strict_tag() : NULL;                       \
+        if (t_) GOC_RACE_UNHIDDEN(fn((void *)(obj), __builtin_return_address(0), t_)); \
+    } while (0)
+#define GOC_RACE_STRICT_READ(obj) GOC_RACE_STRICT_(__tsan_external_read, obj)
+#define GOC_RACE_STRICT_WRITE(obj) GOC_RACE_STRICT_(__tsan_external_write, obj)
+#else
+/* outside the precise build a stepped-out statement simply runs */
+#define GOC_RACE_UNHIDDEN(...)                                                  \
+    do {                                                                        \
+        __VA_ARGS__;                                                            \
+    } while (0)
+#define GOC_RACE_CALL_BEGIN() ((void)0)
+#define GOC_RACE_CALL_END() ((void)0)
+#define GOC_RACE_ACQUIRE(a) ((void)0)
+#define GOC_RACE_RELEASE(a) ((void)0)
+#define GOC_RACE_READ(p, n) ((void)0)
+#define GOC_RACE_WRITE(p, n) ((void)0)
+#define GOC_RACE_STRICT_READ(obj) ((void)0)
+#define GOC_RACE_STRICT_WRITE(obj) ((void)0)
+#endif
+
+/* Go's race model of the WaitGroup's semaphore (sync/waitgroup.go): the
+ * Add that takes the counter from 0 reads it, the first Wait that blocks
+ * writes it (only the first: concurrent Waits must not race each other).
+ * Unordered, they race: "Add called concurrently with Wait" (Go's
+ * TestRaceWaitGroupWrongAdd), or a reuse whose next round's Add is not
+ * ordered after the previous round's Wait (TestRaceWaitGroupReuse). `sema`
+ * is a byte of the WaitGroup used for nothing else; stepped out of the
+ * hidden call like every edge. No-ops outside the precise build. */
+#define GOC_RACE_WG_FIRST_ADD(sema) GOC_RACE_READ((sema), 1)
+#define GOC_RACE_WG_FIRST_WAIT(sema) GOC_RACE_WRITE((sema), 1)
 
 #ifdef GOC_ASAN
 #include <sanitizer/lsan_interface.h>

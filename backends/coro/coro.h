@@ -32,43 +32,14 @@
 
 /* ------------------------------------------ TSan precise build (races) --
  * GOC_TSAN_PRECISE (TESTING.md (b)): TSan must see Go's happens-before edges
- * and nothing else. Every coro source is uninstrumented (goc_tsan_hide.h's
- * file pragma); every API call runs its body between CORO_HIDE_BEGIN/END
- * (TSan ignores its atomics' synchronisation and any intercepted access),
- * and so does every scheduler fiber, for good. Switches are
- * __tsan_switch_to_fiber_no_sync, so two tasks on one worker are unordered
- * (R34). Go's edges are annotated by stepping out of the hidden region for
- * one call (CORO_P_*); API calls are never nested inside a task (an
- * annotation at depth 2 would be dropped). In every other build these are
- * no-ops. */
-#ifdef GOC_TSAN_PRECISE_ON
-#define CORO_PRECISE 1
-#define CORO_HIDE_BEGIN() GOC_TSAN_HIDE_BEGIN()
-#define CORO_HIDE_END() GOC_TSAN_HIDE_END()
-#define CORO_UNHIDDEN(stmt)                                                     \
-    do {                                                                        \
-        GOC_TSAN_HIDE_END();                                                    \
-        stmt;                                                                   \
-        GOC_TSAN_HIDE_BEGIN();                                                  \
-    } while (0)
-#define CORO_P_ACQUIRE(a) CORO_UNHIDDEN(__tsan_acquire((void *)(a)))
-#define CORO_P_RELEASE(a) CORO_UNHIDDEN(__tsan_release((void *)(a)))
-#define CORO_P_READ(p, n)                                                       \
-    do {                                                                        \
-        if ((p) && (n)) CORO_UNHIDDEN(__tsan_read_range((void *)(p), (unsigned long)(n))); \
-    } while (0)
-#define CORO_P_WRITE(p, n)                                                      \
-    do {                                                                        \
-        if ((p) && (n)) CORO_UNHIDDEN(__tsan_write_range((void *)(p), (unsigned long)(n))); \
-    } while (0)
-#else
-#define CORO_HIDE_BEGIN() ((void)0)
-#define CORO_HIDE_END() ((void)0)
-#define CORO_P_ACQUIRE(a) ((void)0)
-#define CORO_P_RELEASE(a) ((void)0)
-#define CORO_P_READ(p, n) ((void)0)
-#define CORO_P_WRITE(p, n) ((void)0)
-#endif
+ * and nothing else, with the one race layer of goc_tsan.h. Every coro source
+ * is uninstrumented (goc_tsan_hide.h's file pragma); every API call runs its
+ * body between GOC_RACE_CALL_BEGIN/END (TSan ignores its atomics'
+ * synchronisation and any intercepted access), and so does every scheduler
+ * fiber, for good. Switches are __tsan_switch_to_fiber_no_sync, so two tasks
+ * on one worker are unordered (R34). Go's edges step out of the hidden
+ * region for one call (GOC_RACE_ACQUIRE/RELEASE/READ/WRITE); API calls are
+ * never nested inside a task (an annotation at depth 2 would be dropped). */
 
 /* ------------------------------------------------------- machine context -- */
 

@@ -179,9 +179,9 @@ static int foreign_fd_wait(struct pollfd *pfd, goc_time deadline) {
 
 static int fd_wait_impl(int fd, int events, goc_time deadline);
 int(goc_fd_wait)(int fd, int events, goc_time deadline) {
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     int r = fd_wait_impl(fd, events, deadline);
-    CORO_HIDE_END();
+    GOC_RACE_CALL_END();
     return r;
 }
 

@@ -115,8 +115,8 @@ static void *worker_main(void *arg) {
     AnnotateBenignRaceSized(__FILE__, __LINE__, &errno, sizeof errno,
                             "errno: per-worker, saved and restored per task");
 #endif
-#ifdef CORO_PRECISE
-    CORO_HIDE_BEGIN(); /* the scheduler fiber is hidden for good */
+#ifdef GOC_TSAN_PRECISE_ON
+    GOC_RACE_CALL_BEGIN(); /* the scheduler fiber is hidden for good */
 #endif
 #ifndef GOC_SANITIZED
     /* An alternate signal stack so the guard-page handler can run after an
@@ -262,14 +262,14 @@ int goc_main(void (*fn)(void *), void *arg) {
         atomic_store_explicit(&S.main_running, 0, memory_order_release);
         return rc;
     }
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     coro_task *t = coro_task_new(NULL, fn, arg, "goc_main", 0, "main");
     if (!t) {
-        CORO_HIDE_END();
+        GOC_RACE_CALL_END();
         atomic_store_explicit(&S.main_running, 0, memory_order_release);
         return -ENOMEM;
     }
-    CORO_P_RELEASE(t); /* the caller's writes -> the root task */
+    GOC_RACE_RELEASE(t); /* the caller's writes -> the root task */
     /* the caller waits in goc_main: it cannot wake anyone meanwhile */
     if (coro_tls_foreign) atomic_fetch_sub_explicit(&S.nforeign, 1, memory_order_seq_cst);
     t->is_root = true;
@@ -286,8 +286,8 @@ int goc_main(void (*fn)(void *), void *arg) {
         goc__futex_wait(&S.main_done, 0, GOC_NEVER);
     atomic_store_explicit(&S.root_queued, 0, memory_order_seq_cst);
     rc = done == 2 ? -EDEADLK : 0;
-    if (done == 1) CORO_P_ACQUIRE(t); /* the root task -> the caller */
-    CORO_HIDE_END();
+    if (done == 1) GOC_RACE_ACQUIRE(t); /* the root task -> the caller */
+    GOC_RACE_CALL_END();
     if (coro_tls_foreign) atomic_fetch_add_explicit(&S.nforeign, 1, memory_order_seq_cst);
     atomic_store_explicit(&S.main_running, 0, memory_order_release);
     return rc;
@@ -300,16 +300,16 @@ int goc_go_at(void (*fn)(void *), void *arg, const char *file, int line, const c
         if (!atomic_load_explicit(&S.main_running, memory_order_acquire)) return -ESHUTDOWN;
         coro_note_foreign();
     }
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     coro_task *t = coro_task_new(w, fn, arg, file, line, fn_name);
     if (!t) {
-        CORO_HIDE_END();
+        GOC_RACE_CALL_END();
         return -ENOMEM;
     }
-    CORO_P_RELEASE(t); /* Go: the go statement -> the new task's start */
+    GOC_RACE_RELEASE(t); /* Go: the go statement -> the new task's start */
     goc__registry_add(&t->rec);
     coro_ready(t);
-    CORO_HIDE_END();
+    GOC_RACE_CALL_END();
     return 0;
 }
 
@@ -321,22 +321,22 @@ void goc_yield(void) {
         sched_yield();
         return;
     }
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     coro_task_switch_out(t, ACT_YIELD);
-    CORO_HIDE_END();
+    GOC_RACE_CALL_END();
 }
 
 int goc_sleep(goc_time deadline) {
     int kind = goc__deadline_kind(deadline);
     if (kind == GOC_DL_NOW) return 0;
     if (kind == GOC_DL_AT && deadline <= goc_now()) return 0;
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     coro_parker *p = coro_parker_self();
     uint32_t seq = coro_parker_begin(p);
     coro_wait_begin("sleep", NULL, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     coro_park(p, seq, NULL, NULL, deadline);
     goc__wait_end();
-    CORO_HIDE_END();
+    GOC_RACE_CALL_END();
     return 0;
 }
 

@@ -73,7 +73,7 @@ struct goc_wg {
     goc__lock ilock;
     int64_t count;         /* guarded by ilock */
     coro_wq waiters;       /* guarded by ilock */
-    char race_sema;        /* precise TSan: address only (GOC_TSAN_P_WG_*) */
+    char race_sema;        /* precise TSan: address only (GOC_RACE_WG_*) */
 };
 
 static bool mu_ok(const goc_mutex *m) {
@@ -220,24 +220,24 @@ static void lock_impl(goc_mutex *m) {
 int(goc_mutex_lock)(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
     goc__fuzz_point();
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     lock_impl(m);
-    CORO_P_ACQUIRE(m); /* the previous unlock -> this lock */
-    CORO_HIDE_END();
+    GOC_RACE_ACQUIRE(m); /* the previous unlock -> this lock */
+    GOC_RACE_CALL_END();
     MU_TSAN_LOCKED(m, 0, true);
     return 0;
 }
 
 int goc_mutex_trylock(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     /* Go's TryLock: not while locked or handed off (starving) */
     uint32_t s = atomic_load_explicit(&m->state, memory_order_relaxed);
     bool got = !(s & (MU_LOCKED | MU_STARVING)) &&
                atomic_compare_exchange_strong_explicit(&m->state, &s, s | MU_LOCKED, memory_order_acquire,
                                                        memory_order_relaxed);
-    if (got) CORO_P_ACQUIRE(m);
-    CORO_HIDE_END();
+    if (got) GOC_RACE_ACQUIRE(m);
+    GOC_RACE_CALL_END();
     MU_TSAN_LOCKED(m, __tsan_mutex_try_lock, got);
     return got ? 0 : -EBUSY;
 }
@@ -249,7 +249,7 @@ int goc_mutex_trylock(goc_mutex *m) {
 static int unlock_impl(goc_mutex *m) {
     uint32_t old = atomic_load_explicit(&m->state, memory_order_relaxed);
     if (!(old & MU_LOCKED)) return -EPERM;
-    CORO_P_RELEASE(m); /* this unlock -> the next lock */
+    GOC_RACE_RELEASE(m); /* this unlock -> the next lock */
     do {
         if (!(old & MU_LOCKED)) return -EPERM; /* a racing unlock won */
         /* release: publishes the critical section to the next locker */
@@ -282,9 +282,9 @@ int goc_mutex_unlock(goc_mutex *m) {
     /* only while it is held: an unlock of an unlocked mutex is -EPERM below */
     if (atomic_load_explicit(&m->state, memory_order_relaxed) & MU_LOCKED) MU_TSAN_UNLOCKING(m);
 #endif
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     int r = unlock_impl(m);
-    CORO_HIDE_END();
+    GOC_RACE_CALL_END();
     if (r == -EPERM) goc__misuse("goc_mutex_unlock: unlock of unlocked mutex %p", (void *)m);
     return r;
 }
@@ -321,8 +321,8 @@ static int wg_add_impl(goc_wg *wg, int64_t delta) {
         goc__lock_release(&wg->ilock);
         return err;
     }
-    if (delta < 0) CORO_P_RELEASE(wg); /* Done -> the Wait that returns (Go's ReleaseMerge) */
-    if (delta > 0 && wg->count == 0) CORO_P_READ(&wg->race_sema, 1); /* Go's model: GOC_TSAN_P_WG_FIRST_ADD */
+    if (delta < 0) GOC_RACE_RELEASE(wg); /* Done -> the Wait that returns (Go's ReleaseMerge) */
+    if (delta > 0 && wg->count == 0) GOC_RACE_WG_FIRST_ADD(&wg->race_sema); /* Go's model of the semaphore */
     wg->count = n;
     coro_waiter *list = NULL, *w;
     if (n == 0) {
@@ -343,9 +343,9 @@ static int wg_add_impl(goc_wg *wg, int64_t delta) {
 int goc_wg_add(goc_wg *wg, int64_t delta) {
     if (!wg_ok(wg)) return -EINVAL;
     coro_note_foreign();
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     int r = wg_add_impl(wg, delta);
-    CORO_HIDE_END();
+    GOC_RACE_CALL_END();
     if (r)
         goc__misuse("goc_wg_add(%p, %lld): WaitGroup counter %s", (void *)wg, (long long)delta,
                     r == -EINVAL ? "would be negative" : "overflow");
@@ -365,8 +365,8 @@ static int wg_wait_impl(goc_wg *wg, goc_time deadline) {
         goc__lock_release(&wg->ilock);
         return kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
     }
-    /* GOC_TSAN_P_WG_FIRST_WAIT: the first waiter that blocks */
-    if (!goc__wq_head(&wg->waiters)) CORO_P_WRITE(&wg->race_sema, 1);
+    /* Go's model of the semaphore: the first waiter that blocks */
+    if (!goc__wq_head(&wg->waiters)) GOC_RACE_WG_FIRST_WAIT(&wg->race_sema);
     coro_parker *p = coro_parker_self();
     coro_waiter w = {.p = p, .seq = coro_parker_begin(p), .code = 1};
     coro_wq_push(&wg->waiters, &w);
@@ -385,10 +385,10 @@ static int wg_wait_impl(goc_wg *wg, goc_time deadline) {
 int(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
     if (!wg_ok(wg)) return -EINVAL;
     goc__fuzz_point();
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     int r = wg_wait_impl(wg, deadline);
-    if (r == 0) CORO_P_ACQUIRE(wg);
-    CORO_HIDE_END();
+    if (r == 0) GOC_RACE_ACQUIRE(wg);
+    GOC_RACE_CALL_END();
     return r;
 }
 

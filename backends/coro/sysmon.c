@@ -240,8 +240,8 @@ static void deadlock_check(void) {
 
 static void *sysmon_main(void *arg) {
     (void)arg;
-#ifdef CORO_PRECISE
-    CORO_HIDE_BEGIN(); /* hidden for good, like the scheduler fibers */
+#ifdef GOC_TSAN_PRECISE_ON
+    GOC_RACE_CALL_BEGIN(); /* hidden for good, like the scheduler fibers */
 #endif
     /* Go's sysmon backs off the same way: a short period while it finds
      * something to do, doubling up to 10x while it does not (a quiet

@@ -32,7 +32,7 @@
  * on one worker stay unordered, R34); the edges a task needs are annotated
  * explicitly: spawn -> first entry and exit -> the slot's next task on the
  * task struct address, wakes on the parker (chan.c, sync.c). */
-#if defined(CORO_PRECISE) || defined(GOC_CORO_TSAN_NO_SYNC)
+#if defined(GOC_TSAN_PRECISE_ON) || defined(GOC_CORO_TSAN_NO_SYNC)
 #define CORO_TSAN_SWITCH_FLAGS __tsan_switch_to_fiber_no_sync
 #else
 #define CORO_TSAN_SWITCH_FLAGS 0
@@ -128,7 +128,7 @@ static void task_left(coro_worker *w, coro_task *p, int act, void (*after)(void 
  * scheduler fiber is hidden for good, and an after action run on a task's
  * fiber would be seen by TSan. */
 static coro_task *direct_next(coro_worker *w) {
-#ifdef CORO_PRECISE
+#ifdef GOC_TSAN_PRECISE_ON
     (void)w;
     return NULL;
 #else

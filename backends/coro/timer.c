@@ -170,25 +170,25 @@ goc__timer *goc__timer_start(goc_time when, void (*fn)(void *), void *arg) {
     }
     x->t.idx = -1;
     x->t.heap = NULL;
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     coro_timer_arm(&x->t, when, fn, arg);
-    CORO_HIDE_END();
+    GOC_RACE_CALL_END();
     return x;
 }
 
 bool goc__timer_stop(goc__timer *x) {
     if (!x) return false;
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     bool r = coro_timer_stop(&x->t);
-    CORO_HIDE_END();
+    GOC_RACE_CALL_END();
     return r;
 }
 
 void goc__timer_free(goc__timer *x) {
     if (!x) return;
-    CORO_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     coro_timer_cancel_sync(&x->t);
-    CORO_HIDE_END();
+    GOC_RACE_CALL_END();
     goc__free(x);
 }
 

@@ -107,7 +107,7 @@ const char *goc_backend_name(void) { return "lockfree"; }
 
 /* Sync addresses of the precise TSan build (NULL elsewhere). Annotations
  * take them from locals computed inside the hidden region: an argument that
- * reads shared memory inside LF_VISIBLE would be an instrumented access. */
+ * reads shared memory inside GOC_RACE_UNHIDDEN would be an instrumented access. */
 #ifdef GOC_TSAN_PRECISE_ON
 #define SYNC_SLOT(ch, i) ((void *)&(ch)->tsan_slots[(i)])
 #define SYNC_CLOSE(ch) ((void *)&(ch)->tsan_close)
@@ -131,6 +131,10 @@ static inline bool chan_ok(const goc_chan *ch) {
     }
     return true;
 }
+/* goc_select_plan.h's hooks */
+static inline bool goc__chan_valid(const goc_chan *ch) { return chan_ok(ch); }
+static inline size_t goc__chan_esize(const goc_chan *ch) { return ch->elem_size; }
+#include "goc_select_plan.h"
 
 static inline lf_slot *slot_at(const goc_chan *ch, lf_pos index) {
     return (lf_slot *)(ch->buf + (size_t)index * ch->stride);
@@ -152,7 +156,7 @@ static inline lf_pos pos_next(const goc_chan *ch, lf_pos p) {
  * close (precise build), then the zero value. */
 static inline void recv_closed_esz(void *sy, size_t esz, void *elem) {
     (void)sy;
-    LF_VISIBLE(GOC_TSAN_P_ACQUIRE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
+    GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
     if (elem && esz) memset(elem, 0, esz);
 }
 static inline void recv_closed(const goc_chan *ch, void *elem) {
@@ -354,9 +358,8 @@ static inline lf_pos next_pow2(lf_pos x) {
     return p;
 }
 
-goc_chan *LF_API(goc_chan_make)(size_t elem_size, size_t cap) {
-    if (elem_size > GOC_ELEM_MAX || cap > GOC_CAP_MAX ||
-        (elem_size && cap > GOC_CHAN_BYTES_MAX / elem_size)) {
+static goc_chan *lf_api_chan_make(size_t elem_size, size_t cap) {
+    if (!goc__chan_make_ok(elem_size, cap)) {
         errno = EINVAL;
         return NULL;
     }
@@ -406,7 +409,7 @@ goc_chan *LF_API(goc_chan_make)(size_t elem_size, size_t cap) {
     return ch;
 }
 
-int LF_API(goc_chan_set_dtor)(goc_chan *ch, void (*dtor)(void *elem)) {
+static int lf_api_chan_set_dtor(goc_chan *ch, void (*dtor)(void *elem)) {
     if (!chan_ok(ch)) return -EINVAL;
     ch->dtor = dtor;
     return 0;
@@ -416,9 +419,9 @@ void goc__chan_set_timer(goc_chan *ch, goc__timer *t) {
     if (chan_ok(ch)) ch->timer = t;
 }
 
-size_t LF_API(goc_chan_cap)(const goc_chan *ch) { return chan_ok(ch) ? ch->cap : 0; }
+static size_t lf_api_chan_cap(const goc_chan *ch) { return chan_ok(ch) ? ch->cap : 0; }
 
-size_t LF_API(goc_chan_len)(const goc_chan *ch) {
+static size_t lf_api_chan_len(const goc_chan *ch) {
     if (!chan_ok(ch) || !ch->cap) return 0;
     for (;;) {
         /* relaxed: len is Go's racy snapshot and must create no
@@ -496,7 +499,7 @@ static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
                  * recv k, recv k -> send k + cap */
                 void *sy LF_UNUSED = SYNC_SLOT(ch, index);
                 size_t esz LF_UNUSED = ch->elem_size;
-                LF_VISIBLE(if (esz) GOC_TSAN_P_READ(elem, esz); GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
+                GOC_RACE_UNHIDDEN(if (esz) GOC_TSAN_P_READ(elem, esz); GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
                 if (ch->elem_size) lf_copy(s->data, elem, ch->elem_size);
                 /* release: publishes the value; pairs with the receiver's
                  * acquire stamp load */
@@ -563,7 +566,7 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
                 LF_HOOK(GOC_LF_HOOK_RECV_RESERVED, ch);
                 void *sy LF_UNUSED = SYNC_SLOT(ch, index);
                 size_t esz LF_UNUSED = ch->elem_size;
-                LF_VISIBLE(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
+                GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
                 if (elem && ch->elem_size) lf_copy(elem, s->data, ch->elem_size);
                 /* release: our copy-out happens before the next lap's
                  * producer writes; pairs with its acquire stamp load (Go:
@@ -781,7 +784,7 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
          * visible, acquires tsan_c when woken). */
         lf_waiter *pw = e->w;
         void *syw LF_UNUSED = SYNC_W(pw), *syc LF_UNUSED = SYNC_C(pw);
-        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(syw);
+        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(syw);
                    if (esz && is_send) GOC_TSAN_P_READ(elem, esz);
                    else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
         if (esz) {
@@ -792,13 +795,13 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
             }
         }
         e->err = 0;
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(syc));
+        GOC_RACE_RELEASE(syc);
         lf_signal(pw);
         return 0;
     }
     if (reg) {
         void *syw LF_UNUSED = SYNC_W(reg->w);
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(syw));
+        GOC_RACE_RELEASE(syw);
         q_link(is_send ? &ch->sendq : &ch->recvq, reg);
         ver_bump(ch);
     }
@@ -813,7 +816,7 @@ static void unbuf_woken(void *sy_close, size_t esz, lf_waiter *w, bool is_send, 
     (void)w;
     if (err == 0) {
         void *syc LF_UNUSED = SYNC_C(w);
-        LF_VISIBLE(GOC_TSAN_P_ACQUIRE(syc);
+        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(syc);
                    if (esz && is_send) GOC_TSAN_P_READ(elem, esz);
                    else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
     } else if (!is_send) {
@@ -858,7 +861,7 @@ static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline
 
 /* ---------------------------------------------------------- send/recv -- */
 
-int LF_API(goc_chan_send)(goc_chan *ch, const void *elem, goc_time deadline) {
+static int lf_api_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
     if (GOC_UNLIKELY(!chan_ok(ch) || (!elem && ch->elem_size))) return -EINVAL;
     goc__fuzz_point();
     if (GOC_LIKELY(ch->cap)) {
@@ -870,7 +873,7 @@ int LF_API(goc_chan_send)(goc_chan *ch, const void *elem, goc_time deadline) {
     return unbuf_block(ch, true, (void *)elem, deadline);
 }
 
-int LF_API(goc_chan_recv)(goc_chan *ch, void *elem, goc_time deadline) {
+static int lf_api_chan_recv(goc_chan *ch, void *elem, goc_time deadline) {
     if (GOC_UNLIKELY(!chan_ok(ch))) return -EINVAL;
     goc__fuzz_point();
     if (GOC_LIKELY(ch->cap)) {
@@ -911,7 +914,7 @@ static void claim_all(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n, lf_entry *
     }
 }
 
-int LF_API(goc_chan_close)(goc_chan *ch) {
+static int lf_api_chan_close(goc_chan *ch) {
     if (!chan_ok(ch)) return -EINVAL;
     goc__fuzz_point();
     lf_entry *list = NULL;
@@ -925,7 +928,7 @@ int LF_API(goc_chan_close)(goc_chan *ch) {
                                                      memory_order_relaxed))
             return -EPIPE;
         void *syc = SYNC_CLOSE(ch);
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(syc));
+        GOC_RACE_RELEASE(syc);
 #endif
         /* seq_cst: close is a producer-side store in the pair of I5 (a
          * waiter that registers after it sees the mark in its re-check);
@@ -945,7 +948,7 @@ int LF_API(goc_chan_close)(goc_chan *ch) {
         }
         atomic_store_explicit(&ch->closed, true, memory_order_relaxed);
         void *syc LF_UNUSED = SYNC_CLOSE(ch);
-        LF_VISIBLE(GOC_TSAN_P_RELEASE(syc));
+        GOC_RACE_RELEASE(syc);
         ver_bump(ch);
         claim_all(ch, &ch->recvq, NULL, &list);
         claim_all(ch, &ch->sendq, NULL, &list);
@@ -964,7 +967,7 @@ int LF_API(goc_chan_close)(goc_chan *ch) {
 
 /* --------------------------------------------------------------- free -- */
 
-void LF_API(goc_chan_free)(goc_chan *ch) {
+static void lf_api_chan_free(goc_chan *ch) {
     if (!ch) return;
     if (ch->magic != GOC_MAGIC_CHAN) {
         goc__misuse("goc_chan_free(%p): not a live channel (double free?)", (void *)ch);
@@ -993,7 +996,7 @@ void LF_API(goc_chan_free)(goc_chan *ch) {
             lf_slot *s = slot_at(ch, head & (ch->mark_bit - 1));
             void (*dtor)(void *) = ch->dtor;
             void *arg = ch->elem_size ? s->data : NULL;
-            LF_VISIBLE(dtor(arg)); /* user code: not hidden */
+            GOC_RACE_UNHIDDEN(dtor(arg)); /* user code: not hidden */
             head = pos_next(ch, head);
         }
     }
@@ -1007,8 +1010,6 @@ void LF_API(goc_chan_free)(goc_chan *ch) {
 
 /* ------------------------------------------------------------- select -- */
 
-/* Small selects keep their bookkeeping on the stack. */
-#define SEL_STACK 8
 /* A GOC_NOW select retries its poll at most this often when the snapshot
  * keeps moving, then answers would-block. */
 #define SEL_NOW_TRIES 64
@@ -1082,23 +1083,17 @@ static bool sel_register(goc_case *c, lf_entry *e, const lf_waiter *self) {
         }
     }
     void *syw LF_UNUSED = SYNC_W(e->w);
-    LF_VISIBLE(GOC_TSAN_P_RELEASE(syw));
+    GOC_RACE_RELEASE(syw);
     q_link(is_send ? &ch->sendq : &ch->recvq, e);
     ver_bump(ch);
     chan_unlock(ch);
     return ready;
 }
 
-int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
-    if ((!cases && n) || n > GOC_SELECT_MAX) return -EINVAL;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        goc_case *c = &cases[i];
-        if (c->op != GOC_SEND && c->op != GOC_RECV) return -EINVAL;
-        if (!c->ch) continue;
-        if (!chan_ok(c->ch) || (c->op == GOC_SEND && !c->elem && c->ch->elem_size)) return -EINVAL;
-        m++;
-    }
+static int lf_api_select(goc_case *cases, size_t n, goc_time deadline) {
+    long checked = goc__select_check(cases, n);
+    if (checked < 0) return (int)checked;
+    size_t m = (size_t)checked;
     goc__fuzz_point();
     int kind = goc__deadline_kind(deadline);
     bool timed = kind == GOC_DL_AT;
@@ -1112,27 +1107,21 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     }
 
     if (m == 1 && kind == GOC_DL_NOW) { /* Go's one case + default: a try-op */
-        size_t i = 0;
-        while (!cases[i].ch) i++;
+        size_t i = goc__select_single(cases);
         if (!cases[i].ch->cap && unbuf_would_block(cases[i].ch, case_send(&cases[i]))) return -EAGAIN;
     }
 
-    uint32_t order_s[SEL_STACK];
-    lf_entry ents_s[SEL_STACK];
-    sel_ver vers_s[SEL_STACK];
-    uint32_t *order = order_s;
-    lf_entry *ents = ents_s; /* ents[k] is the entry of clause order[k] */
-    sel_ver *vers = vers_s;  /* vers[i]: clause i's state before the poll (GOC_NOW) */
-    void *heap = NULL;
-    if (m > SEL_STACK) {
-        heap = goc__malloc(m * (sizeof *order + sizeof *ents) + n * sizeof *vers);
-        if (!heap) return -ENOMEM;
-        ents = heap;
-        vers = (sel_ver *)(ents + m);
-        order = (uint32_t *)(vers + n);
-    }
-    for (size_t i = 0, k = 0; i < n; i++)
-        if (cases[i].ch) order[k++] = (uint32_t)i;
+    /* the plan (goc_select_plan.h): order[] the poll order, ents[] and
+     * vers[] per enabled clause, on the stack or in one heap block */
+    lf_entry ents_s[GOC_SEL_STACK];
+    sel_ver vers_s[GOC_SEL_STACK];
+    goc__sel plan;
+    if (goc__sel_init(&plan, m, ents_s, sizeof *ents_s, m * sizeof(sel_ver))) return -ENOMEM;
+    const uint16_t *order = plan.order;
+    lf_entry *ents = plan.per; /* ents[k] is the entry of clause order[k] */
+    /* vers[k]: clause order[k]'s state before the poll (GOC_NOW) */
+    sel_ver *vers = plan.heap ? goc__sel_extra(&plan, sizeof *ents_s) : vers_s;
+    goc__sel_order(&plan, cases, n);
 
     lf_waiter w;
     int r;
@@ -1142,17 +1131,12 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     goc_time t0 = 0;                             /* when sp's clock first started */
     bool slept = false;
     bool snap = kind == GOC_DL_NOW && m > 1;
-    for (;;) {
-        if (snap)
-            for (size_t k = 0; k < m; k++) case_version(&cases[order[k]], &vers[order[k]]);
-        /* pass 1: poll the clauses in a fresh random order (Fisher-Yates),
+    for (bool first = true;; first = false) {
+        /* pass 1: poll the clauses in a random order, fresh on every round,
          * so the first ready one is uniform among the ready ones */
-        for (size_t k = m; k > 1; k--) {
-            size_t j = goc__rand_n((uint32_t)k);
-            uint32_t x = order[k - 1];
-            order[k - 1] = order[j];
-            order[j] = x;
-        }
+        if (!first) goc__sel_reshuffle(&plan);
+        if (snap)
+            for (size_t k = 0; k < m; k++) case_version(&cases[order[k]], &vers[k]);
         bool busy = false;
         for (size_t k = 0; k < m; k++) {
             r = sel_try(&cases[order[k]], NULL);
@@ -1171,7 +1155,7 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
                 for (size_t k = 0; snap && stable && k < m; k++) {
                     sel_ver v;
                     case_version(&cases[order[k]], &v);
-                    stable = !memcmp(&v, &vers[order[k]], sizeof v);
+                    stable = !memcmp(&v, &vers[k], sizeof v);
                 }
                 if (stable || ++tries >= SEL_NOW_TRIES) {
                     r = -EAGAIN;
@@ -1198,11 +1182,10 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         lf_waiter_init(&w);
         size_t nreg = 0;
         bool ready = false;
-        /* one channel in several clauses (goc_waitq.h); large selects are
-         * not searched: marked, which only costs their claimers a scan */
-        bool dups = m > 16;
-        for (size_t a = 0; !dups && a < m; a++)
-            for (size_t b = a + 1; !dups && b < m; b++) dups = cases[order[a]].ch == cases[order[b]].ch;
+        /* one channel in several clauses (goc_waitq.h): fewer distinct
+         * channels than clauses in the plan's lock order */
+        goc__sel_lock_order(&plan, cases);
+        bool dups = goc__select_has_dups(plan.nl, m);
         for (size_t k = 0; k < m && !ready; k++) {
             goc_case *c = &cases[order[k]];
             ents[k] = (lf_entry){.node = {.owner = &w, .dups = dups}, .w = &w, .elem = c->elem,
@@ -1267,58 +1250,71 @@ int LF_API(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
 out:
     if (spinning && r != -ETIMEDOUT && r != -EAGAIN) spin_learn_yield(sp.switched);
     if (t0 && r != -ETIMEDOUT && r != -EAGAIN) spin_learn(goc_now() - t0, slept);
-    if (heap) goc__free(heap);
+    goc__sel_done(&plan);
     return r;
 }
 
-/* ------------------------------------------- precise TSan build wrappers -- */
-#ifdef GOC_TSAN_PRECISE_ON
-/* Every entry point runs hidden; see lf.h ("TSan precise build"). */
-#define LF_HIDDEN_CALL(T, call)                                                \
-    do {                                                                       \
-        GOC_TSAN_HIDE_BEGIN();                                                 \
-        T r_ = call;                                                           \
-        GOC_TSAN_HIDE_END();                                                   \
-        return r_;                                                             \
-    } while (0)
-/* Strict-object option (GOC_TSAN_STRICT=1, TESTING.md (b) mode X): a send
- * reads and a close writes the channel object, as Go's chansend/closechan
- * do with racereadpc/racewritepc, so send || close and close || close are
- * reported ("race on goc_chan"). The flag and tag are set up once. */
-#define strict_tag goc__tsan_strict_tag /* backends/common/tsan_strict.c */
-#define STRICT_ACCESS(fn, ch)                                                   \
-    do {                                                                        \
-        void *t_ = (ch) ? strict_tag() : NULL;                                  \
-        if (t_) fn((void *)(ch), __builtin_return_address(0), t_);              \
-    } while (0)
-
+/* --------------------------------------------------------- public API --
+ * Each public call runs its body hidden in the precise TSan build (the race
+ * layer of goc_tsan.h: lf.h); elsewhere these wrappers inline away. The
+ * strict-object option reads (send, select's send clauses) or writes (close)
+ * the channel object, as Go's chansend/closechan do. */
 goc_chan *goc_chan_make(size_t elem_size, size_t cap) {
-    LF_HIDDEN_CALL(goc_chan *, lf_impl_goc_chan_make(elem_size, cap));
+    GOC_RACE_CALL_BEGIN();
+    goc_chan *r = lf_api_chan_make(elem_size, cap);
+    GOC_RACE_CALL_END();
+    return r;
 }
 int goc_chan_set_dtor(goc_chan *ch, void (*dtor)(void *)) {
-    LF_HIDDEN_CALL(int, lf_impl_goc_chan_set_dtor(ch, dtor));
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_chan_set_dtor(ch, dtor);
+    GOC_RACE_CALL_END();
+    return r;
 }
-size_t goc_chan_cap(const goc_chan *ch) { LF_HIDDEN_CALL(size_t, lf_impl_goc_chan_cap(ch)); }
-size_t goc_chan_len(const goc_chan *ch) { LF_HIDDEN_CALL(size_t, lf_impl_goc_chan_len(ch)); }
-int goc_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
-    STRICT_ACCESS(__tsan_external_read, ch);
-    LF_HIDDEN_CALL(int, lf_impl_goc_chan_send(ch, elem, deadline));
+size_t goc_chan_cap(const goc_chan *ch) {
+    GOC_RACE_CALL_BEGIN();
+    size_t r = lf_api_chan_cap(ch);
+    GOC_RACE_CALL_END();
+    return r;
 }
-int goc_chan_recv(goc_chan *ch, void *elem, goc_time deadline) {
-    LF_HIDDEN_CALL(int, lf_impl_goc_chan_recv(ch, elem, deadline));
+size_t goc_chan_len(const goc_chan *ch) {
+    GOC_RACE_CALL_BEGIN();
+    size_t r = lf_api_chan_len(ch);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int(goc_chan_send)(goc_chan *ch, const void *elem, goc_time deadline) {
+    GOC_RACE_CALL_BEGIN();
+    GOC_RACE_STRICT_READ(ch);
+    int r = lf_api_chan_send(ch, elem, deadline);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int(goc_chan_recv)(goc_chan *ch, void *elem, goc_time deadline) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_chan_recv(ch, elem, deadline);
+    GOC_RACE_CALL_END();
+    return r;
 }
 int goc_chan_close(goc_chan *ch) {
-    STRICT_ACCESS(__tsan_external_write, ch);
-    LF_HIDDEN_CALL(int, lf_impl_goc_chan_close(ch));
+    GOC_RACE_CALL_BEGIN();
+    GOC_RACE_STRICT_WRITE(ch);
+    int r = lf_api_chan_close(ch);
+    GOC_RACE_CALL_END();
+    return r;
 }
 void goc_chan_free(goc_chan *ch) {
-    GOC_TSAN_HIDE_BEGIN();
-    lf_impl_goc_chan_free(ch);
-    GOC_TSAN_HIDE_END();
+    GOC_RACE_CALL_BEGIN();
+    lf_api_chan_free(ch);
+    GOC_RACE_CALL_END();
 }
-int goc_select(goc_case *cases, size_t n, goc_time deadline) {
+int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
+    GOC_RACE_CALL_BEGIN();
+#ifdef GOC_TSAN_PRECISE_ON
     for (size_t i = 0; cases && i < n && i < GOC_SELECT_MAX; i++)
-        if (cases[i].op == GOC_SEND) STRICT_ACCESS(__tsan_external_read, cases[i].ch);
-    LF_HIDDEN_CALL(int, lf_impl_goc_select(cases, n, deadline));
-}
+        if (cases[i].op == GOC_SEND) GOC_RACE_STRICT_READ(cases[i].ch);
 #endif
+    int r = lf_api_select(cases, n, deadline);
+    GOC_RACE_CALL_END();
+    return r;
+}

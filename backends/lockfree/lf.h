@@ -49,29 +49,14 @@ static inline void lf_hook(int point, const void *obj) {
 #endif
 
 /* ------------------------------------------- TSan precise build (races) --
- * GOC_TSAN_PRECISE (TESTING.md (b)): every public entry point runs its whole
- * body inside GOC_TSAN_HIDE_BEGIN/END (the wrappers at the end of chan.c and
- * sync.c), so the ring's atomics, the futex words, the internal lock and
- * every plain access are invisible to TSan; only Go's happens-before edges
- * and the user's payload accesses are announced, each with LF_VISIBLE(...),
- * which leaves the hidden region for the annotation (an annotation inside
- * one is dropped). Natural builds: LF_VISIBLE runs its argument as is, and
- * the GOC_TSAN_P_* macros are no-ops. */
-#ifdef GOC_TSAN_PRECISE_ON
-#define LF_VISIBLE(...)                                                        \
-    do {                                                                       \
-        GOC_TSAN_HIDE_END();                                                   \
-        __VA_ARGS__;                                                           \
-        GOC_TSAN_HIDE_BEGIN();                                                 \
-    } while (0)
-#define LF_API(name) lf_impl_##name
-#else
-#define LF_VISIBLE(...)                                                        \
-    do {                                                                       \
-        __VA_ARGS__;                                                           \
-    } while (0)
-#define LF_API(name) name
-#endif
+ * GOC_TSAN_PRECISE (TESTING.md (b)), with the one race layer of goc_tsan.h:
+ * every public entry point runs its whole body between GOC_RACE_CALL_BEGIN
+ * and GOC_RACE_CALL_END (the wrappers at the end of chan.c and sync.c), so
+ * the ring's atomics, the futex words, the internal lock and every plain
+ * access are invisible to TSan; only Go's happens-before edges and the
+ * user's payload accesses are announced, each stepping out of the hidden
+ * region (GOC_RACE_ACQUIRE/RELEASE, GOC_RACE_UNHIDDEN(...)). In other builds
+ * GOC_RACE_UNHIDDEN runs its argument as is and the wrappers inline away. */
 
 /* ------------------------------------------------------------ backoff -- */
 

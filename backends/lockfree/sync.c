@@ -22,7 +22,7 @@
  * TSan (natural build): the mutex is shown to TSan as a mutex, and as Go's
  * release/acquire edge once another task has unlocked it (goc_tsan_mu.h,
  * shared with pthread and coro). Precise build: Go's model of sync.Mutex,
- * release on unlock and acquire on lock (GOC_TSAN_P_*), nothing else.
+ * release on unlock and acquire on lock (GOC_RACE_*), nothing else.
  *
  * WaitGroup word (the futex word): counter << 1 | WAITERS. add() that
  * brings the counter to 0 stores 0 and wakes everyone if WAITERS was set;
@@ -62,7 +62,7 @@ static inline bool mutex_ok(const goc_mutex *mu) {
     return true;
 }
 
-goc_mutex *LF_API(goc_mutex_make)(void) {
+static goc_mutex *lf_api_mutex_make(void) {
     goc_mutex *mu = goc__calloc(1, sizeof *mu);
     if (!mu) {
         errno = ENOMEM;
@@ -138,7 +138,7 @@ static void mutex_lock_slow(goc_mutex *mu) {
     }
 }
 
-int LF_API(goc_mutex_lock)(goc_mutex *mu) {
+static int lf_api_mutex_lock(goc_mutex *mu) {
     if (!mutex_ok(mu)) return -EINVAL;
     goc__fuzz_point();
     uint32_t z = 0;
@@ -150,12 +150,12 @@ int LF_API(goc_mutex_lock)(goc_mutex *mu) {
         mutex_lock_slow(mu);
         goc__wait_end();
     }
-    LF_VISIBLE(GOC_TSAN_P_ACQUIRE(mu)); /* precise: the previous unlock -> this lock */
+    GOC_RACE_ACQUIRE(mu); /* precise build: the previous unlock -> this lock */
     MU_TSAN_LOCKED(mu, 0, true);
     return 0;
 }
 
-int LF_API(goc_mutex_trylock)(goc_mutex *mu) {
+static int lf_api_mutex_trylock(goc_mutex *mu) {
     if (!mutex_ok(mu)) return -EINVAL;
     goc__fuzz_point();
     /* relaxed: the CAS decides */
@@ -169,12 +169,12 @@ int LF_API(goc_mutex_trylock)(goc_mutex *mu) {
             break;
         }
     }
-    if (ok) LF_VISIBLE(GOC_TSAN_P_ACQUIRE(mu)); /* precise: a failed trylock acquires nothing */
+    if (ok) GOC_RACE_ACQUIRE(mu); /* precise build: a failed trylock acquires nothing */
     MU_TSAN_LOCKED(mu, __tsan_mutex_try_lock, ok);
     return ok ? 0 : -EBUSY;
 }
 
-int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
+static int lf_api_mutex_unlock(goc_mutex *mu) {
     if (!mutex_ok(mu)) return -EINVAL;
     goc__fuzz_point();
     /* relaxed: the CAS decides */
@@ -184,8 +184,7 @@ int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
         return -EPERM;
     }
     MU_TSAN_UNLOCKING(mu); /* natural TSan: before it can be taken again */
-    /* precise build: the critical section happens before the next lock */
-    LF_VISIBLE(GOC_TSAN_P_RELEASE(mu));
+    GOC_RACE_RELEASE(mu); /* precise build: the critical section happens before the next lock */
     uint32_t ns;
     bool wake;
     do {
@@ -208,7 +207,7 @@ int LF_API(goc_mutex_unlock)(goc_mutex *mu) {
     return 0;
 }
 
-void LF_API(goc_mutex_free)(goc_mutex *mu) {
+static void lf_api_mutex_free(goc_mutex *mu) {
     if (!mu) return;
     if (!mutex_ok(mu)) return;
     /* relaxed: the caller guarantees nobody uses it any more */
@@ -217,7 +216,6 @@ void LF_API(goc_mutex_free)(goc_mutex *mu) {
     mu->magic = GOC_MAGIC_DEAD;
 #ifdef GOC_TSAN_NATURAL
     /* relaxed: the caller guarantees nobody uses it any more */
-    goc__tsan_mu_destroy(&mu->tsan_mu, atomic_load_explicit(&mu->state, memory_order_relaxed) & MU_LOCKED);
 #endif
     goc__free(mu);
 }
@@ -231,7 +229,7 @@ _Static_assert(GOC_WG_MAX == (int64_t)(UINT32_MAX >> 1), "WaitGroup word layout"
 struct goc_wg {
     _Atomic uint32_t word; /* counter << 1 | WG_WAITERS; the futex word */
     uint32_t magic;        /* GOC_MAGIC_WG while live */
-    char race_sema;        /* precise TSan: address only (GOC_TSAN_P_WG_*) */
+    char race_sema;        /* precise TSan: address only (GOC_RACE_WG_*) */
 };
 
 static inline bool wg_ok(const goc_wg *wg) {
@@ -243,7 +241,7 @@ static inline bool wg_ok(const goc_wg *wg) {
     return true;
 }
 
-goc_wg *LF_API(goc_wg_make)(void) {
+static goc_wg *lf_api_wg_make(void) {
     goc_wg *wg = goc__calloc(1, sizeof *wg);
     if (!wg) {
         errno = ENOMEM;
@@ -254,7 +252,7 @@ goc_wg *LF_API(goc_wg_make)(void) {
     return wg;
 }
 
-int LF_API(goc_wg_add)(goc_wg *wg, int64_t delta) {
+static int lf_api_wg_add(goc_wg *wg, int64_t delta) {
     if (!wg_ok(wg)) return -EINVAL;
     goc__fuzz_point();
     /* relaxed: the CAS decides */
@@ -269,7 +267,7 @@ int LF_API(goc_wg_add)(goc_wg *wg, int64_t delta) {
          * ReleaseMerge), announced before the CAS that a Wait may see; a
          * Done that fails releases nothing */
         if (delta < 0 && !released) {
-            LF_VISIBLE(GOC_TSAN_P_RELEASE(wg));
+            GOC_RACE_RELEASE(wg);
             released = true;
         }
         nw = c == 0 ? 0 : ((uint32_t)c << 1) | (w & WG_WAITERS);
@@ -278,14 +276,12 @@ int LF_API(goc_wg_add)(goc_wg *wg, int64_t delta) {
          * the earlier Done calls into the last one's release sequence. */
     } while (!atomic_compare_exchange_weak_explicit(&wg->word, &w, nw, memory_order_acq_rel,
                                                     memory_order_relaxed));
-    if (delta > 0 && (w >> 1) == 0) LF_VISIBLE(GOC_TSAN_P_WG_FIRST_ADD(&wg->race_sema));
+    if (delta > 0 && (w >> 1) == 0) GOC_RACE_WG_FIRST_ADD(&wg->race_sema);
     if (nw == 0 && (w & WG_WAITERS)) goc__futex_wake(&wg->word, INT32_MAX);
     return 0;
 }
 
-int LF_API(goc_wg_done)(goc_wg *wg) { return LF_API(goc_wg_add)(wg, -1); }
-
-int LF_API(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
+static int lf_api_wg_wait(goc_wg *wg, goc_time deadline) {
     if (!wg_ok(wg)) return -EINVAL;
     goc__fuzz_point();
     int kind = goc__deadline_kind(deadline);
@@ -313,7 +309,7 @@ int LF_API(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
                                                        memory_order_relaxed))
                 continue;
             w |= WG_WAITERS;
-            LF_VISIBLE(GOC_TSAN_P_WG_FIRST_WAIT(&wg->race_sema)); /* the first waiter that blocks */
+            GOC_RACE_WG_FIRST_WAIT(&wg->race_sema); /* the first waiter that blocks */
         }
         if (!began) goc__wait_begin("wg wait", wg, kind == GOC_DL_AT ? deadline : GOC_NEVER);
         began = true;
@@ -323,41 +319,76 @@ int LF_API(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
         goc__futex_wait(&wg->word, w, kind == GOC_DL_AT ? deadline : GOC_NEVER);
     }
     if (began) goc__wait_end();
-    if (r == 0) LF_VISIBLE(GOC_TSAN_P_ACQUIRE(wg));
+    if (r == 0) GOC_RACE_ACQUIRE(wg);
     return r;
 }
 
-void LF_API(goc_wg_free)(goc_wg *wg) {
+static void lf_api_wg_free(goc_wg *wg) {
     if (!wg) return;
     if (!wg_ok(wg)) return;
     wg->magic = GOC_MAGIC_DEAD;
     goc__free(wg);
 }
 
-/* ------------------------------------------- precise TSan build wrappers -- */
-#ifdef GOC_TSAN_PRECISE_ON
-/* Every entry point runs hidden; see lf.h ("TSan precise build"). */
-#define LF_HIDDEN_CALL(T, call)                                                \
-    do {                                                                       \
-        GOC_TSAN_HIDE_BEGIN();                                                 \
-        T r_ = call;                                                           \
-        GOC_TSAN_HIDE_END();                                                   \
-        return r_;                                                             \
-    } while (0)
-#define LF_HIDDEN_VOID(call)                                                   \
-    do {                                                                       \
-        GOC_TSAN_HIDE_BEGIN();                                                 \
-        call;                                                                  \
-        GOC_TSAN_HIDE_END();                                                   \
-    } while (0)
-goc_mutex *goc_mutex_make(void) { LF_HIDDEN_CALL(goc_mutex *, lf_impl_goc_mutex_make()); }
-int goc_mutex_lock(goc_mutex *mu) { LF_HIDDEN_CALL(int, lf_impl_goc_mutex_lock(mu)); }
-int goc_mutex_trylock(goc_mutex *mu) { LF_HIDDEN_CALL(int, lf_impl_goc_mutex_trylock(mu)); }
-int goc_mutex_unlock(goc_mutex *mu) { LF_HIDDEN_CALL(int, lf_impl_goc_mutex_unlock(mu)); }
-void goc_mutex_free(goc_mutex *mu) { LF_HIDDEN_VOID(lf_impl_goc_mutex_free(mu)); }
-goc_wg *goc_wg_make(void) { LF_HIDDEN_CALL(goc_wg *, lf_impl_goc_wg_make()); }
-int goc_wg_add(goc_wg *wg, int64_t delta) { LF_HIDDEN_CALL(int, lf_impl_goc_wg_add(wg, delta)); }
-int goc_wg_done(goc_wg *wg) { LF_HIDDEN_CALL(int, lf_impl_goc_wg_done(wg)); }
-int goc_wg_wait(goc_wg *wg, goc_time deadline) { LF_HIDDEN_CALL(int, lf_impl_goc_wg_wait(wg, deadline)); }
-void goc_wg_free(goc_wg *wg) { LF_HIDDEN_VOID(lf_impl_goc_wg_free(wg)); }
-#endif
+/* --------------------------------------------------------- public API --
+ * Each public call runs its body hidden in the precise TSan build (the race
+ * layer of goc_tsan.h: lf.h); elsewhere these wrappers inline away. */
+goc_mutex *goc_mutex_make(void) {
+    GOC_RACE_CALL_BEGIN();
+    goc_mutex *r = lf_api_mutex_make();
+    GOC_RACE_CALL_END();
+    return r;
+}
+int(goc_mutex_lock)(goc_mutex *mu) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_mutex_lock(mu);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int goc_mutex_trylock(goc_mutex *mu) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_mutex_trylock(mu);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int goc_mutex_unlock(goc_mutex *mu) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_mutex_unlock(mu);
+    GOC_RACE_CALL_END();
+    return r;
+}
+void goc_mutex_free(goc_mutex *mu) {
+    GOC_RACE_CALL_BEGIN();
+    lf_api_mutex_free(mu);
+    GOC_RACE_CALL_END();
+}
+goc_wg *goc_wg_make(void) {
+    GOC_RACE_CALL_BEGIN();
+    goc_wg *r = lf_api_wg_make();
+    GOC_RACE_CALL_END();
+    return r;
+}
+/* goc_wg_done is goc_wg_add(wg, -1), each a single call of lf_api_wg_add */
+int goc_wg_add(goc_wg *wg, int64_t delta) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_wg_add(wg, delta);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int goc_wg_done(goc_wg *wg) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_wg_add(wg, -1);
+    GOC_RACE_CALL_END();
+    return r;
+}
+int(goc_wg_wait)(goc_wg *wg, goc_time deadline) {
+    GOC_RACE_CALL_BEGIN();
+    int r = lf_api_wg_wait(wg, deadline);
+    GOC_RACE_CALL_END();
+    return r;
+}
+void goc_wg_free(goc_wg *wg) {
+    GOC_RACE_CALL_BEGIN();
+    lf_api_wg_free(wg);
+    GOC_RACE_CALL_END();
+}

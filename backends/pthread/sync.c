@@ -19,15 +19,16 @@
 #include "goc_tsan.h"
 #include "goc_tsan_mu.h"
 
-/* TSan precise build (GOC_TSAN_PRECISE, TESTING.md (b)): the internal
- * pthread mutex and condvar are hidden (every call below runs inside
- * GOC_TSAN_HIDE_BEGIN/END through the wrappers, and the file is
- * uninstrumented), and only Go's edges are annotated, as Go's race detector
- * models sync.Mutex and sync.WaitGroup: unlock releases and lock acquires
- * the goc_mutex address; Done (add < 0) releases and a Wait that returns 0
- * acquires the goc_wg address. The natural build's mutex model
- * (goc_tsan_mu.h) is compiled out here. */
-#include "goc_tsan_hide.h" /* precise build: hides m/cv, uninstrumented file */
+/* TSan precise build (GOC_TSAN_PRECISE, TESTING.md (b)), with the one race
+ * layer of goc_tsan.h: the file is uninstrumented, every public call runs
+ * its body hidden (GOC_RACE_CALL_BEGIN/END: the internal pthread mutex and
+ * condvar give TSan nothing), and only Go's edges step out of it, as Go's
+ * race detector models sync.Mutex and sync.WaitGroup: unlock releases and
+ * lock acquires the goc_mutex address; Done (add < 0) releases and a Wait
+ * that returns 0 acquires the goc_wg address, and Go's model of the
+ * WaitGroup's semaphore (GOC_RACE_WG_*). The natural build's model of
+ * goc_mutex (goc_tsan_mu.h) is compiled out here. */
+#include "goc_tsan_hide.h" /* precise build: uninstrumented file */
 
 #define STARVE_NS 1000000 /* 1 ms, as Go's starvationThresholdNs */
 
@@ -66,8 +67,10 @@ goc_mutex *goc_mutex_make(void) {
         errno = ENOMEM;
         return NULL;
     }
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_init(&mu->m, NULL);
     cond_init_mono(&mu->cv);
+    GOC_RACE_CALL_END();
     mu->magic = GOC_MAGIC_MUTEX;
 #ifdef GOC_TSAN_NATURAL
     goc__tsan_mu_create(&mu->tsan_mu);
@@ -80,11 +83,13 @@ static bool mu_ok(const goc_mutex *mu) { return mu && mu->magic == GOC_MAGIC_MUT
 int goc_mutex_lock(goc_mutex *mu) {
     if (!mu_ok(mu)) return -EINVAL;
     goc__fuzz_point();
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&mu->m);
     if (!mu->locked && !mu->starving) {
         mu->locked = true;
         pthread_mutex_unlock(&mu->m);
-        GOC_TSAN_P_ACQUIRE(mu); /* precise: the previous unlock -> this lock */
+        GOC_RACE_ACQUIRE(mu); /* precise: the previous unlock -> this lock */
+        GOC_RACE_CALL_END();
         MU_TSAN_LOCKED(mu, 0, true);
         return 0;
     }
@@ -114,32 +119,37 @@ int goc_mutex_lock(goc_mutex *mu) {
     if (mu->waiters == 0) mu->starving = false;
     goc__wait_end();
     pthread_mutex_unlock(&mu->m);
-    GOC_TSAN_P_ACQUIRE(mu);
+    GOC_RACE_ACQUIRE(mu);
+    GOC_RACE_CALL_END();
     MU_TSAN_LOCKED(mu, 0, true);
     return 0;
 }
 
 int goc_mutex_trylock(goc_mutex *mu) {
     if (!mu_ok(mu)) return -EINVAL;
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&mu->m);
     bool got = !mu->locked && !mu->starving;
     if (got) mu->locked = true;
     pthread_mutex_unlock(&mu->m);
-    if (got) GOC_TSAN_P_ACQUIRE(mu);
+    if (got) GOC_RACE_ACQUIRE(mu);
+    GOC_RACE_CALL_END();
     MU_TSAN_LOCKED(mu, __tsan_mutex_try_lock, got);
     return got ? 0 : -EBUSY;
 }
 
 int goc_mutex_unlock(goc_mutex *mu) {
     if (!mu_ok(mu)) return -EINVAL;
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&mu->m);
     if (!mu->locked) {
         pthread_mutex_unlock(&mu->m);
+        GOC_RACE_CALL_END();
         goc__misuse("goc_mutex_unlock(%p): unlock of unlocked mutex", (void *)mu);
         return -EPERM;
     }
     MU_TSAN_UNLOCKING(mu); /* natural TSan: before it can be taken again */
-    GOC_TSAN_P_RELEASE(mu); /* precise: before the next locker can see it free */
+    GOC_RACE_RELEASE(mu); /* precise: before the next locker can see it free */
     if (mu->starving && mu->waiters > mu->handoffs) {
         /* direct handoff (Go's starvation mode). As in Go, the mutex is not
          * locked until the waiter takes it: a second unlock meanwhile is
@@ -153,6 +163,7 @@ int goc_mutex_unlock(goc_mutex *mu) {
         if (mu->waiters) pthread_cond_signal(&mu->cv);
     }
     pthread_mutex_unlock(&mu->m);
+    GOC_RACE_CALL_END();
     goc__fuzz_point();
     return 0;
 }
@@ -163,9 +174,11 @@ void goc_mutex_free(goc_mutex *mu) {
         goc__misuse("goc_mutex_free(%p): not a live mutex", (void *)mu);
         return;
     }
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&mu->m);
     bool busy = mu->locked || mu->waiters;
     pthread_mutex_unlock(&mu->m);
+    GOC_RACE_CALL_END();
     if (busy && mu->waiters) {
         goc__misuse("goc_mutex_free(%p): tasks are waiting on it; leaking it instead", (void *)mu);
         return;
@@ -174,8 +187,10 @@ void goc_mutex_free(goc_mutex *mu) {
     goc__tsan_mu_destroy(&mu->tsan_mu, busy);
 #endif
     mu->magic = GOC_MAGIC_DEAD;
+    GOC_RACE_CALL_BEGIN();
     pthread_cond_destroy(&mu->cv);
     pthread_mutex_destroy(&mu->m);
+    GOC_RACE_CALL_END();
     goc__free(mu);
 }
 
@@ -190,7 +205,7 @@ struct goc_wg {
     int64_t count;  /* guarded by m */
     uint64_t gen;   /* guarded by m */
     uint32_t waiters; /* guarded by m: blocked in this round (reset when the count reaches 0) */
-    char race_sema;   /* precise TSan: address only (GOC_TSAN_P_WG_*) */
+    char race_sema;   /* precise TSan: address only (GOC_RACE_WG_*) */
 };
 
 goc_wg *goc_wg_make(void) {
@@ -199,8 +214,10 @@ goc_wg *goc_wg_make(void) {
         errno = ENOMEM;
         return NULL;
     }
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_init(&wg->m, NULL);
     cond_init_mono(&wg->cv);
+    GOC_RACE_CALL_END();
     wg->magic = GOC_MAGIC_WG;
     return wg;
 }
@@ -209,17 +226,19 @@ static bool wg_ok(const goc_wg *wg) { return wg && wg->magic == GOC_MAGIC_WG; }
 
 int goc_wg_add(goc_wg *wg, int64_t delta) {
     if (!wg_ok(wg)) return -EINVAL;
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&wg->m);
     int64_t next;
     int err = goc__wg_next(wg->count, delta, &next);
     if (err) {
         pthread_mutex_unlock(&wg->m);
+        GOC_RACE_CALL_END();
         goc__misuse("goc_wg_add(%p, %lld): WaitGroup counter %s", (void *)wg, (long long)delta,
                     err == -EINVAL ? "would be negative" : "overflow");
         return err;
     }
-    if (delta < 0) GOC_TSAN_P_RELEASE(wg); /* precise: Done -> Wait returns (merged) */
-    if (delta > 0 && wg->count == 0) GOC_TSAN_P_WG_FIRST_ADD(&wg->race_sema);
+    if (delta < 0) GOC_RACE_RELEASE(wg); /* precise: Done -> Wait returns (merged) */
+    if (delta > 0 && wg->count == 0) GOC_RACE_WG_FIRST_ADD(&wg->race_sema);
     wg->count = next;
     if (wg->count == 0 && delta != 0) {
         wg->gen++;
@@ -227,6 +246,7 @@ int goc_wg_add(goc_wg *wg, int64_t delta) {
         pthread_cond_broadcast(&wg->cv);
     }
     pthread_mutex_unlock(&wg->m);
+    GOC_RACE_CALL_END();
     return 0;
 }
 
@@ -237,6 +257,7 @@ int goc_wg_wait(goc_wg *wg, goc_time deadline) {
     int kind = goc__deadline_kind(deadline);
     struct timespec ts = goc__ts_from(kind == GOC_DL_AT ? deadline : 0);
     int ret = 0;
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&wg->m);
     if (wg->count == 0) goto out;
     if (kind == GOC_DL_NOW) {
@@ -244,7 +265,7 @@ int goc_wg_wait(goc_wg *wg, goc_time deadline) {
         goto out;
     }
     uint64_t gen = wg->gen;
-    if (wg->waiters++ == 0) GOC_TSAN_P_WG_FIRST_WAIT(&wg->race_sema); /* the first waiter that blocks */
+    if (wg->waiters++ == 0) GOC_RACE_WG_FIRST_WAIT(&wg->race_sema); /* the first waiter that blocks */
     goc__wait_begin("waitgroup wait", wg, kind == GOC_DL_NEVER ? GOC_NEVER : deadline);
     while (wg->gen == gen) {
         if (kind == GOC_DL_AT) {
@@ -261,7 +282,8 @@ int goc_wg_wait(goc_wg *wg, goc_time deadline) {
     goc__wait_end();
 out:
     pthread_mutex_unlock(&wg->m);
-    if (ret == 0) GOC_TSAN_P_ACQUIRE(wg);
+    if (ret == 0) GOC_RACE_ACQUIRE(wg);
+    GOC_RACE_CALL_END();
     return ret;
 }
 
@@ -272,8 +294,10 @@ void goc_wg_free(goc_wg *wg) {
         return;
     }
     wg->magic = GOC_MAGIC_DEAD;
+    GOC_RACE_CALL_BEGIN();
     pthread_cond_destroy(&wg->cv);
     pthread_mutex_destroy(&wg->m);
+    GOC_RACE_CALL_END();
     goc__free(wg);
 }
 

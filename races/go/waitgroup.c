@@ -3,7 +3,7 @@
  * and changes nothing (the recover() of the Go tests).
  * TestRaceWaitGroupWrongAdd and TestRaceWaitGroupReuse race on Go's model
  * of the WaitGroup's semaphore, not on user data: the Add that takes the
- * counter from 0 against the first Wait that blocks (GOC_TSAN_P_WG_* in
+ * counter from 0 against the first Wait that blocks (GOC_RACE_WG_* in
  * backends/common/goc_tsan.h, annotated by each backend's sync.c). */
 #include "go_port.h"
 
