@@ -162,8 +162,20 @@ static inline void goc__tsan_mu_destroy(goc__tsan_mu *t, bool held_now) {
     goc__tsan_tok_unref(k);
 }
 
+/* What a backend calls: after an acquisition attempt (GOC_TSAN_MU_LOCKED)
+ * and before a release (GOC_TSAN_MU_UNLOCKING), on a struct with
+ * GOC_TSAN_MU_FIELD. A backend whose tasks are not threads defines
+ * GOC_TSAN_MU_HELD() (the running task's list) before including this. */
+#ifndef GOC_TSAN_MU_HELD
+#define GOC_TSAN_MU_HELD() goc__tsan_thread_held()
+#endif
+#define GOC_TSAN_MU_LOCKED(m, f, got) goc__tsan_mu_locked(&(m)->tsan_mu, (f), (got), GOC_TSAN_MU_HELD())
+#define GOC_TSAN_MU_UNLOCKING(m) goc__tsan_mu_unlocking(&(m)->tsan_mu, GOC_TSAN_MU_HELD())
+
 #else
 #define GOC_TSAN_MU_FIELD
+#define GOC_TSAN_MU_LOCKED(m, f, got) ((void)0)
+#define GOC_TSAN_MU_UNLOCKING(m) ((void)0)
 #endif
 
 #endif

@@ -33,6 +33,7 @@
 
 #include "coro.h"
 #include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+#define GOC_TSAN_MU_HELD() mu_held_list() /* per task: each is a TSan fiber */
 #include "goc_tsan_mu.h"
 
 /* Precise build edges (Go's sync race annotations): unlock releases the
@@ -51,11 +52,6 @@ static goc__tsan_tok **mu_held_list(void) {
     coro_task *t = coro_self();
     return t ? (goc__tsan_tok **)&t->tsan_held : goc__tsan_thread_held();
 }
-#define MU_TSAN_LOCKED(m, f, got) goc__tsan_mu_locked(&(m)->tsan_mu, (f), (got), mu_held_list())
-#define MU_TSAN_UNLOCKING(m) goc__tsan_mu_unlocking(&(m)->tsan_mu, mu_held_list())
-#else
-#define MU_TSAN_LOCKED(m, f, got) ((void)0)
-#define MU_TSAN_UNLOCKING(m) ((void)0)
 #endif
 
 struct goc_mutex {
@@ -224,7 +220,7 @@ int(goc_mutex_lock)(goc_mutex *m) {
     lock_impl(m);
     GOC_RACE_ACQUIRE(m); /* the previous unlock -> this lock */
     GOC_RACE_CALL_END();
-    MU_TSAN_LOCKED(m, 0, true);
+    GOC_TSAN_MU_LOCKED(m, 0, true);
     return 0;
 }
 
@@ -238,7 +234,7 @@ int goc_mutex_trylock(goc_mutex *m) {
                                                        memory_order_relaxed);
     if (got) GOC_RACE_ACQUIRE(m);
     GOC_RACE_CALL_END();
-    MU_TSAN_LOCKED(m, __tsan_mutex_try_lock, got);
+    GOC_TSAN_MU_LOCKED(m, __tsan_mutex_try_lock, got);
     return got ? 0 : -EBUSY;
 }
 
@@ -280,7 +276,7 @@ int goc_mutex_unlock(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
 #ifdef GOC_TSAN_NATURAL
     /* only while it is held: an unlock of an unlocked mutex is -EPERM below */
-    if (atomic_load_explicit(&m->state, memory_order_relaxed) & MU_LOCKED) MU_TSAN_UNLOCKING(m);
+    if (atomic_load_explicit(&m->state, memory_order_relaxed) & MU_LOCKED) GOC_TSAN_MU_UNLOCKING(m);
 #endif
     GOC_RACE_CALL_BEGIN();
     int r = unlock_impl(m);

@@ -38,14 +38,6 @@
 enum { MU_LOCKED = 1u, MU_STARVING = 2u, MU_HANDOFF = 4u, MU_WAITER = 1u << 8 };
 #define MU_STARVE_NS 1000000 /* Go's starvationThresholdNs */
 
-#ifdef GOC_TSAN_NATURAL
-#define MU_TSAN_LOCKED(mu, f, got) goc__tsan_mu_locked(&(mu)->tsan_mu, (f), (got), goc__tsan_thread_held())
-#define MU_TSAN_UNLOCKING(mu) goc__tsan_mu_unlocking(&(mu)->tsan_mu, goc__tsan_thread_held())
-#else
-#define MU_TSAN_LOCKED(mu, f, got) ((void)0)
-#define MU_TSAN_UNLOCKING(mu) ((void)0)
-#endif
-
 struct goc_mutex {
     _Atomic uint32_t state; /* see above */
     uint32_t magic;         /* GOC_MAGIC_MUTEX while live */
@@ -151,7 +143,7 @@ static int lf_api_mutex_lock(goc_mutex *mu) {
         goc__wait_end();
     }
     GOC_RACE_ACQUIRE(mu); /* precise build: the previous unlock -> this lock */
-    MU_TSAN_LOCKED(mu, 0, true);
+    GOC_TSAN_MU_LOCKED(mu, 0, true);
     return 0;
 }
 
@@ -170,7 +162,7 @@ static int lf_api_mutex_trylock(goc_mutex *mu) {
         }
     }
     if (ok) GOC_RACE_ACQUIRE(mu); /* precise build: a failed trylock acquires nothing */
-    MU_TSAN_LOCKED(mu, __tsan_mutex_try_lock, ok);
+    GOC_TSAN_MU_LOCKED(mu, __tsan_mutex_try_lock, ok);
     return ok ? 0 : -EBUSY;
 }
 
@@ -183,7 +175,7 @@ static int lf_api_mutex_unlock(goc_mutex *mu) {
         goc__misuse("goc_mutex_unlock(%p): unlock of unlocked mutex", (void *)mu);
         return -EPERM;
     }
-    MU_TSAN_UNLOCKING(mu); /* natural TSan: before it can be taken again */
+    GOC_TSAN_MU_UNLOCKING(mu); /* natural TSan: before it can be taken again */
     GOC_RACE_RELEASE(mu); /* precise build: the critical section happens before the next lock */
     uint32_t ns;
     bool wake;

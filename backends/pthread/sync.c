@@ -45,14 +45,6 @@ struct goc_mutex {
     GOC_TSAN_MU_FIELD   /* natural TSan build only (goc_tsan_mu.h) */
 };
 
-#ifdef GOC_TSAN_NATURAL
-#define MU_TSAN_LOCKED(mu, f, got) goc__tsan_mu_locked(&(mu)->tsan_mu, (f), (got), goc__tsan_thread_held())
-#define MU_TSAN_UNLOCKING(mu) goc__tsan_mu_unlocking(&(mu)->tsan_mu, goc__tsan_thread_held())
-#else
-#define MU_TSAN_LOCKED(mu, f, got) ((void)0)
-#define MU_TSAN_UNLOCKING(mu) ((void)0)
-#endif
-
 static void cond_init_mono(pthread_cond_t *cv) {
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -90,7 +82,7 @@ int goc_mutex_lock(goc_mutex *mu) {
         pthread_mutex_unlock(&mu->m);
         GOC_RACE_ACQUIRE(mu); /* precise: the previous unlock -> this lock */
         GOC_RACE_CALL_END();
-        MU_TSAN_LOCKED(mu, 0, true);
+        GOC_TSAN_MU_LOCKED(mu, 0, true);
         return 0;
     }
     mu->waiters++;
@@ -121,7 +113,7 @@ int goc_mutex_lock(goc_mutex *mu) {
     pthread_mutex_unlock(&mu->m);
     GOC_RACE_ACQUIRE(mu);
     GOC_RACE_CALL_END();
-    MU_TSAN_LOCKED(mu, 0, true);
+    GOC_TSAN_MU_LOCKED(mu, 0, true);
     return 0;
 }
 
@@ -134,7 +126,7 @@ int goc_mutex_trylock(goc_mutex *mu) {
     pthread_mutex_unlock(&mu->m);
     if (got) GOC_RACE_ACQUIRE(mu);
     GOC_RACE_CALL_END();
-    MU_TSAN_LOCKED(mu, __tsan_mutex_try_lock, got);
+    GOC_TSAN_MU_LOCKED(mu, __tsan_mutex_try_lock, got);
     return got ? 0 : -EBUSY;
 }
 
@@ -148,7 +140,7 @@ int goc_mutex_unlock(goc_mutex *mu) {
         goc__misuse("goc_mutex_unlock(%p): unlock of unlocked mutex", (void *)mu);
         return -EPERM;
     }
-    MU_TSAN_UNLOCKING(mu); /* natural TSan: before it can be taken again */
+    GOC_TSAN_MU_UNLOCKING(mu); /* natural TSan: before it can be taken again */
     GOC_RACE_RELEASE(mu); /* precise: before the next locker can see it free */
     if (mu->starving && mu->waiters > mu->handoffs) {
         /* direct handoff (Go's starvation mode). As in Go, the mutex is not
