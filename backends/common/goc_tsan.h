@@ -36,11 +36,6 @@
 #include <sanitizer/tsan_interface.h>
 void AnnotateIgnoreSyncBegin(const char *f, int l);
 void AnnotateIgnoreSyncEnd(const char *f, int l);
-#define GOC_TSAN_ACQUIRE(a) __tsan_acquire((void *)(a))
-#define GOC_TSAN_RELEASE(a) __tsan_release((void *)(a))
-#else
-#define GOC_TSAN_ACQUIRE(a) ((void)0)
-#define GOC_TSAN_RELEASE(a) ((void)0)
 #endif
 /* TSan's mutex model (lock order, double lock) for goc_mutex is the natural
  * build's only, and lives in goc_tsan_mu.h: the precise build models

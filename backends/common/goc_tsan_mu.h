@@ -32,8 +32,8 @@
  *     any annotation), in both modes, so the happens-before edge never
  *     depends on the mode.
  *
- * Fields: `tok` and `owner` are written only by a task holding the mutex
- * (after acquiring, or before releasing it) and read by the next holder, so
+ * Fields: `tok` is written only by a task holding the mutex (after
+ * acquiring, or before releasing it) and read by the next holder, so
  * the backend's own acquire/release of the mutex orders them; relaxed
  * atomics only because a misuse (an unlock racing an unlock) may read them
  * concurrently. `edge` is never read or written: its address is TSan's
@@ -67,14 +67,14 @@ typedef struct goc__tsan_tok {
 
 typedef struct goc__tsan_mu {
     _Atomic(goc__tsan_tok *) tok;       /* TSan's identity; NULL once edge only */
-    _Atomic(goc__tsan_tok **) owner;    /* the holder's list, naming the holder */
     char edge;                          /* address only: the release/acquire edge */
 } goc__tsan_mu;
 
 /* The embedding field, so that other builds carry nothing. */
 #define GOC_TSAN_MU_FIELD goc__tsan_mu tsan_mu;
 
-/* `held` is the running task's list of held tokens, which also names it:
+/* `held` is the running task's list of held tokens (a token in it is what
+ * TSan's model has the task holding):
  * per thread on pthread and lockfree (goc__tsan_thread_held()), per
  * coroutine on coro (a TSan fiber each). */
 static inline goc__tsan_tok **goc__tsan_thread_held(void) {
@@ -109,7 +109,6 @@ static inline void goc__tsan_mu_create(goc__tsan_mu *t) {
         __tsan_mutex_create(k, 0);
     }
     atomic_init(&t->tok, k);
-    atomic_init(&t->owner, (goc__tsan_tok **)0);
 }
 
 /* After an acquisition attempt, with the mutex held when `got`. flags: 0 or
@@ -125,7 +124,6 @@ static inline void goc__tsan_mu_locked(goc__tsan_mu *t, unsigned flags, bool got
         atomic_fetch_add_explicit(&k->refs, 1, memory_order_relaxed); /* the holder's */
         k->next = *held;
         *held = k;
-        atomic_store_explicit(&t->owner, held, memory_order_relaxed);
     }
     __tsan_mutex_post_lock(k, flags, 0);
 }
@@ -133,12 +131,10 @@ static inline void goc__tsan_mu_locked(goc__tsan_mu *t, unsigned flags, bool got
 /* Before the real release, with the mutex still held. */
 static inline void goc__tsan_mu_unlocking(goc__tsan_mu *t, goc__tsan_tok **held) {
     goc__tsan_tok *k = atomic_load_explicit(&t->tok, memory_order_relaxed);
-    if (k && atomic_load_explicit(&t->owner, memory_order_relaxed) == held) {
-        for (goc__tsan_tok **pp = held; *pp; pp = &(*pp)->next)
-            if (*pp == k) {
-                *pp = k->next;
-                break;
-            }
+    goc__tsan_tok **pp = held; /* k in our list: TSan's model has us holding it */
+    while (k && *pp && *pp != k) pp = &(*pp)->next;
+    if (k && *pp) {
+        *pp = k->next;
         __tsan_mutex_pre_unlock(k, 0);
         __tsan_mutex_post_unlock(k, 0);
         goc__tsan_tok_unref(k); /* the holder's reference */
