@@ -207,6 +207,10 @@ typedef struct coro_task {
     char *stack_lo;            /* lowest usable byte (above the guard page) */
     size_t stack_size;         /* usable bytes below the task struct */
     bool guarded;              /* a PROT_NONE page lies just below stack_lo */
+    bool root_slot;            /* compact mode: the root task's normal-sized slot */
+    char *sp_check;            /* a switch-out below this calls coro_stack_low: set once,
+                                * stack_lo + CORO_STACK_MARGIN (the whole stack with
+                                * GOC_STACK_HWM=1, which records switch depths there) */
     char *sp_low;              /* the lowest frame any task on this slot switched
                                 * out from (coro_task_switch_out, written by the
                                 * running task; read by the same worker in
@@ -235,9 +239,30 @@ void coro_ready(coro_task *t);
 /* A task struct with its stack slot, from the worker's cache, the global
  * pool, or a new slab. NULL + errno ENOMEM. w may be NULL (foreign thread). */
 coro_task *coro_stack_alloc(coro_worker *w);
+/* GOC_STACK_HWM=1: the deepest stack use (bytes) of any task that has exited
+ * on a compact or normal pooled slot (0 without GOC_STACK_HWM). */
+size_t coro_stack_hwm(void);
+/* GOC_STACK_HWM=1: the deepest switch-out (bytes in use at coro_task_switch_out). */
+size_t coro_stack_switch_max(void);
+/* The root task's slot: a normal one even in compact mode. */
+coro_task *coro_stack_alloc_root(void);
 void coro_stack_free(coro_worker *w, coro_task *t);
 /* Checks the canary at the bottom of t's stack; fatal if it was overwritten. */
 void coro_stack_check(coro_task *t);
+/* Compact mode (GOC_STACK=compact or a size below a page; README.md
+ * "Compact mode"): slots of CORO_COMPACT_SLOT bytes (struct included)
+ * packed in pages without guard pages. CORO_STACK_MARGIN: the free bytes a
+ * task must have below its switch-out frame (the switch, and the after
+ * action of the task it resumes, which runs on its stack): 2x the 184 bytes
+ * measured with GOC_STACK_HWM=1 (coro_compact test), rounded up. */
+#define CORO_COMPACT_SLOT 2048u
+#define CORO_COMPACT_MIN 1024u
+#define CORO_CANARY_BYTES 32u
+#define CORO_STACK_MARGIN 384u
+/* Called when a task switches out with sp below t->sp_check: fatal in
+ * compact mode below stack_lo + CORO_STACK_MARGIN, nothing otherwise (guard
+ * page and canary); with GOC_STACK_HWM=1 it records the depth. */
+void coro_stack_low(coro_task *t, const char *sp);
 size_t coro_stack_size(void);
 /* Signal handler support: true if addr lies in t's guard page. */
 bool coro_stack_in_guard(const coro_task *t, const void *addr);

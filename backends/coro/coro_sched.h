@@ -193,7 +193,7 @@ coro_worker *coro_late_poller_rescue(void);
 coro_task *coro_find_runnable(coro_worker *w);
 
 /* ---------------------------------------------------------- task.c -- */
-coro_task *coro_task_new(coro_worker *w, void (*fn)(void *), void *arg, const char *file,
+coro_task *coro_task_new(coro_worker *w, bool root, void (*fn)(void *), void *arg, const char *file,
                          int line, const char *fn_name);
 void coro_run_task(coro_worker *w, coro_task *t);
 void coro_task_switch_out(coro_task *t, int act);

@@ -263,7 +263,7 @@ int goc_main(void (*fn)(void *), void *arg) {
         return rc;
     }
     GOC_RACE_CALL_BEGIN();
-    coro_task *t = coro_task_new(NULL, fn, arg, "goc_main", 0, "main");
+    coro_task *t = coro_task_new(NULL, true, fn, arg, "goc_main", 0, "main");
     if (!t) {
         GOC_RACE_CALL_END();
         atomic_store_explicit(&S.main_running, 0, memory_order_release);
@@ -301,7 +301,7 @@ int goc_go_at(void (*fn)(void *), void *arg, const char *file, int line, const c
         coro_note_foreign();
     }
     GOC_RACE_CALL_BEGIN();
-    coro_task *t = coro_task_new(w, fn, arg, file, line, fn_name);
+    coro_task *t = coro_task_new(w, false, fn, arg, file, line, fn_name);
     if (!t) {
         GOC_RACE_CALL_END();
         return -ENOMEM;

@@ -37,6 +37,15 @@
  * LIFO, so in steady state the hot tasks run on guarded slots; only beyond
  * 8192 simultaneously live tasks do new tasks rely on the canary.
  *
+ * Compact mode (GOC_STACK=compact or a size below a page; README.md
+ * "Compact mode"): stacks of S bytes (2 KiB by default) packed in slabs
+ * without guard pages, the task structs packed apart in slabs of their own,
+ * so a parked task costs S + 320 bytes of RSS. Overflow is caught by the
+ * canary, read at every switch-out (it shares a page with live stacks), and
+ * by a depth check at every switch-out (coro_task_switch_out: fewer than
+ * CORO_STACK_MARGIN bytes left is fatal); both report from an emergency
+ * stack. The root task keeps a normal slot. Sanitizer builds refuse it.
+ *
  * Pools: a freed slot goes to its worker's cache (LIFO, up to 64, owner
  * only); overflow moves 32 to the global pool (pool_lock). Spawning takes
  * from the cache, then the global pool, then a newly carved slot, so spawn makes no
@@ -44,6 +53,7 @@
  * readable forever, which the netpoller's stale-event check relies on).
  */
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -68,6 +78,31 @@ static size_t slot_bytes;           /* set once under pool_lock */
 static size_t stack_bytes;          /* set once under pool_lock */
 static long guards_left = -1;       /* guarded by pool_lock */
 static _Atomic size_t stack_size_cached;
+static size_t compact_slot;         /* set once under pool_lock: 0, or the bytes of a compact slot */
+static bool hwm_on;                 /* set once under pool_lock: GOC_STACK_HWM=1 */
+static _Atomic size_t hwm_max;      /* GOC_STACK_HWM: deepest use seen (bytes below the top) */
+static _Atomic size_t switch_max;   /* GOC_STACK_HWM: deepest switch-out seen (bytes) */
+
+/* Compact mode (README.md "Compact mode"): GOC_STACK=compact, or a size
+ * below a page. Returns the slot size (struct included), or 0 for the normal
+ * layout. Sanitizer builds refuse it with a one-line warning: their frames
+ * are several times larger than the runtime's measured 2 KiB use. */
+static size_t compact_slot_size(size_t page) {
+    const char *e = getenv("GOC_STACK");
+    size_t s;
+    if (e && strcmp(e, "compact") == 0)
+        s = CORO_COMPACT_SLOT;
+    else if ((s = goc__parse_size(e)) == 0 || s >= page)
+        return 0;
+#ifdef GOC_SANITIZED
+    fprintf(stderr, "goc: warning: GOC_STACK=%s (compact stacks) is refused in sanitizer builds; "
+                    "using the default stack size\n", e);
+    return 0;
+#else
+    if (s < CORO_COMPACT_MIN) s = CORO_COMPACT_MIN;
+    return (s + 63) & ~(size_t)63;
+#endif
+}
 
 size_t coro_stack_size(void) {
     size_t s = atomic_load_explicit(&stack_size_cached, memory_order_relaxed);
@@ -78,21 +113,65 @@ size_t coro_stack_size(void) {
 #else
     size_t def = 128u << 10, min = 16u << 10;
 #endif
-    if (s == 0) s = def;
+    if (s == 0 || s < (size_t)sysconf(_SC_PAGESIZE)) s = def; /* unset, or compact mode (root slot) */
     if (s < min) s = min;
     if (s > (1ull << 30)) s = 1ull << 30;
     atomic_store_explicit(&stack_size_cached, s, memory_order_relaxed);
     return s;
 }
 
+static void write_str(const char *s) {
+    ssize_t r = write(2, s, strlen(s));
+    (void)r;
+}
+static void write_num(uint64_t v) {
+    char b[24];
+    int i = 23;
+    b[i] = 0;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    write_str(b + i);
+}
+
+#define TASK_AREA ((sizeof(coro_task) + 63) & ~(size_t)63)
+
+static void atomic_max(_Atomic size_t *m, size_t v) {
+    size_t o = atomic_load_explicit(m, memory_order_relaxed);
+    while (v > o && !atomic_compare_exchange_weak_explicit(m, &o, v, memory_order_relaxed,
+                                                           memory_order_relaxed)) {
+    }
+}
+
+static void hwm_report(void) {
+    fprintf(stderr,
+            "goc: coro stack high-water mark: %zu of %zu bytes, deepest switch-out %zu bytes "
+            "(%s)\n",
+            atomic_load_explicit(&hwm_max, memory_order_relaxed), stack_bytes,
+            atomic_load_explicit(&switch_max, memory_order_relaxed),
+            compact_slot ? "compact mode" : "normal slots");
+}
+
 static void layout_init(void) { /* pool_lock held */
     if (slot_bytes) return;
     page_size = (size_t)sysconf(_SC_PAGESIZE);
-    size_t task_area = (sizeof(coro_task) + 63) & ~(size_t)63;
-    size_t want = coro_stack_size() + task_area;
+    const char *h = getenv("GOC_STACK_HWM");
+    if (h && strcmp(h, "1") == 0) {
+        hwm_on = true;
+        atexit(hwm_report);
+    }
+    compact_slot = compact_slot_size(page_size);
+    if (compact_slot) { /* no guard page: stacks share pages; structs live apart */
+        slot_bytes = compact_slot;
+        stack_bytes = compact_slot;
+        guards_left = 0;
+        return;
+    }
+    size_t want = coro_stack_size() + TASK_AREA;
     want = (want + page_size - 1) & ~(page_size - 1);
     slot_bytes = page_size + want; /* + the guard page, always reserved */
-    stack_bytes = want - task_area;
+    stack_bytes = want - TASK_AREA;
     const char *g = getenv("GOC_STACK_GUARDS");
     guards_left = 8192;
     if (g && *g) {
@@ -102,17 +181,20 @@ static void layout_init(void) { /* pool_lock held */
     }
 }
 
-static void slot_init(char *slot_lo, bool guarded) {
-    coro_task *t = (coro_task *)(slot_lo + slot_bytes - ((sizeof(coro_task) + 63) & ~(size_t)63));
+static void slot_init(coro_task *t, char *stack_lo, size_t stack_size, bool guarded, bool compact) {
     memset(t, 0, sizeof *t);
-    t->stack_lo = slot_lo + page_size;
-    t->stack_size = stack_bytes;
+    t->stack_lo = stack_lo;
+    t->stack_size = stack_size;
     t->guarded = guarded;
-    t->sp_low = (char *)t;
+    /* The canary is the untouched zero bottom of the stack (see header).
+     * A compact slot's canary shares a page with its struct (or with its
+     * busy neighbours), so reading it is free: sp_low starts at the bottom,
+     * and task_left checks it at every switch-out. */
+    t->sp_low = compact ? stack_lo : (char *)t;
+    t->sp_check = hwm_on ? stack_lo + stack_size : stack_lo + CORO_STACK_MARGIN;
     t->timer.idx = -1;
     t->parker.task = t; /* once: a late netpoll event may read it any time */
     t->poll_fd = t->poll_dup = -1;
-    /* The canary is the untouched zero bottom of the stack (see header). */
 }
 
 /* Carves the next slot of the current slab, mapping a new slab when it is
@@ -124,36 +206,98 @@ static void slot_init(char *slot_lo, bool guarded) {
  * held. */
 static char *carve_next;   /* guarded by pool_lock: next uncarved slot */
 static size_t carve_left;  /* guarded by pool_lock: slots left there */
-static coro_task *slot_carve(void) {
-    layout_init();
-    if (carve_left == 0) {
-        size_t n = SLAB_BYTES / slot_bytes;
+static char *tcarve_next;  /* guarded by pool_lock: compact mode, next uncarved struct */
+static size_t tcarve_left; /* guarded by pool_lock: structs left there */
+
+/* Next object of size sz from the slab at *next (n left), mapping a new
+ * slab of up to max objects when it is used up. NULL when mmap fails. */
+static char *carve(char **next, size_t *left, size_t sz, size_t max) {
+    if (*left == 0) {
+        size_t n = SLAB_BYTES / sz;
         if (n < 1) n = 1;
-        if (n > SLAB_MAX_SLOTS) n = SLAB_MAX_SLOTS;
-        size_t bytes = n * slot_bytes;
+        if (n > max) n = max;
+        size_t bytes = n * sz;
         char *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-        if (m == MAP_FAILED) {
-            errno = ENOMEM;
-            return NULL;
-        }
+        if (m == MAP_FAILED) return NULL;
 #ifdef GOC_ASAN
         /* Pointers held only on coroutine stacks must keep their objects alive. */
         __lsan_register_root_region(m, bytes);
 #endif
-        carve_next = m;
-        carve_left = n;
+        *next = m;
+        *left = n;
     }
-    char *lo = carve_next;
-    carve_next += slot_bytes;
-    carve_left--;
+    char *lo = *next;
+    *next += sz;
+    (*left)--;
+    return lo;
+}
+
+static coro_task *slot_carve(void) {
+    layout_init();
+    if (compact_slot) {
+        /* Compact: the structs packed ~13 to a page in their own slabs, the
+         * stacks S bytes each (2 to a page at the default 2 KiB), so a
+         * parked task's RSS is its stack plus 320 bytes and walking the
+         * pools or run queues touches dense struct pages. */
+        char *tp = carve(&tcarve_next, &tcarve_left, TASK_AREA, SIZE_MAX);
+        if (!tp) goto nomem;
+        char *lo = carve(&carve_next, &carve_left, slot_bytes, SIZE_MAX);
+        if (!lo) {
+            tcarve_next -= TASK_AREA; /* give the struct back */
+            tcarve_left++;
+            goto nomem;
+        }
+        coro_task *t = (coro_task *)tp;
+        slot_init(t, lo, stack_bytes, false, true);
+        return t;
+    }
+    char *lo = carve(&carve_next, &carve_left, slot_bytes, SLAB_MAX_SLOTS);
+    if (!lo) goto nomem;
     bool guarded = false;
     if (guards_left > 0 && mprotect(lo, page_size, PROT_NONE) == 0) {
         guarded = true;
         guards_left--;
     }
-    slot_init(lo, guarded);
-    return (coro_task *)(lo + slot_bytes - ((sizeof(coro_task) + 63) & ~(size_t)63));
+    coro_task *t = (coro_task *)(lo + slot_bytes - TASK_AREA);
+    slot_init(t, lo + page_size, stack_bytes, guarded, false);
+    return t;
+nomem:
+    errno = ENOMEM;
+    return NULL;
+}
+
+/* In compact mode the root task (goc_main's function: the program's main,
+ * printf and all) runs on a normal slot of the default size with a guard
+ * page, mapped on first use and kept for the next goc_main (root_free). */
+static coro_task *root_free; /* guarded by pool_lock */
+
+coro_task *coro_stack_alloc_root(void) {
+    goc__lock_acquire(&pool_lock);
+    layout_init();
+    if (!compact_slot) {
+        goc__lock_release(&pool_lock);
+        return coro_stack_alloc(NULL);
+    }
+    coro_task *t = root_free;
+    if (t) {
+        root_free = t->next;
+        goc__lock_release(&pool_lock);
+        return t;
+    }
+    goc__lock_release(&pool_lock);
+    size_t want = (coro_stack_size() + TASK_AREA + page_size - 1) & ~(page_size - 1);
+    char *m = mmap(NULL, page_size + want, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    bool guarded = mprotect(m, page_size, PROT_NONE) == 0;
+    t = (coro_task *)(m + page_size + want - TASK_AREA);
+    slot_init(t, m + page_size, want - TASK_AREA, guarded, false);
+    t->root_slot = true;
+    return t;
 }
 
 coro_task *coro_stack_alloc(coro_worker *w) {
@@ -184,7 +328,33 @@ coro_task *coro_stack_alloc(coro_worker *w) {
     return t;
 }
 
+/* GOC_STACK_HWM=1: the deepest byte any task on t's slot has written, as
+ * bytes below the struct. The slot is zero when carved and never cleared,
+ * so the lowest non-zero word above the canary marks the deepest frame
+ * (a frame that wrote only zeros at its bottom is missed). Slow on big
+ * stacks (it reads up from the bottom): a measuring aid for compact mode. */
+static void hwm_scan(const coro_task *t) {
+    const uint64_t *p = (const uint64_t *)(t->stack_lo + CORO_CANARY_BYTES);
+    const uint64_t *end = (const uint64_t *)(t->stack_lo + t->stack_size);
+    while (p < end && *p == 0) p++;
+    atomic_max(&hwm_max, (size_t)((const char *)end - (const char *)p));
+}
+
+size_t coro_stack_hwm(void) { return atomic_load_explicit(&hwm_max, memory_order_relaxed); }
+size_t coro_stack_switch_max(void) { return atomic_load_explicit(&switch_max, memory_order_relaxed); }
+
 void coro_stack_free(coro_worker *w, coro_task *t) {
+    if (GOC_UNLIKELY(t->root_slot)) {
+#ifdef GOC_ASAN
+        __asan_unpoison_memory_region(t->stack_lo, t->stack_size);
+#endif
+        goc__lock_acquire(&pool_lock);
+        t->next = root_free;
+        root_free = t;
+        goc__lock_release(&pool_lock);
+        return;
+    }
+    if (hwm_on) hwm_scan(t);
 #ifdef GOC_ASAN
     /* frames of the finished task may have left redzones behind */
     __asan_unpoison_memory_region(t->stack_lo, t->stack_size);
@@ -206,13 +376,78 @@ void coro_stack_free(coro_worker *w, coro_task *t) {
     goc__lock_release(&pool_lock);
 }
 
+/* The overflow message of a compact slot, written with a few small frames:
+ * the stack we run on may itself be a compact one near its end (goc__fatal's
+ * vfprintf and task report need several KiB). */
+static atomic_flag dying = ATOMIC_FLAG_INIT; /* the first overflow reports; others wait for its abort */
+/* The report runs on an emergency stack: the task's own may have a few
+ * bytes left (or none), and abort() alone needs more. Written only by the
+ * winner of `dying`. */
+static char die_stack[16384] __attribute__((aligned(64)));
+static struct {
+    const coro_task *t;
+    const char *what;
+    size_t used;
+} die_args;
+
+static void die_entry(void *arg) {
+    (void)arg;
+    const coro_task *t = die_args.t;
+    write_str("goc: fatal error: stack overflow in coro task ");
+    write_num(t->rec.id);
+    write_str(" (");
+    write_str(t->rec.fn_name ? t->rec.fn_name : "?");
+    write_str(" spawned at ");
+    write_str(t->rec.spawn_file ? t->rec.spawn_file : "?");
+    write_str(":");
+    write_num((uint64_t)t->rec.spawn_line);
+    write_str(") on its ");
+    write_num(t->stack_size);
+    write_str("-byte stack (GOC_STACK compact mode: no guard page; a task needs ");
+    write_num(CORO_STACK_MARGIN);
+    write_str(" bytes free below its deepest switch): ");
+    write_str(die_args.what);
+    if (die_args.used) {
+        write_str(" with ");
+        write_num(die_args.used);
+        write_str(" bytes in use");
+    }
+    write_str("; raise GOC_STACK (e.g. 4k, or unset it), or keep deep calls (printf, ...) out of "
+              "compact tasks\n");
+    abort();
+}
+
+static __attribute__((noreturn)) void compact_die(const coro_task *t, const char *what, size_t used) {
+    while (atomic_flag_test_and_set_explicit(&dying, memory_order_relaxed)) pause();
+    die_args.t = t;
+    die_args.what = what;
+    die_args.used = used;
+    coro_cctx from, to;
+    coro_cctx_make(&to, die_stack, sizeof die_stack, die_entry, NULL);
+    coro_cctx_switch(&from, &to);
+    __builtin_unreachable();
+}
+
 void coro_stack_check(coro_task *t) {
     const uint64_t *c = (const uint64_t *)t->stack_lo;
     if (GOC_LIKELY((c[0] | c[1] | c[2] | c[3]) == 0)) return;
+    if (compact_slot && !t->root_slot) compact_die(t, "the canary at the bottom of the stack was overwritten", 0);
     goc__fatal("stack overflow in coro task %llu (%s spawned at %s:%d): the canary at the bottom "
                "of its %zu-byte stack was overwritten%s; raise GOC_STACK",
                (unsigned long long)t->rec.id, t->rec.fn_name, t->rec.spawn_file, t->rec.spawn_line,
                t->stack_size, t->guarded ? "" : " (an unguarded slot: GOC_STACK_GUARDS exhausted)");
+}
+
+void coro_stack_low(coro_task *t, const char *sp) {
+    if (hwm_on && !t->root_slot) {
+        atomic_max(&switch_max, (size_t)(t->stack_lo + t->stack_size - sp));
+        if (sp >= t->stack_lo + CORO_STACK_MARGIN) return;
+    }
+    /* Normal slots have the guard page and the canary; a switch deep in a
+     * 128 KiB stack is fine there (and coro_runtime's death tests expect
+     * those two messages). */
+    if (!compact_slot || t->root_slot) return;
+    compact_die(t, "it switched out", (size_t)(t->stack_lo + t->stack_size - sp));
 }
 
 bool coro_stack_in_guard(const coro_task *t, const void *addr) {
@@ -224,21 +459,6 @@ bool coro_stack_in_guard(const coro_task *t, const void *addr) {
 /* ------------------------------------------------------ guard pages -- */
 
 static struct sigaction old_segv;
-
-static void write_str(const char *s) {
-    ssize_t r = write(2, s, strlen(s));
-    (void)r;
-}
-static void write_num(uint64_t v) {
-    char b[24];
-    int i = 23;
-    b[i] = 0;
-    do {
-        b[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    write_str(b + i);
-}
 
 static void segv_handler(int sig, siginfo_t *si, void *uc) {
     coro_task *t = coro_self();

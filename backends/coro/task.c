@@ -168,6 +168,7 @@ void coro_task_switch_out(coro_task *t, int act) {
     coro_worker *w = t->w; /* valid while t runs */
     char *sp = __builtin_frame_address(0);
     if (sp < t->sp_low) t->sp_low = sp;
+    if (GOC_UNLIKELY(sp < t->sp_check)) coro_stack_low(t, sp);
     coro_task *n = act == ACT_YIELD ? NULL : direct_next(w);
     if (n) {
         /* Direct switch: n runs t's after action (task_resumed). */
@@ -221,9 +222,9 @@ static void task_entry(void *arg) {
     __builtin_unreachable();
 }
 
-coro_task *coro_task_new(coro_worker *w, void (*fn)(void *), void *arg, const char *file,
-                           int line, const char *fn_name) {
-    coro_task *t = coro_stack_alloc(w);
+coro_task *coro_task_new(coro_worker *w, bool root, void (*fn)(void *), void *arg, const char *file,
+                         int line, const char *fn_name) {
+    coro_task *t = root ? coro_stack_alloc_root() : coro_stack_alloc(w);
     if (!t) return NULL;
     t->fn = fn;
     t->arg = arg;
