@@ -28,7 +28,10 @@
  * figure) exceeds half of MemAvailable, with a "skipped" record.
  *
  * Usage: bench_memory-<backend> [--tasks 1000,100000,1000000] [--out FILE]
- *                               [--no-mem-guard]
+ *                               [--no-mem-guard] [--label NAME]
+ * --label names the run in the JSON's goc_backend (default: the backend), e.g.
+ * coro-compact for GOC_STACK=compact (the memory stage); the context also
+ * records GOC_STACK.
  */
 #include <goc/goc.h>
 
@@ -104,6 +107,7 @@ typedef struct opts {
     int nsizes;
     bool mem_guard;
     FILE *out;
+    const char *label; /* the JSON's goc_backend: the backend, or e.g. coro-compact */
     int rc;
 } opts;
 
@@ -183,7 +187,7 @@ static void run_size(opts *o, uint64_t n, double *prev_per_task, bool first) {
         fprintf(out, ", \"error\": \"%llu of %llu tasks woke with -EPIPE, %llu otherwise\"",
                 (unsigned long long)epipe, (unsigned long long)spawned, (unsigned long long)other);
     fprintf(out, ", \"ok\": %s}", ok ? "true" : "false");
-    fprintf(stderr, "bench_memory: %s %llu tasks: %.0f B/task RSS, spawn %.0f ns/task%s\n", goc_backend_name(),
+    fprintf(stderr, "bench_memory: %s %llu tasks: %.0f B/task RSS, spawn %.0f ns/task%s\n", o->label,
             (unsigned long long)spawned, mem_ok ? ((double)rss1 - (double)rss0) / dn : -1.0,
             (double)(t1 - t0) / dn, ok ? "" : " FAILED");
     if (!ok) o->rc = 1;
@@ -194,10 +198,11 @@ static void root(void *p) {
     double prev = 0;
     char host[256] = "";
     gethostname(host, sizeof host - 1);
-    const char *procs = getenv("GOC_PROCS");
+    const char *procs = getenv("GOC_PROCS"), *stack = getenv("GOC_STACK");
     fprintf(o->out, "{\n  \"context\": {\"goc_backend\": \"%s\", \"kind\": \"memory\", \"host_name\": \"%s\", "
-                    "\"num_cpus\": %ld, \"goc_procs\": \"%s\", \"page_size\": %ld},\n  \"memory\": [\n",
-            goc_backend_name(), host, sysconf(_SC_NPROCESSORS_ONLN), procs ? procs : "",
+                    "\"num_cpus\": %ld, \"goc_procs\": \"%s\", \"goc_stack\": \"%s\", \"page_size\": %ld},\n"
+                    "  \"memory\": [\n",
+            o->label, host, sysconf(_SC_NPROCESSORS_ONLN), procs ? procs : "", stack ? stack : "",
             sysconf(_SC_PAGESIZE));
     for (int i = 0; i < o->nsizes; i++) run_size(o, o->sizes[i], &prev, i == 0);
     fprintf(o->out, "\n  ]\n}\n");
@@ -233,11 +238,15 @@ int main(int argc, char **argv) {
             out_path = argv[++i];
         } else if (!strcmp(argv[i], "--no-mem-guard")) {
             o.mem_guard = false;
+        } else if (!strcmp(argv[i], "--label") && i + 1 < argc) {
+            o.label = argv[++i];
         } else {
-            fprintf(stderr, "usage: %s [--tasks N,N,...] [--out FILE] [--no-mem-guard]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--tasks N,N,...] [--out FILE] [--no-mem-guard] [--label NAME]\n",
+                    argv[0]);
             return 2;
         }
     }
+    if (!o.label) o.label = goc_backend_name();
     if (out_path && !(o.out = fopen(out_path, "w"))) {
         fprintf(stderr, "bench_memory: %s: %s\n", out_path, strerror(errno));
         return 2;

@@ -36,8 +36,8 @@ UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 GO = ("go-p1", "go-pN")
 LAT_KEYS = ("p50_ns", "p99_ns", "p99.9_ns")
 CPU_KEYS = ("cpu_ns", "sys_ns")  # process CPU time per op (gbench_shim.cc, reference/go)
-BACKEND_ORDER = ("pthread", "lockfree", "coro", "pthread-vtbl", "lockfree-vtbl", "coro-vtbl",
-                 "go-p1", "go-pN")
+BACKEND_ORDER = ("pthread", "lockfree", "coro", "coro-compact", "pthread-vtbl", "lockfree-vtbl",
+                 "coro-vtbl", "go-p1", "go-pN")
 NAME_NOISE = re.compile(r"/(real_time|process_time|manual_time|iterations:\d+|repeats:\d+|"
                         r"min_time:[0-9.e+-]+|threads:1)(?=/|$)")
 

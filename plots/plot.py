@@ -39,7 +39,7 @@ try:
 except ImportError:  # pragma: no cover
     plt = None
 
-COLORS = {"pthread": "#1f77b4", "lockfree": "#ff7f0e", "coro": "#2ca02c",
+COLORS = {"pthread": "#1f77b4", "lockfree": "#ff7f0e", "coro": "#2ca02c", "coro-compact": "#9467bd",
           "pthread-vtbl": "#aec7e8", "lockfree-vtbl": "#ffbb78", "coro-vtbl": "#98df8a",
           "go-p1": "#7f7f7f", "go-pN": "#222222"}
 CORO_P = ["#b5e3a8", "#74c476", "#31a354", "#006d2c", "#00441b"]

@@ -2,7 +2,9 @@
 #   ./run_all.sh memory [--quick] [--backends LIST]
 #
 # Runs harness/bench_memory.c (bench_memory-<backend>) and its Go twin
-# (reference/go/memory, as go-p1 and go-pN): N tasks each parked receiving
+# (reference/go/memory, as go-p1 and go-pN), and coro again in its compact
+# stack mode as "coro-compact" (GOC_STACK=compact, backends/coro/README.md
+# "Compact mode"): N tasks each parked receiving
 # on one channel; RSS delta per task and spawn time. Sizes:
 #   coro and Go   1k, 100k, 1M   (--quick: 1k, 100k)
 #   pthread, lockfree (tasks are OS threads) 1k, 10k: 10k threads with
@@ -32,14 +34,18 @@ stage_memory() {
   local all=() t
   while read -r t; do all+=("$t"); done < <(ninja -C "$dir" -t targets all 2>/dev/null |
     sed -n -E 's/^(bench_memory-[a-z]+): phony$/\1/p' | sort -u)
-  [ -n "$backends" ] || backends="$(printf '%s\n' "${all[@]}" | sed 's/^bench_memory-//' | grep -vx busted | tr '\n' ' ') go-p1 go-pN"
+  if [ -z "$backends" ]; then
+    backends="$(printf '%s\n' "${all[@]}" | sed 's/^bench_memory-//' | grep -vx busted | tr '\n' ' ')"
+    case " $backends " in *" coro "*) backends="$backends coro-compact" ;; esac
+    backends="$backends go-p1 go-pN"
+  fi
   local list=() b
   for b in ${backends//,/ }; do
     case "$b" in go) list+=(go-p1 go-pN) ;; *) list+=("$b") ;; esac
   done
   local targets=()
   for b in "${list[@]}"; do
-    case "$b" in go-*) ;; *) targets+=("bench_memory-$b") ;; esac
+    case "$b" in go-*) ;; coro-compact) targets+=(bench_memory-coro) ;; *) targets+=("bench_memory-$b") ;; esac
   done
   if [ ${#targets[@]} -gt 0 ]; then
     goc_bench_build "${targets[@]}" || return 1
@@ -73,10 +79,11 @@ stage_memory() {
           2>"$res/memory-$b.log" || { rc=1; goc_log "memory: $b FAILED (see $res/memory-$b.log)"; }
         ;;
       *)
-        local bin="$dir/harness/bench_memory-$b"
+        local bin="$dir/harness/bench_memory-${b%-compact}" stack=${GOC_STACK:-}
         [ -x "$bin" ] || { goc_log "memory: no $bin; $b skipped"; continue; }
-        "$bin" --tasks "$sizes" --out "$res/memory-$b.json" 2>"$res/memory-$b.log" ||
-          { rc=1; goc_log "memory: $b FAILED (see $res/memory-$b.log)"; }
+        [ "$b" = coro-compact ] && stack=compact
+        GOC_STACK=$stack "$bin" --tasks "$sizes" --label "$b" --out "$res/memory-$b.json" \
+          2>"$res/memory-$b.log" || { rc=1; goc_log "memory: $b FAILED (see $res/memory-$b.log)"; }
         ;;
     esac
     sed 's/^/    /' "$res/memory-$b.log"
