@@ -78,11 +78,18 @@ static size_t slot_bytes;           /* set once under pool_lock */
 static size_t stack_bytes;          /* set once under pool_lock */
 static long guards_left = -1;       /* guarded by pool_lock */
 static _Atomic size_t stack_size_cached;
+/* The layout globals (page_size ... thp_on) are read without pool_lock by
+ * code that holds a task: every task was carved after layout_init, and its
+ * spawn (or the run-queue handoff that brought it to another worker)
+ * orders those writes before the read. */
 static size_t compact_slot;         /* set once under pool_lock: 0, or the bytes of a compact slot */
 static bool hwm_on;                 /* set once under pool_lock: GOC_STACK_HWM=1 */
 static bool thp_on;                 /* set once under pool_lock: compact slabs use huge pages */
-static _Atomic size_t hwm_max;      /* GOC_STACK_HWM: deepest use seen (bytes below the top) */
-static _Atomic size_t switch_max;   /* GOC_STACK_HWM: deepest switch-out seen (bytes) */
+static _Atomic size_t hwm_max;      /* GOC_STACK_HWM: deepest use seen (bytes below the top);
+                                     * relaxed: a statistic, read at exit or by a test once
+                                     * its tasks are gone (a scan still running can only make
+                                     * it read less) */
+static _Atomic size_t switch_max;   /* GOC_STACK_HWM: deepest switch-out seen (bytes); as hwm_max */
 
 /* Compact mode (README.md "Compact mode"): GOC_STACK=compact, or a size
  * below a page. Returns the slot size (struct included), or 0 for the normal
