@@ -487,8 +487,11 @@ void coro_stack_low(coro_task *t, const char *sp) {
 
 bool coro_stack_in_guard(const coro_task *t, const void *addr) {
     const char *a = addr;
-    /* the guard page, or a big frame that jumped over the canary into it */
-    return t->guarded && a < t->stack_lo && a >= t->stack_lo - page_size;
+    /* the guard page, or a big frame that jumped over the canary into it;
+     * compact slots have none, but the first of a slab has unmapped (or
+     * foreign) memory below it */
+    bool compact = compact_slot && !t->root_slot;
+    return (t->guarded || compact) && a < t->stack_lo && a >= t->stack_lo - page_size;
 }
 
 /* ------------------------------------------------------ guard pages -- */
@@ -506,9 +509,11 @@ static void segv_handler(int sig, siginfo_t *si, void *uc) {
         write_str(t->rec.spawn_file);
         write_str(":");
         write_num((uint64_t)t->rec.spawn_line);
-        write_str("): it ran into the guard page below its ");
+        bool compact = !t->guarded;
+        write_str(compact ? "): it ran below its " : "): it ran into the guard page below its ");
         write_num(t->stack_size);
-        write_str("-byte stack; raise GOC_STACK\n");
+        write_str(compact ? "-byte stack (GOC_STACK compact mode: no guard page); raise GOC_STACK\n"
+                          : "-byte stack; raise GOC_STACK\n");
         signal(SIGSEGV, SIG_DFL); /* re-fault and die with SIGSEGV */
         return;
     }

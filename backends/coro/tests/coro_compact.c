@@ -14,7 +14,9 @@
  *   depth death a recursion that switches out ever deeper dies at the
  *               switch-out depth check with the compact-mode message;
  *   canary death a task whose canary was overwritten dies at its next
- *               switch-out with the canary message.
+ *               switch-out with the canary message;
+ *   below death a frame bigger than the stack on the first slot of a slab
+ *               faults below it: the SIGSEGV handler's compact message.
  * main() sets GOC_STACK=compact and (native builds) GOC_STACK_HWM=1 itself,
  * unless set, so the binary tests the mode when run by hand too.
  */
@@ -251,6 +253,12 @@ static __attribute__((noinline)) int recurse(int depth) {
     return recurse(depth + 1) + frame[0] + frame[255];
 }
 static void deep_task(void *p) { (void)p; recurse(0); }
+static __attribute__((noinline)) int big_frame(void) {
+    volatile char frame[3000]; /* more than the whole stack, no switch */
+    memset((char *)frame, 1, sizeof frame);
+    return frame[0] + frame[2999];
+}
+static void below_task(void *p) { (void)p; big_frame(); }
 static void canary_task(void *p) {
     (void)p;
     coro_self()->stack_lo[0] = 1; /* what an overflow leaves behind */
@@ -258,7 +266,7 @@ static void canary_task(void *p) {
 }
 static void death_root(void *p) {
     goc_go_at((void (*)(void *))p, NULL, __FILE__, __LINE__,
-              p == (void *)deep_task ? "deep_task" : "canary_task");
+              p == (void *)deep_task ? "deep_task" : p == (void *)below_task ? "below_task" : "canary_task");
     goc_sleep(goc_deadline(10000000000LL));
 }
 
@@ -273,14 +281,14 @@ static void size_child(void *p) { /* sanitizer builds: which stack a task gets *
     fprintf(stderr, "task stack=%zu\n", atomic_load(&seen_stack));
 }
 
-/* Runs the child MODE under GOC_STACK=compact: it must abort with the
+/* Runs the child MODE under GOC_STACK=compact: it must die of sig with the
  * compact-mode overflow message naming task fn and containing phrase. */
-static void expect_death(const char *mode, const char *fn, const char *phrase) {
+static void expect_death(const char *mode, int sig, const char *fn, const char *phrase) {
     coro_child c;
     const char *env[] = {"GOC_STACK=compact", NULL};
     coro_child_run(&c, mode, env);
     gt_note("%s child: %s", mode, c.err);
-    GT_ASSERT_MSG(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGABRT, "child status 0x%x", c.status);
+    GT_ASSERT_MSG(WIFSIGNALED(c.status) && WTERMSIG(c.status) == sig, "child status 0x%x", c.status);
     GT_ASSERT_MSG(strstr(c.err, "stack overflow in coro task") && strstr(c.err, fn) &&
                       strstr(c.err, "compact mode") && strstr(c.err, phrase),
                   "missing message, stderr: %s", c.err);
@@ -295,8 +303,11 @@ static void deaths(void) {
         GT_ASSERT_MSG(strstr(c.err, "refused in sanitizer builds"), "no warning: %s", c.err);
         return;
     }
-    expect_death("--deep", "deep_task", "switched out with");
-    expect_death("--canary", "canary_task", "canary at the bottom");
+    expect_death("--deep", SIGABRT, "deep_task", "switched out with");
+    expect_death("--canary", SIGABRT, "canary_task", "canary at the bottom");
+    /* the first stack of a slab has no mapped neighbour below: the
+     * SIGSEGV handler names the task */
+    expect_death("--below", SIGSEGV, "below_task", "ran below its");
 }
 
 static void test_main(void) {
@@ -311,6 +322,7 @@ int main(int argc, char **argv) {
 #endif
     if (argc > 1 && !strcmp(argv[1], "--deep")) return goc_main(death_root, (void *)deep_task);
     if (argc > 1 && !strcmp(argv[1], "--canary")) return goc_main(death_root, (void *)canary_task);
+    if (argc > 1 && !strcmp(argv[1], "--below")) return goc_main(death_root, (void *)below_task);
     if (argc > 1 && !strcmp(argv[1], "--size")) return goc_main(size_child, NULL);
     return gt_main(argc, argv, __FILE__, test_main);
 }
