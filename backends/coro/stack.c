@@ -228,32 +228,42 @@ static size_t tcarve_left; /* guarded by pool_lock: structs left there */
  * without a free huge page) give small pages: same layout, slower spawn. */
 #define HUGE_BYTES (2u << 20)
 
-static char *slab_map(size_t bytes, bool first) {
-    if (!compact_slot || !thp_on)
+/* A slab of `bytes`; first: the first of its kind (no huge pages for its
+ * first 2 MiB). guard: a PROT_NONE page just below it (compact stack slabs:
+ * a frame that runs below the slab's first stack faults there, and the
+ * SIGSEGV handler names the task, instead of writing into whatever mapping
+ * lies below; one extra VMA per slab). */
+static char *slab_map(size_t bytes, bool first, bool guard) {
+    bool thp = compact_slot && thp_on;
+    if (!thp && !guard)
         return mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    /* 2 MiB aligned, and without MAP_STACK (which implies no huge pages on
-     * recent kernels) */
-    char *m = mmap(NULL, bytes + HUGE_BYTES, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* huge pages: 2 MiB aligned, and without MAP_STACK (which implies no
+     * huge pages on recent kernels) */
+    size_t align = thp ? HUGE_BYTES : page_size, lead = guard ? page_size : 0;
+    size_t len = bytes + lead + align;
+    char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (thp ? 0 : MAP_STACK), -1, 0);
     if (m == MAP_FAILED) return m;
-    char *a = (char *)(((uintptr_t)m + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
-    if (a > m) munmap(m, (size_t)(a - m));
-    munmap(a + bytes, (size_t)(m + HUGE_BYTES - a));
+    char *a = (char *)(((uintptr_t)m + lead + align - 1) & ~(uintptr_t)(align - 1));
+    char *lo = a - lead;
+    if (lo > m) munmap(m, (size_t)(lo - m));
+    if (m + len > a + bytes) munmap(a + bytes, (size_t)(m + len - (a + bytes)));
+    if (guard) mprotect(lo, page_size, PROT_NONE); /* failure: no guard, still correct */
     size_t skip = first ? HUGE_BYTES : 0;
-    if (bytes > skip) madvise(a + skip, bytes - skip, MADV_HUGEPAGE); /* advice: failure is fine */
+    if (thp && bytes > skip) madvise(a + skip, bytes - skip, MADV_HUGEPAGE); /* advice: failure is fine */
     return a;
 }
 
 /* Next object of size sz from the slab at *next (n left), mapping a new
  * slab of up to max objects when it is used up. NULL when mmap fails. */
-static char *carve(char **next, size_t *left, size_t sz, size_t max) {
+static char *carve(char **next, size_t *left, size_t sz, size_t max, bool guard) {
     if (*left == 0) {
         size_t n = SLAB_BYTES / sz;
         if (n < 1) n = 1;
         if (n > max) n = max;
         size_t bytes = n * sz;
-        char *m = slab_map(bytes, *next == NULL);
+        char *m = slab_map(bytes, *next == NULL, guard);
         if (m == MAP_FAILED) return NULL;
 #ifdef GOC_ASAN
         /* Pointers held only on coroutine stacks must keep their objects alive. */
@@ -275,9 +285,9 @@ static coro_task *slot_carve(void) {
          * stacks S bytes each (2 to a page at the default 2 KiB), so a
          * parked task's RSS is its stack plus 320 bytes and walking the
          * pools or run queues touches dense struct pages. */
-        char *tp = carve(&tcarve_next, &tcarve_left, TASK_AREA, SIZE_MAX);
+        char *tp = carve(&tcarve_next, &tcarve_left, TASK_AREA, SIZE_MAX, false);
         if (!tp) goto nomem;
-        char *lo = carve(&carve_next, &carve_left, slot_bytes, SIZE_MAX);
+        char *lo = carve(&carve_next, &carve_left, slot_bytes, SIZE_MAX, true);
         if (!lo) {
             tcarve_next -= TASK_AREA; /* give the struct back */
             tcarve_left++;
@@ -287,7 +297,7 @@ static coro_task *slot_carve(void) {
         slot_init(t, lo, stack_bytes, false, true);
         return t;
     }
-    char *lo = carve(&carve_next, &carve_left, slot_bytes, SLAB_MAX_SLOTS);
+    char *lo = carve(&carve_next, &carve_left, slot_bytes, SLAB_MAX_SLOTS, false);
     if (!lo) goto nomem;
     bool guarded = false;
     if (guards_left > 0 && mprotect(lo, page_size, PROT_NONE) == 0) {
@@ -414,7 +424,11 @@ void coro_stack_free(coro_worker *w, coro_task *t) {
 /* The overflow message of a compact slot, written with a few small frames:
  * the stack we run on may itself be a compact one near its end (goc__fatal's
  * vfprintf and task report need several KiB). */
-static atomic_flag dying = ATOMIC_FLAG_INIT; /* the first overflow reports; others wait for its abort */
+/* The first overflow report wins `dying`; other threads that overflow or
+ * fault meanwhile (a neighbour's stack it smashed) wait for its abort, so
+ * the message comes out whole. */
+static atomic_bool dying;
+static __thread bool this_thread_dying;
 /* The report runs on an emergency stack: the task's own may have a few
  * bytes left (or none), and abort() alone needs more. Written only by the
  * winner of `dying`. */
@@ -453,7 +467,9 @@ static void die_entry(void *arg) {
 }
 
 static __attribute__((noreturn)) void compact_die(const coro_task *t, const char *what, size_t used) {
-    while (atomic_flag_test_and_set_explicit(&dying, memory_order_relaxed)) pause();
+    if (atomic_exchange_explicit(&dying, true, memory_order_relaxed))
+        for (;;) pause();
+    this_thread_dying = true;
     die_args.t = t;
     die_args.what = what;
     die_args.used = used;
@@ -488,8 +504,8 @@ void coro_stack_low(coro_task *t, const char *sp) {
 bool coro_stack_in_guard(const coro_task *t, const void *addr) {
     const char *a = addr;
     /* the guard page, or a big frame that jumped over the canary into it;
-     * compact slots have none, but the first of a slab has unmapped (or
-     * foreign) memory below it */
+     * compact stacks have none, but the first of a slab has its slab's
+     * guard page below it */
     bool compact = compact_slot && !t->root_slot;
     return (t->guarded || compact) && a < t->stack_lo && a >= t->stack_lo - page_size;
 }
@@ -499,8 +515,13 @@ bool coro_stack_in_guard(const coro_task *t, const void *addr) {
 static struct sigaction old_segv;
 
 static void segv_handler(int sig, siginfo_t *si, void *uc) {
+    if (atomic_load_explicit(&dying, memory_order_relaxed) && !this_thread_dying)
+        for (;;) pause(); /* another thread is reporting an overflow: let it finish */
     coro_task *t = coro_self();
     if (t && coro_stack_in_guard(t, si->si_addr)) {
+        if (atomic_exchange_explicit(&dying, true, memory_order_relaxed))
+            for (;;) pause();
+        this_thread_dying = true;
         write_str("goc: fatal error: stack overflow in coro task ");
         write_num(t->rec.id);
         write_str(" (");
