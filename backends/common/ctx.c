@@ -16,25 +16,23 @@
  *   - the background context is never linked and never canceled.
  */
 #include "goc_internal.h"
-/* TSan precise build: tree_lk is hidden (two unrelated cancels or derives
- * are not ordered by it) and the file is uninstrumented; the Go edges left
- * are the release store / acquire load of `err` (cancel -> goc_ctx_err
- * observes it) and the close of `done` (annotated by the backend). */
-#include "goc_tsan_hide.h"
-#ifdef GOC_TSAN_PRECISE_ON
+#include "goc_tsan.h"
+/* TSan precise build (goc_tsan.h's race layer): the file is uninstrumented
+ * and each tree_lk section is one hidden section (tree_lock .. tree_unlock:
+ * two unrelated cancels or derives are not ordered by the lock). The Go
+ * edges step out of it: the release store of `err` (-> goc_ctx_err's
+ * acquire load, visible) and the close of `done`, a public call whose own
+ * edges must be annotated at the caller's depth (goc_hchan.h). */
+GOC_RACE_FILE_BEGIN
+
 static void tree_lock(goc__lock *l) {
-    GOC_TSAN_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     goc__lock_acquire(l);
-    GOC_TSAN_HIDE_END();
 }
 static void tree_unlock(goc__lock *l) {
-    GOC_TSAN_HIDE_BEGIN();
     goc__lock_release(l);
-    GOC_TSAN_HIDE_END();
+    GOC_RACE_CALL_END();
 }
-#define goc__lock_acquire(l) tree_lock(l)
-#define goc__lock_release(l) tree_unlock(l)
-#endif
 
 struct goc_ctx {
     uint32_t magic;
@@ -79,9 +77,10 @@ static void cancel_locked(goc_ctx *c, int err) {
         work = n->work_next;
         /* release: pairs with the acquire in goc_ctx_err, so a task that sees
          * err != 0 also sees what the canceler wrote before canceling. */
-        atomic_store_explicit(&n->err, err, memory_order_release);
-        if (n->done) goc_chan_close(n->done); /* the Go edge: cancel -> observed Done */
-        if (n->timer) goc__timer_stop(n->timer);
+        GOC_RACE_UNHIDDEN(atomic_store_explicit(&n->err, err, memory_order_release));
+        /* the Go edge: cancel -> observed Done */
+        if (n->done) GOC_RACE_UNHIDDEN(goc_chan_close(n->done));
+        if (n->timer) goc__timer_stop(n->timer); /* internal: stays hidden */
         for (goc_ctx *ch = n->children; ch;) {
             goc_ctx *next = ch->sib_next;
             ch->parent = NULL;
@@ -115,7 +114,7 @@ static goc_ctx *new_child(goc_ctx *parent, goc_time deadline) {
     c->magic = GOC_MAGIC_CTX;
     c->deadline = deadline;
     atomic_init(&c->err, 0);
-    goc__lock_acquire(&tree_lk);
+    tree_lock(&tree_lk);
     int perr = atomic_load_explicit(&parent->err, memory_order_relaxed);
     if (perr) {
         cancel_locked(c, perr); /* born canceled, never linked */
@@ -125,7 +124,7 @@ static goc_ctx *new_child(goc_ctx *parent, goc_time deadline) {
         if (parent->children) parent->children->sib_prev = c;
         parent->children = c;
     }
-    goc__lock_release(&tree_lk);
+    tree_unlock(&tree_lk);
     return c;
 }
 
@@ -135,10 +134,10 @@ goc_ctx *goc_ctx_with_cancel(goc_ctx *parent) {
 
 static void timer_fired(void *arg) {
     goc_ctx *c = arg;
-    goc__lock_acquire(&tree_lk);
+    tree_lock(&tree_lk);
     cancel_locked(c, -ETIMEDOUT);
     unlink_from_parent(c);
-    goc__lock_release(&tree_lk);
+    tree_unlock(&tree_lk);
 }
 
 goc_ctx *goc_ctx_with_deadline(goc_ctx *parent, goc_time deadline) {
@@ -152,10 +151,10 @@ goc_ctx *goc_ctx_with_deadline(goc_ctx *parent, goc_time deadline) {
     goc_ctx *c = new_child(parent, deadline);
     if (!c) return NULL;
     if (deadline <= goc_now()) { /* already expired (GOC_NOW included) */
-        goc__lock_acquire(&tree_lk);
+        tree_lock(&tree_lk);
         cancel_locked(c, -ETIMEDOUT);
         unlink_from_parent(c);
-        goc__lock_release(&tree_lk);
+        tree_unlock(&tree_lk);
         return c;
     }
     goc__timer *t = goc__timer_start(deadline, timer_fired, c);
@@ -164,10 +163,10 @@ goc_ctx *goc_ctx_with_deadline(goc_ctx *parent, goc_time deadline) {
         errno = ENOMEM;
         return NULL;
     }
-    goc__lock_acquire(&tree_lk);
+    tree_lock(&tree_lk);
     c->timer = t;
     if (atomic_load_explicit(&c->err, memory_order_relaxed)) goc__timer_stop(t);
-    goc__lock_release(&tree_lk);
+    tree_unlock(&tree_lk);
     return c;
 }
 
@@ -187,10 +186,10 @@ goc_time goc_ctx_deadline(goc_ctx *ctx) { return valid(ctx) ? ctx->deadline : GO
 
 void goc_ctx_cancel(goc_ctx *ctx) {
     if (!valid(ctx) || ctx->is_background) return;
-    goc__lock_acquire(&tree_lk);
+    tree_lock(&tree_lk);
     cancel_locked(ctx, -ECANCELED);
     unlink_from_parent(ctx);
-    goc__lock_release(&tree_lk);
+    tree_unlock(&tree_lk);
 }
 
 void goc_ctx_free(goc_ctx *ctx) {
@@ -199,16 +198,16 @@ void goc_ctx_free(goc_ctx *ctx) {
         goc__misuse("goc_ctx_free(%p): not a live context (double free?)", (void *)ctx);
         return;
     }
-    goc__lock_acquire(&tree_lk);
+    tree_lock(&tree_lk);
     cancel_locked(ctx, -ECANCELED);
     unlink_from_parent(ctx);
     goc__timer *t = ctx->timer;
     ctx->timer = NULL;
-    goc__lock_release(&tree_lk);
+    tree_unlock(&tree_lk);
     if (t) goc__timer_free(t); /* waits for a running timer_fired (it saw err set) */
     goc_chan_free(ctx->done);
     ctx->magic = GOC_MAGIC_DEAD;
     goc__free(ctx);
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

@@ -9,9 +9,11 @@
  * only Go's edges are annotated. The backends' channels, select, mutex and
  * WaitGroup (pthread, coro, lockfree) use one mechanism, the race layer of
  * an API call below (GOC_RACE_*: hide the whole call, step out for each
- * edge; one strict-object option). The per-primitive GOC_TSAN_HIDE_* with
- * goc_tsan_hide.h's pthread wrappers remain for common/ctx.c, registry.c and
- * timer_thread.c only.
+ * edge; one strict-object option), and so do the runtime's other internal
+ * sections (common/ctx.c, registry.c, timer_thread.c: the lock-held code is
+ * one hidden section, a public call or a Go edge made in it steps out).
+ * Runtime-internal source files are uninstrumented between
+ * GOC_RACE_FILE_BEGIN/END (below).
  */
 #ifndef GOC_TSAN_H
 #define GOC_TSAN_H
@@ -48,13 +50,11 @@ void AnnotateIgnoreSyncEnd(const char *f, int l);
  *   GOC_TSAN_HIDDEN           on every function that touches internal state:
  *                             its plain loads/stores are not instrumented
  *                             (atomics still are, hence the next pair).
- *   GOC_TSAN_HIDE_BEGIN/END   around each internal primitive (pthread lock,
- *                             unlock, cond wait/signal, init/destroy, CAS on
- *                             internal state, futex words): neither its
- *                             synchronisation nor its memory accesses are
- *                             seen. Never nested, never held across an
- *                             annotation (TSan drops acquire/release while
- *                             sync is ignored).
+ *   GOC_TSAN_HIDE_BEGIN/END   the hidden region itself (TSan ignores the
+ *                             accesses and the synchronisation in it, and
+ *                             counts nested regions); only the race layer
+ *                             below uses it (GOC_RACE_CALL_BEGIN/END),
+ *                             code never does.
  *   GOC_TSAN_P_ACQUIRE/RELEASE  the Go edges, on sync addresses.
  *   GOC_TSAN_P_READ/WRITE     payload copies reported as accesses to the
  *                             user's memory (the copy itself is hidden).
@@ -95,8 +95,10 @@ void *goc__tsan_strict_tag(void);
 #endif
 
 /* ------------------------------------- the race layer of an API call --
- * One mechanism for the precise build (the channel core goc_hchan.h, coro):
- * a public call runs its whole body between GOC_RACE_CALL_BEGIN/END, so
+ * One mechanism for the precise build (the channel core goc_hchan.h, every
+ * backend, the common runtime): a public call, or an internal section of
+ * the runtime (the context tree's lock, the timer thread, the registry),
+ * runs its whole body between GOC_RACE_CALL_BEGIN/END, so
  * every internal lock, atomic, futex, park and copy in it is invisible to
  * TSan; Go's edges and the user's payload accesses step out of the hidden
  * region for one call each (GOC_RACE_ACQUIRE/RELEASE/READ/WRITE). Hidden
@@ -134,8 +136,24 @@ void *goc__tsan_strict_tag(void);
     } while (0)
 #define GOC_RACE_STRICT_READ(obj) GOC_RACE_STRICT_(__tsan_external_read, obj)
 #define GOC_RACE_STRICT_WRITE(obj) GOC_RACE_STRICT_(__tsan_external_write, obj)
+/* GOC_RACE_FILE_BEGIN ... GOC_RACE_FILE_END: a runtime-internal source file
+ * (pthread, coro, common/ctx.c ...) writes them after its #includes and at
+ * its end; in the precise build every function defined between them
+ * (static inline ones of headers included in between too) is uninstrumented
+ * (no_sanitize("thread") through clang's attribute pragma), so plain
+ * accesses to internal state are never recorded, even outside a hidden
+ * call. Atomics and interceptors (pthread_*, malloc) are still seen there:
+ * those are hidden by running them between GOC_RACE_CALL_BEGIN/END. */
+#ifndef __clang__
+#error "the precise TSan build (GOC_TSAN_PRECISE) needs clang (the tsan-precise preset)"
+#endif
+#define GOC_RACE_FILE_BEGIN                                                     \
+    _Pragma("clang attribute push(__attribute__((no_sanitize(\"thread\"))), apply_to = function)")
+#define GOC_RACE_FILE_END _Pragma("clang attribute pop")
 #else
 /* outside the precise build a stepped-out statement simply runs */
+#define GOC_RACE_FILE_BEGIN
+#define GOC_RACE_FILE_END
 #define GOC_RACE_UNHIDDEN(...)                                                  \
     do {                                                                        \
         __VA_ARGS__;                                                            \

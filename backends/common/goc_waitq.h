@@ -54,15 +54,15 @@ struct goc__wq {
  * atomics even in uninstrumented functions; these are internals, ordered by
  * the hidden channel lock): hidden, as every internal primitive. */
 static inline goc__wnode *goc__wq_load(const goc__wq *q, memory_order mo) {
-    GOC_TSAN_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     goc__wnode *n = atomic_load_explicit(&((goc__wq *)q)->head, mo);
-    GOC_TSAN_HIDE_END();
+    GOC_RACE_CALL_END();
     return n;
 }
 static inline void goc__wq_set_head(goc__wq *q, goc__wnode *n) {
-    GOC_TSAN_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     atomic_store_explicit(&q->head, n, memory_order_relaxed);
-    GOC_TSAN_HIDE_END();
+    GOC_RACE_CALL_END();
 }
 /* The first node (relaxed: under the lock the lock orders it; lock-free it
  * is only compared with NULL, see the callers). */

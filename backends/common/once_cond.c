@@ -24,7 +24,7 @@
  *   Happens-before: Go's Cond has no edge of its own (notifyList is runtime
  *   internal, invisible to Go's detector); its edges are l's: Unlock in
  *   Wait, Lock after waking. So in the precise TSan build the queue
- *   mutex and the wake channel run inside GOC_TSAN_HIDE (their accesses and
+ *   mutex and the wake channel run inside GOC_RACE_CALL_BEGIN/END (their accesses and
  *   their edges are not seen) and only the l operations, made outside the
  *   hidden region, give TSan edges. The natural build sees everything.
  */
@@ -167,10 +167,10 @@ static void cond_unlink(goc_cond *c, struct cond_waiter *me) {
 int(goc_cond_wait)(goc_cond *c) {
     if (!cond_ok(c)) return -EINVAL;
     struct cond_waiter me = {NULL, NULL};
-    GOC_TSAN_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     me.wake = goc_chan_make(0, 1);
     if (!me.wake) {
-        GOC_TSAN_HIDE_END();
+        GOC_RACE_CALL_END();
         return -ENOMEM;
     }
     goc_mutex_lock(c->mu);
@@ -178,31 +178,31 @@ int(goc_cond_wait)(goc_cond *c) {
     else c->head = &me;
     c->tail = &me;
     goc_mutex_unlock(c->mu);
-    GOC_TSAN_HIDE_END();
+    GOC_RACE_CALL_END();
     int r = goc_mutex_unlock(c->l); /* visible: Go's c.L.Unlock() */
-    GOC_TSAN_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     if (r) { /* l was not locked: undo, nothing changed */
         cond_unlink(c, &me);
         goc_chan_free(me.wake);
-        GOC_TSAN_HIDE_END();
+        GOC_RACE_CALL_END();
         return r;
     }
     (goc_chan_recv)(me.wake, NULL, GOC_NEVER); /* 0: woken by signal/broadcast */
     goc_chan_free(me.wake);
-    GOC_TSAN_HIDE_END();
+    GOC_RACE_CALL_END();
     return goc_mutex_lock(c->l); /* visible: Go's c.L.Lock() */
 }
 
 static int cond_wake(goc_cond *c, bool all) {
     if (!cond_ok(c)) return -EINVAL;
-    GOC_TSAN_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     struct cond_waiter *w = cond_take(c, all);
     while (w) {
         struct cond_waiter *next = w->next; /* read before the send: w dies after it */
         (goc_chan_send)(w->wake, NULL, GOC_NEVER); /* cap 1, sent once: never blocks */
         w = next;
     }
-    GOC_TSAN_HIDE_END();
+    GOC_RACE_CALL_END();
     return 0;
 }
 

@@ -10,10 +10,13 @@
 #include <string.h>
 
 #include "goc_internal.h"
+#include "goc_tsan.h"
 /* TSan precise build: the registry is runtime bookkeeping, not a Go edge:
- * reg_lock and the `live` counter are hidden (a task's exit must not order
- * it before the next spawn or goc_tasks_live() caller). */
-#include "goc_tsan_hide.h"
+ * the file is uninstrumented, and each reg_lock section and each access to
+ * the `live` counter is a hidden section (GOC_RACE_CALL_BEGIN/END; a task's
+ * exit must not order it before the next spawn or goc_tasks_live() caller).
+ * The report's output (fprintf) stays outside them. */
+GOC_RACE_FILE_BEGIN
 
 __thread goc_task_rec *goc__cur_task;
 
@@ -37,6 +40,7 @@ void goc__rec_init(goc_task_rec *r, const char *file, int line, const char *fn_n
 
 void goc__registry_add(goc_task_rec *r) {
     r->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&reg_lock);
     r->prev = reg_head.prev;
     r->next = &reg_head;
@@ -45,9 +49,11 @@ void goc__registry_add(goc_task_rec *r) {
     atomic_store_explicit(&live, atomic_load_explicit(&live, memory_order_relaxed) + 1,
                           memory_order_relaxed);
     pthread_mutex_unlock(&reg_lock);
+    GOC_RACE_CALL_END();
 }
 
 void goc__registry_remove(goc_task_rec *r) {
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&reg_lock);
     if (r->next) {
         r->prev->next = r->next;
@@ -56,29 +62,30 @@ void goc__registry_remove(goc_task_rec *r) {
         /* release: a goc_tasks_live() reader that sees the decrement also
          * sees everything the task did before exiting (leak checks then
          * read results safely). Pairs with the acquire load below. */
-        GOC_TSAN_HIDE_BEGIN();
         atomic_store_explicit(&live, atomic_load_explicit(&live, memory_order_relaxed) - 1,
                               memory_order_release);
-        GOC_TSAN_HIDE_END();
     }
     pthread_mutex_unlock(&reg_lock);
+    GOC_RACE_CALL_END();
 }
 
 size_t goc_tasks_live(void) {
-    GOC_TSAN_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     size_t n = atomic_load_explicit(&live, memory_order_acquire);
-    GOC_TSAN_HIDE_END();
+    GOC_RACE_CALL_END();
     return n;
 }
 
 size_t goc__registry_blocked_forever(void) {
     size_t n = 0;
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&reg_lock);
     for (goc_task_rec *r = reg_head.next; r != &reg_head; r = r->next)
         if (atomic_load_explicit(&r->wait_op, memory_order_relaxed) &&
             atomic_load_explicit(&r->wait_deadline, memory_order_relaxed) == GOC_NEVER)
             n++;
     pthread_mutex_unlock(&reg_lock);
+    GOC_RACE_CALL_END();
     return n;
 }
 
@@ -98,21 +105,32 @@ static void print_rec(FILE *out, const goc_task_rec *r, goc_time now) {
     }
 }
 
+static int reg_trylock(void) {
+    GOC_RACE_CALL_BEGIN();
+    int locked = pthread_mutex_trylock(&reg_lock) == 0;
+    GOC_RACE_CALL_END();
+    return locked;
+}
+
 void goc_tasks_report(FILE *out) {
     if (!out) return;
     goc_time now = goc_now();
     /* A watchdog may call this while a task is stuck holding reg_lock (it
      * never is for long): wait up to ~100 ms, then report without it. */
     int locked = 0;
-    for (int i = 0; i < 100 && !(locked = (pthread_mutex_trylock(&reg_lock) == 0)); i++) {
+    for (int i = 0; i < 100 && !(locked = reg_trylock()); i++) {
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
     fprintf(out, "goc: %zu live task(s) [backend %s]%s\n", goc_tasks_live(), goc_backend_name(),
             locked ? "" : " (registry busy: unlocked snapshot)");
     for (goc_task_rec *r = reg_head.next; r && r != &reg_head; r = r->next) print_rec(out, r, now);
-    if (locked) pthread_mutex_unlock(&reg_lock);
+    if (locked) {
+        GOC_RACE_CALL_BEGIN();
+        pthread_mutex_unlock(&reg_lock);
+        GOC_RACE_CALL_END();
+    }
     fflush(out);
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

@@ -11,10 +11,14 @@
 #include <string.h>
 
 #include "goc_internal.h"
-/* TSan precise build: tm_mu/tm_cv are hidden (two tasks that start timers
- * are not ordered by it); callbacks run outside the hidden calls, so the
- * channel and context annotations they make stay visible. */
-#include "goc_tsan_hide.h"
+#include "goc_tsan.h"
+/* TSan precise build: the file is uninstrumented and every tm_mu section is
+ * a hidden section (GOC_RACE_CALL_BEGIN/END: two tasks that start timers are
+ * not ordered by tm_mu/tm_cv); the timer thread runs hidden and steps out
+ * for each callback, so the channel and context annotations callbacks make
+ * stay visible. The timer thread's creation steps out too: pthread_create's
+ * edge (the first goc__timer_start -> the timer thread) is kept as it was. */
+GOC_RACE_FILE_BEGIN
 
 enum { T_PENDING, T_FIRING, T_DONE, T_STOPPED };
 
@@ -68,6 +72,7 @@ static void heap_remove(size_t i) {
 }
 
 static void *timer_main(void *unused) {
+    GOC_RACE_CALL_BEGIN(); /* the whole loop, but each callback */
     pthread_mutex_lock(&tm_mu);
     for (;;) {
         if (heap_len == 0) {
@@ -85,12 +90,13 @@ static void *timer_main(void *unused) {
         t->state = T_FIRING;
         current = t;
         pthread_mutex_unlock(&tm_mu);
-        t->fn(t->arg);
+        GOC_RACE_UNHIDDEN(t->fn(t->arg));
         pthread_mutex_lock(&tm_mu);
         current = NULL;
         if (t->state == T_FIRING) t->state = T_DONE;
         pthread_cond_broadcast(&tm_cv); /* a goc__timer_free may wait for us */
     }
+    GOC_RACE_CALL_END(); /* not reached */
     return NULL;
 }
 
@@ -104,7 +110,8 @@ static int ensure_started(void) { /* tm_mu held */
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int rc = goc__thread_create(&tm_thread, &attr, timer_main, NULL);
+    int rc;
+    GOC_RACE_UNHIDDEN(rc = goc__thread_create(&tm_thread, &attr, timer_main, NULL));
     pthread_attr_destroy(&attr);
     if (rc) {
         pthread_cond_destroy(&tm_cv);
@@ -123,6 +130,7 @@ goc__timer *goc__timer_start(goc_time when, void (*fn)(void *), void *arg) {
     t->when = when;
     t->fn = fn;
     t->arg = arg;
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&tm_mu);
     int rc = ensure_started();
     if (!rc && heap_len == heap_cap) {
@@ -138,6 +146,7 @@ goc__timer *goc__timer_start(goc_time when, void (*fn)(void *), void *arg) {
     }
     if (rc) {
         pthread_mutex_unlock(&tm_mu);
+        GOC_RACE_CALL_END();
         goc__free(t);
         errno = -rc == EAGAIN ? EAGAIN : ENOMEM;
         return NULL;
@@ -148,11 +157,13 @@ goc__timer *goc__timer_start(goc_time when, void (*fn)(void *), void *arg) {
     sift_up(t->idx);
     if (heap[0] == t) pthread_cond_signal(&tm_cv); /* new earliest deadline */
     pthread_mutex_unlock(&tm_mu);
+    GOC_RACE_CALL_END();
     return t;
 }
 
 bool goc__timer_stop(goc__timer *t) {
     if (!t) return false;
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&tm_mu);
     bool stopped = t->state == T_PENDING;
     if (stopped) {
@@ -160,11 +171,13 @@ bool goc__timer_stop(goc__timer *t) {
         t->state = T_STOPPED;
     }
     pthread_mutex_unlock(&tm_mu);
+    GOC_RACE_CALL_END();
     return stopped;
 }
 
 void goc__timer_free(goc__timer *t) {
     if (!t) return;
+    GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&tm_mu);
     if (t->state == T_PENDING) {
         heap_remove(t->idx);
@@ -174,7 +187,8 @@ void goc__timer_free(goc__timer *t) {
         goc__fatal("goc__timer_free called from its own callback");
     while (current == t) pthread_cond_wait(&tm_cv, &tm_mu);
     pthread_mutex_unlock(&tm_mu);
+    GOC_RACE_CALL_END();
     goc__free(t);
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

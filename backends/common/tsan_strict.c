@@ -13,7 +13,7 @@
 GOC_TSAN_HIDDEN void *goc__tsan_strict_tag(void) {
     static _Atomic int state; /* 0 not read yet, 1 off, 2 on */
     static void *_Atomic tag; /* stored before state = 2 (release) */
-    GOC_TSAN_HIDE_BEGIN();
+    GOC_RACE_CALL_BEGIN();
     /* acquire: pairs with the release store of state below (tag is set) */
     int st = atomic_load_explicit(&state, memory_order_acquire);
     if (st == 0) {
@@ -25,7 +25,7 @@ GOC_TSAN_HIDDEN void *goc__tsan_strict_tag(void) {
         atomic_store_explicit(&state, st, memory_order_release);
     }
     void *t = st == 2 ? atomic_load_explicit(&tag, memory_order_relaxed) : NULL;
-    GOC_TSAN_HIDE_END();
+    GOC_RACE_CALL_END();
     return t;
 }
 #else

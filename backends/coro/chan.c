@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 
 /* One blocking call: the task's parker and the call's wait sequence. */
 struct goc__hc_call {
@@ -76,4 +76,4 @@ coro_waiter *coro_wq_claim(coro_wq *q, coro_wq *other) {
     return NULL;
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

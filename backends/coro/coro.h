@@ -33,7 +33,7 @@
 /* ------------------------------------------ TSan precise build (races) --
  * GOC_TSAN_PRECISE (TESTING.md (b)): TSan must see Go's happens-before edges
  * and nothing else, with the one race layer of goc_tsan.h. Every coro source
- * is uninstrumented (goc_tsan_hide.h's file pragma); every API call runs its
+ * is uninstrumented (GOC_RACE_FILE_BEGIN/END); every API call runs its
  * body between GOC_RACE_CALL_BEGIN/END (TSan ignores its atomics'
  * synchronisation and any intercepted access), and so does every scheduler
  * fiber, for good. Switches are __tsan_switch_to_fiber_no_sync, so two tasks

@@ -18,7 +18,7 @@
  *   timer.c     timer heaps; stack.c stacks and the guard-page handler;
  *   netpoll.c   the epoll netpoller
  *
- * This header is included after goc_tsan_hide.h (the precise TSan build
+ * This header is included after GOC_RACE_FILE_BEGIN (the precise TSan build
  * must see the inline functions below as uninstrumented too).
  */
 #ifndef GOC_CORO_SCHED_H

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
 /* Monotonic sum of every ready so far: unchanged over the detector's grace
@@ -76,4 +76,4 @@ void coro_main_finished(coro_task *t) {
     coro_finish_main(1);
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

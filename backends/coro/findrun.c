@@ -3,7 +3,7 @@
  * then stealing as a spinner; coro_idle_park (idle.c) when none.
  */
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
 /* ------------------------------------------------------ finding work -- */
@@ -102,4 +102,4 @@ coro_task *coro_find_runnable(coro_worker *w) {
     }
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

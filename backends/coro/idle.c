@@ -32,7 +32,7 @@
 #include <time.h>
 
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
 /* ---------------------------------------------------------- idle/wake -- */
@@ -319,4 +319,4 @@ bool coro_idle_park(coro_worker *w) {
     return true;
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 
 _Atomic int coro_nfdwait;
 static int epfd = -1, evfd = -1;        /* set once by coro_netpoll_init */
@@ -228,4 +228,4 @@ static int fd_wait_impl(int fd, int events, goc_time deadline) {
     return 0;
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

@@ -2,7 +2,7 @@
  * park.c: parkers and claims (the one waiting model of coro.h).
  */
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
 
@@ -40,4 +40,4 @@ void coro_parker_ready(coro_parker *p) {
 
 void coro_after_unlock(void *lock) { goc__lock_release((goc__lock *)lock); }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

@@ -3,7 +3,7 @@
  * and stealing (coro_sched.h has the owner's inline fast path).
  */
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
 /* ---------------------------------------------------------- run queues -- */
@@ -166,4 +166,4 @@ coro_task *coro_global_get(coro_worker *w, uint32_t max) {
     return t;
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

@@ -28,7 +28,7 @@
 #endif
 
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
 coro_sched_state coro_sched = {.poll_until = INT64_MAX};
@@ -340,4 +340,4 @@ int goc_sleep(goc_time deadline) {
     return 0;
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

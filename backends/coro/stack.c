@@ -60,7 +60,7 @@
 #include <unistd.h>
 
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 
 #ifdef GOC_ASAN
 #include <sanitizer/asan_interface.h>
@@ -559,4 +559,4 @@ void coro_install_segv_handler(void) {
     sigaction(SIGSEGV, &sa, &old_segv);
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #define GOC_TSAN_MU_HELD() mu_held_list() /* per task: each is a TSan fiber */
 #include "goc_tsan_mu.h"
 
@@ -398,4 +398,4 @@ void goc_wg_free(goc_wg *wg) {
     goc__free(wg);
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

@@ -61,7 +61,7 @@
 #include <unistd.h>
 
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
 /* Handoffs so far (tests: coro_runtime's C26a allows a task to resume on
@@ -311,4 +311,4 @@ bool coro_worker_retire(coro_worker *w) {
     return !atomic_load_explicit(&S.stop, memory_order_acquire);
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

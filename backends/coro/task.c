@@ -21,7 +21,7 @@
 #endif
 
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
 /* ---------------------------------------------------- sanitizer fibers -- */
@@ -311,4 +311,4 @@ uint32_t coro_park(coro_parker *p, uint32_t seq, void (*after)(void *), void *ar
     return (uint32_t)atomic_load_explicit(&p->word, memory_order_acquire);
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

@@ -24,7 +24,7 @@
 #include <stdlib.h>
 
 #include "coro.h"
-#include "goc_tsan_hide.h" /* precise build: this file is uninstrumented */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 
 int coro_runtime_start(void);
 
@@ -192,4 +192,4 @@ void goc__timer_free(goc__timer *x) {
     goc__free(x);
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END

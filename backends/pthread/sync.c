@@ -28,7 +28,7 @@
  * that returns 0 acquires the goc_wg address, and Go's model of the
  * WaitGroup's semaphore (GOC_RACE_WG_*). The natural build's model of
  * goc_mutex (goc_tsan_mu.h) is compiled out here. */
-#include "goc_tsan_hide.h" /* precise build: uninstrumented file */
+GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 
 #define STARVE_NS 1000000 /* 1 ms, as Go's starvationThresholdNs */
 
@@ -293,4 +293,4 @@ void goc_wg_free(goc_wg *wg) {
     goc__free(wg);
 }
 
-GOC_TSAN_HIDE_FILE_END
+GOC_RACE_FILE_END
