@@ -126,7 +126,9 @@ struct goc_chan {
     _Atomic uint32_t pins;       /* ring ops that will still touch the channel after
                                   * their commit (to notify); free waits for 0 (I7) */
     _Atomic bool closed;         /* unbuffered: written under lock (relaxed), read
-                                  * lock-free by try-ops (goc__try_would_block) */
+                                  * lock-free by try-ops (goc__try_would_block);
+                                  * buffered, precise TSan build only: set by the
+                                  * winning close after its mark (lf_api_chan_close) */
     _Atomic uint32_t ver;        /* unbuffered: +1 (under lock) whenever a clause may have
                                   * become ready: an entry linked, or close; read by
                                   * the GOC_NOW select snapshot (select_now_stable) */
@@ -967,12 +969,23 @@ static int lf_api_chan_close(goc_chan *ch) {
         uint32_t z = 0;
         /* relaxed: only elects the annotating closer; the mark decides */
         if (!atomic_compare_exchange_strong_explicit(&ch->closing, &z, 1, memory_order_relaxed,
-                                                     memory_order_relaxed))
+                                                     memory_order_relaxed)) {
+            /* A losing close answers only once the winner's mark is in W:
+             * before it, a send could still commit after our -EPIPE (not
+             * linearizable; linearize-lockfree found it in this build). The
+             * winner is a few instructions from its mark. acquire: pairs
+             * with the winner's release store after the mark. */
+            for (unsigned step = 0; !atomic_load_explicit(&ch->closed, memory_order_acquire); step++)
+                lf_backoff(step < LF_SPIN_STEPS ? step : LF_YIELD_STEP);
             return -EPIPE;
+        }
         void *syc = SYNC_CLOSE(ch);
         GOC_RACE_RELEASE(syc);
 #endif
         if (ring_close(ch)) return -EPIPE;
+#ifdef GOC_TSAN_PRECISE_ON
+        atomic_store_explicit(&ch->closed, true, memory_order_release); /* the losers' wait */
+#endif
         goc__lock_acquire(&ch->lock);
         claim_all(ch, &ch->recvq, &ch->nrecvq, &list);
         claim_all(ch, &ch->sendq, &ch->nsendq, &list);
