@@ -1,12 +1,17 @@
 /*
  * The lockfree backend's channels and select.
  *
- * Buffered channel (cap > 0): a bounded MPMC ring with a sequence stamp per
- * slot (Vyukov's bounded queue, in crossbeam-channel's array.rs layout), so
- * a send or receive that does not block is two loads, one CAS and one store,
- * with no lock and no system call. Blocking is layered on top: spin with
- * backoff, then register a waiter in the channel's send or receive queue,
- * re-check, and park on the waiter's own futex word.
+ * Buffered channel (cap > 0): a bounded MPMC ring whose slots each have
+ * ONE atomic state word W over LF_K = 2 value buffers (README.md section 1,
+ * "N1/N2"): a send claims a free buffer, copies into it and commits with a
+ * CAS on W; a receive takes with a CAS on W, then copies out and frees the
+ * buffer. The commit and the take are the only linearization points, so a
+ * stalled partner mid-copy keeps its buffer while others go around it, and
+ * a try-op never waits for it (issue 12 defect 3) while every answer stays
+ * linearizable (checkers/linearize). No lock and no system call unless a
+ * waiter is registered. Blocking is layered on top: spin with backoff,
+ * then register a waiter in the channel's send or receive queue, re-check,
+ * and park on the waiter's own futex word.
  *
  * Unbuffered channel (cap == 0): a rendezvous. Every operation takes the
  * channel's short internal lock (a futex lock, goc__lock) to look for a
@@ -20,11 +25,36 @@
  * owns it (a partner, a notifier, close, or the owner aborting itself).
  *
  * Invariants (README.md proves them):
- *   I1  head <= tail <= head + cap, in positions (lap | index), and tail's
- *       mark bit set <=> the channel is closed (buffered). Positions are
- *       free-running; only equality after wrapping arithmetic is used.
- *   I2  Slot i's stamp is exactly one of: pos (free for the producer of pos),
- *       pos + 1 (holds pos's value), pos + one_lap (freed for the next lap).
+ *   I1  Positions are free-running 64-bit values lap | index (index < cap
+ *       in the low bits, one_lap = next_pow2(cap)); slot index(p) serves
+ *       p, p + one_lap, ... Only wrapping differences are used (w_dist).
+ *   I2  W of a slot serving position p (lf.h: bit layout) is
+ *         (p, EMPTY)            p not committed: free for its senders;
+ *         (p, FULL, WHICH = b)  p's value is in buffer b;
+ *       plus BUSY(b) for each buffer held (RECV(b) if by a receiver) and
+ *       the CLOSED mark. Who moves W, each by a CAS on the whole word:
+ *         claim  a sender at p: (p, EMPTY, b free) -> + BUSY(b)
+ *         commit that sender:   (p, EMPTY, BUSY(b)) -> (p, FULL, WHICH = b),
+ *                               - BUSY(b): the send's linearization point;
+ *                               fails (give b back: fetch_and) if W moved to
+ *                               FULL/another position (beaten) or CLOSED
+ *         take   a receiver at p: (p, FULL, WHICH = b) -> (p + one_lap,
+ *                               EMPTY, + BUSY(b) + RECV(b)): the receive's
+ *                               linearization point; then copy out, then
+ *                               fetch_and clears BUSY(b) | RECV(b)
+ *         close  (I9)
+ *       A held buffer is never claimed, so a copy in or out never overlaps
+ *       another; with both buffers held a send waits (LF_BUSY).
+ *   I8  Commits happen in position order, takes too: a sender claims at p
+ *       only after reading tail == p, and tail moves past p only once W[p]
+ *       is committed (hint_help); likewise head and takes. So each hint is
+ *       at most one position behind (a commit does not move tail: I7), "full"
+ *       is one load of W[tail] showing (tail - one_lap, FULL) and "empty" one
+ *       load of W[head] showing (head, EMPTY).
+ *   I9  Closed <=> CLOSED is set in W of the first uncommitted position t
+ *       (or of its slot's full previous-lap position, whose take carries it
+ *       to t). Only a successful close sets it; no commit succeeds on a
+ *       marked W, so by I8 no send commits after the close.
  *   I3  An entry is linked in at most one queue, and only while its waiter is
  *       blocked in a goc call that will unlink it (or see it unlinked) under
  *       the channel lock before returning. Claimed entries are unlinked by
@@ -32,18 +62,22 @@
  *   I4  Buffered: nrecvq/nsendq == number of entries linked in recvq/sendq;
  *       changed only under the lock, read without it.
  *   I5  No lost wakeup: a receiver parks only if, after its seq_cst
- *       increment of nrecvq, a seq_cst load saw tail == head and no close;
- *       every producer's seq_cst tail CAS is followed by a seq_cst load of
- *       nrecvq (and a notify if it is non-zero). Store buffering forbids
- *       both loads missing. Symmetrically for senders with head and nsendq,
- *       and for close (a seq_cst fetch_or on tail).
+ *       increment of nrecvq, seq_cst loads saw W[head] == (head, EMPTY) with
+ *       no mark and no buffer held by a sender (ring_may_be_ready); every
+ *       sender's seq_cst claim CAS is followed by a seq_cst load of nrecvq
+ *       (and a notify if it is non-zero). Store buffering forbids both loads
+ *       missing. Symmetrically for senders (park only on (tail - one_lap,
+ *       FULL)) with the take CAS and nsendq; close is covered by the lock
+ *       (it marks W, then claims every waiter under the lock).
  *   I6  A waiter's owner never returns while a claimer may still access its
  *       stack: after a claim it waits for wake == DONE, which the claimer
  *       stores (release) after its last access.
  *   I7  Nothing touches a channel once a partner may have completed: a woken
  *       owner reads only its own frame; a claimer reads ch before it
  *       signals; a ring op that must notify after its commit decides so
- *       before the commit (right after its CAS) and pins the channel, and
+ *       before the commit (right after its claim or take) and pins the
+ *       channel, a sender does not touch ch after its commit (not even the
+ *       tail hint), and
  *       goc_chan_free waits for the pins (a receiver may free the channel as
  *       soon as it holds the value, as Go programs routinely do).
  * Lock: ch->lock guards both queues, `closed` (unbuffered) and the links of
@@ -56,12 +90,11 @@
 #include "lf.h"
 #include "goc_chan_check.h"
 
-/* ring result besides 0 / -EPIPE / -EAGAIN: a partner is between its CAS
- * and its stamp store on the slot we need, AND an operation behind it has
- * already completed, so "would block" is not a linearizable answer (C13):
- * wait for the partner (it is runnable and a few instructions from done).
- * With nothing completed behind the stalled partner the ring answers
- * -EAGAIN at once (RG11: a try never waits for a stalled task's slot). */
+/* ring result besides 0 / -EPIPE / -EAGAIN: a send found both buffers of
+ * the slot at tail held (a receiver still copying out of one, another
+ * sender copying into the other): neither "full" nor a claim is possible,
+ * so it waits (spinning, then yielding), which is linearizable, just not
+ * wait-free. Needs two partners mid-copy on one slot at once. */
 #define LF_BUSY 1
 
 struct goc_chan {
@@ -69,18 +102,20 @@ struct goc_chan {
     uint32_t magic;        /* GOC_MAGIC_CHAN while live; DEAD after free */
     uint32_t elem_size;
     size_t cap;            /* 0: unbuffered */
-    lf_pos mark_bit;       /* buffered: next_pow2(cap + 1); the close mark in tail */
-    lf_pos one_lap;        /* buffered: 2 * mark_bit */
-    size_t stride;         /* bytes per slot */
-    unsigned char *buf;    /* cap slots, calloc'd (stamps encoded, see lf_slot) */
+    lf_pos one_lap;        /* buffered: next_pow2(cap); positions are lap | index */
+    size_t esz8;           /* buffered: elem_size rounded up to 8 (one buffer) */
+    size_t stride;         /* bytes per slot: W and LF_K buffers */
+    unsigned char *buf;    /* cap slots, calloc'd (W encoded, see lf_slot) */
     void *raw;             /* the allocation this struct lives in (aligned inside) */
     void (*dtor)(void *);  /* set once before the channel is shared */
     goc__timer *timer;     /* goc_after: set once by goc__chan_set_timer */
 
-    /* producer line: written by every send (CAS), by close (fetch_or) */
+    /* producer line: the tail hint, moved on (CAS) by a sender or close
+     * that finds the position at it committed; never by a commit (I8) */
     _Atomic lf_pos tail GOC_ALIGNED_CL;
 
-    /* consumer line: written by every receive (CAS) */
+    /* consumer line: the head hint, moved on (CAS) by each take and by a
+     * receiver that finds the position at it taken (I8) */
     _Atomic lf_pos head GOC_ALIGNED_CL;
 
     /* waiter line: read by every buffered op (the counts), written only by
@@ -91,7 +126,9 @@ struct goc_chan {
     _Atomic uint32_t pins;       /* ring ops that will still touch the channel after
                                   * their commit (to notify); free waits for 0 (I7) */
     _Atomic bool closed;         /* unbuffered: written under lock (relaxed), read
-                                  * lock-free by try-ops (goc__try_would_block) */
+                                  * lock-free by try-ops (goc__try_would_block);
+                                  * buffered, precise TSan build only: set by the
+                                  * winning close after its mark (lf_api_chan_close) */
     _Atomic uint32_t ver;        /* unbuffered: +1 (under lock) whenever a clause may have
                                   * become ready: an entry linked, or close; read by
                                   * the GOC_NOW select snapshot (select_now_stable) */
@@ -139,16 +176,24 @@ static inline size_t goc__chan_esize(const goc_chan *ch) { return ch->elem_size;
 static inline lf_slot *slot_at(const goc_chan *ch, lf_pos index) {
     return (lf_slot *)(ch->buf + (size_t)index * ch->stride);
 }
-/* Stamp accessors; the callers say what each acquire/release pairs with
- * (the producer's commit with the consumer's check, and vice versa). */
-static inline lf_seq stamp_load_acq(lf_slot *s, lf_pos index) {
-    return (lf_seq)(atomic_load_explicit(&s->stamp_rel, memory_order_acquire) + (lf_seq)index);
+/* Buffer b (0 or 1) of slot s. */
+static inline unsigned char *slot_buf(const goc_chan *ch, lf_slot *s, int b) {
+    return s->data + (size_t)b * ch->esz8;
 }
-static inline void stamp_store_rel(lf_slot *s, lf_pos index, lf_pos stamp) {
-    atomic_store_explicit(&s->stamp_rel, (lf_seq)((lf_seq)stamp - (lf_seq)index), memory_order_release);
+/* W with stamp `pos` for the slot at `index`, and the given flag bits
+ * (lf.h: the stamp is stored minus the index, modulo 2^LF_W_STAMP_BITS). */
+static inline uint64_t w_make(lf_pos pos, lf_pos index, uint64_t flags) {
+    return ((pos - index) << LF_W_SHIFT) | flags;
+}
+/* W's stamp minus position p, sign-extended from LF_W_STAMP_BITS bits:
+ * exact while the two are less than 2^(LF_W_STAMP_BITS - 1) apart, which
+ * holds for every position a task can still hold (I2). */
+static inline int64_t w_dist(uint64_t w, lf_pos index, lf_pos p) {
+    uint64_t d = ((w >> LF_W_SHIFT) + index - p) << LF_W_SHIFT;
+    return (int64_t)d >> LF_W_SHIFT;
 }
 static inline lf_pos pos_next(const goc_chan *ch, lf_pos p) {
-    lf_pos index = p & (ch->mark_bit - 1);
+    lf_pos index = p & (ch->one_lap - 1);
     return index + 1 < ch->cap ? p + 1 : (p & ~(ch->one_lap - 1)) + ch->one_lap;
 }
 
@@ -287,7 +332,7 @@ void goc_lf_set_hook(int point, goc_lf_hook_fn fn) {
     if (point >= 0 && point < GOC_LF_HOOK_COUNT)
         atomic_store_explicit(&goc__lf_hooks[point], fn, memory_order_relaxed);
 }
-unsigned goc_lf_seq_bits(void) { return GOC_LF_SEQ_BITS; }
+unsigned goc_lf_seq_bits(void) { return LF_W_STAMP_BITS; }
 unsigned long goc_lf_parks(void) { return atomic_load_explicit(&lf_parks, memory_order_relaxed); }
 #define LF_COUNT_PARK() atomic_fetch_add_explicit(&lf_parks, 1, memory_order_relaxed)
 #else
@@ -342,7 +387,7 @@ int goc_lf_test_near_wrap(goc_chan *ch, unsigned laps) {
         atomic_load_explicit(&ch->head, memory_order_relaxed))
         return -EINVAL;
     lf_pos lap = (lf_pos)0 - (lf_pos)laps * ch->one_lap; /* laps before 2^64 */
-    for (size_t i = 0; i < ch->cap; i++) stamp_store_rel(slot_at(ch, i), i, lap + i);
+    for (size_t i = 0; i < ch->cap; i++) atomic_store_explicit(&slot_at(ch, i)->w, w_make(lap + i, i, 0), memory_order_relaxed);
     /* relaxed: the channel is not shared yet (the caller's contract) */
     atomic_store_explicit(&ch->tail, lap, memory_order_relaxed);
     atomic_store_explicit(&ch->head, lap, memory_order_relaxed);
@@ -363,12 +408,6 @@ static goc_chan *lf_api_chan_make(size_t elem_size, size_t cap) {
         errno = EINVAL;
         return NULL;
     }
-#if GOC_LF_SEQ_BITS == 8
-    if (cap > LF_CAP_MAX_SEQ8) {
-        errno = EINVAL;
-        return NULL;
-    }
-#endif
     void *raw = goc__calloc(1, sizeof(goc_chan) + GOC_CACHELINE);
     if (!raw) {
         errno = ENOMEM;
@@ -379,10 +418,10 @@ static goc_chan *lf_api_chan_make(size_t elem_size, size_t cap) {
     ch->elem_size = (uint32_t)elem_size;
     ch->cap = cap;
     if (cap) {
-        ch->mark_bit = next_pow2((lf_pos)cap + 1);
-        ch->one_lap = ch->mark_bit * 2;
-        ch->stride = offsetof(lf_slot, data) + ((elem_size + 7) & ~(size_t)7);
-        /* zeroed memory is the initial state of every stamp (lf_slot) */
+        ch->one_lap = next_pow2((lf_pos)cap);
+        ch->esz8 = (elem_size + 7) & ~(size_t)7;
+        ch->stride = offsetof(lf_slot, data) + LF_K * ch->esz8;
+        /* zeroed memory is the initial state of every W (lf_slot) */
         ch->buf = goc__calloc(cap, ch->stride);
         if (!ch->buf) {
             goc__free(raw);
@@ -421,211 +460,171 @@ void goc__chan_set_timer(goc_chan *ch, goc__timer *t) {
 
 static size_t lf_api_chan_cap(const goc_chan *ch) { return chan_ok(ch) ? ch->cap : 0; }
 
+/* Slots between two positions, signed (lap | index arithmetic). */
+static inline int64_t pos_count(const goc_chan *ch, lf_pos from, lf_pos to) {
+    lf_pos m = ch->one_lap - 1;
+    int64_t laps = (int64_t)((to & ~m) - (from & ~m)) / (int64_t)ch->one_lap;
+    return laps * (int64_t)ch->cap + (int64_t)(to & m) - (int64_t)(from & m);
+}
+
+/* The position after a hint's lag: each hint is at most one position
+ * behind (I8), so one look at W tells. `taken`: the receive side (the
+ * position counts as passed once taken), else the send side (once
+ * committed). relaxed: see lf_api_chan_len. */
+static inline lf_pos pos_settled(const goc_chan *ch, lf_pos p, bool taken) {
+    lf_pos ix = p & (ch->one_lap - 1);
+    uint64_t w = atomic_load_explicit(&slot_at(ch, ix)->w, memory_order_relaxed);
+    int64_t d = w_dist(w, ix, p);
+    return d > 0 || (!taken && d == 0 && (w & LF_W_FULL)) ? pos_next(ch, p) : p;
+}
+
 static size_t lf_api_chan_len(const goc_chan *ch) {
     if (!chan_ok(ch) || !ch->cap) return 0;
-    for (;;) {
-        /* relaxed: len is Go's racy snapshot and must create no
-         * happens-before edge (RaceChanSendLen, R08); the re-read of tail
-         * only makes the pair consistent. */
-        lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
-        lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
-        if (atomic_load_explicit(&ch->tail, memory_order_relaxed) != tail) continue;
-        lf_pos t = tail & ~ch->mark_bit;
-        size_t hix = head & (ch->mark_bit - 1), tix = t & (ch->mark_bit - 1);
-        if (hix < tix) return tix - hix;
-        if (hix > tix) return ch->cap - hix + tix;
-        return t == head ? 0 : ch->cap;
-    }
+    /* relaxed: len is Go's racy snapshot and must create no happens-before
+     * edge (RaceChanSendLen, R08). Committed positions minus taken ones,
+     * from the two hints corrected for their lag; clamped, since the loads
+     * are not one instant. */
+    lf_pos h = pos_settled(ch, atomic_load_explicit(&ch->head, memory_order_relaxed), true);
+    lf_pos t = pos_settled(ch, atomic_load_explicit(&ch->tail, memory_order_relaxed), false);
+    int64_t n = pos_count(ch, h, t);
+    return n < 0 ? 0 : (size_t)n > ch->cap ? ch->cap : (size_t)n;
 }
 
 /* ----------------------------------------------------------- the ring -- */
 
-/* A ring op found its slot held by a partner one lap behind: whether it has
- * waited for it long enough (LF_LAG_SPINS pauses, ~10 us) and must answer
- * instead. Counts in *lag; pauses otherwise. */
-#define LF_LAG_SPINS 256
-static inline bool lf_lagging(unsigned *lag) {
-    if (++*lag >= LF_LAG_SPINS) return true;
-    goc__cpu_relax();
-    return false;
-}
-
-/* Whether an operation on a position in [from, to) has completed: a send
- * (stamp p + 1) for recv_side, a receive (stamp p + one_lap) otherwise.
- * Only on the rare stalled-partner path; at most cap positions. */
-static bool ring_any_done(const goc_chan *ch, lf_pos from, lf_pos to, bool recv_side) {
-    for (lf_pos p = from; p != to; p = pos_next(ch, p)) {
-        lf_pos index = p & (ch->mark_bit - 1);
-        /* acquire: pairs with that operation's release stamp store */
-        lf_seq st = stamp_load_acq(slot_at(ch, index), index);
-        if (st == (lf_seq)(recv_side ? p + 1 : p + ch->one_lap)) return true;
-    }
-    return false;
+/* Moves a hint (tail or head) from p to the next position if it still is
+ * p; returns the hint's value afterwards. relaxed: a hint orders nothing,
+ * every decision is taken on W (a stale hint only costs a reload). */
+static inline lf_pos hint_help(const goc_chan *ch, _Atomic lf_pos *hint, lf_pos p) {
+    lf_pos n = pos_next(ch, p);
+    if (atomic_compare_exchange_strong_explicit(hint, &p, n, memory_order_relaxed, memory_order_relaxed)) return n;
+    return p; /* the failed CAS loaded the current value */
 }
 
 /* One attempt to send into the ring: 0, -EPIPE (closed), -EAGAIN (full: the
- * slot at tail still holds an unreceived value, and no receive behind the one
- * copying it out has completed), or LF_BUSY (see above). The caller wakes a
- * registered receiver if *notify is set. */
+ * slot at tail still holds last lap's unreceived value), or LF_BUSY (both
+ * buffers of the slot at tail are held by partners: wait). The caller wakes
+ * a registered receiver if *notify is set (then the channel is pinned). */
 static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
-    /* relaxed: a hint; the CAS below validates it */
-    lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_relaxed);
-    unsigned lag = 0;
+    /* relaxed: a hint (hint_help) */
+    lf_pos t = atomic_load_explicit(&ch->tail, memory_order_relaxed);
     for (;;) {
-        if (tail & ch->mark_bit) return -EPIPE;
-        lf_pos index = tail & (ch->mark_bit - 1);
-        lf_slot *s = slot_at(ch, index);
-        /* acquire: pairs with the release stamp store of the receiver that
-         * emptied this slot a lap ago: its copy-out happens before our write */
-        lf_seq st = stamp_load_acq(s, index);
-        if (st == (lf_seq)tail) {
-            LF_HOOK(GOC_LF_HOOK_BEFORE_CAS, ch);
-            /* seq_cst: the reservation is the producer's store in the
-             * store-buffering pair of I5 (CAS(tail) ; load(nrecvq)). */
-            if (atomic_compare_exchange_weak_explicit(&ch->tail, &tail, pos_next(ch, tail),
-                                                      memory_order_seq_cst, memory_order_relaxed)) {
-                /* seq_cst: the load of the store-buffering pair of I5, after
-                 * the CAS; decided before the commit so that nothing touches
-                 * the channel after it unless pinned (I7). A zero means no
-                 * receiver is registered: no lock, no system call. */
-                if (GOC_UNLIKELY(atomic_load_explicit(&ch->nrecvq, memory_order_seq_cst))) {
-                    /* relaxed: the commit's release store publishes the pin to
-                     * whoever takes the value (and may then free) */
-                    atomic_fetch_add_explicit(&ch->pins, 1, memory_order_relaxed);
-                    *notify = true;
-                }
-                LF_HOOK(GOC_LF_HOOK_SEND_RESERVED, ch);
-                /* Go's edges on the slot we own (precise build): send k ->
-                 * recv k, recv k -> send k + cap */
-                void *sy LF_UNUSED = SYNC_SLOT(ch, index);
-                size_t esz LF_UNUSED = ch->elem_size;
-                GOC_RACE_UNHIDDEN(if (esz) GOC_TSAN_P_READ(elem, esz); GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
-                if (ch->elem_size) lf_copy(s->data, elem, ch->elem_size);
-                /* release: publishes the value; pairs with the receiver's
-                 * acquire stamp load */
-                stamp_store_rel(s, index, tail + 1);
-                return 0;
+        lf_pos ix = t & (ch->one_lap - 1);
+        lf_slot *s = slot_at(ch, ix);
+        /* acquire: pairs with the release of the RMW that last changed W
+         * (a take's copy-out is done before we reuse its buffer) */
+        uint64_t w = atomic_load_explicit(&s->w, memory_order_acquire);
+        if (w & LF_W_CLOSED) return -EPIPE; /* only a successful close sets it (I9) */
+        int64_t d = w_dist(w, ix, t);
+        if (d > 0 || (d == 0 && (w & LF_W_FULL))) {
+            t = hint_help(ch, &ch->tail, t); /* t is committed: the hint lags */
+            continue;
+        }
+        if (d == -(int64_t)ch->one_lap && (w & LF_W_FULL)) return -EAGAIN; /* last lap's value unread: full */
+        if (d != 0) {
+            t = atomic_load_explicit(&ch->tail, memory_order_relaxed); /* a stale hint */
+            continue;
+        }
+        /* (t, EMPTY): claim a buffer nobody holds */
+        int b = !(w & LF_W_BUSY(0)) ? 0 : !(w & LF_W_BUSY(1)) ? 1 : -1;
+        if (b < 0) return LF_BUSY; /* two partners mid-copy on this slot */
+        LF_HOOK(GOC_LF_HOOK_BEFORE_CAS, ch);
+        /* seq_cst: the claim is B1 of I5's store-buffering pair for a
+         * receiver waiting at t (its re-check sees a sender's buffer, or
+         * our load below sees its registration); acquire: the previous
+         * holder's copy out of b happened before (its release fetch_and) */
+        if (!atomic_compare_exchange_strong_explicit(&s->w, &w, w | LF_W_BUSY(b), memory_order_seq_cst,
+                                                     memory_order_relaxed))
+            continue;
+        /* seq_cst: B2 of the pair. Decided before the commit, after which a
+         * receiver may take the value and free the channel (I7): pinned. */
+        if (!*notify && GOC_UNLIKELY(atomic_load_explicit(&ch->nrecvq, memory_order_seq_cst))) {
+            /* relaxed: the commit's release publishes the pin to whoever
+             * takes the value (and may then free) */
+            atomic_fetch_add_explicit(&ch->pins, 1, memory_order_relaxed);
+            *notify = true;
+        }
+        LF_HOOK(GOC_LF_HOOK_SEND_RESERVED, ch);
+        /* Go's edges on the slot (precise build): the slot's sync address
+         * chains every operation on it in W's order (send k, recv k, send
+         * k + cap, ...); announced before the commit that makes it visible */
+        void *sy LF_UNUSED = SYNC_SLOT(ch, ix);
+        size_t esz LF_UNUSED = ch->elem_size;
+        GOC_RACE_UNHIDDEN(if (esz) GOC_TSAN_P_READ(elem, esz); GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
+        if (ch->elem_size) lf_copy(slot_buf(ch, s, b), elem, ch->elem_size);
+        for (uint64_t cur = w | LF_W_BUSY(b);;) {
+            if (w_dist(cur, ix, t) != 0 || (cur & (LF_W_FULL | LF_W_CLOSED))) {
+                /* beaten at t (another sender committed it; a receiver may
+                 * even have taken it) or closed: give b back and go on at
+                 * the next position. release: our writes to b happen
+                 * before its next holder's (acquire claim) */
+                atomic_fetch_and_explicit(&s->w, ~LF_W_BUSY(b), memory_order_release);
+                break;
             }
-            continue; /* the failed CAS reloaded tail */
+            uint64_t nw = (cur & ~(LF_W_BUSY(b) | LF_W_WHICH)) | LF_W_FULL | (b ? LF_W_WHICH : 0);
+            /* The commit, the send's only linearization point. seq_cst
+             * (release: publishes the value; pairs with the take's acquire) */
+            if (atomic_compare_exchange_weak_explicit(&s->w, &cur, nw, memory_order_seq_cst, memory_order_relaxed))
+                return 0;
         }
-        if ((lf_seq)(st + (lf_seq)ch->one_lap) == (lf_seq)(tail + 1)) {
-            /* The slot holds the previous lap's value, not yet released by a
-             * receiver: no completed receive has made room, so "full" is a
-             * linearizable answer. relaxed: only chooses between the two
-             * answers (full, or a receiver is mid-copy). */
-            lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
-            if (head + ch->one_lap == tail) return -EAGAIN;
-            /* receivers took tail - one_lap and later positions; if one of
-             * the later ones completed, room was made: wait for ours. "Full"
-             * is linearizable only if our slot is still unreleased after
-             * the scan (the argument of ring_try_recv, mirrored). */
-            if (ring_any_done(ch, pos_next(ch, tail - ch->one_lap), head, false)) return LF_BUSY;
-            return stamp_load_acq(s, index) == st ? -EAGAIN : LF_BUSY;
-        }
-        /* Either tail is stale (the slot moved on a lap: the reload differs)
-         * or the slot still belongs to the previous lap's producer, which
-         * reserved it and has not committed (a partner one lap behind: the
-         * reload is the same). Wait for that partner a bounded while only
-         * (lf_lagging), then answer "full": the ring then holds cap
-         * reserved values, the stalled send counted at its reservation. A
-         * try never waits for a stalled task, and a timed send goes on to
-         * park with its deadline (issue 12, defect 3). The price, only
-         * while a partner is stalled mid-operation: a try-receive meanwhile
-         * counts that send at its commit ("empty"), so a try-send and a
-         * try-receive in that window can disagree; crossbeam makes the same
-         * choice. relaxed: a hint, the CAS validates. */
-        lf_pos t2 = atomic_load_explicit(&ch->tail, memory_order_relaxed);
-        if (t2 == tail && lf_lagging(&lag)) return -EAGAIN;
-        tail = t2;
     }
 }
 
-/* One attempt to receive: 0, -EPIPE (closed and drained; elem zeroed),
- * -EAGAIN (no completed send to take), LF_BUSY (see above). */
+/* One attempt to receive: 0, -EPIPE (closed and drained; elem zeroed), or
+ * -EAGAIN (the position at head is not committed: empty). Never waits. */
 static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
-    /* relaxed: a hint; the CAS below validates it */
-    lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
-    unsigned lag = 0;
+    /* relaxed: a hint (hint_help) */
+    lf_pos h = atomic_load_explicit(&ch->head, memory_order_relaxed);
     for (;;) {
-        lf_pos index = head & (ch->mark_bit - 1);
-        lf_slot *s = slot_at(ch, index);
-        /* acquire: pairs with the producer's release stamp store, so its
-         * value is visible (Go: a send happens before the receive) */
-        lf_seq st = stamp_load_acq(s, index);
-        if (st == (lf_seq)(head + 1)) {
-            LF_HOOK(GOC_LF_HOOK_BEFORE_CAS, ch);
-            /* seq_cst: the consumer's store in the store-buffering pair of
-             * I5 (CAS(head) ; load(nsendq)). */
-            if (atomic_compare_exchange_weak_explicit(&ch->head, &head, pos_next(ch, head),
-                                                      memory_order_seq_cst, memory_order_relaxed)) {
-                /* seq_cst: the load of the pair of I5 (senders); pin: I7 */
-                if (GOC_UNLIKELY(atomic_load_explicit(&ch->nsendq, memory_order_seq_cst))) {
-                    atomic_fetch_add_explicit(&ch->pins, 1, memory_order_relaxed);
-                    *notify = true;
-                }
-                LF_HOOK(GOC_LF_HOOK_RECV_RESERVED, ch);
-                void *sy LF_UNUSED = SYNC_SLOT(ch, index);
-                size_t esz LF_UNUSED = ch->elem_size;
-                GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy); if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
-                if (elem && ch->elem_size) lf_copy(elem, s->data, ch->elem_size);
-                /* release: our copy-out happens before the next lap's
-                 * producer writes; pairs with its acquire stamp load (Go:
-                 * the k-th receive happens before the (k+C)-th send completes) */
-                stamp_store_rel(s, index, head + ch->one_lap);
-                return 0;
-            }
+        lf_pos ix = h & (ch->one_lap - 1);
+        lf_slot *s = slot_at(ch, ix);
+        /* acquire: pairs with the commit (and close's mark): a receive
+         * reporting "closed" happens after the close */
+        uint64_t w = atomic_load_explicit(&s->w, memory_order_acquire);
+        int64_t d = w_dist(w, ix, h);
+        if (d > 0) {
+            h = hint_help(ch, &ch->head, h); /* h was taken: the hint lags */
             continue;
         }
-        if (st == (lf_seq)head) {
-            /* Not yet produced in this lap. acquire: pairs with close's
-             * fetch_or, so "closed" implies the close happened before. */
-            lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_acquire);
-            lf_pos t = tail & ~ch->mark_bit;
-            if (t == head) {
-                if (tail & ch->mark_bit) {
-                    recv_closed(ch, elem);
-                    return -EPIPE;
-                }
-                return -EAGAIN;
-            }
-            /* A producer reserved `head` before a close and has not published
-             * it: that send succeeds, so it is ordered before the close,
-             * which happened before this receive: its value must be
-             * received, never "would block" (issue 12, defect 4) nor
-             * "closed" (the value would then come after a closed answer).
-             * Wait for it as for LF_BUSY. */
-            if (tail & ch->mark_bit) return LF_BUSY;
-            /* A producer reserved `head` but has not published it. Unless a
-             * send behind it has completed, no completed send is waiting:
-             * empty (RG11: never wait for a stalled producer to answer a
-             * try). "Empty" is linearizable only if `head` is still
-             * unpublished after the scan: then no receive can have passed
-             * it, every scanned position was unpublished when `st` was
-             * read, and that instant had no value to take (C13). */
-            if (ring_any_done(ch, pos_next(ch, head), t, true)) return LF_BUSY;
-            return stamp_load_acq(s, index) == (lf_seq)head ? -EAGAIN : LF_BUSY;
+        if (d != 0) {
+            h = atomic_load_explicit(&ch->head, memory_order_relaxed); /* a stale hint */
+            continue;
         }
-        /* head is stale (another receiver took it: the reload differs), or
-         * the slot still holds the previous lap's value, which its receiver
-         * took and has not released (a partner one lap behind: the reload is
-         * the same). As in ring_try_send: wait a bounded while, then answer
-         * "empty" (that receive counted at its reservation; defect 3).
-         * relaxed: a hint. */
-        lf_pos h2 = atomic_load_explicit(&ch->head, memory_order_relaxed);
-        if (h2 == head && lf_lagging(&lag)) {
-            /* Counting that receive at its reservation, nothing is left to
-             * take; if the channel is also closed with no send reserved
-             * behind `head`, the answer is "closed", never "empty" (N3,
-             * found by checkers/linearize). acquire: pairs with close's
-             * fetch_or, as in the branch above. */
-            lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_acquire);
-            if ((tail & ch->mark_bit) && (tail & ~ch->mark_bit) == head) {
+        if (!(w & LF_W_FULL)) {
+            /* h not committed, so nothing after it is (commits happen in
+             * position order, I8): empty, or closed and drained */
+            if (w & LF_W_CLOSED) {
                 recv_closed(ch, elem);
                 return -EPIPE;
             }
             return -EAGAIN;
         }
-        head = h2;
+        int b = (w & LF_W_WHICH) ? 1 : 0;
+        /* the slot moves on a lap; our buffer stays held until we copied
+         * out of it; the close mark, if any, now marks h + one_lap */
+        uint64_t nw = w_make(h + ch->one_lap, ix,
+                             (w & (LF_W_BUSYALL | LF_W_RECVALL | LF_W_CLOSED)) | LF_W_BUSY(b) | LF_W_RECV(b));
+        void *sy LF_UNUSED = SYNC_SLOT(ch, ix);
+        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
+        LF_HOOK(GOC_LF_HOOK_BEFORE_CAS, ch);
+        /* The take, the receive's only linearization point. seq_cst: B1 of
+         * I5's pair for a sender waiting for room; acquire: the value */
+        if (!atomic_compare_exchange_strong_explicit(&s->w, &w, nw, memory_order_seq_cst, memory_order_relaxed))
+            continue;
+        /* seq_cst: B2 of the pair (senders); pin: I7 */
+        if (GOC_UNLIKELY(atomic_load_explicit(&ch->nsendq, memory_order_seq_cst))) {
+            atomic_fetch_add_explicit(&ch->pins, 1, memory_order_relaxed);
+            *notify = true;
+        }
+        LF_HOOK(GOC_LF_HOOK_RECV_RESERVED, ch);
+        hint_help(ch, &ch->head, h);
+        size_t esz LF_UNUSED = ch->elem_size;
+        GOC_RACE_UNHIDDEN(if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
+        if (elem && ch->elem_size) lf_copy(elem, slot_buf(ch, s, b), ch->elem_size);
+        /* release: our copy-out happens before the buffer's next holder
+         * writes it (its acquire claim CAS) */
+        atomic_fetch_and_explicit(&s->w, ~(LF_W_BUSY(b) | LF_W_RECV(b)), memory_order_release);
+        return 0;
     }
 }
 
@@ -662,14 +661,32 @@ static inline int ring_op(goc_chan *ch, bool is_send, void *elem) {
     return r;
 }
 
-/* GOC_NOW on LF_BUSY: wait (spinning, then yielding) for the stalled
- * partner; the answer is re-evaluated every time. */
+/* GOC_NOW on LF_BUSY (a send finding both buffers of its slot held): wait,
+ * spinning then yielding; the answer is re-evaluated every time. */
 static int ring_op_now(goc_chan *ch, bool is_send, void *elem, int r) {
     for (unsigned step = 0; r == LF_BUSY; step++) {
         lf_backoff(step < LF_SPIN_STEPS ? step : LF_YIELD_STEP);
         r = ring_op(ch, is_send, elem);
     }
     return r;
+}
+
+/* Whether a buffered clause may be ready (the re-check of I5, seq_cst
+ * loads: A2). A receiver may park only on (head, EMPTY) with no close
+ * mark and no buffer held by a sender (a sender holding one is about to
+ * commit at head, or to be beaten by one that does); a sender only on a
+ * full ring, (tail - one_lap, FULL) with no mark. Anything else (a stale
+ * hint included) answers "may be ready": the caller retries rather than
+ * parks. */
+static bool ring_may_be_ready(goc_chan *ch, bool is_send) {
+    lf_pos p = atomic_load_explicit(is_send ? &ch->tail : &ch->head, memory_order_seq_cst);
+    lf_pos ix = p & (ch->one_lap - 1);
+    uint64_t w = atomic_load_explicit(&slot_at(ch, ix)->w, memory_order_seq_cst);
+    if (w & LF_W_CLOSED) return true;
+    int64_t d = w_dist(w, ix, p);
+    if (is_send) return !(d == -(int64_t)ch->one_lap && (w & LF_W_FULL));
+    if (d != 0 || (w & LF_W_FULL)) return true;
+    return (w & LF_W_BUSYALL & ~(w >> 2)) != 0; /* a buffer held by a sender */
 }
 
 /* Links e for ch's buffered clause and re-checks the ring; true if the
@@ -680,11 +697,7 @@ static bool buf_register(goc_chan *ch, lf_entry *e, bool is_send) {
     /* seq_cst: the waiter's store in the store-buffering pair of I5 */
     atomic_fetch_add_explicit(is_send ? &ch->nsendq : &ch->nrecvq, 1, memory_order_seq_cst);
     chan_unlock(ch);
-    /* seq_cst: the waiter's loads in the pair of I5 */
-    lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_seq_cst);
-    if (tail & ch->mark_bit) return true;
-    lf_pos head = atomic_load_explicit(&ch->head, memory_order_seq_cst);
-    return is_send ? head + ch->one_lap != tail : head != tail;
+    return ring_may_be_ready(ch, is_send);
 }
 
 /* A blocking buffered send or receive after its first attempt failed. */
@@ -914,6 +927,37 @@ static void claim_all(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n, lf_entry *
     }
 }
 
+/* Marks the ring closed: LF_W_CLOSED on W of the first uncommitted
+ * position t, which is (t, EMPTY) or, on a full ring, (t - one_lap, FULL)
+ * (whose take carries the mark to (t, EMPTY)). The mark's CAS is the close's
+ * linearization point; commits happen in position order (I8), so no send
+ * commits after it (each sees the mark: -EPIPE), and receivers drain what is
+ * before t, then find the mark: -EPIPE. seq_cst: the waiters' re-check
+ * (ring_may_be_ready) sees the mark or registered before close takes the
+ * lock (I5); release: a receive that reports "closed" happens after (its
+ * acquire W load). Returns 0, or -EPIPE if already closed. */
+static int ring_close(goc_chan *ch) {
+    lf_pos t = atomic_load_explicit(&ch->tail, memory_order_relaxed); /* a hint */
+    for (;;) {
+        lf_pos ix = t & (ch->one_lap - 1);
+        lf_slot *s = slot_at(ch, ix);
+        uint64_t w = atomic_load_explicit(&s->w, memory_order_relaxed);
+        if (w & LF_W_CLOSED) return -EPIPE;
+        int64_t d = w_dist(w, ix, t);
+        if (d > 0 || (d == 0 && (w & LF_W_FULL))) {
+            t = hint_help(ch, &ch->tail, t);
+            continue;
+        }
+        if (d != 0 && !(d == -(int64_t)ch->one_lap && (w & LF_W_FULL))) {
+            t = atomic_load_explicit(&ch->tail, memory_order_relaxed); /* a stale hint */
+            continue;
+        }
+        if (atomic_compare_exchange_weak_explicit(&s->w, &w, w | LF_W_CLOSED, memory_order_seq_cst,
+                                                  memory_order_relaxed))
+            return 0;
+    }
+}
+
 static int lf_api_chan_close(goc_chan *ch) {
     if (!chan_ok(ch)) return -EINVAL;
     goc__fuzz_point();
@@ -925,17 +969,23 @@ static int lf_api_chan_close(goc_chan *ch) {
         uint32_t z = 0;
         /* relaxed: only elects the annotating closer; the mark decides */
         if (!atomic_compare_exchange_strong_explicit(&ch->closing, &z, 1, memory_order_relaxed,
-                                                     memory_order_relaxed))
+                                                     memory_order_relaxed)) {
+            /* A losing close answers only once the winner's mark is in W:
+             * before it, a send could still commit after our -EPIPE (not
+             * linearizable; linearize-lockfree found it in this build). The
+             * winner is a few instructions from its mark. acquire: pairs
+             * with the winner's release store after the mark. */
+            for (unsigned step = 0; !atomic_load_explicit(&ch->closed, memory_order_acquire); step++)
+                lf_backoff(step < LF_SPIN_STEPS ? step : LF_YIELD_STEP);
             return -EPIPE;
+        }
         void *syc = SYNC_CLOSE(ch);
         GOC_RACE_RELEASE(syc);
 #endif
-        /* seq_cst: close is a producer-side store in the pair of I5 (a
-         * waiter that registers after it sees the mark in its re-check);
-         * its release half pairs with the receivers' acquire tail loads
-         * (close happens before a receive that reports it). */
-        lf_pos t = atomic_fetch_or_explicit(&ch->tail, ch->mark_bit, memory_order_seq_cst);
-        if (t & ch->mark_bit) return -EPIPE;
+        if (ring_close(ch)) return -EPIPE;
+#ifdef GOC_TSAN_PRECISE_ON
+        atomic_store_explicit(&ch->closed, true, memory_order_release); /* the losers' wait */
+#endif
         goc__lock_acquire(&ch->lock);
         claim_all(ch, &ch->recvq, &ch->nrecvq, &list);
         claim_all(ch, &ch->sendq, &ch->nsendq, &list);
@@ -989,15 +1039,17 @@ static void lf_api_chan_free(goc_chan *ch) {
         return;
     }
     if (ch->cap && ch->dtor) {
-        /* relaxed: all users are done (the caller's contract) */
-        lf_pos head = atomic_load_explicit(&ch->head, memory_order_relaxed);
-        lf_pos tail = atomic_load_explicit(&ch->tail, memory_order_relaxed) & ~ch->mark_bit;
-        while (head != tail) {
-            lf_slot *s = slot_at(ch, head & (ch->mark_bit - 1));
+        /* relaxed: all users are done (the caller's contract). The
+         * committed, untaken values from head (settled: I8) on. */
+        lf_pos p = pos_settled(ch, atomic_load_explicit(&ch->head, memory_order_relaxed), true);
+        for (size_t i = 0; i < ch->cap; i++, p = pos_next(ch, p)) {
+            lf_pos ix = p & (ch->one_lap - 1);
+            lf_slot *s = slot_at(ch, ix);
+            uint64_t w = atomic_load_explicit(&s->w, memory_order_relaxed);
+            if (w_dist(w, ix, p) != 0 || !(w & LF_W_FULL)) break;
             void (*dtor)(void *) = ch->dtor;
-            void *arg = ch->elem_size ? s->data : NULL;
+            void *arg = ch->elem_size ? slot_buf(ch, s, (w & LF_W_WHICH) ? 1 : 0) : NULL;
             GOC_RACE_UNHIDDEN(dtor(arg)); /* user code: not hidden */
-            head = pos_next(ch, head);
         }
     }
     ch->magic = GOC_MAGIC_DEAD;
@@ -1026,12 +1078,14 @@ typedef struct sel_ver {
 static void case_version(const goc_case *cs, sel_ver *v) {
     goc_chan *ch = cs->ch;
     if (ch->cap) {
-        /* seq_cst: the snapshot is ordered with the ring's seq_cst CASes */
+        /* seq_cst: the snapshot is ordered with the ring's seq_cst CASes;
+         * W of the slot the clause would use changes with every claim,
+         * commit, take, release and close on it, and a hint move is a
+         * change too */
         v->a = atomic_load_explicit(&ch->tail, memory_order_seq_cst);
         v->b = atomic_load_explicit(&ch->head, memory_order_seq_cst);
-        lf_pos p = cs->op == GOC_SEND ? (v->a & ~ch->mark_bit) : v->b;
-        lf_pos index = p & (ch->mark_bit - 1);
-        v->c = stamp_load_acq(slot_at(ch, index), index);
+        lf_pos p = cs->op == GOC_SEND ? v->a : v->b;
+        v->c = atomic_load_explicit(&slot_at(ch, p & (ch->one_lap - 1))->w, memory_order_seq_cst);
     } else {
         /* seq_cst: pairs with ver_bump */
         v->a = atomic_load_explicit(&ch->ver, memory_order_seq_cst);

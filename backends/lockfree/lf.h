@@ -16,25 +16,9 @@
 
 /* ------------------------------------------------- test-build options -- */
 
-/* GOC_LF_SEQ_BITS=8 (the goc_lockfree_seq8 test library, ST11/RG15): the
- * per-slot sequence numbers are 8 bits wide, so they wrap every few hundred
- * operations at capacities 1-3. Head and tail stay 64-bit words, which is
- * what makes the ring ABA-free (README.md "Why 8-bit stamps are enough").
- * Capacities above LF_CAP_MAX_SEQ8 are refused (EINVAL) in that build. */
-#ifndef GOC_LF_SEQ_BITS
-#define GOC_LF_SEQ_BITS 64
-#endif
-#if GOC_LF_SEQ_BITS == 8
-typedef uint8_t lf_seq;
-#define LF_CAP_MAX_SEQ8 63 /* one_lap <= 128: stamp states stay distinct mod 256 */
-#elif GOC_LF_SEQ_BITS == 64
-typedef uint64_t lf_seq;
-#else
-#error "GOC_LF_SEQ_BITS must be 8 or 64"
-#endif
-
-/* Test hooks (GOC_LF_TEST_HOOKS, the goc_lockfree_seq8 library only; the
- * production library compiles them out). See goc_lf_test.h. */
+/* Test hooks (GOC_LF_TEST_HOOKS, the goc_lockfree_seq8 test library only,
+ * a name kept from when it also had 8-bit stamps; the production library
+ * compiles them out). See goc_lf_test.h. */
 #ifdef GOC_LF_TEST_HOOKS
 #include "goc_lf_test.h"
 extern _Atomic(goc_lf_hook_fn) goc__lf_hooks[GOC_LF_HOOK_COUNT];
@@ -193,11 +177,32 @@ typedef goc__wq lf_queue;
  * compared only for equality after wrapping arithmetic. */
 typedef uint64_t lf_pos;
 
-/* A slot: its sequence stamp, then the element. The stamp is stored minus
- * the slot index so that a calloc'd (zero) buffer is the initial state
- * (stamp[i] == i: free for the producer of lap 0) without touching pages. */
+/* A slot: its state word W, then LF_K element buffers (each elem_size
+ * rounded up to 8 bytes). W's bits (chan.c states the protocol, I2):
+ *   LF_W_BUSY(b)  buffer b is held: by a sender that claimed it and is
+ *                 copying in, or by a receiver that took its value and is
+ *                 copying out (then LF_W_RECV(b) is set too)
+ *   LF_W_RECV(b)  the holder of buffer b is a receiver
+ *   LF_W_WHICH    FULL: the value is in buffer 1 (else buffer 0)
+ *   LF_W_FULL     the position the slot serves holds a committed value
+ *   LF_W_CLOSED   the close mark (on the first uncommitted position, or on
+ *                 the full slot of the previous lap, carried by its take)
+ *   stamp         the position the slot serves now, stored minus the slot
+ *                 index and modulo 2^LF_W_STAMP_BITS, so that a calloc'd
+ *                 (zero) buffer is the initial state (slot i serves i)
+ * without touching pages. */
+#define LF_K 2
+#define LF_W_BUSY(b) ((uint64_t)1 << (b))
+#define LF_W_RECV(b) ((uint64_t)4 << (b))
+#define LF_W_BUSYALL ((uint64_t)3)
+#define LF_W_RECVALL ((uint64_t)12)
+#define LF_W_WHICH ((uint64_t)16)
+#define LF_W_FULL ((uint64_t)32)
+#define LF_W_CLOSED ((uint64_t)64)
+#define LF_W_SHIFT 7
+#define LF_W_STAMP_BITS (64 - LF_W_SHIFT)
 typedef struct lf_slot {
-    _Atomic lf_seq stamp_rel;
+    _Atomic uint64_t w;
     unsigned char data[] __attribute__((aligned(8)));
 } lf_slot;
 

@@ -2,18 +2,22 @@
  * Issue 12 defects 3 and 4 on the lockfree ring (links goc_lockfree_seq8
  * for its hooks).
  *
- * D3: a partner one lap behind. A hook stalls a producer between its tail
- * CAS and its commit (cap 1: the next send finds the slot still at the
- * previous lap), or a consumer between its head CAS and its release (the
- * next receive finds the previous lap's value). With the partner stalled
- * for up to STALL_MS, a try-op must answer at once, a 1 ms deadline must
- * hold and a select with a default must not wait: each within BOUND_MS
- * (generous, for a loaded 2-core machine; the stall is 10x longer, so a
- * spin until the partner resumes fails every bound).
+ * D3: a stalled partner on the slot we need. A hook stalls a producer
+ * between its buffer claim and its commit, or a consumer between its take
+ * and the release of its buffer (the next receive finds the slot a lap
+ * on, its buffer still held). With the partner stalled for up to STALL_MS,
+ * a try-op must answer at once, a 1 ms deadline must hold and a select
+ * with a default must not wait: each within BOUND_MS (generous, for a
+ * loaded 2-core machine; the stall is 10x longer, so a spin until the
+ * partner resumes fails every bound). In the K=2 ring (README "N1/N2") a
+ * try-send beside a stalled sender on an empty cap-1 channel succeeds at
+ * once, with the slot's other buffer (the old ring answered "full"); the
+ * ring is then full, and the same checks run on it.
  *
- * D4: try-recv after close while a send that reserved before the close is
- * still copying: that send succeeds, so the receive must get its value (or
- * wait for it), never -EAGAIN; then -EPIPE.
+ * D4: try-recv after close while a send that claimed before the close is
+ * still copying. Defect 4 was -EAGAIN. In the K=2 ring the close marks the
+ * position that send has not committed, so that send fails (-EPIPE: its
+ * value was never visible) and the receive reports closed at once.
  */
 #include "goc_testing.h"
 
@@ -48,10 +52,11 @@ static void arm(void) {
 struct op_arg {
     goc_chan *ch;
     int64_t v;
+    int rc; /* the stalled send's result, read after the join */
 };
 static void stalled_sender(void *p) {
     struct op_arg *a = p;
-    GT_ASSERT_OK(goc_chan_send(a->ch, &a->v, GOC_NEVER));
+    a->rc = goc_chan_send(a->ch, &a->v, GOC_NEVER);
 }
 static void stalled_receiver(void *p) {
     struct op_arg *a = p;
@@ -94,17 +99,30 @@ static void d3_case(int point, int stall_op) {
     if (stall_op == GOC_RECV) GT_ASSERT_OK(goc_chan_send(ch, &v, GOC_NOW)); /* for it to take */
     goc_lf_set_hook(point, stall_hook);
     arm();
-    struct op_arg a = {ch, stall_op == GOC_SEND ? 42 : 0};
+    struct op_arg a = {ch, stall_op == GOC_SEND ? 42 : 0, 0};
     gt_go(stall_op == GOC_SEND ? stalled_sender : stalled_receiver, &a);
     gt_go(releaser, (void *)(intptr_t)STALL_MS);
     GT_ASSERT(gt_wait_flag(&stalled, 10000000000LL));
-    lagging_ops(ch, stall_op); /* the same direction: the slot is one lap behind */
+    if (stall_op == GOC_SEND) {
+        /* the slot's other buffer: the send completes at once, linearized
+         * before the stalled one (which commits when it resumes) */
+        int64_t w = 7;
+        goc_time t0 = goc_now();
+        GT_ASSERT_OK(goc_chan_send(ch, &w, GOC_NOW));
+        check_ms(t0, "try-send beside a stalled sender");
+    }
+    lagging_ops(ch, stall_op); /* the same direction: the slot is held / full */
     gt_set(&release_stall);
+    if (stall_op == GOC_SEND) {
+        GT_ASSERT_OK(goc_chan_recv(ch, &v, GOC_NOW));
+        GT_ASSERT_EQ(v, 7);
+        GT_ASSERT_OK(goc_chan_recv(ch, &v, gt_ms(10000))); /* the stalled send went through */
+        GT_ASSERT_EQ(v, 42);
+    }
     gt_join_all();
     goc_lf_set_hook(point, NULL);
     if (stall_op == GOC_SEND) {
-        GT_ASSERT_OK(goc_chan_recv(ch, &v, GOC_NOW)); /* the stalled send went through */
-        GT_ASSERT_EQ(v, 42);
+        GT_ASSERT_OK(a.rc);
     } else {
         GT_ASSERT_EQ(a.v, 42); /* the stalled receive got its value */
     }
@@ -121,25 +139,28 @@ static void d4_recv_after_close(bool use_select) {
     GT_ASSERT_NOT_NULL(ch);
     goc_lf_set_hook(GOC_LF_HOOK_SEND_RESERVED, stall_hook);
     arm();
-    struct op_arg a = {ch, 42};
+    struct op_arg a = {ch, 42, 0};
     gt_go(stalled_sender, &a);
     GT_ASSERT(gt_wait_flag(&stalled, 10000000000LL));
-    GT_ASSERT_OK(goc_chan_close(ch)); /* the reserved send is ordered before it */
-    gt_go(releaser, (void *)(intptr_t)20); /* the try below waits for it */
-    int64_t v = 0;
+    GT_ASSERT_OK(goc_chan_close(ch)); /* marks the position the stalled send claimed */
+    gt_go(releaser, (void *)(intptr_t)STALL_MS);
+    int64_t v = 5;
     int r;
+    goc_time t0 = goc_now();
     if (use_select) {
         goc_case c[1] = {{ch, GOC_RECV, &v, 0}};
         r = goc_select(c, 1, GOC_NOW);
-        GT_ASSERT_MSG(r == 0 && c[0].err == 0, "select after close: %d err %d (value pending)", r, c[0].err);
+        GT_ASSERT_MSG(r == 0 && c[0].err == -EPIPE, "select after close: %d err %d", r, c[0].err);
     } else {
         r = goc_chan_recv(ch, &v, GOC_NOW);
-        GT_ASSERT_MSG(r == 0, "try-recv after close returned %d (%s) with a send in flight", r, gt_errname(r));
+        GT_ASSERT_MSG(r == -EPIPE, "try-recv after close returned %d (%s) with a send in flight", r,
+                      gt_errname(r));
     }
-    GT_ASSERT_EQ(v, 42);
-    GT_ASSERT_ERR(goc_chan_recv(ch, &v, GOC_NOW), -EPIPE);
+    check_ms(t0, "D4 receive after close, send in flight");
+    GT_ASSERT_EQ(v, 0); /* closed: zero value */
     gt_set(&release_stall);
     gt_join_all();
+    GT_ASSERT_ERR(a.rc, -EPIPE); /* it commits after the close: fails */
     goc_lf_set_hook(GOC_LF_HOOK_SEND_RESERVED, NULL);
     goc_chan_free(ch);
 }
@@ -160,7 +181,7 @@ static void n3_closed_drained_lag(void) {
     GT_ASSERT_OK(goc_chan_send(ch, &v, GOC_NOW));
     goc_lf_set_hook(GOC_LF_HOOK_RECV_RESERVED, stall_hook);
     arm();
-    struct op_arg a = {ch, 0};
+    struct op_arg a = {ch, 0, 0};
     gt_go(stalled_receiver, &a);
     gt_go(releaser, (void *)(intptr_t)STALL_MS);
     GT_ASSERT(gt_wait_flag(&stalled, 10000000000LL));
