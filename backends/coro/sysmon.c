@@ -54,6 +54,7 @@
  * spurious handoff only starts a worker that finds nothing and idles.
  */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -151,6 +152,25 @@ static void handoff(coro_worker *v) {
     atomic_store_explicit(&v->state, CORO_W_RUN, memory_order_seq_cst);
 }
 
+/* GOC_SCHEDTRACE (dump.c): dump the scheduler's state once per sleep of
+ * the condition, when a timer is this overdue (sysmon thread only). */
+#define SYSMON_DUMP_LATE_NS (50 * 1000000LL)
+static bool sm_trace, sm_dumped;
+void goc__sched_dump(const char *why);
+
+static void trace_late_timers(goc_time now) {
+    goc_time tn = coro_timers_next();
+    if (tn > now - SYSMON_DUMP_LATE_NS) {
+        sm_dumped = false;
+        return;
+    }
+    if (sm_dumped) return;
+    sm_dumped = true;
+    char why[80];
+    snprintf(why, sizeof why, "sysmon: a timer is %.1f ms overdue", (double)(now - tn) / 1e6);
+    goc__sched_dump(why);
+}
+
 /* One look at every worker. *busy: a worker runs a task. Returns true if
  * it acted (a handoff or a wakep). */
 static bool sysmon_check(bool *busy_out) {
@@ -210,6 +230,7 @@ static bool sysmon_check(bool *busy_out) {
         if (p) handoff(p);
         acted = true;
     }
+    if (GOC_UNLIKELY(sm_trace)) trace_late_timers(now);
     *busy_out = busy;
     return acted;
 }
@@ -248,6 +269,8 @@ static void *sysmon_main(void *arg) {
      * program, or one task computing on every worker, costs ~100 wake-ups
      * a second). */
     goc_time delay = SYSMON_TICK_NS;
+    const char *tr = getenv("GOC_SCHEDTRACE");
+    sm_trace = tr && *tr && strcmp(tr, "0") != 0;
     for (;;) {
         uint32_t word = atomic_load_explicit(&S.sysmon_word, memory_order_acquire);
         if (atomic_load_explicit(&S.stop, memory_order_acquire)) break;
