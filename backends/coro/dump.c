@@ -16,7 +16,10 @@
  * takes no scheduler lock and does not allocate; fprintf(stderr) is its only
  * side effect.
  */
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "coro.h"
 GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
@@ -32,6 +35,46 @@ static double ms_from(goc_time t, goc_time now) {
     return t == INT64_MAX ? 0.0 : (double)(t - now) / 1e6;
 }
 
+/* "S futex(...)": the kernel's view of thread tid: its state letter
+ * (/proc/.../stat: R runnable, S asleep, D uninterruptible) and the system
+ * call it is in (/proc/.../syscall: its number and arguments, or "running").
+ * Fixed buffers, no allocation. */
+static void kernel_view(int tid, char *out, size_t cap) {
+    char path[64], st[256] = "", sc[128] = "", ss[96] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, st, sizeof st - 1);
+        close(fd);
+        st[n > 0 ? n : 0] = 0;
+    }
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, sc, sizeof sc - 1);
+        close(fd);
+        sc[n > 0 ? n : 0] = 0;
+        char *nl = strchr(sc, '\n');
+        if (nl) *nl = 0;
+        /* keep the number and the first two arguments */
+        char *sp = sc;
+        for (int k = 0; k < 3 && sp; k++) sp = strchr(sp + 1, ' ');
+        if (sp) *sp = 0;
+    }
+    /* schedstat: ns on the CPU, ns waiting on a run queue, timeslices */
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", tid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, ss, sizeof ss - 1);
+        close(fd);
+        ss[n > 0 ? n : 0] = 0;
+        char *nl = strchr(ss, '\n');
+        if (nl) *nl = 0;
+    }
+    char *p = strrchr(st, ')');
+    snprintf(out, cap, "%c sys=%s schedstat=%s", p && p[1] == ' ' ? p[2] : '?', sc[0] ? sc : "?", ss);
+}
+
 void goc__sched_dump(const char *why) {
     if (!atomic_load_explicit(&S.started, memory_order_acquire)) {
         fprintf(stderr, "goc coro sched dump (%s): runtime not started\n", why ? why : "");
@@ -41,7 +84,7 @@ void goc__sched_dump(const char *why) {
     int nw = coro_nw();
     goc_time pu = atomic_load_explicit(&S.poll_until, memory_order_relaxed);
     goc_time tn = coro_timers_next();
-    char buf[4096];
+    char buf[8192];
     int len = snprintf(
         buf, sizeof buf,
         "goc coro sched dump (%s): now=%lld nprocs=%d nw=%d nspare=%d nidle=%d nspinning=%d poller=%d "
@@ -55,16 +98,18 @@ void goc__sched_dump(const char *why) {
         atomic_load_explicit(&coro_nfdwait, memory_order_relaxed), tn == INT64_MAX ? "none " : "",
         ms_from(tn, now), atomic_load_explicit(&coro_sysmon_handoffs, memory_order_relaxed),
         atomic_load_explicit(&S.stop, memory_order_relaxed));
-    for (int i = 0; i < nw && len > 0 && len < (int)sizeof buf - 256; i++) {
+    for (int i = 0; i < nw && len > 0 && len < (int)sizeof buf - 400; i++) {
         coro_worker *v = &S.w[i];
         goc_time nx = atomic_load_explicit(&v->heap.next_when, memory_order_relaxed);
         uint32_t h = atomic_load_explicit(&v->rq_head, memory_order_relaxed);
         uint32_t t = atomic_load_explicit(&v->rq_tail, memory_order_relaxed);
+        char kv[192];
+        kernel_view(atomic_load_explicit(&v->tid, memory_order_relaxed), kv, sizeof kv);
         /* racy reads of plain fields (idle list, heap count, spinning):
          * hints only, see the header comment */
         len += snprintf(buf + len, sizeof buf - (size_t)len,
                         "  w%d tid=%d state=%s in_task=%d schedtick=%u runq=%u runnext=%d heap_next=%s%.3f ms "
-                        "heap_n=%u park_word=%u park_mode=%d in_idle=%d spinning=%d\n",
+                        "heap_n=%u park_word=%u park_mode=%d in_idle=%d spinning=%d kernel=%s\n",
                         i, atomic_load_explicit(&v->tid, memory_order_relaxed),
                         state_name(atomic_load_explicit(&v->state, memory_order_relaxed)),
                         atomic_load_explicit(&v->in_task, memory_order_relaxed),
@@ -73,7 +118,7 @@ void goc__sched_dump(const char *why) {
                         nx == INT64_MAX ? "none " : "", ms_from(nx, now), *(volatile uint32_t *)&v->heap.n,
                         atomic_load_explicit(&v->park_word, memory_order_relaxed),
                         *(volatile int *)&v->park_mode, *(volatile bool *)&v->in_idle,
-                        *(volatile bool *)&v->spinning);
+                        *(volatile bool *)&v->spinning, kv);
     }
     fputs(buf, stderr);
     fflush(stderr);

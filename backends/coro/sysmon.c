@@ -155,19 +155,23 @@ static void handoff(coro_worker *v) {
 /* GOC_SCHEDTRACE (dump.c): dump the scheduler's state once per sleep of
  * the condition, when a timer is this overdue (sysmon thread only). */
 #define SYSMON_DUMP_LATE_NS (50 * 1000000LL)
-static bool sm_trace, sm_dumped;
+static bool sm_trace;
+static int sm_dumped; /* dumps taken in this episode: at 50 ms and at 150 ms overdue */
 void goc__sched_dump(const char *why);
 
-static void trace_late_timers(goc_time now) {
+static goc_time sm_prev_look; /* when the previous sysmon_check began */
+
+static void trace_late_timers(goc_time now, const char *did) {
     goc_time tn = coro_timers_next();
     if (tn > now - SYSMON_DUMP_LATE_NS) {
-        sm_dumped = false;
+        sm_dumped = 0;
         return;
     }
-    if (sm_dumped) return;
-    sm_dumped = true;
-    char why[80];
-    snprintf(why, sizeof why, "sysmon: a timer is %.1f ms overdue", (double)(now - tn) / 1e6);
+    if (sm_dumped >= 2 || (sm_dumped == 1 && tn > now - 3 * SYSMON_DUMP_LATE_NS)) return;
+    sm_dumped++;
+    char why[192];
+    snprintf(why, sizeof why, "sysmon: a timer is %.1f ms overdue; this look did: %s; previous look %.1f ms before",
+             (double)(now - tn) / 1e6, did, (double)(now - sm_prev_look) / 1e6);
     goc__sched_dump(why);
 }
 
@@ -176,6 +180,7 @@ static void trace_late_timers(goc_time now) {
 static bool sysmon_check(bool *busy_out) {
     goc_time now = goc_now();
     bool busy = false, stuck_next = false, acted = false;
+    const char *did = "nothing"; /* for GOC_SCHEDTRACE */
     int idle = atomic_load_explicit(&S.nidle, memory_order_relaxed);
     /* Stranded work: queued tasks no worker is getting to (the global
      * queue, or a queue whose head did not move since the last look) while
@@ -220,6 +225,7 @@ static bool sysmon_check(bool *busy_out) {
                        atomic_load_explicit(&coro_ntimers, memory_order_relaxed) &&
                        coro_timers_next() <= now)) {
         coro_wakep();
+        did = stuck_next ? "wakep (stuck runnext or stranded)" : "wakep (timers, no poller)";
         acted = true;
     } else if (atomic_load_explicit(&S.poller, memory_order_relaxed) &&
                atomic_load_explicit(&coro_ntimers, memory_order_relaxed) &&
@@ -228,9 +234,11 @@ static bool sysmon_check(bool *busy_out) {
          * break its epoll_wait, which the same late thread has to see */
         coro_worker *p = coro_late_poller_rescue();
         if (p) handoff(p);
+        did = p ? "late-poller rescue: handoff of the poller" : "late-poller rescue: woke an idle worker or none";
         acted = true;
     }
-    if (GOC_UNLIKELY(sm_trace)) trace_late_timers(now);
+    if (GOC_UNLIKELY(sm_trace)) trace_late_timers(now, did);
+    sm_prev_look = now;
     *busy_out = busy;
     return acted;
 }
