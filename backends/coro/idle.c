@@ -122,8 +122,10 @@ void coro_timer_added(goc_time when) {
     }
 }
 
-/* Sysmon, when a timer is overdue although a worker is the poller (the OS
- * has not run the poller thread since its deadline): wakes an idle worker
+/* Sysmon, when a timer is SYSMON_STUCK_NS overdue (the OS has not run the
+ * thread that was to run it since its deadline: the poller, or with no
+ * poller the spinner a wakep woke, whose nspinning makes wakep a no-op
+ * meanwhile): wakes an idle worker
  * parked on its futex word, if any, as a spinner (find_runnable runs every
  * heap's timers) and returns NULL; else returns the poller (GOC_PROCS=1:
  * the only worker), which sysmon replaces like a stuck worker (handoff),

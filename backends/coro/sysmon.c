@@ -39,9 +39,10 @@
  *    tasks, the other idle workers sleep on their futex words; a wakep
  *    sends one through find_runnable, which runs every heap's timers.
  *
- *  - A late poller: a timer SYSMON_STUCK_NS overdue while a worker holds
- *    the poller role means the OS has not run that thread since its
- *    deadline (a loaded machine kept a runnable poller off the CPU for
+ *  - A late poller or spinner: a timer SYSMON_STUCK_NS overdue means the
+ *    OS has not run the thread that was to run it (the poller, or the
+ *    spinner a wakep woke for it, which keeps later wakeps from waking
+ *    anybody) since its deadline (a loaded machine kept a runnable poller off the CPU for
  *    120-250 ms, with GOC_PROCS=1 the whole runtime, while sysmon ran).
  *    An idle worker parked on its futex is woken to run the timers, or,
  *    if there is none, the poller is replaced like a stuck worker
@@ -221,20 +222,27 @@ static bool sysmon_check(bool *busy_out) {
      * starts an M for them too. */
     if (stranded && idle > 0 && atomic_load_explicit(&S.nspinning, memory_order_relaxed) == 0)
         stuck_next = true; /* same remedy: wake a spinner */
-    if (stuck_next || (!atomic_load_explicit(&S.poller, memory_order_relaxed) &&
-                       atomic_load_explicit(&coro_ntimers, memory_order_relaxed) &&
-                       coro_timers_next() <= now)) {
-        coro_wakep();
-        did = stuck_next ? "wakep (stuck runnext or stranded)" : "wakep (timers, no poller)";
-        acted = true;
-    } else if (atomic_load_explicit(&S.poller, memory_order_relaxed) &&
-               atomic_load_explicit(&coro_ntimers, memory_order_relaxed) &&
-               coro_timers_next() <= now - SYSMON_STUCK_NS) {
-        /* a late poller (the header comment): the wakep above would only
-         * break its epoll_wait, which the same late thread has to see */
+    goc_time tn = atomic_load_explicit(&coro_ntimers, memory_order_relaxed) ? coro_timers_next() : INT64_MAX;
+    if (tn <= now - SYSMON_STUCK_NS) {
+        /* A late thread (the header comment): timers SYSMON_STUCK_NS
+         * overdue. Whoever was to run them, the poller or, with no poller,
+         * the spinner that a wakep woke for them, has not been run by the
+         * OS since. A wakep would not help: it only breaks the poller's
+         * epoll_wait, which the same late thread has to see, and with a
+         * spinner counted in nspinning it wakes nobody (wakep's rule: one
+         * spinner at a time), so sysmon repeated a no-op every tick while
+         * the spinner stayed off the CPU (difftest, loaded machine: a
+         * timer 50-240 ms overdue with nspinning == 1 held by a runnable
+         * thread that did not run, issue 11/12). The rescue wakes an idle
+         * worker regardless of nspinning, one per look while the timers
+         * stay overdue, or replaces a poller that is the only worker. */
         coro_worker *p = coro_late_poller_rescue();
         if (p) handoff(p);
-        did = p ? "late-poller rescue: handoff of the poller" : "late-poller rescue: woke an idle worker or none";
+        did = p ? "late-thread rescue: handoff of the poller" : "late-thread rescue: woke an idle worker or none";
+        acted = true;
+    } else if (stuck_next || (!atomic_load_explicit(&S.poller, memory_order_relaxed) && tn <= now)) {
+        coro_wakep();
+        did = stuck_next ? "wakep (stuck runnext or stranded)" : "wakep (timers, no poller)";
         acted = true;
     }
     if (GOC_UNLIKELY(sm_trace)) trace_late_timers(now, did);
