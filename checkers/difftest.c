@@ -319,6 +319,53 @@ static int64_t thread_cpu_ns(long *nvcsw) {
            ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
 }
 
+/* Overdue watchdog (issue 11/12): a timed operation that is still blocked
+ * g_slack_ns after its deadline is a violation in the making; the thread
+ * below dumps the scheduler's state at that moment, while the late timer
+ * is still pending, through the backend's optional goc__sched_dump hook
+ * (coro: backends/coro/dump.c; weak: the other backends lack it and the
+ * watchdog then only says which task is overdue). It does not decide
+ * anything: the verdict stays run_check's, from the records.
+ * g_wd_dl[t]: the deadline of task t's timed operation in flight, 0 when
+ * none (relaxed: a hint; the task stores it before the call and clears it
+ * after). g_wd_op[t]: that op's index, for the message. */
+void goc__sched_dump(const char *why) __attribute__((weak));
+static _Atomic goc_time g_wd_dl[DT_TASKS + 1];
+static _Atomic int g_wd_op[DT_TASKS + 1];
+static _Atomic bool g_wd_stop;
+static _Atomic long g_wd_dumps;
+static _Atomic long g_wd_prog; /* the program running (g_cur_idx, for the watchdog) */
+static pthread_t g_wd_thread;
+
+static void *watchdog_main(void *arg) {
+    (void)arg;
+    goc_time dumped_dl[DT_TASKS + 1] = {0};
+    while (!atomic_load_explicit(&g_wd_stop, memory_order_relaxed)) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+        goc_time now = goc_now();
+        for (int t = 0; t <= DT_TASKS; t++) {
+            goc_time dl = atomic_load_explicit(&g_wd_dl[t], memory_order_relaxed);
+            if (dl <= 0 || now - dl <= g_slack_ns || dumped_dl[t] == dl) continue;
+            dumped_dl[t] = dl; /* once per operation */
+            char why[160];
+            snprintf(why, sizeof why, "difftest watchdog: program %ld task %d op %d still blocked %.1f ms after its deadline",
+                     atomic_load_explicit(&g_wd_prog, memory_order_relaxed), t, atomic_load_explicit(&g_wd_op[t], memory_order_relaxed), (now - dl) / 1e6);
+            if (goc__sched_dump && atomic_fetch_add_explicit(&g_wd_dumps, 1, memory_order_relaxed) < 8)
+                goc__sched_dump(why);
+            else
+                fprintf(stderr, "%s\n", why);
+        }
+    }
+    return NULL;
+}
+
+static void watch_begin(int t, int k, goc_time d) {
+    atomic_store_explicit(&g_wd_op[t], k, memory_order_relaxed);
+    atomic_store_explicit(&g_wd_dl[t], d == GOC_NEVER ? 0 : d, memory_order_relaxed);
+}
+static void watch_end(int t) { atomic_store_explicit(&g_wd_dl[t], 0, memory_order_relaxed); }
+
 static void run_op(int t, int k, const struct dop *o, uint64_t *seq) {
     struct drec *r = &G.rec[t][k];
     goc_chan *ch = o->chan >= 0 ? G.chans[o->chan].ch : NULL;
@@ -335,7 +382,9 @@ static void run_op(int t, int k, const struct dop *o, uint64_t *seq) {
         d = o->mode == M_TRY ? GOC_NOW : o->mode == M_BLOCK ? GOC_NEVER : goc_deadline(o->ns);
         r->deadline = d;
         r->inv = chk_stamp_inv();
+        watch_begin(t, k, d);
         r->rc = goc_chan_send(ch, &v, d);
+        watch_end(t);
         r->resp = chk_stamp_resp();
         break;
     }
@@ -344,7 +393,9 @@ static void run_op(int t, int k, const struct dop *o, uint64_t *seq) {
         d = o->mode == M_TRY ? GOC_NOW : o->mode == M_BLOCK ? GOC_NEVER : goc_deadline(o->ns);
         r->deadline = d;
         r->inv = chk_stamp_inv();
+        watch_begin(t, k, d);
         r->rc = goc_chan_recv(ch, &v, d);
+        watch_end(t);
         r->resp = chk_stamp_resp();
         r->val = v;
         break;
@@ -376,7 +427,9 @@ static void run_op(int t, int k, const struct dop *o, uint64_t *seq) {
         d = o->mode == M_TRY ? GOC_NOW : o->mode == M_BLOCK ? GOC_NEVER : goc_deadline(o->ns);
         r->deadline = d;
         r->inv = chk_stamp_inv();
+        watch_begin(t, k, d);
         r->rc = goc_select(cases, (size_t)o->ncl, d);
+        watch_end(t);
         r->resp = chk_stamp_resp();
         for (int c = 0; c < o->ncl; c++) {
             bool mine = c == r->rc;
@@ -406,7 +459,9 @@ static void run_op(int t, int k, const struct dop *o, uint64_t *seq) {
     case K_SLEEP:
         r->deadline = goc_deadline(o->ns);
         r->inv = chk_stamp_inv();
+        watch_begin(t, k, r->deadline);
         r->rc = goc_sleep(r->deadline);
+        watch_end(t);
         r->resp = chk_stamp_resp();
         break;
     }
@@ -880,6 +935,7 @@ static void diff_main(void) {
     GT_ASSERT_NOT_NULL(G.wg);
     for (int c = 0; c < DT_CHANS; c++) pthread_mutex_init(&G.chans[c].mu, NULL);
     if (g_perturb) chk_perturb_start(50, 20);
+    GT_ASSERT_EQ(pthread_create(&g_wd_thread, NULL, watchdog_main, NULL), 0);
     goc_time t0 = goc_now(), end = t0 + (goc_time)(A.seconds * 1e9);
     static struct dprog prog;
     bool failed = false;
@@ -888,6 +944,7 @@ static void diff_main(void) {
         gen((uint64_t)idx, &prog);
         drop_ops(&prog, g_drop);
         g_cur_idx = idx;
+        atomic_store_explicit(&g_wd_prog, idx, memory_order_relaxed);
         g_cur_prog = &prog;
         for (long rep = 0; rep < A.repeat && !failed; rep++) {
             if (run_check(&prog)) continue;
@@ -902,6 +959,8 @@ static void diff_main(void) {
         }
     }
     if (failed) idx++;
+    atomic_store_explicit(&g_wd_stop, true, memory_order_relaxed);
+    pthread_join(g_wd_thread, NULL);
     chk_perturb_stop();
     goc_wg_free(G.wg);
     double s = (goc_now() - t0) / 1e9;

@@ -148,6 +148,7 @@ extern _Atomic int64_t coro_test_pollwin_ns;
 /* Handoffs by sysmon so far (sysmon.c; read by tests). */
 extern _Atomic long coro_sysmon_handoffs;
 extern _Atomic int64_t coro_test_pollstall_ns;
+extern _Atomic int64_t coro_test_spinstall_ns; /* coro_sysmon T_spin_stall */
 
 /* The scheduler's global state (defined in sched.c). */
 extern coro_sched_state coro_sched;

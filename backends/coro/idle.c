@@ -122,8 +122,10 @@ void coro_timer_added(goc_time when) {
     }
 }
 
-/* Sysmon, when a timer is overdue although a worker is the poller (the OS
- * has not run the poller thread since its deadline): wakes an idle worker
+/* Sysmon, when a timer is SYSMON_STUCK_NS overdue (the OS has not run the
+ * thread that was to run it since its deadline: the poller, or with no
+ * poller the spinner a wakep woke, whose nspinning makes wakep a no-op
+ * meanwhile): wakes an idle worker
  * parked on its futex word, if any, as a spinner (find_runnable runs every
  * heap's timers) and returns NULL; else returns the poller (GOC_PROCS=1:
  * the only worker), which sysmon replaces like a stuck worker (handoff),
@@ -248,6 +250,14 @@ static void poll_stall_hook(void) {
     }
 }
 
+/* Test hook: when coro_test_spinstall_ns is not 0 (a test sets it), the
+ * next poller that a wakep took off the idle list (so it is a spinner, it
+ * holds nspinning, and it gave up the poller role in coro_unidle) stays
+ * away that many ns before it looks for work (then the hook is spent): a
+ * spinner that the OS does not run, while wakep wakes nobody because
+ * nspinning != 0 (coro_sysmon T_spin_stall). */
+_Atomic int64_t coro_test_spinstall_ns;
+
 /* Parks w (find_runnable found nothing): the I1-I4 steps of the protocol at
  * the top of this file. False: the runtime is stopping. True: look again
  * (woken by wakep as a spinner, or by the re-check). */
@@ -303,6 +313,14 @@ bool coro_idle_park(coro_worker *w) {
         if (GOC_UNLIKELY(atomic_load_explicit(&coro_test_pollstall_ns, memory_order_relaxed)))
             poll_stall_hook(); /* tests only */
         coro_unidle(w); /* also gives up the poller role */
+        if (GOC_UNLIKELY(atomic_load_explicit(&coro_test_spinstall_ns, memory_order_relaxed)) &&
+            w->spinning) {
+            /* tests only: the same stall as poll_stall_hook, but now */
+            int64_t ns = atomic_exchange_explicit(&coro_test_spinstall_ns, 0, memory_order_relaxed);
+            struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+            while (ns > 0 && nanosleep(&ts, &ts) != 0) {
+            }
+        }
         return true;
     }
 

@@ -39,9 +39,10 @@
  *    tasks, the other idle workers sleep on their futex words; a wakep
  *    sends one through find_runnable, which runs every heap's timers.
  *
- *  - A late poller: a timer SYSMON_STUCK_NS overdue while a worker holds
- *    the poller role means the OS has not run that thread since its
- *    deadline (a loaded machine kept a runnable poller off the CPU for
+ *  - A late poller or spinner: a timer SYSMON_STUCK_NS overdue means the
+ *    OS has not run the thread that was to run it (the poller, or the
+ *    spinner a wakep woke for it, which keeps later wakeps from waking
+ *    anybody) since its deadline (a loaded machine kept a runnable poller off the CPU for
  *    120-250 ms, with GOC_PROCS=1 the whole runtime, while sysmon ran).
  *    An idle worker parked on its futex is woken to run the timers, or,
  *    if there is none, the poller is replaced like a stuck worker
@@ -54,6 +55,7 @@
  * spurious handoff only starts a worker that finds nothing and idles.
  */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -151,11 +153,35 @@ static void handoff(coro_worker *v) {
     atomic_store_explicit(&v->state, CORO_W_RUN, memory_order_seq_cst);
 }
 
+/* GOC_SCHEDTRACE (dump.c): dump the scheduler's state once per sleep of
+ * the condition, when a timer is this overdue (sysmon thread only). */
+#define SYSMON_DUMP_LATE_NS (50 * 1000000LL)
+static bool sm_trace;
+static int sm_dumped; /* dumps taken in this episode: at 50 ms and at 150 ms overdue */
+void goc__sched_dump(const char *why);
+
+static goc_time sm_prev_look; /* when the previous sysmon_check began */
+
+static void trace_late_timers(goc_time now, const char *did) {
+    goc_time tn = coro_timers_next();
+    if (tn > now - SYSMON_DUMP_LATE_NS) {
+        sm_dumped = 0;
+        return;
+    }
+    if (sm_dumped >= 2 || (sm_dumped == 1 && tn > now - 3 * SYSMON_DUMP_LATE_NS)) return;
+    sm_dumped++;
+    char why[192];
+    snprintf(why, sizeof why, "sysmon: a timer is %.1f ms overdue; this look did: %s; previous look %.1f ms before",
+             (double)(now - tn) / 1e6, did, (double)(now - sm_prev_look) / 1e6);
+    goc__sched_dump(why);
+}
+
 /* One look at every worker. *busy: a worker runs a task. Returns true if
  * it acted (a handoff or a wakep). */
 static bool sysmon_check(bool *busy_out) {
     goc_time now = goc_now();
     bool busy = false, stuck_next = false, acted = false;
+    const char *did = "nothing"; /* for GOC_SCHEDTRACE */
     int idle = atomic_load_explicit(&S.nidle, memory_order_relaxed);
     /* Stranded work: queued tasks no worker is getting to (the global
      * queue, or a queue whose head did not move since the last look) while
@@ -196,20 +222,31 @@ static bool sysmon_check(bool *busy_out) {
      * starts an M for them too. */
     if (stranded && idle > 0 && atomic_load_explicit(&S.nspinning, memory_order_relaxed) == 0)
         stuck_next = true; /* same remedy: wake a spinner */
-    if (stuck_next || (!atomic_load_explicit(&S.poller, memory_order_relaxed) &&
-                       atomic_load_explicit(&coro_ntimers, memory_order_relaxed) &&
-                       coro_timers_next() <= now)) {
-        coro_wakep();
-        acted = true;
-    } else if (atomic_load_explicit(&S.poller, memory_order_relaxed) &&
-               atomic_load_explicit(&coro_ntimers, memory_order_relaxed) &&
-               coro_timers_next() <= now - SYSMON_STUCK_NS) {
-        /* a late poller (the header comment): the wakep above would only
-         * break its epoll_wait, which the same late thread has to see */
+    goc_time tn = atomic_load_explicit(&coro_ntimers, memory_order_relaxed) ? coro_timers_next() : INT64_MAX;
+    if (tn <= now - SYSMON_STUCK_NS) {
+        /* A late thread (the header comment): timers SYSMON_STUCK_NS
+         * overdue. Whoever was to run them, the poller or, with no poller,
+         * the spinner that a wakep woke for them, has not been run by the
+         * OS since. A wakep would not help: it only breaks the poller's
+         * epoll_wait, which the same late thread has to see, and with a
+         * spinner counted in nspinning it wakes nobody (wakep's rule: one
+         * spinner at a time), so sysmon repeated a no-op every tick while
+         * the spinner stayed off the CPU (difftest, loaded machine: a
+         * timer 50-240 ms overdue with nspinning == 1 held by a runnable
+         * thread that did not run, issue 11/12). The rescue wakes an idle
+         * worker regardless of nspinning, one per look while the timers
+         * stay overdue, or replaces a poller that is the only worker. */
         coro_worker *p = coro_late_poller_rescue();
         if (p) handoff(p);
+        did = p ? "late-thread rescue: handoff of the poller" : "late-thread rescue: woke an idle worker or none";
+        acted = true;
+    } else if (stuck_next || (!atomic_load_explicit(&S.poller, memory_order_relaxed) && tn <= now)) {
+        coro_wakep();
+        did = stuck_next ? "wakep (stuck runnext or stranded)" : "wakep (timers, no poller)";
         acted = true;
     }
+    if (GOC_UNLIKELY(sm_trace)) trace_late_timers(now, did);
+    sm_prev_look = now;
     *busy_out = busy;
     return acted;
 }
@@ -248,6 +285,8 @@ static void *sysmon_main(void *arg) {
      * program, or one task computing on every worker, costs ~100 wake-ups
      * a second). */
     goc_time delay = SYSMON_TICK_NS;
+    const char *tr = getenv("GOC_SCHEDTRACE");
+    sm_trace = tr && *tr && strcmp(tr, "0") != 0;
     for (;;) {
         uint32_t word = atomic_load_explicit(&S.sysmon_word, memory_order_acquire);
         if (atomic_load_explicit(&S.stop, memory_order_acquire)) break;
