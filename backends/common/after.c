@@ -4,11 +4,10 @@
 
 static void after_fire(void *arg) {
     goc_chan *ch = arg;
-    /* precise TSan build: goc_after -> the firing, Go's timer edge (addtimer
-     * releases, runOneTimer acquires); without it the timer thread's send,
-     * a read of the channel object in the strict-object option, races with
-     * the channel's allocation. The timer runs this outside its hidden lock. */
-    GOC_TSAN_P_ACQUIRE(ch);
+    /* precise TSan build: goc_after -> the firing is Go's timer edge, made by
+     * the timer service itself (GOC_RACE_TIMER_ARM/FIRE, goc_tsan.h); without
+     * it the timer's send, a read of the channel object in the strict-object
+     * option, would race with the channel's allocation. */
     goc_time now = goc_now();
     /* cap 1 and only this timer sends: the try-send cannot find it full
      * unless the program sent into the after channel itself. */
@@ -18,7 +17,6 @@ static void after_fire(void *arg) {
 goc_chan *goc_after(int64_t ns) {
     goc_chan *ch = goc_chan_make(sizeof(goc_time), 1);
     if (!ch) return NULL;
-    GOC_TSAN_P_RELEASE(ch); /* before the timer can fire (after_fire) */
     goc__timer *t = goc__timer_start(ns <= 0 ? goc_now() : goc_deadline(ns), after_fire, ch);
     if (!t) {
         int e = errno;

@@ -168,6 +168,21 @@ void *goc__tsan_strict_tag(void);
 #define GOC_RACE_STRICT_WRITE(obj) ((void)0)
 #endif
 
+/* Go's timer edge (runtime/time.go: addtimer/modtimer racerelease(t),
+ * runOneTimer raceacquirectx(timerRaceCtx, t)): what the caller did before
+ * arming a timer happens before its callback. Both timer services (the
+ * thread backends' timer_thread.c, coro's timer.c) use it for the
+ * goc__timer_start callbacks (context deadlines, goc_after):
+ * GOC_RACE_TIMER_ARM(t) in goc__timer_start at the caller's depth, before
+ * the arming's hidden section; GOC_RACE_TIMER_FIRE(t, call) in the runner,
+ * which is hidden (the timer thread's loop, coro's scheduler fiber): it
+ * steps out for the acquire and the callback, so the callback's own edges
+ * (the close of a context's done, goc_after's send) are annotated at depth 1
+ * and kept. Like Go's per-P timerRaceCtx, the runner's clock accumulates the
+ * timers it fired. Outside the precise build FIRE just runs the call. */
+#define GOC_RACE_TIMER_ARM(t) GOC_TSAN_P_RELEASE(t)
+#define GOC_RACE_TIMER_FIRE(t, ...) GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(t); __VA_ARGS__)
+
 /* Go's race model of the WaitGroup's semaphore (sync/waitgroup.go): the
  * Add that takes the counter from 0 reads it, the first Wait that blocks
  * writes it (only the first: concurrent Waits must not race each other).

@@ -15,8 +15,8 @@
 /* TSan precise build: the file is uninstrumented and every tm_mu section is
  * a hidden section (GOC_RACE_CALL_BEGIN/END: two tasks that start timers are
  * not ordered by tm_mu/tm_cv); the timer thread runs hidden and steps out
- * for each callback, so the channel and context annotations callbacks make
- * stay visible. The timer thread's creation steps out too: pthread_create's
+ * for each callback (GOC_RACE_TIMER_FIRE, with Go's arm -> fire edge), so
+ * the channel and context annotations callbacks make stay visible. The timer thread's creation steps out too: pthread_create's
  * edge (the first goc__timer_start -> the timer thread) is kept as it was. */
 GOC_RACE_FILE_BEGIN
 
@@ -90,7 +90,7 @@ static void *timer_main(void *unused) {
         t->state = T_FIRING;
         current = t;
         pthread_mutex_unlock(&tm_mu);
-        GOC_RACE_UNHIDDEN(t->fn(t->arg));
+        GOC_RACE_TIMER_FIRE(t, t->fn(t->arg)); /* pairs with goc__timer_start's ARM */
         pthread_mutex_lock(&tm_mu);
         current = NULL;
         if (t->state == T_FIRING) t->state = T_DONE;
@@ -130,6 +130,7 @@ goc__timer *goc__timer_start(goc_time when, void (*fn)(void *), void *arg) {
     t->when = when;
     t->fn = fn;
     t->arg = arg;
+    GOC_RACE_TIMER_ARM(t); /* Go's timer edge: the caller -> the callback */
     GOC_RACE_CALL_BEGIN();
     pthread_mutex_lock(&tm_mu);
     int rc = ensure_started();

@@ -1144,10 +1144,8 @@ static bool sel_register(goc_case *c, lf_entry *e, const lf_waiter *self) {
     return ready;
 }
 
-static int lf_api_select(goc_case *cases, size_t n, goc_time deadline) {
-    long checked = goc__select_check(cases, n);
-    if (checked < 0) return (int)checked;
-    size_t m = (size_t)checked;
+/* m: the enabled clauses, from goc__select_check (the caller validated) */
+static int lf_api_select(goc_case *cases, size_t n, size_t m, goc_time deadline) {
     goc__fuzz_point();
     int kind = goc__deadline_kind(deadline);
     bool timed = kind == GOC_DL_AT;
@@ -1364,11 +1362,19 @@ void goc_chan_free(goc_chan *ch) {
 }
 int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     GOC_RACE_CALL_BEGIN();
-#ifdef GOC_TSAN_PRECISE_ON
-    for (size_t i = 0; cases && i < n && i < GOC_SELECT_MAX; i++)
-        if (cases[i].op == GOC_SEND) GOC_RACE_STRICT_READ(cases[i].ch);
-#endif
-    int r = lf_api_select(cases, n, deadline);
+    /* validate before touching cases[] beyond what the check reads: a bad n
+     * (or op, or channel) is -EINVAL in every build, never a read past the
+     * array (the strict loop below used to run first, bounded only by
+     * GOC_SELECT_MAX, and overflowed a short array in the precise build) */
+    long ne = goc__select_check(cases, n);
+    if (ne < 0) {
+        GOC_RACE_CALL_END();
+        return (int)ne;
+    }
+    /* Go's selectgo reads every polled send channel (strict option) */
+    for (size_t i = 0; i < n; i++)
+        if (cases[i].ch && cases[i].op == GOC_SEND) GOC_RACE_STRICT_READ(cases[i].ch);
+    int r = lf_api_select(cases, n, (size_t)ne, deadline);
     GOC_RACE_CALL_END();
     return r;
 }

@@ -2,6 +2,8 @@
  * canceled context is observed (recv on Done, select on Done, goc_ctx_err).
  * R33 (no-race half): tasks: written before spawn, read in the task;
  * written in the task, read after the WaitGroup wait. */
+#include <stdatomic.h>
+
 #include "race_common.h"
 
 int x;
@@ -40,6 +42,61 @@ static void ctx_done_recv(void) { ctx_case(0); }
 static void ctx_done_select(void) { ctx_case(1); }
 static void ctx_err(void) { ctx_case(2); }
 
+/* Timers (Go's addtimer release -> runOneTimer acquire, then the timer's
+ * own edge): a write before arming a context's deadline is read after its
+ * Done is observed by another task, and one before goc_after is read after
+ * the receive from its channel. The context (channel) travels through a
+ * relaxed atomic and the invisible barrier: no edge but the timer's. The
+ * timer service is started first (goc_after), so the first arming's
+ * pthread_create edge (thread backends) is not what orders the write. */
+static _Atomic(goc_ctx *) tctx;
+static _Atomic(goc_chan *) tchan;
+static rc_barrier tb;
+static void timer_warm(void) {
+    goc_chan *a = goc_after(0);
+    rc_check(a != NULL);
+    rc_expect(goc_chan_recv(a, NULL, GOC_NEVER), 0);
+    goc_chan_free(a);
+}
+static void deadline_writer(void *p) {
+    x = 11;
+    goc_ctx *c = goc_ctx_with_timeout(goc_ctx_background(), 1000000); /* 1 ms */
+    rc_check(c != NULL);
+    atomic_store_explicit(&tctx, c, memory_order_relaxed);
+    rc_barrier_wait(&tb);
+}
+static void ctx_deadline(void) {
+    timer_warm();
+    rc_barrier_init(&tb, 2);
+    rc_go(deadline_writer, NULL);
+    rc_barrier_wait(&tb);
+    goc_ctx *c = atomic_load_explicit(&tctx, memory_order_relaxed);
+    rc_expect(goc_chan_recv(goc_ctx_done(c), NULL, GOC_NEVER), -EPIPE);
+    rc_check(x == 11);
+    x = 0;
+    rc_join();
+    goc_ctx_free(c);
+}
+static void after_writer(void *p) {
+    x = 12;
+    goc_chan *a = goc_after(1000000); /* 1 ms */
+    rc_check(a != NULL);
+    atomic_store_explicit(&tchan, a, memory_order_relaxed);
+    rc_barrier_wait(&tb);
+}
+static void after_timer(void) {
+    timer_warm();
+    rc_barrier_init(&tb, 2);
+    rc_go(after_writer, NULL);
+    rc_barrier_wait(&tb);
+    goc_chan *a = atomic_load_explicit(&tchan, memory_order_relaxed);
+    rc_expect(goc_chan_recv(a, NULL, GOC_NEVER), 0);
+    rc_check(x == 12);
+    x = 0;
+    rc_join();
+    goc_chan_free(a);
+}
+
 static void child_reads(void *p) { rc_check(x == 5); }
 static void spawn_edge(void) {
     x = 5;
@@ -67,6 +124,8 @@ static const rc_case cases[] = {
     {"r32_ctx_done_recv", "N", 1, ctx_done_recv},
     {"r32_ctx_done_select", "N", 1, ctx_done_select},
     {"r32_ctx_err", "N", 0, ctx_err},
+    {"r32_ctx_deadline", "N", 1, ctx_deadline},
+    {"r32_after_timer", "N", 1, after_timer},
     {"r33_spawn_edge", "N", 0, spawn_edge},
     {"r33_wait_edge", "N", 0, wait_edge},
 };

@@ -2,6 +2,8 @@
  * observed (the edge goes from before the cancel only).
  * R33 (race half): a task's write read by the spawner without any join.
  * Barriers force the windows; no edge is added. */
+#include <stdatomic.h>
+
 #include "race_common.h"
 
 int x;
@@ -26,6 +28,29 @@ static void after_cancel(void) {
     goc_ctx_free(ctx);
 }
 
+/* A write after arming a context's deadline races with a read after its
+ * Done is observed (the timer's edge starts at the arming; Go: race). The
+ * context travels through a relaxed atomic and the barrier: no edge. */
+static _Atomic(goc_ctx *) tctx;
+static void deadline_writer(void *p) {
+    goc_ctx *c = goc_ctx_with_timeout(goc_ctx_background(), 1000000); /* 1 ms */
+    rc_check(c != NULL);
+    atomic_store_explicit(&tctx, c, memory_order_relaxed);
+    x = 4; /* after the arming: not covered by the edge */
+    rc_barrier_wait(&b);
+}
+static void after_deadline(void) {
+    rc_barrier_init(&b, 2);
+    rc_go(deadline_writer, NULL);
+    rc_barrier_wait(&b);
+    goc_ctx *c = atomic_load_explicit(&tctx, memory_order_relaxed);
+    rc_expect(goc_chan_recv(goc_ctx_done(c), NULL, GOC_NEVER), -EPIPE);
+    volatile int seen = x;
+    (void)seen;
+    rc_join();
+    goc_ctx_free(c);
+}
+
 static void writer(void *p) {
     x = 3;
     rc_barrier_wait(&b);
@@ -41,6 +66,7 @@ static void no_join(void) {
 
 static const rc_case cases[] = {
     {"r32_write_after_cancel", "N", 1, after_cancel},
+    {"r32_write_after_deadline", "P", 1, after_deadline},
     {"r33_read_without_join", "N", 0, no_join},
 };
 RC_MAIN(cases)
