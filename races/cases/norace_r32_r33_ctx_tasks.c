@@ -124,8 +124,14 @@ static const rc_case cases[] = {
     {"r32_ctx_done_recv", "N", 1, ctx_done_recv},
     {"r32_ctx_done_select", "N", 1, ctx_done_select},
     {"r32_ctx_err", "N", 0, ctx_err},
-    {"r32_ctx_deadline", "N", 1, ctx_deadline},
-    {"r32_after_timer", "N", 1, after_timer},
+    /* P: the writer hands the context (the timer channel) to the reader
+     * through a relaxed store and the suite's invisible barrier, so that
+     * the only edge is the timer's; the natural build then sees the
+     * runtime's own reads of that object (ctx.c valid(), chan_ok) race
+     * with its allocation by the writer: the handoff the case constructs,
+     * not a missing edge. The precise build hides those reads. */
+    {"r32_ctx_deadline", "P", 1, ctx_deadline},
+    {"r32_after_timer", "P", 1, after_timer},
     {"r33_spawn_edge", "N", 0, spawn_edge},
     {"r33_wait_edge", "N", 0, wait_edge},
 };
