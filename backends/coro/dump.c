@@ -47,38 +47,31 @@ static double ms_from(goc_time t, goc_time now) {
  * (/proc/.../stat: R runnable, S asleep, D uninterruptible) and the system
  * call it is in (/proc/.../syscall: its number and arguments, or "running").
  * Fixed buffers, no allocation. */
-static void kernel_view(int tid, char *out, size_t cap) {
-    char path[64], st[256] = "", sc[128] = "", ss[96] = "";
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+/* /proc/self/task/<tid>/<name> into buf (cap bytes), cut at the first
+ * newline; "" when it cannot be read. */
+static void read_task_file(int tid, const char *name, char *buf, size_t cap) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/%s", tid, name);
+    buf[0] = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, st, sizeof st - 1);
-        close(fd);
-        st[n > 0 ? n : 0] = 0;
-    }
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, sc, sizeof sc - 1);
-        close(fd);
-        sc[n > 0 ? n : 0] = 0;
-        char *nl = strchr(sc, '\n');
-        if (nl) *nl = 0;
-        /* keep the number and the first two arguments */
-        char *sp = sc;
-        for (int k = 0; k < 3 && sp; k++) sp = strchr(sp + 1, ' ');
-        if (sp) *sp = 0;
-    }
+    if (fd < 0) return;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    char *nl = strchr(buf, '\n');
+    if (nl) *nl = 0;
+}
+
+static void kernel_view(int tid, char *out, size_t cap) {
+    char st[256], sc[128], ss[96];
+    read_task_file(tid, "stat", st, sizeof st);
+    read_task_file(tid, "syscall", sc, sizeof sc);
+    /* keep the syscall number and its first two arguments */
+    char *sp = sc;
+    for (int k = 0; k < 3 && sp; k++) sp = strchr(sp + 1, ' ');
+    if (sp) *sp = 0;
     /* schedstat: ns on the CPU, ns waiting on a run queue, timeslices */
-    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", tid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, ss, sizeof ss - 1);
-        close(fd);
-        ss[n > 0 ? n : 0] = 0;
-        char *nl = strchr(ss, '\n');
-        if (nl) *nl = 0;
-    }
+    read_task_file(tid, "schedstat", ss, sizeof ss);
     char *p = strrchr(st, ')');
     snprintf(out, cap, "%c sys=%s schedstat=%s", p && p[1] == ' ' ? p[2] : '?', sc[0] ? sc : "?", ss);
 }
