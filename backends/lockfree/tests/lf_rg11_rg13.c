@@ -178,8 +178,10 @@ static void rg13_pingpong(size_t cap, bool use_select, int rounds) {
         GT_ASSERT_OK(goc_chan_recv(x.b, &v, GOC_NEVER));
         GT_ASSERT_EQ(v, i + 1);
         v = i + 1;
-        /* let the partner reach its park, so the wake races the delay */
-        if (i % 4 == 0) usleep(100);
+        /* let the partner reach its park, so the wake races the delay:
+         * 2 ms, longer than any spin budget (100 us was absorbed by the
+         * adaptive spin under ASan: 0 parks in one CI run) */
+        if (i % 4 == 0) usleep(2000);
     }
     gt_join_all();
     goc_chan_free(x.a);
