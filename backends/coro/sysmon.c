@@ -162,8 +162,8 @@ void goc__sched_dump(const char *why);
 
 static goc_time sm_prev_look; /* when the previous sysmon_check began */
 
-static void trace_late_timers(goc_time now, const char *did) {
-    goc_time tn = coro_timers_next();
+/* tn: sysmon_check's earliest timer (INT64_MAX with none) */
+static void trace_late_timers(goc_time now, goc_time tn, const char *did) {
     if (tn > now - SYSMON_DUMP_LATE_NS) {
         sm_dumped = 0;
         return;
@@ -245,7 +245,7 @@ static bool sysmon_check(bool *busy_out) {
         did = stuck_next ? "wakep (stuck runnext or stranded)" : "wakep (timers, no poller)";
         acted = true;
     }
-    if (GOC_UNLIKELY(sm_trace)) trace_late_timers(now, did);
+    if (GOC_UNLIKELY(sm_trace)) trace_late_timers(now, tn, did);
     sm_prev_look = now;
     *busy_out = busy;
     return acted;
