@@ -42,6 +42,13 @@
  *                               EMPTY, + BUSY(b) + RECV(b)): the receive's
  *                               linearization point; then copy out, then
  *                               fetch_and clears BUSY(b) | RECV(b)
+ *         small  elements of at most 8 bytes (ring_small): a buffer is one
+ *                atomic word; the receiver loads it BEFORE the take, which
+ *                goes to (p + one_lap, EMPTY) without BUSY/RECV (no release
+ *                RMW): a FULL W only loses BUSY bits or gains CLOSED, and
+ *                no buffer of a slot is claimed while it is FULL, so a take
+ *                CAS that succeeds on the W it loaded validates the value.
+ *                RECV is never set on such a ring.
  *         close  (I9)
  *       A held buffer is never claimed, so a copy in or out never overlaps
  *       another; with both buffers held a send waits (LF_BUSY).
@@ -179,6 +186,29 @@ static inline lf_slot *slot_at(const goc_chan *ch, lf_pos index) {
 /* Buffer b (0 or 1) of slot s. */
 static inline unsigned char *slot_buf(const goc_chan *ch, lf_slot *s, int b) {
     return s->data + (size_t)b * ch->esz8;
+}
+/* Elements of at most 8 bytes (every benchmark row; also elem_size 0): a
+ * buffer is one 8-byte atomic word, written by its holding sender with a
+ * relaxed atomic store and read by receivers with a relaxed atomic load
+ * BEFORE their take, which the take CAS validates (I2 "small"): a receiver
+ * never holds a buffer. */
+static inline bool ring_small(const goc_chan *ch) { return ch->esz8 <= 8; }
+static inline _Atomic uint64_t *slot_word(const goc_chan *ch, lf_slot *s, int b) {
+    return (_Atomic uint64_t *)(void *)slot_buf(ch, s, b);
+}
+/* An element of 1..8 bytes to and from its buffer word (constant sizes
+ * inline: a variable-length memcpy would be a library call). */
+static inline uint64_t small_pack(const void *elem, size_t esz) {
+    uint64_t v = 0;
+    if (esz == 8) memcpy(&v, elem, 8);
+    else if (esz == 4) memcpy(&v, elem, 4);
+    else memcpy(&v, elem, esz);
+    return v;
+}
+static inline void small_unpack(void *elem, uint64_t v, size_t esz) {
+    if (esz == 8) memcpy(elem, &v, 8);
+    else if (esz == 4) memcpy(elem, &v, 4);
+    else memcpy(elem, &v, esz);
 }
 /* W with stamp `pos` for the slot at `index`, and the given flag bits
  * (lf.h: the stamp is stored minus the index, modulo 2^LF_W_STAMP_BITS). */
@@ -551,7 +581,16 @@ static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
         void *sy LF_UNUSED = SYNC_SLOT(ch, ix);
         size_t esz LF_UNUSED = ch->elem_size;
         GOC_RACE_UNHIDDEN(if (esz) GOC_TSAN_P_READ(elem, esz); GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
-        if (ch->elem_size) lf_copy(slot_buf(ch, s, b), elem, ch->elem_size);
+        if (!esz) {
+            /* no buffer (esz8 == 0) */
+        } else if (ring_small(ch)) {
+            uint64_t v = small_pack(elem, esz);
+            /* relaxed: published by the commit's release; atomic because a
+             * receiver may read the buffer speculatively (ring_try_recv) */
+            atomic_store_explicit(slot_word(ch, s, b), v, memory_order_relaxed);
+        } else {
+            lf_copy(slot_buf(ch, s, b), elem, esz);
+        }
         for (uint64_t cur = w | LF_W_BUSY(b);;) {
             if (w_dist(cur, ix, t) != 0 || (cur & (LF_W_FULL | LF_W_CLOSED))) {
                 /* beaten at t (another sender committed it; a receiver may
@@ -600,10 +639,24 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
             return -EAGAIN;
         }
         int b = (w & LF_W_WHICH) ? 1 : 0;
-        /* the slot moves on a lap; our buffer stays held until we copied
-         * out of it; the close mark, if any, now marks h + one_lap */
-        uint64_t nw = w_make(h + ch->one_lap, ix,
-                             (w & (LF_W_BUSYALL | LF_W_RECVALL | LF_W_CLOSED)) | LF_W_BUSY(b) | LF_W_RECV(b));
+        bool small = ring_small(ch);
+        uint64_t v = 0;
+        if (small && ch->esz8) {
+            /* Read the value before the take: buffer b is written only by
+             * a holder, and nobody claims a buffer of a slot until its FULL
+             * position is taken (claims need (t, EMPTY)); a FULL W only
+             * loses BUSY bits or gains CLOSED, so the take CAS succeeding
+             * on w means W did not change since our acquire load (which
+             * saw the commit: the value) and b was not rewritten. relaxed:
+             * ordered by that acquire; a later writer of b claims after
+             * our take (its acquire pairs with our release). */
+            v = atomic_load_explicit(slot_word(ch, s, b), memory_order_relaxed);
+        }
+        /* the slot moves on a lap; a big element's buffer stays held until
+         * we copied out of it (a small one was read above); the close
+         * mark, if any, now marks h + one_lap */
+        uint64_t keep = w & (LF_W_BUSYALL | LF_W_RECVALL | LF_W_CLOSED);
+        uint64_t nw = w_make(h + ch->one_lap, ix, small ? keep : keep | LF_W_BUSY(b) | LF_W_RECV(b));
         void *sy LF_UNUSED = SYNC_SLOT(ch, ix);
         GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
         LF_HOOK(GOC_LF_HOOK_BEFORE_CAS, ch);
@@ -620,7 +673,11 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
         hint_help(ch, &ch->head, h);
         size_t esz LF_UNUSED = ch->elem_size;
         GOC_RACE_UNHIDDEN(if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
-        if (elem && ch->elem_size) lf_copy(elem, slot_buf(ch, s, b), ch->elem_size);
+        if (small) {
+            if (elem && esz) small_unpack(elem, v, esz);
+            return 0;
+        }
+        if (elem && esz) lf_copy(elem, slot_buf(ch, s, b), esz);
         /* release: our copy-out happens before the buffer's next holder
          * writes it (its acquire claim CAS) */
         atomic_fetch_and_explicit(&s->w, ~(LF_W_BUSY(b) | LF_W_RECV(b)), memory_order_release);
