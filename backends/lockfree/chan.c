@@ -535,7 +535,8 @@ static inline lf_pos hint_help(const goc_chan *ch, _Atomic lf_pos *hint, lf_pos 
  * slot at tail still holds last lap's unreceived value), or LF_BUSY (both
  * buffers of the slot at tail are held by partners: wait). The caller wakes
  * a registered receiver if *notify is set (then the channel is pinned). */
-static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
+static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, const void *elem, bool *notify,
+                                                                  bool small) {
     /* relaxed: a hint (hint_help) */
     lf_pos t = atomic_load_explicit(&ch->tail, memory_order_relaxed);
     for (;;) {
@@ -583,7 +584,7 @@ static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
         GOC_RACE_UNHIDDEN(if (esz) GOC_TSAN_P_READ(elem, esz); GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
         if (!esz) {
             /* no buffer (esz8 == 0) */
-        } else if (ring_small(ch)) {
+        } else if (small) {
             uint64_t v = small_pack(elem, esz);
             /* relaxed: published by the commit's release; atomic because a
              * receiver may read the buffer speculatively (ring_try_recv) */
@@ -611,7 +612,8 @@ static int ring_try_send(goc_chan *ch, const void *elem, bool *notify) {
 
 /* One attempt to receive: 0, -EPIPE (closed and drained; elem zeroed), or
  * -EAGAIN (the position at head is not committed: empty). Never waits. */
-static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
+static inline __attribute__((always_inline)) int ring_try_recv_k(goc_chan *ch, void *elem, bool *notify,
+                                                                  bool small) {
     /* relaxed: a hint (hint_help) */
     lf_pos h = atomic_load_explicit(&ch->head, memory_order_relaxed);
     for (;;) {
@@ -639,7 +641,6 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
             return -EAGAIN;
         }
         int b = (w & LF_W_WHICH) ? 1 : 0;
-        bool small = ring_small(ch);
         uint64_t v = 0;
         if (small && ch->esz8) {
             /* Read the value before the take: buffer b is written only by
@@ -685,6 +686,20 @@ static int ring_try_recv(goc_chan *ch, void *elem, bool *notify) {
     }
 }
 
+/* The two ring flavours, each compiled with `small` constant. */
+static int ring_try_send_small(goc_chan *ch, const void *elem, bool *notify) {
+    return ring_try_send_k(ch, elem, notify, true);
+}
+static int ring_try_send_big(goc_chan *ch, const void *elem, bool *notify) {
+    return ring_try_send_k(ch, elem, notify, false);
+}
+static int ring_try_recv_small(goc_chan *ch, void *elem, bool *notify) {
+    return ring_try_recv_k(ch, elem, notify, true);
+}
+static int ring_try_recv_big(goc_chan *ch, void *elem, bool *notify) {
+    return ring_try_recv_k(ch, elem, notify, false);
+}
+
 /* Wakes one registered waiter of q, if a claimable one exists. */
 static void notify_one(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n) {
     lf_waiter *got = NULL;
@@ -708,7 +723,8 @@ static void notify_one(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n) {
  * receiver; after a receive, a registered sender. */
 static inline int ring_op(goc_chan *ch, bool is_send, void *elem) {
     bool notify = false;
-    int r = is_send ? ring_try_send(ch, elem, &notify) : ring_try_recv(ch, elem, &notify);
+    int r = ring_small(ch) ? (is_send ? ring_try_send_small(ch, elem, &notify) : ring_try_recv_small(ch, elem, &notify))
+                           : (is_send ? ring_try_send_big(ch, elem, &notify) : ring_try_recv_big(ch, elem, &notify));
     if (GOC_UNLIKELY(notify)) {
         notify_one(ch, is_send ? &ch->recvq : &ch->sendq, is_send ? &ch->nrecvq : &ch->nsendq);
         /* release: our last access to ch happens before a free that sees
