@@ -4,7 +4,8 @@
 reference/go/gbench_json.py: Go text and test2json input, the GOMAXPROCS
 suffix, sub-benchmark names, extra metrics, failures, empty input.
 harness/bench_compare.py: medians, min-max, ratios to go-p1/go-pN/best Go,
-suites kept apart, errors reported (exit 1), the vtbl dispatch table.
+suites kept apart, errors reported (exit 1), the vtbl dispatch table, the
+channel rows over the bare floors (harness/floors.py).
 """
 import json
 import os
@@ -143,6 +144,21 @@ class Compare(unittest.TestCase):
         self.assertEqual(st, {("micro", 10), ("bench_patterns", 99)})
         self.assertIn("ERROR: wrong sum", md)
         self.assertIn("### bench_patterns", md)
+
+    def test_floors(self):
+        # channel rows over their bare floors, per backend, in one run
+        files = [self.write("l%d.json" % k, gbench_doc("lockfree", [
+            ("SPSC/cap:1024", 90 + k), ("BareRing/cap:1024", 30), ("ChanSync", 1000), ("BarePingPong", 250)],
+            "micro")) for k in range(3)]
+        files.append(self.write("p.json", gbench_doc("pthread", [("ChanSync", 4000)], "micro")))  # no floor row
+        rc, md, err = run([COMPARE] + files)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("(SPSC/cap:1024 / BareRing/cap:1024, ", md)
+        self.assertIn("lockfree 3.03", md)  # median 91 / 30
+        ping = [l for l in md.splitlines() if "(ChanSync / BarePingPong" in l]
+        self.assertEqual(len(ping), 1, md)
+        self.assertIn("lockfree 4.00", ping[0])
+        self.assertNotIn("pthread", ping[0])  # a backend without the floor row is left out
 
     def test_unreadable(self):
         rc, _, _ = run([COMPARE, os.path.join(self.dir.name, "missing.json")])
