@@ -116,4 +116,25 @@ static inline uint64_t br_recv(bare_ring *r) {
     }
 }
 
+/* A bare ping-pong: ChanSync's round trip (root -> echo -> root) through two
+ * atomic words on lines of their own, polled with the same pause/yield as
+ * the ring. No blocking, no close, no value buffer: two cache-line hand-
+ * offs per round trip, the floor any unbuffered channel between two
+ * threads on two cores pays (BarePingPong/real_time in the micro catalogue;
+ * issue 15 compares ChanSync against it). */
+typedef struct bare_pingpong {
+    _Alignas(64) _Atomic uint64_t ping; /* written by the root only */
+    _Alignas(64) _Atomic uint64_t pong; /* written by the echo only */
+} bare_pingpong;
+
+/* Waits until *w == want. acquire: pairs with the writer's release store
+ * (what the writer did before it is visible after). */
+static inline void bp_wait(_Atomic uint64_t *w, uint64_t want) {
+    unsigned fails = 0;
+    while (atomic_load_explicit(w, memory_order_acquire) != want) br_pause(&fails);
+}
+
+/* release: publishes the writer's work before the partner's bp_wait */
+static inline void bp_post(_Atomic uint64_t *w, uint64_t v) { atomic_store_explicit(w, v, memory_order_release); }
+
 #endif

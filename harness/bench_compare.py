@@ -25,6 +25,9 @@ import os
 import statistics
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from floors import floor_lines  # noqa: E402  (channel rows over the bare floors)
+
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 GO_BACKENDS = ("go-p1", "go-pN")
 LAT_KEYS = ("p50_ns", "p99_ns", "p99.9_ns")
@@ -192,17 +195,8 @@ def markdown(rows, disp, title):
                                                        fmt_ns(r["cpu_ns"]), r["cpu_ns"] / r["median_ns"]))
     med = {(r["suite"], r["benchmark"], r["backend"]): r["median_ns"] for r in rows if r.get("median_ns")}
     cpum = {(r["suite"], r["benchmark"], r["backend"]): r["cpu_ns"] for r in rows if r.get("cpu_ns")}
-    over = []
-    for (su, name, b), m in med.items():
-        ring = (su, "BareRing/cap:1024", b)
-        if name == "SPSC/cap:1024" and med.get(ring):
-            c = cpum.get((su, name, b)), cpum.get(ring)
-            over.append("%s %s%s" % (b, fmt_ratio(m / med[ring]),
-                                      " (CPU time: %s)" % fmt_ratio(c[0] / c[1]) if c[0] and c[1] else ""))
-    if over:
-        out += ["", "Channel over a bare ring (SPSC/cap:1024 / BareRing/cap:1024, medians of wall time, and "
-                "of CPU time, which a loaded machine disturbs less; issue 15's target is <= 1.3x): %s."
-                % ", ".join(over)]
+    for line in floor_lines(med, cpum, fmt_ratio):
+        out += ["", line]
     if disp:
         out += ["", "Dispatch cost (same catalogue through a function-pointer table, harness/goc_vtbl.h):", "",
                 "| benchmark | backend | direct | vtbl | vtbl - direct (medians) | (minima) | ratio |",

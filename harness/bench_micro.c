@@ -28,6 +28,10 @@
  *                       (harness/bare_ring.h: spin, no blocking, no close):
  *                       the floor a buffered channel is measured against
  *                       (issue 15); no Go counterpart
+ *   BarePingPong        ChanSync's round trip through two atomic words
+ *                       (harness/bare_ring.h: spin, no blocking): the floor
+ *                       of an unbuffered round trip between two threads
+ *                       (issue 15); no Go counterpart
  *   Select2Ready        one task, 2 ready cap-1 channels: op = select + refill;
  *                       checks both cases fire (fairness)
  *   SelectTimeout       op = goc_after(1 h) + select{ready chan, timer} + free
@@ -539,6 +543,56 @@ static void bm_bare_ring(goc_bench_state *st) {
     settle();
 }
 
+/* ------------------------------------------------------- BarePingPong --- */
+
+static bare_pingpong g_bp; /* reset by the root before the echo runs (goc_go orders it) */
+
+/* Echo: waits for ping == k, answers pong = k, for k = 1..n. */
+static void bare_echo_task(void *arg) {
+    task_res *r = arg;
+    goc_wg_done(r->ctx->ready_wg);
+    for (uint64_t k = 1; k <= r->n; k++) {
+        bp_wait(&g_bp.ping, k);
+        bp_post(&g_bp.pong, k);
+        r->count++;
+        r->sum += k;
+    }
+    goc_wg_done(r->ctx->all_wg);
+}
+
+static void bm_bare_pingpong(goc_bench_state *st) {
+    uint64_t n = (uint64_t)goc_bench_max_iterations(st);
+    bench_ctx c;
+    if (!ctx_init(&c, st)) { ctx_free(&c); return; }
+    atomic_store_explicit(&g_bp.ping, 0, memory_order_relaxed); /* ordered by goc_go */
+    atomic_store_explicit(&g_bp.pong, 0, memory_order_relaxed);
+    c.res[0] = (task_res){.n = n, .ctx = &c};
+    if (!spawn(&c, st, bare_echo_task, &c.res[0], false)) {
+        goc_wg_wait(c.all_wg, GOC_NEVER); /* nothing was spawned */
+        ctx_free(&c);
+        return;
+    }
+    wait_ready(&c);
+    uint64_t sum = 0, got = 0;
+    goc_bench_begin(st);
+    for (uint64_t k = 1; k <= n; k++) {
+        bp_post(&g_bp.ping, k);
+        bp_wait(&g_bp.pong, k);
+        sum += k;
+        got++;
+    }
+    goc_bench_end(st);
+    goc_wg_wait(c.all_wg, GOC_NEVER);
+    if (got != n || c.res[0].count != n || c.res[0].sum != tri(n) || sum != tri(n))
+        goc_bench_error(st, "round trips %llu, echoed %llu (want %llu), sum %llu (want %llu)",
+                        (unsigned long long)got, (unsigned long long)c.res[0].count,
+                        (unsigned long long)n, (unsigned long long)c.res[0].sum,
+                        (unsigned long long)tri(n));
+    goc_bench_set_items_processed(st, (int64_t)n);
+    ctx_free(&c);
+    settle();
+}
+
 /* --------------------------------------------------- ChanUncontended --- */
 
 enum { BATCH = 100 };
@@ -833,6 +887,7 @@ GOC_BENCH_INIT(register_micro) {
     goc_bench_arg_names(bare, 1, cap_name);
     goc_bench_arg(bare, 1024);
     goc_bench_use_real_time(bare);
+    goc_bench_use_real_time(goc_bench_register("BarePingPong", bm_bare_pingpong));
 
     goc_bench_use_real_time(goc_bench_register("Select2Ready", bm_select2_ready));
     goc_bench_use_real_time(goc_bench_register("SelectTimeout", bm_select_timeout));

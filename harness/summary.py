@@ -31,6 +31,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stages as ST  # noqa: E402  (RUN/stages.json)
+import floors as FL  # noqa: E402  (channel rows over the bare floors)
 
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 GO = ("go-p1", "go-pN")
@@ -410,23 +411,17 @@ def summarize(run):
                 table.append(line)
             out.append(md_table(hdr, table, ["---"] + ["---:"] * len(sb) + ["---"] * bool(goc)))
             out.append("")
-        # issue 15: the buffered channel against a bare ring doing the same
-        # SPSC work (BareRing/cap:1024, harness/bare_ring.h)
-        over = []
-        for suite in suites:
-            ring, chan = data.get((suite, "BareRing/cap:1024"), {}), data.get((suite, "SPSC/cap:1024"), {})
-            for b in backends:
-                if ring.get(b, {}).get("ns") and chan.get(b, {}).get("ns"):
-                    r, c = statistics.median(ring[b]["ns"]), statistics.median(chan[b]["ns"])
-                    rc, cc = ring[b]["counters"].get("cpu_ns"), chan[b]["counters"].get("cpu_ns")
-                    cpu = ""
-                    if rc and cc and statistics.median(rc) > 0:
-                        cpu = " (CPU time: %s)" % fmt_ratio(statistics.median(cc) / statistics.median(rc))
-                    over.append("%s %s%s" % (b, fmt_ratio(c / r) if r > 0 else "-", cpu))
-        if over:
-            out.append("Channel over a bare ring (SPSC/cap:1024 / BareRing/cap:1024, medians of wall time, "
-                       "and of CPU time, which a loaded machine disturbs less; issue 15's target is "
-                       "<= 1.3x): %s.\n" % ", ".join(over))
+        # issue 15: channel rows against the bare floors (harness/floors.py)
+        med, cpum = {}, {}
+        for (suite, name), cells in data.items():
+            for b, c in cells.items():
+                if c.get("ns"):
+                    med[(suite, name, b)] = statistics.median(c["ns"])
+                    cn = c.get("counters", {}).get("cpu_ns")
+                    if cn:
+                        cpum[(suite, name, b)] = statistics.median(cn)
+        for line in FL.floor_lines(med, cpum, fmt_ratio):
+            out.append(line + "\n")
         out.append("### Per backend: median, spread, ratios\n")
         det = []
         for (suite, name), cells, best in rows:

@@ -4,7 +4,9 @@
 reference/go/gbench_json.py: Go text and test2json input, the GOMAXPROCS
 suffix, sub-benchmark names, extra metrics, failures, empty input.
 harness/bench_compare.py: medians, min-max, ratios to go-p1/go-pN/best Go,
-suites kept apart, errors reported (exit 1), the vtbl dispatch table.
+suites kept apart, errors reported (exit 1), the vtbl dispatch table, the
+channel rows over the bare floors (harness/floors.py).
+harness/stability.py: per-row max/min and verdict flips over fresh runs.
 """
 import json
 import os
@@ -16,6 +18,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONVERTER = os.path.join(HERE, "..", "reference", "go", "gbench_json.py")
 COMPARE = os.path.join(HERE, "bench_compare.py")
+STABILITY = os.path.join(HERE, "stability.py")
 
 GO_TEXT = """goos: linux
 goarch: amd64
@@ -143,6 +146,49 @@ class Compare(unittest.TestCase):
         self.assertEqual(st, {("micro", 10), ("bench_patterns", 99)})
         self.assertIn("ERROR: wrong sum", md)
         self.assertIn("### bench_patterns", md)
+
+    def test_floors(self):
+        # channel rows over their bare floors, per backend, in one run
+        files = [self.write("l%d.json" % k, gbench_doc("lockfree", [
+            ("SPSC/cap:1024", 90 + k), ("BareRing/cap:1024", 30), ("ChanSync", 1000), ("BarePingPong", 250)],
+            "micro")) for k in range(3)]
+        files.append(self.write("p.json", gbench_doc("pthread", [("ChanSync", 4000)], "micro")))  # no floor row
+        rc, md, err = run([COMPARE] + files)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("(SPSC/cap:1024 / BareRing/cap:1024, ", md)
+        self.assertIn("lockfree 3.03", md)  # median 91 / 30
+        ping = [l for l in md.splitlines() if "(ChanSync / BarePingPong" in l]
+        self.assertEqual(len(ping), 1, md)
+        self.assertIn("lockfree 4.00", ping[0])
+        self.assertNotIn("pthread", ping[0])  # a backend without the floor row is left out
+
+    def test_stability(self):
+        # three runs of one commit: per row max/min of the medians and the
+        # verdict against the better Go of the same run
+        runs = []
+        for k, (ping, ring, go) in enumerate([(100, 50, 200), (110, 52, 90), (105, 51, 210)]):
+            d = os.path.join(self.dir.name, "run%d" % k)
+            os.mkdir(d)
+            with open(os.path.join(d, "bench-coro.json"), "w") as f:
+                json.dump(gbench_doc("coro", [("ChanSync", ping), ("SPSC/cap:1", ring)], "micro"), f)
+            with open(os.path.join(d, "bench-go-p1.json"), "w") as f:
+                json.dump(gbench_doc("go-p1", [("ChanSync", go), ("SPSC/cap:1", 100 * (k + 1))], "micro"), f)
+            runs.append(d)
+        out = os.path.join(self.dir.name, "s.json")
+        rc, md, err = run([STABILITY] + runs + ["--json", out])
+        self.assertEqual(rc, 0, err)
+        rows = {r["benchmark"]: r for r in load_json(out)["rows"]}
+        self.assertEqual(rows["ChanSync"]["verdicts"], ["faster", "slower", "faster"])
+        self.assertEqual(rows["ChanSync"]["flags"], ["verdict flips"])
+        self.assertAlmostEqual(rows["SPSC/cap:1"]["max_over_min"], 52 / 50)
+        self.assertEqual(rows["SPSC/cap:1"]["flags"], [])
+        self.assertIn("1 of 2 rows flagged", md)
+        rc, _, _ = run([STABILITY] + runs + ["--check"])
+        self.assertEqual(rc, 1, "--check: a flagged row exits 1")
+        rc, _, _ = run([STABILITY] + runs + ["--check", "--filter", "SPSC"])
+        self.assertEqual(rc, 0, "--check: no flagged row in the filtered set")
+        rc, _, err = run([STABILITY, runs[0]])
+        self.assertEqual(rc, 2, "one run cannot show stability")
 
     def test_unreadable(self):
         rc, _, _ = run([COMPARE, os.path.join(self.dir.name, "missing.json")])

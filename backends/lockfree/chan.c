@@ -706,11 +706,11 @@ static void notify_one(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n) {
     goc__lock_acquire(&ch->lock);
     for (goc__wnode *x = goc__wq_head(q); x; x = x->next) {
         lf_entry *e = LF_ENTRY(x);
-        if (lf_claim(e->w, e->case_id)) {
+        if (lf_claim(lf_entry_w(e), lf_entry_case(e))) {
             q_unlink(e);
             /* seq_cst: see q_remove */
             atomic_fetch_sub_explicit(n, 1, memory_order_seq_cst);
-            got = e->w;
+            got = lf_entry_w(e);
             break;
         }
         /* else: claimed elsewhere or aborted; its owner unlinks it */
@@ -797,7 +797,7 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
         }
         lf_op op;
         lf_waiter_init(&op.w);
-        op.e = (lf_entry){.node = {.owner = &op.w}, .w = &op.w, .elem = elem, .case_id = LF_SEL_CASE0};
+        op.e = (lf_entry){.node = {.owner = &op.w}, .elem = elem, .case_id = LF_SEL_CASE0};
         if (buf_register(ch, &op.e, is_send)) {
             if (lf_claim(&op.w, LF_SEL_ABORTED)) {
                 q_remove(ch, &op.e, is_send);
@@ -857,8 +857,9 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
     lf_queue *q = is_send ? &ch->recvq : &ch->sendq;
     for (goc__wnode *n = goc__wq_head(q); n; n = n->next) {
         lf_entry *e = LF_ENTRY(n);
-        if (e->w == self) continue; /* a select never matches itself */
-        if (!lf_claim(e->w, e->case_id)) continue; /* claimed elsewhere / aborted */
+        lf_waiter *pw = lf_entry_w(e);
+        if (pw == self) continue; /* a select never matches itself */
+        if (!lf_claim(pw, lf_entry_case(e))) continue; /* claimed elsewhere / aborted */
         q_unlink(e);
         /* its other clauses on ch go too: the owner will not touch ch again */
         goc__wq_claimed(&e->node, &ch->recvq, &ch->sendq);
@@ -868,16 +869,16 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
          * ours to use; the copy needs no lock. Precise build: Go's racesync,
          * both directions (the partner released tsan_w when it became
          * visible, acquires tsan_c when woken). */
-        lf_waiter *pw = e->w;
         void *syw LF_UNUSED = SYNC_W(pw), *syc LF_UNUSED = SYNC_C(pw);
         GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(syw);
                    if (esz && is_send) GOC_TSAN_P_READ(elem, esz);
                    else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
         if (esz) {
+            void *pb = lf_entry_buf(e); /* NULL: a receive that drops the value */
             if (is_send) {
-                if (e->elem) lf_copy(e->elem, elem, esz);
+                if (pb) lf_copy(pb, elem, esz);
             } else if (elem) {
-                lf_copy(elem, e->elem, esz);
+                lf_copy(elem, pb, esz);
             }
         }
         e->err = 0;
@@ -886,7 +887,7 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
         return 0;
     }
     if (reg) {
-        void *syw LF_UNUSED = SYNC_W(reg->w);
+        void *syw LF_UNUSED = SYNC_W(lf_entry_w(reg));
         GOC_RACE_RELEASE(syw);
         q_link(is_send ? &ch->sendq : &ch->recvq, reg);
         ver_bump(ch);
@@ -922,10 +923,18 @@ static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline
     bool past = kind == GOC_DL_AT && goc_now() >= deadline;
     lf_op op;
     lf_waiter_init(&op.w);
-    op.e = (lf_entry){.node = {.owner = &op.w}, .w = &op.w, .elem = elem, .case_id = LF_SEL_CASE0};
+    op.e = (lf_entry){.node = {.owner = &op.w}, .elem = elem, .case_id = LF_SEL_CASE0};
     /* read before we become visible: once linked, a partner may complete us
      * and the channel may be freed (I7) */
     size_t esz = ch->elem_size;
+    /* a small value travels in the entry (LF_CASE_INL): a sender's is
+     * copied in now, before the entry is linked; a receiver's is copied out
+     * once a claimer completed us (its lf_signal orders the copy in) */
+    bool inl = elem && esz && esz <= sizeof op.e.inl;
+    if (inl) {
+        op.e.case_id |= LF_CASE_INL;
+        if (is_send) memcpy(op.e.inl, elem, esz);
+    }
     void *sy_close = SYNC_CLOSE(ch);
     int r = unbuf_op(ch, is_send, elem, &op.w, kind == GOC_DL_NOW || past ? NULL : &op.e);
     if (r != -EAGAIN) return r;
@@ -941,6 +950,7 @@ static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline
         return -ETIMEDOUT;
     }
     r = op.e.err; /* written by the claimer before lf_signal; acquire in lf_park */
+    if (inl && !is_send && r == 0) memcpy(elem, op.e.inl, esz);
     unbuf_woken(sy_close, esz, &op.w, is_send, elem, r);
     return r;
 }
@@ -979,7 +989,7 @@ static void claim_all(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n, lf_entry *
     while (x) {
         lf_entry *e = LF_ENTRY(x);
         x = x->next;
-        if (lf_claim(e->w, e->case_id)) {
+        if (lf_claim(lf_entry_w(e), lf_entry_case(e))) {
             q_unlink(e);
             if (n) {
                 /* seq_cst: see q_remove */
@@ -1082,7 +1092,7 @@ static int lf_api_chan_close(goc_chan *ch) {
     while (list) {
         lf_entry *next = list->cnext;
         list->err = -EPIPE;
-        lf_signal(list->w);
+        lf_signal(lf_entry_w(list));
         list = next;
     }
     return 0;
@@ -1203,13 +1213,14 @@ static bool sel_register(goc_case *c, lf_entry *e, const lf_waiter *self) {
         for (goc__wnode *pn = goc__wq_head(is_send ? &ch->recvq : &ch->sendq); pn; pn = pn->next) {
             lf_entry *p = LF_ENTRY(pn);
             /* relaxed: a hint under the lock; a claim is decided by CAS */
-            if (p->w != self && atomic_load_explicit(&p->w->sel, memory_order_relaxed) == LF_SEL_WAITING) {
+            lf_waiter *pw = lf_entry_w(p);
+            if (pw != self && atomic_load_explicit(&pw->sel, memory_order_relaxed) == LF_SEL_WAITING) {
                 ready = true;
                 break;
             }
         }
     }
-    void *syw LF_UNUSED = SYNC_W(e->w);
+    void *syw LF_UNUSED = SYNC_W(lf_entry_w(e));
     GOC_RACE_RELEASE(syw);
     q_link(is_send ? &ch->sendq : &ch->recvq, e);
     ver_bump(ch);
@@ -1313,7 +1324,7 @@ static int lf_api_select(goc_case *cases, size_t n, size_t m, goc_time deadline)
         bool dups = goc__select_has_dups(plan.nl, m);
         for (size_t k = 0; k < m && !ready; k++) {
             goc_case *c = &cases[order[k]];
-            ents[k] = (lf_entry){.node = {.owner = &w, .dups = dups}, .w = &w, .elem = c->elem,
+            ents[k] = (lf_entry){.node = {.owner = &w, .dups = dups}, .elem = c->elem,
                                  .case_id = LF_SEL_CASE0 + order[k], .esz = c->ch->elem_size,
                                  .unbuf = !c->ch->cap, .sy_close = SYNC_CLOSE(c->ch)};
             ready = sel_register(c, &ents[k], &w);

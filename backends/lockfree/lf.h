@@ -8,6 +8,8 @@
 #define GOC_LF_H
 
 #include <sched.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "goc_internal.h"
@@ -144,27 +146,48 @@ int lf_park(lf_waiter *w, goc_time deadline, struct lf_spin *sp, const char *wha
 
 /* One clause of a blocking call, linked into one channel's send or receive
  * queue. Fields are set once by the owner before it is linked, except
- * `err` (written by the claimer before lf_signal) and the links. */
+ * `err` and an inline value (written by the claimer before lf_signal) and
+ * the links. The waiter is node.owner (every entry is made with it). */
 typedef struct lf_entry {
-    goc__wnode node;              /* links guarded by the channel's lock (goc_waitq.h) */
-    struct lf_entry *cnext;       /* claimer-private list (close) */
-    lf_waiter *w;
-    void *elem;       /* unbuffered: the sender's value / receiver's buffer */
-    uint32_t case_id; /* what a claim CASes into w->sel */
+    goc__wnode node;  /* links guarded by the channel's lock (goc_waitq.h) */
+    union {
+        void *elem;   /* unbuffered: the sender's value / receiver's buffer */
+        unsigned char inl[sizeof(void *)]; /* LF_CASE_INL: the value itself */
+    };
+    uint32_t case_id; /* what a claim CASes into the waiter's sel, | LF_CASE_INL */
     int err;          /* result for the owner: 0 or -EPIPE (close claimed it; on a
                        * buffered channel close also pinned the channel for the
                        * owner's retry, which unpins it: I7) */
+    /* --- not touched by a claimer of an unbuffered clause --- */
+    struct lf_entry *cnext; /* claimer-private list (close) */
     bool unbuf;       /* select: the clause's channel is unbuffered */
     uint32_t esz;     /* select: the channel's elem_size, kept for after a claim */
     void *sy_close;   /* select: the channel's close sync address (precise TSan) */
 } lf_entry;
 
-/* A plain blocking call's waiter and its one entry, on one cache line: the
- * claimer touches both. */
+/* case_id flag of a plain unbuffered op whose value (<= 8 bytes) travels in
+ * the entry itself (`inl`) rather than through a pointer to the owner's
+ * variable: the claimer then touches one cache line of the owner's, the one
+ * the owner spins on (see lf_op), instead of two or three. */
+#define LF_CASE_INL 0x80000000u
+
+static inline lf_waiter *lf_entry_w(const lf_entry *e) { return (lf_waiter *)(uintptr_t)e->node.owner; }
+static inline uint32_t lf_entry_case(const lf_entry *e) { return e->case_id & ~LF_CASE_INL; }
+/* Where the claimer copies the value to (receive) or from (send). */
+static inline void *lf_entry_buf(lf_entry *e) { return (e->case_id & LF_CASE_INL) ? (void *)e->inl : e->elem; }
+
+/* A plain blocking call's waiter and its one entry. Everything a claimer
+ * touches (sel, wake, the links, the value or its pointer, case_id, err)
+ * is in the first 64 bytes, the line the owner spins on: a hand-off moves
+ * that line and the channel's lock line, nothing else of the owner's. */
 typedef struct lf_op {
     lf_waiter w;
     lf_entry e;
 } __attribute__((aligned(64))) lf_op;
+#ifndef GOC_TSAN_PRECISE_ON /* (the precise build's sync bytes make the waiter 12 bytes) */
+_Static_assert(offsetof(lf_op, e) + offsetof(lf_entry, cnext) <= 64,
+               "lf_op: the claimer's fields must fit the owner's first cache line");
+#endif
 
 typedef goc__wq lf_queue;
 #define LF_ENTRY(n) GOC__CONTAINER_OF((n), lf_entry, node)
