@@ -151,8 +151,10 @@ void chk_perturb_start(unsigned period_us, unsigned max_stall_us) {
 }
 
 void chk_perturb_register(int slot) {
-    static __thread int my_tid;
-    if (!my_tid) my_tid = (int)syscall(SYS_gettid);
+    /* no per-thread cache: a coro task runs on several workers, and in the
+     * precise TSan build a task's access to its worker's TLS is reported
+     * against the worker's TLS initialization (fiber switches are hidden) */
+    int my_tid = (int)syscall(SYS_gettid);
     slot %= PERTURB_SLOTS;
     atomic_store_explicit(&p_tid[slot], my_tid, memory_order_relaxed);
     int n = atomic_load_explicit(&p_nslots, memory_order_relaxed);

@@ -273,15 +273,22 @@ static inline uint64_t val_seq(uint64_t v) { return v & 0x7fffffffffull; }
 /* Bit 39: the send carrying it is its task's last use of the channel. */
 #define LAST_USE_BIT ((uint64_t)1 << 39)
 
-/* The channel dtor: values still buffered at free. goc_chan_free calls it
- * on the freeing thread, and the freeing code stores which channel it
- * frees in the thread-local below first. */
-static __thread int t_freeing = -1;
-static void dtor(void *elem) {
-    struct chan_state *cs = &G.chans[t_freeing];
+/* The channel dtors: values still buffered at free, one function per
+ * channel slot so each knows its channel (goc_chan_set_dtor passes no
+ * context). Not a thread-local "channel being freed": a coro task is not a
+ * thread, and in the precise TSan build a task's access to its worker's
+ * TLS is reported against the worker's TLS initialization. */
+static void dtor_of(int c, void *elem) {
+    struct chan_state *cs = &G.chans[c];
     int i = atomic_fetch_add_explicit(&cs->ndtor, 1, memory_order_relaxed);
     if (i < (int)(sizeof cs->dtor_vals / sizeof cs->dtor_vals[0])) memcpy(&cs->dtor_vals[i], elem, sizeof(uint64_t));
 }
+static void dtor0(void *elem) { dtor_of(0, elem); }
+static void dtor1(void *elem) { dtor_of(1, elem); }
+static void dtor2(void *elem) { dtor_of(2, elem); }
+static void dtor3(void *elem) { dtor_of(3, elem); }
+static void (*const dtors[])(void *) = {dtor0, dtor1, dtor2, dtor3};
+_Static_assert(sizeof dtors / sizeof dtors[0] == DT_CHANS, "one dtor per channel slot");
 
 static void chan_release(int c);
 
@@ -304,11 +311,7 @@ static void chan_release(int c) {
     bool last = --cs->refs == 0;
     if (last) cs->alive = false;
     pthread_mutex_unlock(&cs->mu);
-    if (last) {
-        t_freeing = c;
-        goc_chan_free(cs->ch);
-        t_freeing = -1;
-    }
+    if (last) goc_chan_free(cs->ch);
 }
 
 static int64_t thread_cpu_ns(long *nvcsw) {
@@ -578,7 +581,7 @@ static void run_prog(const struct dprog *p) {
         struct chan_state *cs = &G.chans[c];
         cs->ch = goc_chan_make(sizeof(uint64_t), (size_t)p->cap[c]);
         GT_ASSERT_NOT_NULL(cs->ch);
-        GT_ASSERT_OK(goc_chan_set_dtor(cs->ch, dtor));
+        GT_ASSERT_OK(goc_chan_set_dtor(cs->ch, dtors[c]));
         cs->alive = true;
         cs->refs = p->ntasks;
         for (int t = 0; t < DT_TASKS; t++) atomic_store_explicit(&g_released[t][c], 0, memory_order_relaxed);

@@ -113,6 +113,27 @@ void rc__go(void (*fn)(void *), void *arg, const char *file, int line, const cha
 
 void rc_join(void) { rc_expect(goc_wg_wait(rc_wg, GOC_NEVER), 0); }
 
+void rc_wait_blocked(const char *op) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "blocked in %s ", op);
+    goc_time end = goc_deadline(2 * 1000000000LL);
+    for (;;) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        rc_check(f != NULL);
+        goc_tasks_report(f);
+        fclose(f);
+        int found = buf && strstr(buf, pat) != NULL;
+        free(buf);
+        if (found) return;
+        /* busted's channel spins instead of registering: go on without
+         * the window (a real backend registers within microseconds) */
+        if (goc_now() >= end) return;
+        goc_sleep(goc_deadline(100000));
+    }
+}
+
 goc_chan *rc_chan(size_t elem_size, size_t cap) {
     goc_chan *c = goc_chan_make(elem_size, cap);
     rc_check(c != NULL);

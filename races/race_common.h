@@ -86,6 +86,16 @@ void rc__check(int cond, const char *what, const char *file, int line);
 #define rc_expect(expr, want) rc__expect((int)(expr), (want), #expr, __FILE__, __LINE__)
 void rc__expect(int got, int want, const char *what, const char *file, int line);
 
+/* Waits (polling goc_tasks_report) until some task shows "blocked in
+ * <op>" ("chan send", "chan recv", "select"): the task is then a queued
+ * waiter, so the partner that comes next completes it through the blocked
+ * path (claim, copy, wake). Only for cases with one other task. Gives up
+ * after 2 s and returns anyway (busted's channel spins and never
+ * registers; the case then runs without its window). The registry runs hidden in the precise build
+ * (no edge); in the natural build its lock may add one, which a no-race
+ * case tolerates. */
+void rc_wait_blocked(const char *op);
+
 /* Makes a channel or fails the case. */
 goc_chan *rc_chan(size_t elem_size, size_t cap);
 

@@ -61,10 +61,15 @@
  *   close:      release CLOSE before `closed` is visible; a receive that
  *               returns -EPIPE acquires it (a woken one acquires its own C,
  *               released by close: it must not read the channel);
- *   payloads:   the copies run hidden; each side reports its own buffer
- *               (GOC_RACE_READ/WRITE), in its own thread or fiber.
- *   EPIPE sends, failed try-ops, len/cap and unchosen clauses annotate
- *   nothing. One edge more than Go: the receiver that moves a blocked
+ *   payloads:   the copies run hidden; each side reports its own buffer,
+ *               in its own thread or fiber: a send reads its value when
+ *               it starts, before any edge (GOC_RACE_SEND_VALUE: Go
+ *               evaluates it first; a select reads every send clause's
+ *               value on entry), blocked or not, whatever the outcome; a
+ *               receive writes its buffer after the edge that completes
+ *               it (the slot's, W, C, or the close's).
+ *   EPIPE sends, failed try-ops, len/cap and unchosen clauses make no
+ *   edge. One edge more than Go: the receiver that moves a blocked
  *   buffered sender's value into the freed slot acquires the sender's W.
  */
 #ifndef GOC_HCHAN_H
@@ -235,7 +240,6 @@ __attribute__((always_inline)) static inline int goc__hc_send_locked(goc_chan *c
             GOC_RACE_ACQUIRE(GOC__HC_SLOT_SYNC(c, c->recvx));
         else
             GOC_RACE_ACQUIRE(goc__hc_sync_w(w->call));
-        GOC_RACE_READ(elem, c->elem_size);
 #endif
         goc__hc_copy(w->elem, elem, c->elem_size);
 #ifdef GOC_TSAN_PRECISE_ON
@@ -253,10 +257,7 @@ __attribute__((always_inline)) static inline int goc__hc_send_locked(goc_chan *c
     }
     size_t n = goc__hc_count(c);
     if (n < c->cap) {
-#ifdef GOC_TSAN_PRECISE_ON
         GOC_RACE_ACQUIRE(GOC__HC_SLOT_SYNC(c, c->sendx));
-        GOC_RACE_READ(elem, c->elem_size);
-#endif
         goc__hc_copy(goc__hc_slot(c, c->sendx), elem, c->elem_size);
 #ifdef GOC_TSAN_PRECISE_ON
         GOC_RACE_RELEASE(GOC__HC_SLOT_SYNC(c, c->sendx));
@@ -307,14 +308,10 @@ __attribute__((always_inline)) static inline int goc__hc_recv_locked(goc_chan *c
         atomic_store_explicit(&c->count, n - 1, memory_order_relaxed); /* under lock */
         return 1;
     }
-    if (goc__hc_closed(c)) {
-#ifdef GOC_TSAN_PRECISE_ON
-        GOC_RACE_WRITE(elem, c->elem_size);
-#endif
-        if (elem && c->elem_size) memset(elem, 0, c->elem_size);
-#ifdef GOC_TSAN_PRECISE_ON
+    if (goc__hc_closed(c)) { /* the close first, then our write (Go's chanrecv) */
         GOC_RACE_ACQUIRE(GOC__HC_CLOSE_SYNC(c));
-#endif
+        GOC_RACE_WRITE(elem, c->elem_size);
+        if (elem && c->elem_size) memset(elem, 0, c->elem_size);
         return -EPIPE;
     }
     return 0;
@@ -322,7 +319,9 @@ __attribute__((always_inline)) static inline int goc__hc_recv_locked(goc_chan *c
 
 /* A woken owner, once a partner or close completed clause w: a receive
  * completed by close zeroes its own buffer; the precise build annotates
- * err 0 -> the claimer's transfer, -EPIPE on a receive -> the close. Never
+ * err 0 -> the claimer's transfer, -EPIPE on a receive -> the close, and a
+ * receive's write after that edge (a send's read of its value was recorded
+ * when the send started: GOC_RACE_SEND_VALUE). Never
  * reads the channel: goc.h allows "receive the last value (or close), then
  * free" while we are still on our way out, so close releases our own C
  * address and a buffered handoff left its slot's address in w. */
@@ -332,11 +331,10 @@ static inline void goc__hc_woken(goc__hc_waiter *w, int op) {
     if (w->err == 0) {
         GOC_RACE_ACQUIRE(goc__hc_sync_c(w->call));
         if (op == GOC_RECV) GOC_RACE_WRITE(w->elem, w->esz);
-        else GOC_RACE_READ(w->elem, w->esz);
         if (w->tsan_slot) GOC_RACE_RELEASE(w->tsan_slot);
     } else if (op == GOC_RECV) {
-        GOC_RACE_WRITE(w->elem, w->esz);
         GOC_RACE_ACQUIRE(goc__hc_sync_c(w->call)); /* released by close */
+        GOC_RACE_WRITE(w->elem, w->esz);
     }
 #endif
 }
@@ -622,6 +620,7 @@ int(goc_chan_send)(goc_chan *c, const void *elem, goc_time deadline) {
     goc__fuzz_point();
     GOC_RACE_CALL_BEGIN();
     GOC_RACE_STRICT_READ(c);
+    GOC_RACE_SEND_VALUE(elem, c->elem_size); /* before any edge of the send */
     int r = goc__hc_plain(c, GOC_SEND, (void *)elem, deadline);
     GOC_RACE_CALL_END();
     return r;
@@ -685,9 +684,7 @@ int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
     goc__hc_enter();
     goc__fuzz_point();
     GOC_RACE_CALL_BEGIN();
-    /* Go's selectgo reads every polled send channel (strict option) */
-    for (size_t i = 0; i < n; i++)
-        if (cases[i].ch && cases[i].op == GOC_SEND) GOC_RACE_STRICT_READ(cases[i].ch);
+    GOC_SEL_RACE_ENTRY(cases, n);
     int r = ne ? goc__hc_select(cases, n, (size_t)ne, deadline) : goc__hc_select_nothing(deadline);
     GOC_RACE_CALL_END();
     return r;

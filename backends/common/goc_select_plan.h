@@ -18,6 +18,7 @@
 #include <stdlib.h>
 
 #include "goc_internal.h"
+#include "goc_tsan.h"
 
 static inline bool goc__chan_valid(const goc_chan *ch);
 static inline size_t goc__chan_esize(const goc_chan *ch);
@@ -48,6 +49,21 @@ static inline long goc__select_check(const goc_case *cases, size_t n) {
     }
     return enabled;
 }
+
+/* The precise TSan build's entry of a select (arguments checked), in the
+ * public goc_select itself (the strict option names its caller): for every
+ * enabled send clause, what Go's selectgo reads before it locks anything:
+ * the channel (strict-object option, racereadpc) and the clause's value
+ * (evaluated on entry, chosen or not: GOC_RACE_SEND_VALUE, goc_tsan.h).
+ * Empty in other builds. */
+#define GOC_SEL_RACE_ENTRY(cases, n)                                            \
+    do {                                                                        \
+        for (size_t i_ = 0; i_ < (n); i_++)                                     \
+            if ((cases)[i_].ch && (cases)[i_].op == GOC_SEND) {                 \
+                GOC_RACE_STRICT_READ((cases)[i_].ch);                           \
+                GOC_RACE_SEND_VALUE((cases)[i_].elem, goc__chan_esize((cases)[i_].ch)); \
+            }                                                                   \
+    } while (0)
 
 /* The only enabled clause (the caller knows there is exactly one). */
 static inline size_t goc__select_single(const goc_case *cases) {

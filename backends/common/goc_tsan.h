@@ -106,6 +106,17 @@ void *goc__tsan_strict_tag(void);
  * call nested in another hidden call, where it would be dropped).
  * GOC_RACE_UNHIDDEN(stmt): any other statement run outside the hidden region
  * (in other builds it just runs).
+ * GOC_RACE_SEND_VALUE(elem, esz): a send's read of its value, recorded when
+ * the send starts (plain send: first thing after the checks; select: every
+ * send clause, enabled or not chosen, on entry), before any edge the send
+ * makes. Go evaluates a send's value before communicating (the spec; a
+ * select evaluates all of them on entry), so the read is ordered before
+ * everything the send publishes: a receiver that took the value may reuse
+ * the sender's buffer. Recording it later (a blocked sender, once woken)
+ * put it after the receiver already held the value: a race Go does not
+ * report (issue 12, patterns/messages; races/cases/norace_r35_payload.c).
+ * elem and esz are read into locals in the hidden region (an argument that
+ * reads shared memory unhidden would be an instrumented access).
  * GOC_RACE_STRICT_READ/WRITE(obj): the strict-object option (GOC_TSAN_STRICT=1,
  * tsan_strict.c): the call reads / writes the object itself, as Go's
  * chansend / closechan do (racereadpc / racewritepc); use it in the public
@@ -136,6 +147,12 @@ void *goc__tsan_strict_tag(void);
     } while (0)
 #define GOC_RACE_STRICT_READ(obj) GOC_RACE_STRICT_(__tsan_external_read, obj)
 #define GOC_RACE_STRICT_WRITE(obj) GOC_RACE_STRICT_(__tsan_external_write, obj)
+#define GOC_RACE_SEND_VALUE(elem, esz)                                          \
+    do {                                                                        \
+        const void *gv_ = (elem);                                               \
+        size_t gn_ = (esz);                                                     \
+        GOC_RACE_READ(gv_, gn_);                                                \
+    } while (0)
 /* GOC_RACE_FILE_BEGIN ... GOC_RACE_FILE_END: a runtime-internal source file
  * (pthread, coro, common/ctx.c ...) writes them after its #includes and at
  * its end; in the precise build every function defined between them
@@ -166,6 +183,7 @@ void *goc__tsan_strict_tag(void);
 #define GOC_RACE_WRITE(p, n) ((void)0)
 #define GOC_RACE_STRICT_READ(obj) ((void)0)
 #define GOC_RACE_STRICT_WRITE(obj) ((void)0)
+#define GOC_RACE_SEND_VALUE(elem, esz) ((void)0)
 #endif
 
 /* Go's timer edge (runtime/time.go: addtimer/modtimer racerelease(t),

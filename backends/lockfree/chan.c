@@ -871,7 +871,7 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
          * visible, acquires tsan_c when woken). */
         void *syw LF_UNUSED = SYNC_W(pw), *syc LF_UNUSED = SYNC_C(pw);
         GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(syw);
-                   if (esz && is_send) GOC_TSAN_P_READ(elem, esz);
+                   if (esz && is_send) {} /* a send read its value at its entry: GOC_RACE_SEND_VALUE */
                    else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
         if (esz) {
             void *pb = lf_entry_buf(e); /* NULL: a receive that drops the value */
@@ -904,7 +904,7 @@ static void unbuf_woken(void *sy_close, size_t esz, lf_waiter *w, bool is_send, 
     if (err == 0) {
         void *syc LF_UNUSED = SYNC_C(w);
         GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(syc);
-                   if (esz && is_send) GOC_TSAN_P_READ(elem, esz);
+                   if (esz && is_send) {} /* a send read its value at its entry: GOC_RACE_SEND_VALUE */
                    else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
     } else if (!is_send) {
         recv_closed_esz(sy_close, esz, elem);
@@ -959,6 +959,7 @@ static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline
 
 static int lf_api_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
     if (GOC_UNLIKELY(!chan_ok(ch) || (!elem && ch->elem_size))) return -EINVAL;
+    GOC_RACE_SEND_VALUE(elem, ch->elem_size); /* before any edge of the send */
     goc__fuzz_point();
     if (GOC_LIKELY(ch->cap)) {
         int r = ring_op(ch, true, (void *)elem);
@@ -1455,9 +1456,7 @@ int(goc_select)(goc_case *cases, size_t n, goc_time deadline) {
         GOC_RACE_CALL_END();
         return (int)ne;
     }
-    /* Go's selectgo reads every polled send channel (strict option) */
-    for (size_t i = 0; i < n; i++)
-        if (cases[i].ch && cases[i].op == GOC_SEND) GOC_RACE_STRICT_READ(cases[i].ch);
+    GOC_SEL_RACE_ENTRY(cases, n);
     int r = lf_api_select(cases, n, (size_t)ne, deadline);
     GOC_RACE_CALL_END();
     return r;

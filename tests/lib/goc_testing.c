@@ -82,28 +82,38 @@ void gt__fail(const char *file, int line, const char *fmt, ...) {
     _exit(1);
 }
 
-const char *gt_errname(int err) {
-    static __thread char buf[96];
+/* gt_errname's texts: built once (pthread_once orders the writes before
+ * every caller's reads), read-only after. No per-thread buffer: coro's
+ * tasks share worker threads (a task-unsafe buffer, and a TSan report in
+ * the precise build), and GT_ASSERT_ERR formats two names in one call (one
+ * buffer printed the second name twice). */
+static const struct {
+    int err; /* positive errno; 0: ok */
     const char *name;
-    switch (-err) {
-    case 0: name = "ok"; break;
-    case EPIPE: name = "EPIPE"; break;
-    case EAGAIN: name = "EAGAIN"; break;
-    case ETIMEDOUT: name = "ETIMEDOUT"; break;
-    case EINVAL: name = "EINVAL"; break;
-    case ENOMEM: name = "ENOMEM"; break;
-    case EBUSY: name = "EBUSY"; break;
-    case EPERM: name = "EPERM"; break;
-    case ECANCELED: name = "ECANCELED"; break;
-    case ESHUTDOWN: name = "ESHUTDOWN"; break;
-    case EDEADLK: name = "EDEADLK"; break;
-    case EBADF: name = "EBADF"; break;
-    case EALREADY: name = "EALREADY"; break;
-    case EINTR: name = "EINTR"; break;
-    default: name = err >= 0 ? "(not an error)" : "?"; break;
+} gt_errs[] = {
+    {0, "ok"},           {EPIPE, "EPIPE"},         {EAGAIN, "EAGAIN"},       {ETIMEDOUT, "ETIMEDOUT"},
+    {EINVAL, "EINVAL"},  {ENOMEM, "ENOMEM"},       {EBUSY, "EBUSY"},         {EPERM, "EPERM"},
+    {ECANCELED, "ECANCELED"}, {ESHUTDOWN, "ESHUTDOWN"}, {EDEADLK, "EDEADLK"}, {EBADF, "EBADF"},
+    {EALREADY, "EALREADY"}, {EINTR, "EINTR"},
+};
+#define GT_NERRS (sizeof gt_errs / sizeof gt_errs[0])
+static char gt_err_text[GT_NERRS][96]; /* written once in gt_errs_init */
+static pthread_once_t gt_err_once = PTHREAD_ONCE_INIT;
+
+static void gt_errs_init(void) {
+    for (size_t i = 0; i < GT_NERRS; i++) {
+        int e = gt_errs[i].err;
+        snprintf(gt_err_text[i], sizeof gt_err_text[i], "%s%s%s", gt_errs[i].name, e ? ": " : "",
+                 e ? goc_strerror(-e) : "");
     }
-    snprintf(buf, sizeof buf, "%s%s%s", name, err < 0 ? ": " : "", err < 0 ? goc_strerror(err) : "");
-    return buf;
+}
+
+const char *gt_errname(int err) {
+    if (err > 0) return "(not an error)";
+    pthread_once(&gt_err_once, gt_errs_init);
+    for (size_t i = 0; i < GT_NERRS; i++)
+        if (gt_errs[i].err == -err) return gt_err_text[i];
+    return "?"; /* every caller prints the number beside it */
 }
 
 /* ---------------------------------------------------------- watchdog -- */
@@ -327,19 +337,25 @@ int64_t gt_slack_ns(void) {
 
 /* ----------------------------------------------------------- helpers -- */
 
-static _Atomic uint64_t g_thread_counter;
+/* One xorshift state for the process, stepped by CAS: task-safe. A
+ * per-thread state (as before) is shared by every task that runs on one
+ * coro worker, and reached by a task that migrates to another worker: in
+ * the precise TSan build, where coro's fiber switches are hidden, each such
+ * access was reported as a race (against the worker's TLS initialization or
+ * another task on it). Relaxed: only the value matters, the CAS makes each
+ * step unique. 0: not seeded yet (xorshift never reaches 0 from nonzero). */
+static _Atomic uint64_t g_rand_state;
 
 uint64_t gt_rand(void) {
-    static __thread uint64_t s;
-    if (!s) {
-        /* relaxed: only distinctness of the counter values matters */
-        uint64_t k = atomic_fetch_add_explicit(&g_thread_counter, 1, memory_order_relaxed) + 1;
-        s = (goc_seed() ^ (k * 0x9e3779b97f4a7c15ull)) | 1;
-    }
-    s ^= s >> 12;
-    s ^= s << 25;
-    s ^= s >> 27;
-    return s * 0x2545f4914f6cdd1dull;
+    uint64_t s = atomic_load_explicit(&g_rand_state, memory_order_relaxed), x;
+    do {
+        x = s ? s : goc_seed() | 1;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+    } while (!atomic_compare_exchange_weak_explicit(&g_rand_state, &s, x, memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return x * 0x2545f4914f6cdd1dull;
 }
 
 void gt_maybe_yield(unsigned one_in) {

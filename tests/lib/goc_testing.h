@@ -144,8 +144,8 @@ __attribute__((format(printf, 1, 2))) void gt_note(const char *fmt, ...);
                      #n);                                                                     \
     } while (0)
 
-/* "EPIPE (channel closed)" for -EPIPE; "0 (ok)" for 0; a static buffer per
- * thread. */
+/* "EPIPE: channel closed" for -EPIPE; "ok" for 0; static read-only text
+ * (task-safe; two calls in one printf are fine). */
 const char *gt_errname(int err);
 
 /* ------------------------------------------------------------- running -- */
@@ -191,7 +191,8 @@ int64_t gt_slack_ns(void);
 
 /* ------------------------------------------------------------ helpers -- */
 
-/* Per-thread xorshift seeded from goc_seed() and a thread counter. */
+/* xorshift seeded from goc_seed(), one state for the process stepped by
+ * CAS (task-safe: coro tasks share worker threads). */
 uint64_t gt_rand(void);
 static inline uint32_t gt_rand_n(uint32_t n) {
     return (uint32_t)(((gt_rand() >> 32) * (uint64_t)n) >> 32);
