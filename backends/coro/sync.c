@@ -342,9 +342,14 @@ static int wg_add_impl(goc_wg *wg, int64_t delta) {
         /* zero clears WG_WAITERS: we hold ilock if it was set */
         uint64_t ns = (uint64_t)n << 1 | (n == 0 ? 0 : (s & WG_WAITERS));
         /* release: a Wait that sees this count (zero) sees the writes made
-         * before the Done (pairs with wg_wait_impl's acquire loads). A failed
-         * CAS reloads s (relaxed: only its value is used, to retry). */
-        if (atomic_compare_exchange_weak_explicit(&wg->state, &s, ns, memory_order_release,
+         * before the Done (pairs with wg_wait_impl's acquire loads).
+         * acquire: the Done that takes the count to zero and wakes the
+         * sleeping waiters (their only edge is its parker_ready) must carry
+         * the earlier Dones' writes along, so it acquires them from their
+         * release CASes (the linearize checker's TSan run caught the lack
+         * of it). A failed CAS reloads s (relaxed: only its value is used,
+         * to retry). */
+        if (atomic_compare_exchange_weak_explicit(&wg->state, &s, ns, memory_order_acq_rel,
                                                   memory_order_relaxed))
             break;
     }
