@@ -2,8 +2,8 @@
  * coro.h: the coro backend's internal interface (README.md has the design).
  *
  *   coro_cctx      a saved machine context (ctx_x86_64.S or ctx_ucontext.c)
- *   coro_task      a task: context, registry record, parker, timer; lives at
- *                  the top of its own stack slot (stack.c)
+ *   coro_task      a task: context, registry record, parker, timer; lives in
+ *                  a dense slab of structs, paired with its stack slot (stack.c)
  *   coro_worker    a worker thread: local run queue, "run next" slot, timer
  *                  heap, stack cache (coro_sched.h)
  *   coro_parker    how a blocked task (or a foreign thread) is woken exactly
@@ -205,7 +205,7 @@ typedef struct coro_task {
     uint64_t run_id;           /* goc_main generation of a root task */
     /* stack (stack.c): set once when the slot is carved */
     char *stack_lo;            /* lowest usable byte (above the guard page) */
-    size_t stack_size;         /* usable bytes below the task struct */
+    size_t stack_size;         /* usable bytes from stack_lo up */
     bool guarded;              /* a PROT_NONE page lies just below stack_lo */
     bool root_slot;            /* compact mode: the root task's normal-sized slot */
     char *sp_check;            /* a switch-out below this calls coro_stack_low: set once,

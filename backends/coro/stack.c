@@ -1,18 +1,26 @@
 /*
  * stack.c: coroutine stacks and task structs (README.md "Stacks").
  *
- * A slot is one task: its stack and, at the very top, its coro_task struct
- * (so a parked task touches one page: the struct and the few frames below
- * it). Slots are carved from slabs: one mmap of up to 256 slots (32 MiB),
- * MAP_NORESERVE, so untouched stack pages cost neither memory nor commit;
- * a slot is carved (its struct written) only when a spawn finds the pools
- * empty, so untouched slots cost no page either.
+ * A slot is one task's stack: a guard page, then the stack. Its coro_task
+ * struct lives apart, packed with other structs (TASK_AREA bytes each, ~12
+ * to a page) in slabs of their own, paired with the slot for good when both
+ * are carved. Slots are carved from slabs: one mmap of up to 256 slots
+ * (32 MiB), MAP_NORESERVE, so untouched stack pages cost neither memory nor
+ * commit; a slot is carved (its struct written) only when a spawn finds the
+ * pools empty, so untouched slots cost no page either.
  *
- *   slot (low -> high addresses):
- *   +-----------+---------+---------------------------+-----------+
- *   | guard pg  | canary  |  stack (grows down)  <--  | coro_task |
- *   +-----------+---------+---------------------------+-----------+
- *   slot_lo     stack_lo                              task        slot_hi
+ *   slot (low -> high addresses):          struct slab:
+ *   +-----------+---------+--------------------------+   +------+------+--
+ *   | guard pg  | canary  |  stack (grows down)  <-- |   | task | task | ...
+ *   +-----------+---------+--------------------------+   +------+------+--
+ *   slot_lo     stack_lo                    stack_lo + stack_size
+ *
+ * Why apart (README.md "Mutex, first-use costs and memory"): with the
+ * struct on its slot's top page (the layout until December 2026), every
+ * walk of a list of tasks (the slot pools, the global run queue) took a
+ * TLB miss and a cache miss per task, one page each; CounterMutex's profile
+ * was led by exactly those loads. The price: a parked task's RSS is its
+ * stack's top page plus the 320-byte struct (4.4 KiB instead of 4.1).
  *
  * Overflow protection that scales to a million tasks. A PROT_NONE guard page
  * splits the slab's mapping into two more VMAs, and Linux allows 65,530 per
@@ -39,8 +47,8 @@
  *
  * Compact mode (GOC_STACK=compact or a size below a page; README.md
  * "Compact mode"): stacks of S bytes (2 KiB by default) packed in slabs
- * without guard pages, the task structs packed apart in slabs of their own,
- * so a parked task costs S + 320 bytes of RSS. Overflow is caught by the
+ * without guard pages (the structs in their slabs as above), so a parked
+ * task costs S + 320 bytes of RSS. Overflow is caught by the
  * canary, read at every switch-out (it shares a page with live stacks), and
  * by a depth check at every switch-out (coro_task_switch_out: fewer than
  * CORO_STACK_MARGIN bytes left is fatal); both report from an emergency
@@ -172,16 +180,14 @@ static void layout_init(void) { /* pool_lock held */
     compact_slot = compact_slot_size(page_size);
     const char *thp = getenv("GOC_STACK_THP");
     thp_on = !(thp && strcmp(thp, "0") == 0);
-    if (compact_slot) { /* no guard page: stacks share pages; structs live apart */
+    if (compact_slot) { /* no guard page: stacks share pages */
         slot_bytes = compact_slot;
         stack_bytes = compact_slot;
         guards_left = 0;
         return;
     }
-    size_t want = coro_stack_size() + TASK_AREA;
-    want = (want + page_size - 1) & ~(page_size - 1);
-    slot_bytes = page_size + want; /* + the guard page, always reserved */
-    stack_bytes = want - TASK_AREA;
+    stack_bytes = (coro_stack_size() + page_size - 1) & ~(page_size - 1);
+    slot_bytes = page_size + stack_bytes; /* + the guard page, always reserved */
     const char *g = getenv("GOC_STACK_GUARDS");
     guards_left = 8192;
     if (g && *g) {
@@ -197,10 +203,10 @@ static void slot_init(coro_task *t, char *stack_lo, size_t stack_size, bool guar
     t->stack_size = stack_size;
     t->guarded = guarded;
     /* The canary is the untouched zero bottom of the stack (see header).
-     * A compact slot's canary shares a page with its struct (or with its
-     * busy neighbours), so reading it is free: sp_low starts at the bottom,
+     * A compact slot's canary shares a page with its busy neighbours'
+     * stacks, so reading it is free: sp_low starts at the bottom,
      * and task_left checks it at every switch-out. */
-    t->sp_low = compact ? stack_lo : (char *)t;
+    t->sp_low = compact ? stack_lo : stack_lo + stack_size;
     t->sp_check = hwm_on ? stack_lo + stack_size : stack_lo + CORO_STACK_MARGIN;
     t->timer.idx = -1;
     t->parker.task = t; /* once: a late netpoll event may read it any time */
@@ -209,8 +215,8 @@ static void slot_init(coro_task *t, char *stack_lo, size_t stack_size, bool guar
 
 /* Carves the next slot of the current slab, mapping a new slab when it is
  * used up (NULL when mmap fails). Slots are carved one at a time, when the
- * pools are empty, so a slot's pages (its struct, initialised here) are
- * touched only when a task needs it: carving a whole slab at once touched
+ * pools are empty, so a slot's pages (and its struct's, initialised here)
+ * are touched only when a task needs it: carving a whole slab at once touched
  * 256 struct pages for a program that spawns one task, and a first touch of
  * a page costs 20-60 us on the 2-core VM (README.md "Stacks"). pool_lock
  * held. */
@@ -280,31 +286,30 @@ static char *carve(char **next, size_t *left, size_t sz, size_t max, bool guard)
 
 static coro_task *slot_carve(void) {
     layout_init();
+    /* The struct from the dense struct slabs (~12 to a page), so walking
+     * the pools or run queues touches dense struct pages; the stack from
+     * the slot slabs: S bytes each in compact mode (2 to a page at the
+     * default 2 KiB, one PROT_NONE page below each slab), a guard page and
+     * a page-rounded stack otherwise. */
+    char *tp = carve(&tcarve_next, &tcarve_left, TASK_AREA, SIZE_MAX, false);
+    if (!tp) goto nomem;
+    char *lo = compact_slot ? carve(&carve_next, &carve_left, slot_bytes, SIZE_MAX, true)
+                            : carve(&carve_next, &carve_left, slot_bytes, SLAB_MAX_SLOTS, false);
+    if (!lo) {
+        tcarve_next -= TASK_AREA; /* give the struct back */
+        tcarve_left++;
+        goto nomem;
+    }
+    coro_task *t = (coro_task *)tp;
     if (compact_slot) {
-        /* Compact: the structs packed ~13 to a page in their own slabs, the
-         * stacks S bytes each (2 to a page at the default 2 KiB), so a
-         * parked task's RSS is its stack plus 320 bytes and walking the
-         * pools or run queues touches dense struct pages. */
-        char *tp = carve(&tcarve_next, &tcarve_left, TASK_AREA, SIZE_MAX, false);
-        if (!tp) goto nomem;
-        char *lo = carve(&carve_next, &carve_left, slot_bytes, SIZE_MAX, true);
-        if (!lo) {
-            tcarve_next -= TASK_AREA; /* give the struct back */
-            tcarve_left++;
-            goto nomem;
-        }
-        coro_task *t = (coro_task *)tp;
         slot_init(t, lo, stack_bytes, false, true);
         return t;
     }
-    char *lo = carve(&carve_next, &carve_left, slot_bytes, SLAB_MAX_SLOTS, false);
-    if (!lo) goto nomem;
     bool guarded = false;
     if (guards_left > 0 && mprotect(lo, page_size, PROT_NONE) == 0) {
         guarded = true;
         guards_left--;
     }
-    coro_task *t = (coro_task *)(lo + slot_bytes - TASK_AREA);
     slot_init(t, lo + page_size, stack_bytes, guarded, false);
     return t;
 nomem:
