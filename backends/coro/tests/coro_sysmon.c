@@ -36,7 +36,10 @@
  *        spinner is counted, so sysmon must wake the futex-parked worker
  *        for the expired timer (issue 11/12: seen in difftest dumps under
  *        load). A 40 ms sleep must return within 1 s late; with the rescue
- *        limited to a poller, as before, it returned 2971.8 ms late.
+ *        limited to a poller, as before, it returned 2971.8 ms late. The
+ *        scenario rests on timing (the poller must be the worker a wakep
+ *        takes); a run where the hook was never reached is inconclusive and
+ *        is set up again, up to 8 runs (under load 20-24 it was missed).
  */
 #include <pthread.h>
 #include <unistd.h>
@@ -175,18 +178,34 @@ static void spin_root(void *p) {
     late_ns = goc_now() - t0 - 40000000;
     pthread_join(th, NULL);
 }
+/* Exit status of a --spin child: 0 the rescue worked, 1 the timer was late
+ * (or goc_main failed), SPIN_UNSET the scenario did not happen: the hook
+ * was never reached because under load the wakep did not find the root's
+ * worker as the poller at the head of the idle list (the spawner's 15 ms
+ * guess was off). That run says nothing either way, so the parent sets the
+ * scenario up again (a precondition, not the verdict, is what is retried). */
+#define SPIN_UNSET 3
 static int spin_child(void) {
     int rc = goc_main(spin_root, NULL);
+    bool used = !atomic_load(&coro_test_spinstall_ns);
     fprintf(stderr, "sleep(40 ms) returned %.1f ms late with the woken spinner stalled 3 s (hook %s)\n",
-            late_ns / 1e6, atomic_load(&coro_test_spinstall_ns) ? "not used" : "used");
+            late_ns / 1e6, used ? "used" : "not used");
     /* _exit: the stalled spinner may still be in its hook */
-    _exit(rc == 0 && late_ns < 1000000000LL && !atomic_load(&coro_test_spinstall_ns) ? 0 : 1);
+    if (rc != 0 || late_ns >= 1000000000LL) _exit(1);
+    _exit(used ? 0 : SPIN_UNSET);
 }
 static void spin_stall(void) {
     coro_child c;
     const char *env[] = {"GOC_PROCS=2", NULL};
-    coro_child_run(&c, "--spin", env);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status, c.err);
+    int tries = 0;
+    do {
+        coro_child_run(&c, "--spin", env);
+    } while (++tries < 8 && WIFEXITED(c.status) && WEXITSTATUS(c.status) == SPIN_UNSET);
+    gt_note("%d run(s) to set the scenario up", tries);
+    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x after %d run(s)%s: %s",
+                  c.status, tries,
+                  WIFEXITED(c.status) && WEXITSTATUS(c.status) == SPIN_UNSET ? " (the scenario never happened)" : "",
+                  c.err);
 }
 
 int main(int argc, char **argv) {
