@@ -578,10 +578,12 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
         LF_HOOK(GOC_LF_HOOK_SEND_RESERVED, ch);
         /* Go's edges on the slot (precise build): the slot's sync address
          * chains every operation on it in W's order (send k, recv k, send
-         * k + cap, ...); announced before the commit that makes it visible */
+         * k + cap, ...); announced before the commit that makes it visible.
+         * The send's read of its value was recorded at its entry
+         * (GOC_RACE_SEND_VALUE, or the select's GOC_SEL_RACE_ENTRY). */
         void *sy LF_UNUSED = SYNC_SLOT(ch, ix);
-        size_t esz LF_UNUSED = ch->elem_size;
-        GOC_RACE_UNHIDDEN(if (esz) GOC_TSAN_P_READ(elem, esz); GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
+        size_t esz = ch->elem_size;
+        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
         if (!esz) {
             /* no buffer (esz8 == 0) */
         } else if (small) {
