@@ -2,8 +2,12 @@
  * The task registry: every live task's record, for goc_tasks_live(),
  * goc_tasks_report() (leak reports, watchdogs, the deadlock report).
  *
- * Guarded by reg_lock (a pthread mutex: spawn/exit only, never on a channel
- * fast path): the list links, and `live` writes. `live` is also an atomic so
+ * Guarded by reg_lock (spawn/exit only, never on a channel fast path): the
+ * list links, and `live` writes. reg_lock is the runtime's futex lock
+ * (goc__lock: one CAS to take, one exchange to drop, inline): every spawn
+ * and every exit takes it once, and with coro's cheap spawns a pthread
+ * mutex's two library calls per section were 16% of CounterMutex at
+ * GOC_PROCS=1 (perf, issue 11). `live` is also an atomic so
  * goc_tasks_live() can read it without the lock.
  */
 #include <inttypes.h>
@@ -20,7 +24,7 @@ GOC_RACE_FILE_BEGIN
 
 __thread goc_task_rec *goc__cur_task;
 
-static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
+static goc__lock reg_lock = GOC__LOCK_INIT;
 static goc_task_rec reg_head = {.next = &reg_head, .prev = &reg_head}; /* guarded by reg_lock */
 static _Atomic size_t live;                                          /* written under reg_lock */
 static _Atomic uint64_t next_id = 1;
@@ -41,20 +45,20 @@ void goc__rec_init(goc_task_rec *r, const char *file, int line, const char *fn_n
 void goc__registry_add(goc_task_rec *r) {
     r->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
     GOC_RACE_CALL_BEGIN();
-    pthread_mutex_lock(&reg_lock);
+    goc__lock_acquire(&reg_lock);
     r->prev = reg_head.prev;
     r->next = &reg_head;
     reg_head.prev->next = r;
     reg_head.prev = r;
     atomic_store_explicit(&live, atomic_load_explicit(&live, memory_order_relaxed) + 1,
                           memory_order_relaxed);
-    pthread_mutex_unlock(&reg_lock);
+    goc__lock_release(&reg_lock);
     GOC_RACE_CALL_END();
 }
 
 void goc__registry_remove(goc_task_rec *r) {
     GOC_RACE_CALL_BEGIN();
-    pthread_mutex_lock(&reg_lock);
+    goc__lock_acquire(&reg_lock);
     if (r->next) {
         r->prev->next = r->next;
         r->next->prev = r->prev;
@@ -65,7 +69,7 @@ void goc__registry_remove(goc_task_rec *r) {
         atomic_store_explicit(&live, atomic_load_explicit(&live, memory_order_relaxed) - 1,
                               memory_order_release);
     }
-    pthread_mutex_unlock(&reg_lock);
+    goc__lock_release(&reg_lock);
     GOC_RACE_CALL_END();
 }
 
@@ -79,12 +83,12 @@ size_t goc_tasks_live(void) {
 size_t goc__registry_blocked_forever(void) {
     size_t n = 0;
     GOC_RACE_CALL_BEGIN();
-    pthread_mutex_lock(&reg_lock);
+    goc__lock_acquire(&reg_lock);
     for (goc_task_rec *r = reg_head.next; r != &reg_head; r = r->next)
         if (atomic_load_explicit(&r->wait_op, memory_order_relaxed) &&
             atomic_load_explicit(&r->wait_deadline, memory_order_relaxed) == GOC_NEVER)
             n++;
-    pthread_mutex_unlock(&reg_lock);
+    goc__lock_release(&reg_lock);
     GOC_RACE_CALL_END();
     return n;
 }
@@ -114,7 +118,10 @@ static void print_rec(FILE *out, const goc_task_rec *r, goc_time now) {
 
 static int reg_trylock(void) {
     GOC_RACE_CALL_BEGIN();
-    int locked = pthread_mutex_trylock(&reg_lock) == 0;
+    uint32_t z = 0;
+    /* acquire: as goc__lock_acquire (pairs with goc__lock_release) */
+    int locked = atomic_compare_exchange_strong_explicit(&reg_lock.state, &z, 1, memory_order_acquire,
+                                                         memory_order_relaxed);
     GOC_RACE_CALL_END();
     return locked;
 }
@@ -134,7 +141,7 @@ void goc_tasks_report(FILE *out) {
     for (goc_task_rec *r = reg_head.next; r && r != &reg_head; r = r->next) print_rec(out, r, now);
     if (locked) {
         GOC_RACE_CALL_BEGIN();
-        pthread_mutex_unlock(&reg_lock);
+        goc__lock_release(&reg_lock);
         GOC_RACE_CALL_END();
     }
     fflush(out);
