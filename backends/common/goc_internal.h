@@ -159,6 +159,11 @@ static inline void goc__lock_acquire(goc__lock *l) {
         return;
     goc__lock_slow(l);
 }
+/* One attempt, never waits: true if l is now held (acquire: as above). */
+static inline bool goc__lock_try(goc__lock *l) {
+    uint32_t z = 0;
+    return atomic_compare_exchange_strong_explicit(&l->state, &z, 1, memory_order_acquire, memory_order_relaxed);
+}
 static inline void goc__lock_release(goc__lock *l) {
     /* release: publishes the critical section to the next acquirer. */
     if (GOC_LIKELY(atomic_exchange_explicit(&l->state, 0, memory_order_release) == 1)) return;

@@ -118,10 +118,7 @@ static void print_rec(FILE *out, const goc_task_rec *r, goc_time now) {
 
 static int reg_trylock(void) {
     GOC_RACE_CALL_BEGIN();
-    uint32_t z = 0;
-    /* acquire: as goc__lock_acquire (pairs with goc__lock_release) */
-    int locked = atomic_compare_exchange_strong_explicit(&reg_lock.state, &z, 1, memory_order_acquire,
-                                                         memory_order_relaxed);
+    int locked = goc__lock_try(&reg_lock);
     GOC_RACE_CALL_END();
     return locked;
 }
