@@ -872,9 +872,8 @@ static int unbuf_op(goc_chan *ch, bool is_send, void *elem, const lf_waiter *sel
          * both directions (the partner released tsan_w when it became
          * visible, acquires tsan_c when woken). */
         void *syw LF_UNUSED = SYNC_W(pw), *syc LF_UNUSED = SYNC_C(pw);
-        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(syw);
-                   if (esz && is_send) {} /* a send read its value at its entry: GOC_RACE_SEND_VALUE */
-                   else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
+        /* (a send's read of its value was recorded at its entry: GOC_RACE_SEND_VALUE) */
+        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(syw); if (!is_send && esz && elem) GOC_TSAN_P_WRITE(elem, esz));
         if (esz) {
             void *pb = lf_entry_buf(e); /* NULL: a receive that drops the value */
             if (is_send) {
@@ -905,9 +904,8 @@ static void unbuf_woken(void *sy_close, size_t esz, lf_waiter *w, bool is_send, 
     (void)w;
     if (err == 0) {
         void *syc LF_UNUSED = SYNC_C(w);
-        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(syc);
-                   if (esz && is_send) {} /* a send read its value at its entry: GOC_RACE_SEND_VALUE */
-                   else if (esz && elem) GOC_TSAN_P_WRITE(elem, esz));
+        /* (a send's read of its value was recorded at its entry: GOC_RACE_SEND_VALUE) */
+        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(syc); if (!is_send && esz && elem) GOC_TSAN_P_WRITE(elem, esz));
     } else if (!is_send) {
         recv_closed_esz(sy_close, esz, elem);
     }
