@@ -144,6 +144,8 @@ struct goc_chan {
     unsigned char *tsan_slots;   /* one sync byte per slot (any elem_size); set once */
     char tsan_close;             /* sync address of the winning close */
     _Atomic uint32_t closing;    /* buffered: picks the one close that annotates */
+    _Atomic uint32_t lin;        /* buffered: makes a commit or take and its slot
+                                  * edge one step (lin_begin/lin_end) */
 #endif
 };
 
@@ -164,6 +166,28 @@ const char *goc_backend_name(void) { return "lockfree"; }
 #define SYNC_C(w) NULL
 #endif
 #define LF_UNUSED __attribute__((unused))
+
+/* The precise build's slot edges belong to the operation that WINS its
+ * linearization CAS (the commit, the take), and must be in the sync byte
+ * before a partner can see that CAS (its acquire would miss them). Two
+ * senders may hold buffers of one slot and race to commit it; annotating
+ * before the CAS gave the loser the winner's release, and TSan then missed
+ * the loser's race with the winner (race_r09_send_send flaked ~1 in 8).
+ * So, in that build only, each ring CAS and its annotation run as one step
+ * under a per-channel spin lock (hidden, like every internal atomic of the
+ * call): a partner's CAS can only succeed after ours, hence its annotation
+ * after ours, and a loser annotates nothing. No-ops in every other build. */
+#ifdef GOC_TSAN_PRECISE_ON
+static inline void lin_begin(goc_chan *ch) {
+    /* acquire/release pair lock and unlock (ignored by TSan: hidden) */
+    while (atomic_exchange_explicit(&ch->lin, 1, memory_order_acquire))
+        while (atomic_load_explicit(&ch->lin, memory_order_relaxed)) sched_yield();
+}
+static inline void lin_end(goc_chan *ch) { atomic_store_explicit(&ch->lin, 0, memory_order_release); }
+#else
+static inline void lin_begin(goc_chan *ch) { (void)ch; }
+static inline void lin_end(goc_chan *ch) { (void)ch; }
+#endif
 
 /* ------------------------------------------------------------ helpers -- */
 
@@ -578,12 +602,12 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
         LF_HOOK(GOC_LF_HOOK_SEND_RESERVED, ch);
         /* Go's edges on the slot (precise build): the slot's sync address
          * chains every operation on it in W's order (send k, recv k, send
-         * k + cap, ...); announced before the commit that makes it visible.
-         * The send's read of its value was recorded at its entry
-         * (GOC_RACE_SEND_VALUE, or the select's GOC_SEL_RACE_ENTRY). */
+         * k + cap, ...); announced by the commit's winner, in one step with
+         * the commit (lin_begin). The send's read of its value was recorded
+         * at its entry (GOC_RACE_SEND_VALUE, or the select's
+         * GOC_SEL_RACE_ENTRY). */
         void *sy LF_UNUSED = SYNC_SLOT(ch, ix);
         size_t esz = ch->elem_size;
-        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
         if (!esz) {
             /* no buffer (esz8 == 0) */
         } else if (small) {
@@ -606,8 +630,12 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
             uint64_t nw = (cur & ~(LF_W_BUSY(b) | LF_W_WHICH)) | LF_W_FULL | (b ? LF_W_WHICH : 0);
             /* The commit, the send's only linearization point. seq_cst
              * (release: publishes the value; pairs with the take's acquire) */
-            if (atomic_compare_exchange_weak_explicit(&s->w, &cur, nw, memory_order_seq_cst, memory_order_relaxed))
-                return 0;
+            lin_begin(ch);
+            bool won = atomic_compare_exchange_weak_explicit(&s->w, &cur, nw, memory_order_seq_cst,
+                                                             memory_order_relaxed);
+            if (won) GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
+            lin_end(ch);
+            if (won) return 0;
         }
     }
 }
@@ -661,12 +689,17 @@ static inline __attribute__((always_inline)) int ring_try_recv_k(goc_chan *ch, v
         uint64_t keep = w & (LF_W_BUSYALL | LF_W_RECVALL | LF_W_CLOSED);
         uint64_t nw = w_make(h + ch->one_lap, ix, small ? keep : keep | LF_W_BUSY(b) | LF_W_RECV(b));
         void *sy LF_UNUSED = SYNC_SLOT(ch, ix);
-        GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
         LF_HOOK(GOC_LF_HOOK_BEFORE_CAS, ch);
         /* The take, the receive's only linearization point. seq_cst: B1 of
-         * I5's pair for a sender waiting for room; acquire: the value */
-        if (!atomic_compare_exchange_strong_explicit(&s->w, &w, nw, memory_order_seq_cst, memory_order_relaxed))
-            continue;
+         * I5's pair for a sender waiting for room; acquire: the value.
+         * Precise build: the slot edge by the winner, in one step with it
+         * (lin_begin; a receiver beaten to h annotates nothing). */
+        lin_begin(ch);
+        bool won = atomic_compare_exchange_strong_explicit(&s->w, &w, nw, memory_order_seq_cst,
+                                                           memory_order_relaxed);
+        if (won) GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
+        lin_end(ch);
+        if (!won) continue;
         /* seq_cst: B2 of the pair (senders); pin: I7 */
         if (GOC_UNLIKELY(atomic_load_explicit(&ch->nsendq, memory_order_seq_cst))) {
             atomic_fetch_add_explicit(&ch->pins, 1, memory_order_relaxed);
