@@ -96,10 +96,11 @@ PITFALLS = [
          buggy="cross_buggy", fixed=["cross_fixed"], presets=["release", "tsan", "asan"],
          what="two tasks each wait to receive from the other's unbuffered channel first",
          detector="coro: runtime detector 'all tasks are asleep'; thread backends: watchdog "
-                  "(timed wait, then the registry's blocked-forever tasks)",
+                  "(every task blocked with no deadline on the same operations at two timed "
+                  "looks 1 s apart, then the registry)",
          fix="a consistent order: one side sends first",
          fired=lambda rc, t: (rc == 2 and "all tasks are asleep - deadlock" in t) or
-                             (rc == 3 and "goc: deadlock watchdog" in t and "(no deadline)" in t),
+                             (rc == 3 and "goc: deadlock watchdog" in t and "(every task is blocked forever)" in t),
          keys=DEADLOCK_KEYS),
     dict(id="deadlock_wgdone", program="deadlock", problem="Deadlock",
          buggy="wgdone_buggy", fixed=["wgdone_fixed"], presets=["release", "tsan", "asan"],

@@ -1,6 +1,7 @@
 /* Helpers of the pitfall programs: see pit_common.h. */
 #include "pit_common.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,19 +18,36 @@ size_t pit_leak_check(int64_t grace_ns) {
     return live - 1;
 }
 
-/* Counts lines of the registry report that show a task blocked without a
- * deadline. */
-static size_t blocked_forever(void) {
-    char *buf = NULL;
-    size_t len = 0, n = 0;
+/* The registry report's lines of tasks blocked without a deadline, each
+ * without its " for N.NNNs" age (which grows while nothing changes), in
+ * one malloc'd string; *n = how many. NULL when the report cannot be taken. */
+static char *blocked_forever(size_t *n) {
+    char *buf = NULL, *out = NULL;
+    size_t len = 0, olen = 0;
+    *n = 0;
     FILE *f = open_memstream(&buf, &len);
-    if (!f) return 0;
+    if (!f) return NULL;
     goc_tasks_report(f);
     fclose(f);
-    for (char *p = buf; p && (p = strstr(p, "(no deadline)")); p++) n++;
+    FILE *o = open_memstream(&out, &olen);
+    if (!o) {
+        free(buf);
+        return NULL;
+    }
+    for (char *line = buf ? strtok(buf, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        if (!strstr(line, "(no deadline)")) continue;
+        char *age = strstr(line, " for ");
+        fprintf(o, "%.*s\n", (int)(age ? age - line : (ptrdiff_t)strlen(line)), line);
+        (*n)++;
+    }
+    fclose(o);
     free(buf);
-    return n;
+    return out;
 }
+
+/* How long a watchdog keeps waiting while some task can still move (runs,
+ * is runnable, or waits with a deadline) before it reports anyway. */
+#define PIT_WATCHDOG_CAP_NS (60LL * 1000000000LL)
 
 size_t pit_wait_or_report(goc_wg *wg, int64_t ns, const char *what) {
     if (pit_is_coro()) {
@@ -38,13 +56,34 @@ size_t pit_wait_or_report(goc_wg *wg, int64_t ns, const char *what) {
         goc_wg_wait(wg, GOC_NEVER);
         return 0;
     }
-    int r = goc_wg_wait(wg, goc_deadline(ns));
-    if (r == 0) return 0;
-    size_t n = blocked_forever(), others = goc_tasks_live() - 1;
+    /* A deadlock is a state that does not change: every other task blocked
+     * with no deadline, at two looks ns apart, on the same operations. One
+     * look is not enough: in a correct program under load (a sanitizer
+     * build on a busy machine) a task that was just handed a value is still
+     * shown blocked until the OS runs it, and its partner may already block
+     * on the next operation; and a task that is merely slow is not blocked
+     * at all. Such states only delay the verdict (up to the cap). */
+    goc_time start = goc_now();
+    char *prev = NULL;
+    size_t n = 0, others = 0;
+    for (;;) {
+        if (goc_wg_wait(wg, goc_deadline(ns)) == 0) {
+            free(prev);
+            return 0;
+        }
+        char *snap = blocked_forever(&n);
+        others = goc_tasks_live() - 1;
+        int stuck = snap && n == others;
+        int same = stuck && prev && strcmp(prev, snap) == 0;
+        free(prev);
+        prev = stuck ? snap : (free(snap), NULL);
+        if (same || goc_now() - start >= PIT_WATCHDOG_CAP_NS) break;
+    }
+    free(prev);
     fprintf(stderr,
             "goc: deadlock watchdog: %s still blocked after %lld ms; %zu other live task(s), %zu "
             "blocked with no deadline%s:\n",
-            what, (long long)(ns / 1000000), others, n,
+            what, (long long)((goc_now() - start) / 1000000), others, n,
             others == n ? (others ? " (every task is blocked forever)" : " (nothing left to call Done)") : "");
     goc_tasks_report(stderr);
     fflush(stderr);

@@ -36,8 +36,11 @@ int pit_main(int argc, char **argv, const pit_mode *modes, size_t n);
 size_t pit_leak_check(int64_t grace_ns);
 
 /* A watchdog for a wait that should end: goc_wg_wait with a deadline of
- * ns; on timeout prints "goc: deadlock watchdog: ... blocked for N ms" and
- * the registry, and returns the number of tasks blocked without a deadline.
+ * ns, again and again while some task can still move; once two looks ns
+ * apart find every other task blocked without a deadline on the same
+ * operations (or after 60 s in any state), prints "goc: deadlock watchdog:
+ * ... still blocked after N ms" and the registry, and returns 1 (0 when the
+ * wait ended).
  * On coro with use_runtime_detector, waits without a deadline instead, so
  * the runtime's own detector can fire (goc_main then returns -EDEADLK). */
 size_t pit_wait_or_report(goc_wg *wg, int64_t ns, const char *what);
