@@ -89,6 +89,10 @@ struct coro_worker {
 #ifdef GOC_TSAN
     void *sched_fiber;
 #endif
+#ifdef GOC_TSAN_PRECISE_ON
+    char tsan_tls; /* sync address: the thread's start -> every task it runs
+                    * (released once by worker_main; task.c task_tls_edge) */
+#endif
 #ifdef GOC_ASAN
     void *fake_stack;
     const void *sched_lo;

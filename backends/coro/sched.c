@@ -116,6 +116,13 @@ static void *worker_main(void *arg) {
                             "errno: per-worker, saved and restored per task");
 #endif
 #ifdef GOC_TSAN_PRECISE_ON
+    /* TSan counts this thread's TLS as written by the thread when it
+     * started; tasks that run here read it (libc's: the ctype table pointer
+     * behind isdigit, patterns/http_proto.c) and, with switches that do not
+     * synchronize, nothing ordered that write before them. This release,
+     * the only one on tsan_tls, carries the thread's start to every task
+     * switched in here (task_tls_edge), and no task to another. */
+    GOC_TSAN_P_RELEASE(&w->tsan_tls);
     GOC_RACE_CALL_BEGIN(); /* the scheduler fiber is hidden for good */
 #endif
 #ifndef GOC_SANITIZED

@@ -20,6 +20,9 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+#include <sys/mman.h> /* precise build: coro_stack_forget */
+#include <unistd.h>
+
 #include "coro.h"
 GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
@@ -64,6 +67,25 @@ void coro_cctx_switch(coro_cctx *from, coro_cctx *to) { goc__coro_switch(&from->
 #endif
 
 /* -------------------------------------------------------- task switches -- */
+
+#ifdef GOC_TSAN_PRECISE_ON
+/* Precise build: an exited task's stack becomes fresh memory, as a freed
+ * block does. A signal handler that ran on it after the task's last edge
+ * (its release on the slot, task_entry) wrote it with nothing ordering that
+ * before the slot's next task (difftest's SIGURG handler calling
+ * clock_gettime vs the next task's locals). TSan forgets a range's history
+ * when it is mapped anew (its mmap interceptor; AnnotateNewMemory is empty
+ * in clang 14's runtime), so the dead stack is remapped in place: fresh
+ * zero pages, which is also the canary's state (stack.c). Slots are page
+ * aligned (sanitizer builds refuse compact mode); a failure only keeps the
+ * old history. */
+static void coro_stack_forget(coro_task *p) {
+    long pg = sysconf(_SC_PAGESIZE);
+    if (pg <= 0 || ((uintptr_t)p->stack_lo | p->stack_size) % (uintptr_t)pg) return;
+    (void)mmap(p->stack_lo, p->stack_size, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+}
+#endif
 
 /* The deadline timer of a parked task (armed by task_left). */
 static void park_timeout(void *arg) {
@@ -112,6 +134,9 @@ static void task_left(coro_worker *w, coro_task *p, int act, void (*after)(void 
 #ifdef GOC_TSAN
         __tsan_destroy_fiber(p->fiber);
 #endif
+#ifdef GOC_TSAN_PRECISE_ON
+        coro_stack_forget(p);
+#endif
         if (p->is_root) coro_main_finished(p);
         coro_stack_free(w, p);
         break;
@@ -152,6 +177,19 @@ static coro_task *direct_next(coro_worker *w) {
  * if the task that ran before it on this worker switched straight here, run
  * that task's after action now (we are on our own stack: its registers are
  * saved). Keeps this task's errno. */
+/* Precise build: the running worker's thread start happens before the task
+ * switched in (sched.c worker_main releases tsan_tls once). `hidden`: the
+ * task resumed inside a hidden API call (depth 1), so the edge steps out. */
+static inline void task_tls_edge(bool hidden) {
+#ifdef GOC_TSAN_PRECISE_ON
+    void *tls = &coro_worker_self()->tsan_tls;
+    if (hidden) GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(tls));
+    else GOC_TSAN_P_ACQUIRE(tls);
+#else
+    (void)hidden;
+#endif
+}
+
 static void task_resumed(void) {
     coro_worker *w = coro_worker_self(); /* not t->w of before: we may have migrated */
     coro_task *p = w->prev;
@@ -201,6 +239,7 @@ void coro_task_switch_out(coro_task *t, int act) {
     __sanitizer_finish_switch_fiber(t->fake_stack, NULL, NULL);
 #endif
     task_resumed();
+    task_tls_edge(true); /* every switch-out is inside a hidden call */
 }
 
 static void task_entry(void *arg) {
@@ -209,6 +248,7 @@ static void task_entry(void *arg) {
     __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
     task_resumed();
+    task_tls_edge(false);
     /* precise build (unhidden here): spawner and the slot's previous task
      * happen before this task; this task before the slot's next one */
     GOC_TSAN_P_ACQUIRE(t);
