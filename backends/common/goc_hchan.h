@@ -466,6 +466,21 @@ static int goc__hc_select_nothing(goc_time deadline) {
     return -ETIMEDOUT;
 }
 
+/* Pass 0 of a select (below): clause cs under its channel's lock alone.
+ * True if it fired (cs->err set, a partner woken). Out of line: the pass's
+ * loop of lock-free looks stays short when nothing is ready. */
+static __attribute__((noinline)) bool goc__hc_select_one(goc_case *cs) {
+    goc_chan *c = cs->ch;
+    goc__hc_waiter *wk = NULL;
+    goc__hc_lock_acquire(&c->lock);
+    int r = cs->op == GOC_SEND ? goc__hc_send_locked(c, cs->elem, &wk) : goc__hc_recv_locked(c, cs->elem, &wk);
+    goc__hc_unlock(c);
+    if (r == 0) return false;
+    if (wk) goc__hc_wake(wk->call);
+    cs->err = r < 0 ? r : 0;
+    return true;
+}
+
 /* Go's selectgo over ne >= 1 enabled clauses (arguments checked). */
 static int goc__hc_select(goc_case *cases, size_t n, size_t ne, goc_time deadline) {
     int kind = goc__deadline_kind(deadline);
@@ -480,10 +495,35 @@ static int goc__hc_select(goc_case *cases, size_t n, size_t ne, goc_time deadlin
     if (goc__sel_init(&plan, ne, wt_s, sizeof *wt_s, 0)) return -ENOMEM;
     goc__hc_waiter *wt = plan.per; /* wt[q]: the waiter of clause order[q] */
     goc__sel_order(&plan, cases, n);
+    int ret;
+
+    /* pass 0, one lock at a time: in poll order, the first clause that
+     * looks ready without its lock (goc__try_would_block's loads) and is
+     * ready under its own lock fires. Go's pass 1 takes every lock first;
+     * when one clause is ready (SelectProdCons: the data channel beside an
+     * idle timer and quit channel) that is three lock/unlock pairs for one
+     * transfer, and the locked instructions were half of coro's select
+     * (perf, GOC_PROCS=1). A clause is linearized at its own locked
+     * attempt, as a plain send/receive is; the choice among clauses seen
+     * ready stays the first in a uniformly random order. A clause that
+     * looked blocked, or was, only sends us to the full protocol below,
+     * which decides again with every lock held, so a stale look costs
+     * time, never an answer. One lock held at a time: no lock order. */
+    for (size_t q = 0; q < ne; q++) {
+        size_t i = plan.order[q];
+        goc_case *cs = &cases[i];
+        goc_chan *c = cs->ch;
+        if (goc__try_would_block(cs->op == GOC_SEND, &c->closed, &c->count, c->cap, &c->recvq, &c->sendq))
+            continue;
+        if (goc__hc_select_one(cs)) {
+            ret = (int)i;
+            goto out;
+        }
+    }
+
     goc__sel_lock_order(&plan, cases);
     goc__hc_lockset ls = {plan.locks, plan.nl};
     goc__fuzz_point();
-    int ret;
 
     for (size_t i = 0; i < ls.n; i++) goc__hc_lock_acquire(&ls.ch[i]->lock);
     /* pass 1: the first ready clause in poll order fires */
