@@ -34,7 +34,7 @@
  *    its own runnext) and that the OS stops there: thieves leave its
  *    runnext alone (its scheduler takes runnext first, runq_grab) and the
  *    rule above is for workers running a task, so the task waited for the
- *    OS (coro_sysmon T_runnext_stall: 1 s with a 1 s stall) while another
+ *    OS (coro_sysmon T_runnext_stall: the whole 1-3 s stall) while another
  *    worker idled. Seen at two consecutive looks between tasks with the
  *    same schedtick and the same runnext, the runnext is taken by CAS,
  *    put on the global queue, and an idle worker woken (take_runnext).
