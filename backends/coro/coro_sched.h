@@ -78,6 +78,7 @@ struct coro_worker {
     uint32_t sm_tick;           /* schedtick at its last change */
     goc_time sm_since;          /* when sysmon saw schedtick change (or the worker out of a task) */
     coro_task *sm_next;         /* runnext at the previous tick */
+    bool sm_out;                /* the previous look saw it between tasks (RUN, not in_task) */
     uint32_t sm_head;           /* rq_head at the previous tick */
     int64_t sm_cpu;             /* the thread's CPU time when sysmon first saw it stuck (-1: not yet) */
     _Atomic int tid;            /* the worker thread's kernel id (set by the thread at start) */
@@ -153,6 +154,8 @@ extern _Atomic int64_t coro_test_pollwin_ns;
 extern _Atomic long coro_sysmon_handoffs;
 extern _Atomic int64_t coro_test_pollstall_ns;
 extern _Atomic int64_t coro_test_spinstall_ns; /* coro_sysmon T_spin_stall */
+extern _Atomic int64_t coro_test_rnstall_ns;   /* findrun.c; coro_sysmon T_runnext_stall */
+void coro_test_stall(_Atomic int64_t *hook);     /* idle.c: spends a stall hook */
 
 /* The scheduler's global state (defined in sched.c). */
 extern coro_sched_state coro_sched;

@@ -8,6 +8,21 @@ GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 
 /* ------------------------------------------------------ finding work -- */
 
+/* Test hook: when coro_test_rnstall_ns is not 0 (a test sets it), the next
+ * worker that fires timers here and so holds a woken task in its own
+ * runnext stays away that many ns (then the hook is spent) before it looks
+ * at its queues: a worker the OS stopped between tasks with a task in
+ * runnext, while another worker idles (coro_sysmon T_runnext_stall). */
+_Atomic int64_t coro_test_rnstall_ns;
+
+/* After w fired timers (fired: how many). Tests only, off the hot path:
+ * one relaxed load when a timer fired. */
+static inline void timers_fired(coro_worker *w, int fired) {
+    if (GOC_UNLIKELY(fired && atomic_load_explicit(&coro_test_rnstall_ns, memory_order_relaxed)) &&
+        atomic_load_explicit(&w->runnext, memory_order_relaxed))
+        coro_test_stall(&coro_test_rnstall_ns);
+}
+
 coro_task *coro_steal_work(coro_worker *w) {
     coro_task *buf[RUNQ_SIZE / 2 + 1];
     int n = coro_nw();
@@ -17,7 +32,7 @@ coro_task *coro_steal_work(coro_worker *w) {
             coro_worker *v = &S.w[(start + (uint32_t)k) % (uint32_t)n];
             if (v == w) continue;
             if (atomic_load_explicit(&v->heap.next_when, memory_order_relaxed) <= goc_now())
-                coro_timers_run(&v->heap, goc_now());
+                timers_fired(w, coro_timers_run(&v->heap, goc_now()));
             uint32_t got = coro_runq_grab(v, buf, round == 3);
             if (got) {
                 for (uint32_t i = 1; i < got; i++) runq_put_tail(w, buf[i]);
@@ -30,11 +45,14 @@ coro_task *coro_steal_work(coro_worker *w) {
     return NULL;
 }
 
-void coro_run_all_timers(void) {
+/* w: the worker that runs them (find_runnable's) */
+static void run_all_timers(coro_worker *w) {
     goc_time now = goc_now();
+    int fired = 0;
     for (int i = 0, n = coro_nw(); i < n; i++)
         if (atomic_load_explicit(&S.w[i].heap.next_when, memory_order_relaxed) <= now)
-            coro_timers_run(&S.w[i].heap, now);
+            fired += coro_timers_run(&S.w[i].heap, now);
+    timers_fired(w, fired);
 }
 
 coro_task *coro_find_runnable(coro_worker *w) {
@@ -49,7 +67,7 @@ coro_task *coro_find_runnable(coro_worker *w) {
         if (atomic_load_explicit(&w->heap.next_when, memory_order_relaxed) != INT64_MAX) {
             now = goc_now();
             if (atomic_load_explicit(&w->heap.next_when, memory_order_relaxed) <= now)
-                coro_timers_run(&w->heap, now);
+                timers_fired(w, coro_timers_run(&w->heap, now));
         }
         coro_task *t;
         if (sched_tick(w) % GLOBAL_CHECK_EVERY == 0) {
@@ -57,7 +75,7 @@ coro_task *coro_find_runnable(coro_worker *w) {
             if (atomic_load_explicit(&coro_nfdwait, memory_order_relaxed) &&
                 !atomic_load_explicit(&S.poller, memory_order_relaxed))
                 coro_netpoll(0);
-            coro_run_all_timers();
+            run_all_timers(w);
         }
         if ((t = runq_get(w))) return t;
         if ((t = coro_global_get(w, RUNQ_SIZE / 2))) return t;
@@ -65,7 +83,7 @@ coro_task *coro_find_runnable(coro_worker *w) {
             !atomic_load_explicit(&S.poller, memory_order_relaxed) && coro_netpoll(0) > 0 &&
             (t = runq_get(w)))
             return t;
-        coro_run_all_timers();
+        run_all_timers(w);
         if ((t = runq_get(w))) return t;
 
         /* Steal, as a spinner; at most half of the busy workers spin (Go). */

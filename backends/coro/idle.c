@@ -243,8 +243,10 @@ static void poll_window_hook(void) {
  * T_poll_stall). */
 _Atomic int64_t coro_test_pollstall_ns;
 
-static void poll_stall_hook(void) {
-    int64_t ns = atomic_exchange_explicit(&coro_test_pollstall_ns, 0, memory_order_relaxed);
+/* Tests only: spends the stall hook *hook (sets it to 0) and stays away
+ * the ns it held, without a switch: a thread the OS does not run. */
+void coro_test_stall(_Atomic int64_t *hook) {
+    int64_t ns = atomic_exchange_explicit(hook, 0, memory_order_relaxed);
     struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
     while (ns > 0 && nanosleep(&ts, &ts) != 0) {
     }
@@ -311,15 +313,12 @@ bool coro_idle_park(coro_worker *w) {
             timeout = 0;
         coro_netpoll(timeout);
         if (GOC_UNLIKELY(atomic_load_explicit(&coro_test_pollstall_ns, memory_order_relaxed)))
-            poll_stall_hook(); /* tests only */
+            coro_test_stall(&coro_test_pollstall_ns); /* tests only */
         coro_unidle(w); /* also gives up the poller role */
         if (GOC_UNLIKELY(atomic_load_explicit(&coro_test_spinstall_ns, memory_order_relaxed)) &&
             w->spinning) {
-            /* tests only: the same stall as poll_stall_hook, but now */
-            int64_t ns = atomic_exchange_explicit(&coro_test_spinstall_ns, 0, memory_order_relaxed);
-            struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-            while (ns > 0 && nanosleep(&ts, &ts) != 0) {
-            }
+            /* tests only: the same stall as coro_test_pollstall_ns, but now */
+            coro_test_stall(&coro_test_spinstall_ns);
         }
         return true;
     }

@@ -29,6 +29,16 @@
  *    RUNNEXT_STEAL_NS of patience. (Before sysmon, idle workers woke every
  *    10 ms to look for this.)
  *
+ *  - Runnext stranded between tasks. A worker that is between tasks (in
+ *    find_runnable, e.g. it just fired a timer and the woken task went to
+ *    its own runnext) and that the OS stops there: thieves leave its
+ *    runnext alone (its scheduler takes runnext first, runq_grab) and the
+ *    rule above is for workers running a task, so the task waited for the
+ *    OS (coro_sysmon T_runnext_stall: the whole 1-3 s stall) while another
+ *    worker idled. Seen at two consecutive looks between tasks with the
+ *    same schedtick and the same runnext, the runnext is taken by CAS,
+ *    put on the global queue, and an idle worker woken (take_runnext).
+ *
  *  - Stranded work: the global queue, or a local queue whose head did not
  *    move between two looks, while a worker idles and none spins: a wakep
  *    (a safety net; the protocol in idle.c should make it never needed).
@@ -51,8 +61,9 @@
  *
  * Sysmon's view is made of relaxed loads of hints (in_task, schedtick,
  * runnext, the counters); the actions are safe whatever they see: state
- * changes are CASes, stealing is the normal CAS-based runq_grab, and a
- * spurious handoff only starts a worker that finds nothing and idles.
+ * changes are CASes, stealing is the normal CAS-based runq_grab, a
+ * runnext taken between tasks is a CAS against the task seen (take_runnext),
+ * and a spurious handoff only starts a worker that finds nothing and idles.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -153,6 +164,32 @@ static void handoff(coro_worker *v) {
     atomic_store_explicit(&v->state, CORO_W_RUN, memory_order_seq_cst);
 }
 
+/* v was seen between tasks at two looks with the same schedtick and rn in
+ * its runnext: its thread has not scheduled since (every find_runnable
+ * round and every direct switch ticks), so the OS, not the runtime, keeps
+ * rn waiting. Takes rn for the global queue and wakes an idle worker (the
+ * waker's W1, W2 of the idle protocol, idle.c). True if it took rn.
+ * Race: v's thread may run again and take its runnext at the same instant
+ * (runq_get, direct_next: a CAS rn -> NULL) or replace it (runq_put: an
+ * exchange; the old one goes to v's tail). Sysmon's CAS expects exactly rn:
+ * of the CASes/exchange on one installation of rn in runnext one wins, so
+ * rn is run once, by v or from the global queue, never lost (a failed CAS
+ * here leaves runnext as v made it). Only v fills its runnext, and putting
+ * rn back there needs rn to run and park, i.e. v to tick: if that happens
+ * between the look and this CAS, the CAS takes the new installation, which
+ * is still taken once; only its placement is not the one v chose.
+ * acq_rel: the acquire pairs with v's seq_cst exchange that published rn
+ * (rn's fields, next included, are ours to write once the CAS wins). */
+static bool take_runnext(coro_worker *v, coro_task *rn) {
+    if (!atomic_compare_exchange_strong_explicit(&v->runnext, &rn, NULL, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return false;
+    rn->next = NULL;
+    coro_global_put(rn, rn, 1); /* W1 */
+    coro_wakep();               /* W2 */
+    return true;
+}
+
 /* GOC_SCHEDTRACE (dump.c): dump the scheduler's state once per sleep of
  * the condition, when a timer is this overdue (sysmon thread only). */
 #define SYSMON_DUMP_LATE_NS (50 * 1000000LL)
@@ -177,10 +214,11 @@ static void trace_late_timers(goc_time now, goc_time tn, const char *did) {
 }
 
 /* One look at every worker. *busy: a worker runs a task. Returns true if
- * it acted (a handoff or a wakep). */
+ * it acted (a handoff, a wakep, a runnext taken) or wants to look again
+ * soon (a runnext seen between tasks). */
 static bool sysmon_check(bool *busy_out) {
     goc_time now = goc_now();
-    bool busy = false, stuck_next = false, acted = false;
+    bool busy = false, stuck_next = false, acted = false, watch = false;
     const char *did = "nothing"; /* for GOC_SCHEDTRACE */
     int idle = atomic_load_explicit(&S.nidle, memory_order_relaxed);
     /* Stranded work: queued tasks no worker is getting to (the global
@@ -195,11 +233,24 @@ static bool sysmon_check(bool *busy_out) {
         if (h != atomic_load_explicit(&v->rq_tail, memory_order_relaxed) && h == v->sm_head)
             stranded = true;
         v->sm_head = h;
-        if (atomic_load_explicit(&v->state, memory_order_relaxed) != CORO_W_RUN) continue;
+        if (atomic_load_explicit(&v->state, memory_order_relaxed) != CORO_W_RUN) {
+            v->sm_out = false; /* two consecutive looks at it RUN before a take */
+            continue;
+        }
         uint32_t tick = atomic_load_explicit(&v->schedtick, memory_order_relaxed);
         coro_task *rn = atomic_load_explicit(&v->runnext, memory_order_relaxed);
         bool in = atomic_load_explicit(&v->in_task, memory_order_relaxed);
         busy |= in;
+        if (!in) {
+            /* between tasks: runnext stranded behind a thread the OS stopped? */
+            if (rn && v->sm_out && tick == v->sm_tick && rn == v->sm_next && take_runnext(v, rn)) {
+                rn = NULL;
+                did = "took a runnext stranded between tasks";
+                acted = true;
+            }
+            watch |= rn != NULL; /* look again soon (SYSMON_TICK_NS) */
+        }
+        v->sm_out = !in;
         if (!in || tick != v->sm_tick) {
             v->sm_tick = tick;
             v->sm_since = now;
@@ -248,7 +299,7 @@ static bool sysmon_check(bool *busy_out) {
     if (GOC_UNLIKELY(sm_trace)) trace_late_timers(now, tn, did);
     sm_prev_look = now;
     *busy_out = busy;
-    return acted;
+    return acted || watch;
 }
 
 /* The deadlock detector's clock (README "Deadlock detector"): everything

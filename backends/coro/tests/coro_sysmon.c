@@ -40,6 +40,19 @@
  *        scenario rests on timing (the poller must be the worker a wakep
  *        takes); a run where the hook was never reached is inconclusive and
  *        is set up again, up to 8 runs (under load 20-24 it was missed).
+ *   T_runnext_stall: a worker fires a timer between tasks (find_runnable),
+ *        the woken task goes to its own runnext (no wakep: coro_ready's
+ *        handoff rule), and the OS stops that worker thread before it runs
+ *        the task (coro_test_rnstall_ns: 3 s), while the other worker idles
+ *        (GOC_PROCS=2). Thieves leave a runnext alone while its worker is
+ *        between tasks, and sysmon looked only at workers running a task,
+ *        so the task waited the whole stall. Sysmon must move it to the
+ *        global queue and wake the idle worker: the root's 40 ms sleep must
+ *        return less than 1 s late (before the fix: the whole 3 s stall).
+ *        Typically 4-6 ms (sysmon's 10 ms period, then 1 ms); up to 80 ms
+ *        under ctest -j2 at load 8-10 and 136 ms beside two CPU hogs, as the
+ *        woken worker waits for a CPU: the bound, as T_poll_stall's and
+ *        T_spin_stall's, leaves room for the 120-250 ms waits seen at load 20.
  */
 #include <pthread.h>
 #include <unistd.h>
@@ -146,11 +159,13 @@ static void poll_stall(void) {
 }
 
 static void spin_stall(void);
+static void runnext_stall(void);
 static void test_main(void) {
     gt_run("T_stuck_worker", stuck_worker);
     gt_run("T_poll_window", poll_window);
     gt_run("T_poll_stall", poll_stall);
     gt_run("T_spin_stall", spin_stall);
+    gt_run("T_runnext_stall", runnext_stall);
 }
 /* --------------------------------------------------------- spin stall -- */
 
@@ -208,7 +223,42 @@ static void spin_stall(void) {
                   c.err);
 }
 
+/* ------------------------------------------------------ runnext stall -- */
+
+/* The root sleeps 40 ms with both workers idle; the worker that fires its
+ * timer (the poller, out of epoll_wait) puts the root in its own runnext and
+ * then (hook) stays away 3 s without a switch. The other worker is parked
+ * on its futex; only sysmon can get the root to it. GOC_PROCS=2. */
+#define RN_STALL_NS 3000000000LL
+#define RN_BOUND_NS 1000000000LL
+extern _Atomic int64_t coro_test_rnstall_ns; /* findrun.c */
+static void rn_root(void *p) {
+    (void)p;
+    goc_sleep(goc_deadline(20000000)); /* settle: both workers parked once */
+    atomic_store(&coro_test_rnstall_ns, RN_STALL_NS);
+    goc_time t0 = goc_now();
+    goc_sleep(goc_deadline(40000000));
+    late_ns = goc_now() - t0 - 40000000;
+}
+static int rn_child(void) {
+    int rc = goc_main(rn_root, NULL);
+    bool used = !atomic_load(&coro_test_rnstall_ns);
+    fprintf(stderr, "sleep(40 ms) returned %.1f ms late with the worker holding it in runnext stalled %.0f ms (hook %s)\n",
+            late_ns / 1e6, RN_STALL_NS / 1e6, used ? "used" : "not used");
+    /* _exit: the stalled worker may still be in its hook */
+    _exit(rc == 0 && used && late_ns < RN_BOUND_NS ? 0 : 1);
+}
+static void runnext_stall(void) {
+    coro_child c;
+    const char *env[] = {"GOC_PROCS=2", NULL};
+    coro_child_run(&c, "--runnext", env);
+    gt_note("%s", c.err);
+    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s",
+                  c.status, c.err);
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--runnext")) return rn_child();
     if (argc > 1 && !strcmp(argv[1], "--spin")) return spin_child();
     if (argc > 1 && !strcmp(argv[1], "--window")) return window_child();
     if (argc > 1 && !strcmp(argv[1], "--stall")) return stall_child();
