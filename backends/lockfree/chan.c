@@ -456,6 +456,25 @@ int goc_lf_test_near_wrap(goc_chan *ch, unsigned laps) {
     atomic_store_explicit(&ch->head, lap, memory_order_relaxed);
     return 0;
 }
+
+/* One position back (the inverse of pos_next). */
+static lf_pos pos_prev(const goc_chan *ch, lf_pos p) {
+    lf_pos index = p & (ch->one_lap - 1);
+    return index ? p - 1 : (p & ~(ch->one_lap - 1)) - ch->one_lap + ch->cap - 1;
+}
+
+int goc_lf_test_hints_back(goc_chan *ch, uint64_t back) {
+    if (!chan_ok(ch) || !ch->cap) return -EINVAL;
+    _Atomic lf_pos *hints[2] = {&ch->tail, &ch->head};
+    for (int k = 0; k < 2; k++) {
+        /* relaxed: idle channel (the caller's contract); a hint is moved
+         * back no further than position 0 (a fresh channel's start) */
+        lf_pos p = atomic_load_explicit(hints[k], memory_order_relaxed);
+        for (uint64_t i = 0; i < back && p; i++) p = pos_prev(ch, p);
+        atomic_store_explicit(hints[k], p, memory_order_relaxed);
+    }
+    return 0;
+}
 #endif
 
 /* -------------------------------------------------------------- make -- */
