@@ -53,11 +53,19 @@
  *       A held buffer is never claimed, so a copy in or out never overlaps
  *       another; with both buffers held a send waits (LF_BUSY).
  *   I8  Commits happen in position order, takes too: a sender claims at p
- *       only after reading tail == p, and tail moves past p only once W[p]
- *       is committed (hint_help); likewise head and takes. So each hint is
- *       at most one position behind (a commit does not move tail: I7), "full"
- *       is one load of W[tail] showing (tail - one_lap, FULL) and "empty" one
- *       load of W[head] showing (head, EMPTY).
+ *       only after reaching p from the tail hint, walking forward over
+ *       positions W shows committed (pos_skip), and the hint is never ahead:
+ *       each value stored in it (hint_move: a plain store) is a position
+ *       whose predecessors its writer saw committed; likewise head and takes.
+ *       A hint may lag: the tail by the last commit (a commit does not move
+ *       it: I7), and under MPMC by more, since a helper's store may undo a
+ *       newer one (it moves back, never ahead). Every reader walks forward
+ *       from it (the ring ops, close, len, free's destructor walk, the select
+ *       snapshot: pos_settled) or treats a lagging hint as "may be ready"
+ *       (ring_may_be_ready). So "full" is one load of W[t] showing
+ *       (t - one_lap, FULL) and "empty" one load of W[h] showing (h, EMPTY),
+ *       t and h reached by the walk. With one sender and one receiver each
+ *       hint has one writer (close aside) and is exact.
  *   I9  Closed <=> CLOSED is set in W of the first uncommitted position t
  *       (or of its slot's full previous-lap position, whose take carries it
  *       to t). Only a successful close sets it; no commit succeeds on a
@@ -117,12 +125,13 @@ struct goc_chan {
     void (*dtor)(void *);  /* set once before the channel is shared */
     goc__timer *timer;     /* goc_after: set once by goc__chan_set_timer */
 
-    /* producer line: the tail hint, moved on (CAS) by a sender or close
-     * that finds the position at it committed; never by a commit (I8) */
+    /* producer line: the tail hint, moved on (hint_move: a plain store) by
+     * a sender or close that finds the position at it committed; never by
+     * a commit (I7); never ahead, may lag (I8) */
     _Atomic lf_pos tail GOC_ALIGNED_CL;
 
-    /* consumer line: the head hint, moved on (CAS) by each take and by a
-     * receiver that finds the position at it taken (I8) */
+    /* consumer line: the head hint, moved on (hint_move) by each take and
+     * by a receiver that finds the position at it taken (I8) */
     _Atomic lf_pos head GOC_ALIGNED_CL;
 
     /* waiter line: read by every buffered op (the counts), written only by
@@ -447,6 +456,25 @@ int goc_lf_test_near_wrap(goc_chan *ch, unsigned laps) {
     atomic_store_explicit(&ch->head, lap, memory_order_relaxed);
     return 0;
 }
+
+/* One position back (the inverse of pos_next). */
+static lf_pos pos_prev(const goc_chan *ch, lf_pos p) {
+    lf_pos index = p & (ch->one_lap - 1);
+    return index ? p - 1 : (p & ~(ch->one_lap - 1)) - ch->one_lap + ch->cap - 1;
+}
+
+int goc_lf_test_hints_back(goc_chan *ch, uint64_t back) {
+    if (!chan_ok(ch) || !ch->cap) return -EINVAL;
+    _Atomic lf_pos *hints[2] = {&ch->tail, &ch->head};
+    for (int k = 0; k < 2; k++) {
+        /* relaxed: idle channel (the caller's contract); a hint is moved
+         * back no further than position 0 (a fresh channel's start) */
+        lf_pos p = atomic_load_explicit(hints[k], memory_order_relaxed);
+        for (uint64_t i = 0; i < back && p; i++) p = pos_prev(ch, p);
+        atomic_store_explicit(hints[k], p, memory_order_relaxed);
+    }
+    return 0;
+}
 #endif
 
 /* -------------------------------------------------------------- make -- */
@@ -521,15 +549,43 @@ static inline int64_t pos_count(const goc_chan *ch, lf_pos from, lf_pos to) {
     return laps * (int64_t)ch->cap + (int64_t)(to & m) - (int64_t)(from & m);
 }
 
-/* The position after a hint's lag: each hint is at most one position
- * behind (I8), so one look at W tells. `taken`: the receive side (the
- * position counts as passed once taken), else the send side (once
- * committed). relaxed: see lf_api_chan_len. */
-static inline lf_pos pos_settled(const goc_chan *ch, lf_pos p, bool taken) {
-    lf_pos ix = p & (ch->one_lap - 1);
-    uint64_t w = atomic_load_explicit(&slot_at(ch, ix)->w, memory_order_relaxed);
+/* Where a walk from p goes next, given W (of p's slot, index ix): p itself
+ * if W does not show p passed, else the first position W does not show
+ * passed. `taken`: the receive side (a position is passed once taken), else
+ * the send side (once committed). Stamps only grow and positions are
+ * committed and taken in order (I8), so a stamp s = p + d, d > 0 (a
+ * multiple of one_lap), says s - one_lap was taken, hence every position up
+ * to it committed and taken, and (s, FULL) says s is committed: a hint many
+ * laps behind (I8) is caught up in one step. */
+static inline lf_pos pos_skip(const goc_chan *ch, lf_pos p, lf_pos ix, uint64_t w, bool taken) {
     int64_t d = w_dist(w, ix, p);
-    return d > 0 || (!taken && d == 0 && (w & LF_W_FULL)) ? pos_next(ch, p) : p;
+    if (d < 0) return p;
+    lf_pos s = p + (lf_pos)d;
+    if (!taken && (w & LF_W_FULL)) return pos_next(ch, s);
+    return d > 0 ? pos_next(ch, s - ch->one_lap) : p;
+}
+
+/* The first position not passed (`taken` as in pos_skip) from hint p on:
+ * a hint is never ahead, only behind (I8), so walk forward while W shows
+ * passed. Read-only; mo: relaxed for len and free (see lf_api_chan_len),
+ * seq_cst for the select snapshot. Each step moves past at least one
+ * position that others settled, so the walk ends unless others keep
+ * settling positions (lock-free, like the ring operations). *w_out: W of
+ * the slot at the answer, as loaded. */
+static inline lf_pos pos_settled_w(const goc_chan *ch, lf_pos p, bool taken, memory_order mo, uint64_t *w_out) {
+    for (;;) {
+        lf_pos ix = p & (ch->one_lap - 1);
+        uint64_t w = atomic_load_explicit(&slot_at(ch, ix)->w, mo);
+        lf_pos n = pos_skip(ch, p, ix, w, taken);
+        if (n == p) {
+            if (w_out) *w_out = w;
+            return p;
+        }
+        p = n;
+    }
+}
+static inline lf_pos pos_settled(const goc_chan *ch, lf_pos p, bool taken) {
+    return pos_settled_w(ch, p, taken, memory_order_relaxed, NULL);
 }
 
 static size_t lf_api_chan_len(const goc_chan *ch) {
@@ -546,13 +602,19 @@ static size_t lf_api_chan_len(const goc_chan *ch) {
 
 /* ----------------------------------------------------------- the ring -- */
 
-/* Moves a hint (tail or head) from p to the next position if it still is
- * p; returns the hint's value afterwards. relaxed: a hint orders nothing,
- * every decision is taken on W (a stale hint only costs a reload). */
-static inline lf_pos hint_help(const goc_chan *ch, _Atomic lf_pos *hint, lf_pos p) {
-    lf_pos n = pos_next(ch, p);
-    if (atomic_compare_exchange_strong_explicit(hint, &p, n, memory_order_relaxed, memory_order_relaxed)) return n;
-    return p; /* the failed CAS loaded the current value */
+/* Moves a hint (tail or head) on to n, a position that the caller saw
+ * every earlier position of pass (pos_skip): a plain store, not a CAS, if
+ * the hint still reads behind n; returns the hint's value afterwards (the
+ * further of the two). Another helper's store may land between our load and
+ * our store and be undone (the hint moves back, never ahead: I8); readers
+ * walk forward from it. With one task per side (SPSC) nobody else writes
+ * the hint, so the store is exact. relaxed: a hint orders nothing, every
+ * decision is taken on W (a stale hint only costs a walk). */
+static inline lf_pos hint_move(_Atomic lf_pos *hint, lf_pos n) {
+    lf_pos cur = atomic_load_explicit(hint, memory_order_relaxed);
+    if ((int64_t)(n - cur) <= 0) return cur; /* positions grow as 64-bit integers (I1) */
+    atomic_store_explicit(hint, n, memory_order_relaxed);
+    return n;
 }
 
 /* One attempt to send into the ring: 0, -EPIPE (closed), -EAGAIN (full: the
@@ -561,7 +623,7 @@ static inline lf_pos hint_help(const goc_chan *ch, _Atomic lf_pos *hint, lf_pos 
  * a registered receiver if *notify is set (then the channel is pinned). */
 static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, const void *elem, bool *notify,
                                                                   bool small) {
-    /* relaxed: a hint (hint_help) */
+    /* relaxed: a hint (hint_move) */
     lf_pos t = atomic_load_explicit(&ch->tail, memory_order_relaxed);
     for (;;) {
         lf_pos ix = t & (ch->one_lap - 1);
@@ -572,7 +634,7 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
         if (w & LF_W_CLOSED) return -EPIPE; /* only a successful close sets it (I9) */
         int64_t d = w_dist(w, ix, t);
         if (d > 0 || (d == 0 && (w & LF_W_FULL))) {
-            t = hint_help(ch, &ch->tail, t); /* t is committed: the hint lags */
+            t = hint_move(&ch->tail, pos_skip(ch, t, ix, w, false)); /* t is committed: the hint lags */
             continue;
         }
         if (d == -(int64_t)ch->one_lap && (w & LF_W_FULL)) return -EAGAIN; /* last lap's value unread: full */
@@ -644,7 +706,7 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
  * -EAGAIN (the position at head is not committed: empty). Never waits. */
 static inline __attribute__((always_inline)) int ring_try_recv_k(goc_chan *ch, void *elem, bool *notify,
                                                                   bool small) {
-    /* relaxed: a hint (hint_help) */
+    /* relaxed: a hint (hint_move) */
     lf_pos h = atomic_load_explicit(&ch->head, memory_order_relaxed);
     for (;;) {
         lf_pos ix = h & (ch->one_lap - 1);
@@ -654,7 +716,7 @@ static inline __attribute__((always_inline)) int ring_try_recv_k(goc_chan *ch, v
         uint64_t w = atomic_load_explicit(&s->w, memory_order_acquire);
         int64_t d = w_dist(w, ix, h);
         if (d > 0) {
-            h = hint_help(ch, &ch->head, h); /* h was taken: the hint lags */
+            h = hint_move(&ch->head, pos_skip(ch, h, ix, w, true)); /* h was taken: the hint lags */
             continue;
         }
         if (d != 0) {
@@ -706,7 +768,7 @@ static inline __attribute__((always_inline)) int ring_try_recv_k(goc_chan *ch, v
             *notify = true;
         }
         LF_HOOK(GOC_LF_HOOK_RECV_RESERVED, ch);
-        hint_help(ch, &ch->head, h);
+        hint_move(&ch->head, pos_next(ch, h));
         size_t esz LF_UNUSED = ch->elem_size;
         GOC_RACE_UNHIDDEN(if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
         if (small) {
@@ -1062,7 +1124,7 @@ static int ring_close(goc_chan *ch) {
         if (w & LF_W_CLOSED) return -EPIPE;
         int64_t d = w_dist(w, ix, t);
         if (d > 0 || (d == 0 && (w & LF_W_FULL))) {
-            t = hint_help(ch, &ch->tail, t);
+            t = hint_move(&ch->tail, pos_skip(ch, t, ix, w, false));
             continue;
         }
         if (d != 0 && !(d == -(int64_t)ch->one_lap && (w & LF_W_FULL))) {
@@ -1184,8 +1246,8 @@ static void lf_api_chan_free(goc_chan *ch) {
 #define SEL_NOW_TRIES 64
 
 /* The state a clause's readiness depends on, for the GOC_NOW snapshot:
- * buffered: tail (with the close mark), head and the stamp of the slot the
- * clause would use; unbuffered: the version counter (a partner linked or
+ * buffered: the settled position of the clause's side and W of its slot
+ * (with the close mark); unbuffered: the version counter (a partner linked or
  * close). Each changes whenever the clause may turn from not ready to
  * ready; positions are 64-bit and monotone, so no ABA in a poll's time. */
 typedef struct sel_ver {
@@ -1195,14 +1257,19 @@ typedef struct sel_ver {
 static void case_version(const goc_case *cs, sel_ver *v) {
     goc_chan *ch = cs->ch;
     if (ch->cap) {
-        /* seq_cst: the snapshot is ordered with the ring's seq_cst CASes;
-         * W of the slot the clause would use changes with every claim,
-         * commit, take, release and close on it, and a hint move is a
-         * change too */
-        v->a = atomic_load_explicit(&ch->tail, memory_order_seq_cst);
-        v->b = atomic_load_explicit(&ch->head, memory_order_seq_cst);
-        lf_pos p = cs->op == GOC_SEND ? v->a : v->b;
-        v->c = atomic_load_explicit(&slot_at(ch, p & (ch->one_lap - 1))->w, memory_order_seq_cst);
+        /* seq_cst: the snapshot is ordered with the ring's seq_cst CASes.
+         * The hints may lag (even move back: I8), so the version is the
+         * settled position of the clause's side, walked to from its hint
+         * (the first uncommitted position for a send, the first untaken
+         * for a receive; monotone), and W of its slot, which changes with
+         * every claim, commit, take, release and close mark there: a send
+         * clause turns ready when the take of the previous lap's value or
+         * the mark changes W[t], a receive clause when the commit or the
+         * mark changes W[h] (with h < t it is ready already) */
+        bool snd = cs->op == GOC_SEND;
+        v->a = pos_settled_w(ch, atomic_load_explicit(snd ? &ch->tail : &ch->head, memory_order_seq_cst), !snd,
+                             memory_order_seq_cst, &v->c);
+        v->b = 0;
     } else {
         /* seq_cst: pairs with ver_bump */
         v->a = atomic_load_explicit(&ch->ver, memory_order_seq_cst);

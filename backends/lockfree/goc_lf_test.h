@@ -7,6 +7,8 @@
 #ifndef GOC_LF_TEST_H
 #define GOC_LF_TEST_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -42,6 +44,12 @@ unsigned goc_lf_seq_bits(void);
  * near-UINT_MAX validation). 0, or -EINVAL if ch is unbuffered or in use. */
 struct goc_chan;
 int goc_lf_test_near_wrap(struct goc_chan *ch, unsigned laps);
+/* Moves an idle buffered channel's tail and head hints back by `back`
+ * positions each (at most as far as each has gone), as a helper's late
+ * hint store can (README section 1, "Hints and order": a hint may lag,
+ * never lead). 0, or -EINVAL if ch is unbuffered. The caller guarantees no
+ * operation is in flight. */
+int goc_lf_test_hints_back(struct goc_chan *ch, uint64_t back);
 /* Number of FUTEX_WAIT calls made by channel waits so far (RG13 checks the
  * delay window was really exercised). */
 unsigned long goc_lf_parks(void);

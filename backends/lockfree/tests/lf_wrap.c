@@ -14,6 +14,9 @@
  *   Near-wrap: the same run with the 64-bit positions (and so the 57-bit
  *   stamps in W) started 3 laps before 2^64 (ck_ring's near-UINT_MAX
  *   validation), checking len() on the way.
+ *   hints_lag: both hints moved back (0-40 positions, laps included) before
+ *   every step, as a helper's late hint store can; len(), try-ops, GOC_NOW
+ *   selects and free's destructor walk must still be exact.
  * Links goc_lockfree_seq8 (lockfree only).
  */
 #include "goc_testing.h"
@@ -161,10 +164,89 @@ static void near_wrap(void) {
     goc_chan_free(ch);
 }
 
+/* Hints that lag (README section 1, "Hints and order"): a helper's late
+ * hint store may move a hint back, by any number of positions (laps
+ * included), never ahead. With both hints moved back before every step,
+ * len(), try-send/receive, a GOC_NOW select (its snapshot walks to the
+ * settled positions) and free's destructor walk must still see exactly
+ * the committed, untaken values. Single task: the answers are exact. */
+static int lag_dtor_calls;
+static void lag_dtor(void *e) {
+    (void)e;
+    lag_dtor_calls++;
+}
+static void hints_lag(void) {
+    static const uint64_t backs[] = {0, 1, 2, 3, 5, 8, 13, 40};
+    for (size_t cap = 1; cap <= 5; cap++) {
+        goc_chan *ch = goc_chan_make(sizeof(int), cap);
+        goc_chan *idle = goc_chan_make(sizeof(int), 1); /* never ready for a receive */
+        GT_ASSERT_NOT_NULL(ch);
+        GT_ASSERT_NOT_NULL(idle);
+        GT_ASSERT_OK(goc_chan_set_dtor(ch, lag_dtor));
+        int sent = 0, got = 0;
+        for (int round = 0; round < 200; round++) {
+            uint64_t back = backs[(size_t)round % (sizeof backs / sizeof backs[0])];
+            int n = sent - got;
+            GT_ASSERT_OK(goc_lf_test_hints_back(ch, back));
+            GT_ASSERT_EQ(goc_chan_len(ch), (size_t)n);
+            /* receive through a two-clause GOC_NOW select (the snapshot) */
+            int v = -1, w = -1;
+            goc_case rc[2] = {{.ch = idle, .op = GOC_RECV, .elem = &w}, {.ch = ch, .op = GOC_RECV, .elem = &v}};
+            int r = goc_select(rc, 2, GOC_NOW);
+            if (n > 0) {
+                GT_ASSERT_EQ(r, 1);
+                GT_ASSERT_EQ(v, got);
+                got++;
+            } else {
+                GT_ASSERT_ERR(r, -EAGAIN);
+            }
+            /* send through a GOC_NOW select beside the idle receive, then
+             * try-sends up to a round-dependent fill */
+            GT_ASSERT_OK(goc_lf_test_hints_back(ch, back));
+            int x = sent;
+            goc_case sc[2] = {{.ch = idle, .op = GOC_RECV, .elem = &w}, {.ch = ch, .op = GOC_SEND, .elem = &x}};
+            r = goc_select(sc, 2, GOC_NOW);
+            if (sent - got < (int)cap) {
+                GT_ASSERT_EQ(r, 1);
+                sent++;
+            } else {
+                GT_ASSERT_ERR(r, -EAGAIN);
+            }
+            int fill = round % ((int)cap + 1);
+            while (sent - got < fill) {
+                GT_ASSERT_OK(goc_lf_test_hints_back(ch, back));
+                x = sent;
+                GT_ASSERT_OK(goc_chan_send(ch, &x, GOC_NOW));
+                sent++;
+            }
+            if (sent - got == (int)cap) {
+                GT_ASSERT_OK(goc_lf_test_hints_back(ch, back));
+                GT_ASSERT_ERR(goc_chan_send(ch, &x, GOC_NOW), -EAGAIN);
+            }
+            int drain = round % 3;
+            for (int k = 0; k < drain && sent > got; k++) {
+                GT_ASSERT_OK(goc_lf_test_hints_back(ch, back));
+                v = -1;
+                GT_ASSERT_OK(goc_chan_recv(ch, &v, GOC_NOW));
+                GT_ASSERT_EQ(v, got);
+                got++;
+            }
+        }
+        GT_ASSERT_GT(sent, 3 * (int)cap); /* several laps went by */
+        GT_ASSERT_OK(goc_lf_test_hints_back(ch, 40));
+        GT_ASSERT_EQ(goc_chan_len(ch), (size_t)(sent - got));
+        lag_dtor_calls = 0;
+        goc_chan_free(ch);
+        GT_ASSERT_EQ(lag_dtor_calls, sent - got);
+        goc_chan_free(idle);
+    }
+}
+
 static void test_main(void) {
     gt_run("ST11_lockfree_wrap", st11);
     gt_run("RG15_stale_cas_wrap", rg15);
     gt_run("near_wrap_64bit", near_wrap);
+    gt_run("hints_lag", hints_lag);
 }
 
 GT_MAIN(test_main)
