@@ -26,7 +26,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from floors import floor_lines  # noqa: E402  (channel rows over the bare floors)
+from floors import floor_lines, placement_lines  # noqa: E402  (channel rows over the bare floors)
 
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 GO_BACKENDS = ("go-p1", "go-pN")
@@ -195,7 +195,7 @@ def markdown(rows, disp, title):
                                                        fmt_ns(r["cpu_ns"]), r["cpu_ns"] / r["median_ns"]))
     med = {(r["suite"], r["benchmark"], r["backend"]): r["median_ns"] for r in rows if r.get("median_ns")}
     cpum = {(r["suite"], r["benchmark"], r["backend"]): r["cpu_ns"] for r in rows if r.get("cpu_ns")}
-    for line in floor_lines(med, cpum, fmt_ratio):
+    for line in floor_lines(med, cpum, fmt_ratio) + placement_lines(med, fmt_ns, fmt_ratio):
         out += ["", line]
     if disp:
         out += ["", "Dispatch cost (same catalogue through a function-pointer table, harness/goc_vtbl.h):", "",

@@ -422,6 +422,8 @@ def summarize(run):
                         cpum[(suite, name, b)] = statistics.median(cn)
         for line in FL.floor_lines(med, cpum, fmt_ratio):
             out.append(line + "\n")
+        for line in FL.placement_lines(med, fmt_ns, fmt_ratio):
+            out.append(line + "\n")
         out.append("### Per backend: median, spread, ratios\n")
         det = []
         for (suite, name), cells, best in rows:

@@ -161,6 +161,25 @@ class Compare(unittest.TestCase):
         self.assertEqual(len(ping), 1, md)
         self.assertIn("lockfree 4.00", ping[0])
         self.assertNotIn("pthread", ping[0])  # a backend without the floor row is left out
+        self.assertNotIn("machine changed", md)  # one thread backend with floors: nothing to compare
+
+    def test_placement_warning(self):
+        # the same floor code in two thread backends' binaries, 4x apart:
+        # the machine changed during the run (floors.placement_lines)
+        f1 = self.write("l.json", gbench_doc("lockfree", [("ChanSync", 400), ("BarePingPong", 100)], "micro"))
+        f2 = self.write("p.json", gbench_doc("pthread", [("ChanSync", 9000), ("BarePingPong", 400)], "micro"))
+        rc, md, err = run([COMPARE, f1, f2])
+        self.assertEqual(rc, 0, err)
+        warn = [l for l in md.splitlines() if "machine changed" in l]
+        self.assertEqual(len(warn), 1, md)
+        self.assertIn("BarePingPong", warn[0])
+        self.assertIn("lockfree", warn[0])
+        self.assertIn("pthread", warn[0])
+        # within the limit: no warning
+        f2 = self.write("p2.json", gbench_doc("pthread", [("ChanSync", 9000), ("BarePingPong", 140)], "micro"))
+        rc, md, err = run([COMPARE, f1, f2])
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("machine changed", md)
 
     def test_stability(self):
         # three runs of one commit: per row max/min of the medians and the
