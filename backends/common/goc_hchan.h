@@ -466,6 +466,12 @@ static int goc__hc_select_nothing(goc_time deadline) {
     return -ETIMEDOUT;
 }
 
+/* Clause cs of a select, its channel's lock held: as goc__hc_send_locked /
+ * goc__hc_recv_locked. */
+__attribute__((always_inline)) static inline int goc__hc_case_locked(goc_case *cs, goc__hc_waiter **wk) {
+    return cs->op == GOC_SEND ? goc__hc_send_locked(cs->ch, cs->elem, wk) : goc__hc_recv_locked(cs->ch, cs->elem, wk);
+}
+
 /* Pass 0 of a select (below): clause cs under its channel's lock alone.
  * True if it fired (cs->err set, a partner woken). Out of line: the pass's
  * loop of lock-free looks stays short when nothing is ready. */
@@ -473,7 +479,7 @@ static __attribute__((noinline)) bool goc__hc_select_one(goc_case *cs) {
     goc_chan *c = cs->ch;
     goc__hc_waiter *wk = NULL;
     goc__hc_lock_acquire(&c->lock);
-    int r = cs->op == GOC_SEND ? goc__hc_send_locked(c, cs->elem, &wk) : goc__hc_recv_locked(c, cs->elem, &wk);
+    int r = goc__hc_case_locked(cs, &wk);
     goc__hc_unlock(c);
     if (r == 0) return false;
     if (wk) goc__hc_wake(wk->call);
@@ -531,8 +537,7 @@ static int goc__hc_select(goc_case *cases, size_t n, size_t ne, goc_time deadlin
         size_t i = plan.order[q];
         goc_case *cs = &cases[i];
         goc__hc_waiter *wk = NULL;
-        int r = cs->op == GOC_SEND ? goc__hc_send_locked(cs->ch, cs->elem, &wk)
-                                   : goc__hc_recv_locked(cs->ch, cs->elem, &wk);
+        int r = goc__hc_case_locked(cs, &wk);
         if (r != 0) {
             goc__hc_unlock_all(&ls);
             if (wk) goc__hc_wake(wk->call);

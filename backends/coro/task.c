@@ -173,10 +173,6 @@ static coro_task *direct_next(coro_worker *w) {
 #endif
 }
 
-/* Called by a task right after it resumed (and by a fresh task first thing):
- * if the task that ran before it on this worker switched straight here, run
- * that task's after action now (we are on our own stack: its registers are
- * saved). Keeps this task's errno. */
 /* Precise build: the running worker's thread start happens before the task
  * switched in (sched.c worker_main releases tsan_tls once). `hidden`: the
  * task resumed inside a hidden API call (depth 1), so the edge steps out. */
@@ -190,6 +186,10 @@ static inline void task_tls_edge(bool hidden) {
 #endif
 }
 
+/* Called by a task right after it resumed (and by a fresh task first thing):
+ * if the task that ran before it on this worker switched straight here, run
+ * that task's after action now (we are on our own stack: its registers are
+ * saved). Keeps this task's errno. */
 static void task_resumed(void) {
     coro_worker *w = coro_worker_self(); /* not t->w of before: we may have migrated */
     coro_task *p = w->prev;

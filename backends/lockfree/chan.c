@@ -153,8 +153,9 @@ struct goc_chan {
     unsigned char *tsan_slots;   /* one sync byte per slot (any elem_size); set once */
     char tsan_close;             /* sync address of the winning close */
     _Atomic uint32_t closing;    /* buffered: picks the one close that annotates */
-    _Atomic uint32_t lin;        /* buffered: makes a commit or take and its slot
-                                  * edge one step (lin_begin/lin_end) */
+    goc__lock lin;               /* buffered: makes a commit or take and its slot
+                                  * edge one step (lin_begin/lin_end); zeroed
+                                  * memory is unlocked */
 #endif
 };
 
@@ -183,16 +184,13 @@ const char *goc_backend_name(void) { return "lockfree"; }
  * before the CAS gave the loser the winner's release, and TSan then missed
  * the loser's race with the winner (race_r09_send_send flaked ~1 in 8).
  * So, in that build only, each ring CAS and its annotation run as one step
- * under a per-channel spin lock (hidden, like every internal atomic of the
- * call): a partner's CAS can only succeed after ours, hence its annotation
- * after ours, and a loser annotates nothing. No-ops in every other build. */
+ * under a per-channel lock (the runtime's goc__lock; hidden, like every
+ * internal lock of the call): a partner's CAS can only succeed after ours,
+ * hence its annotation after ours, and a loser annotates nothing. No-ops in
+ * every other build. */
 #ifdef GOC_TSAN_PRECISE_ON
-static inline void lin_begin(goc_chan *ch) {
-    /* acquire/release pair lock and unlock (ignored by TSan: hidden) */
-    while (atomic_exchange_explicit(&ch->lin, 1, memory_order_acquire))
-        while (atomic_load_explicit(&ch->lin, memory_order_relaxed)) sched_yield();
-}
-static inline void lin_end(goc_chan *ch) { atomic_store_explicit(&ch->lin, 0, memory_order_release); }
+static inline void lin_begin(goc_chan *ch) { goc__lock_acquire(&ch->lin); }
+static inline void lin_end(goc_chan *ch) { goc__lock_release(&ch->lin); }
 #else
 static inline void lin_begin(goc_chan *ch) { (void)ch; }
 static inline void lin_end(goc_chan *ch) { (void)ch; }

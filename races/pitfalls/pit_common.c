@@ -34,7 +34,8 @@ static char *blocked_forever(size_t *n) {
         free(buf);
         return NULL;
     }
-    for (char *line = buf ? strtok(buf, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+    char *save = NULL;
+    for (char *line = buf ? strtok_r(buf, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
         if (!strstr(line, "(no deadline)")) continue;
         char *age = strstr(line, " for ");
         fprintf(o, "%.*s\n", (int)(age ? age - line : (ptrdiff_t)strlen(line)), line);
