@@ -234,6 +234,22 @@ static inline int goc__wg_next(int64_t count, int64_t delta, int64_t *next) {
     return 0;
 }
 
+/* The WaitGroup word of the lockfree (32 bits, a futex word) and coro (64
+ * bits) backends: count << 1 | GOC__WG_WAITERS, the low bit saying that a
+ * waiter sleeps or is about to. The word after adding delta to word w, into
+ * *next: the count moved by goc__wg_next (same errors, *next untouched), the
+ * WAITERS bit kept while the count stays above zero and dropped with it at
+ * zero: the adder whose CAS stores that 0 owes the waiters their wake-up
+ * (it read WAITERS in w). Callers CAS the word from w to *next. */
+#define GOC__WG_WAITERS 1u
+static inline int goc__wg_word_next(uint64_t w, int64_t delta, uint64_t *next) {
+    int64_t c;
+    int err = goc__wg_next((int64_t)(w >> 1), delta, &c);
+    if (err) return err;
+    *next = c == 0 ? 0 : (uint64_t)c << 1 | (w & GOC__WG_WAITERS);
+    return 0;
+}
+
 /* goc_fault_poll_arm_delay (goc_test.h): coro's netpoller sleeps this long
  * on an arming failure before it claims the wait (0: off). */
 extern _Atomic int64_t goc__poll_arm_fail_delay_ns;

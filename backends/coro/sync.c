@@ -78,11 +78,11 @@ struct goc_mutex {
 struct goc_wg {
     uint32_t magic;
     goc__lock ilock;
-    _Atomic uint64_t state; /* count << 1 | WG_WAITERS (see above) */
+    _Atomic uint64_t state; /* count << 1 | WG_WAITERS: goc__wg_word_next */
     coro_wq waiters;        /* guarded by ilock */
     char race_sema;         /* precise TSan: address only (GOC_RACE_WG_*) */
 };
-#define WG_WAITERS 1u
+#define WG_WAITERS GOC__WG_WAITERS
 
 static bool mu_ok(const goc_mutex *m) {
     if (GOC_LIKELY(m && m->magic == GOC_MAGIC_MUTEX)) return true;
@@ -324,24 +324,23 @@ goc_wg *goc_wg_make(void) {
 static int wg_add_impl(goc_wg *wg, int64_t delta) {
     bool locked = false;
     uint64_t s = atomic_load_explicit(&wg->state, memory_order_relaxed);
-    int64_t n;
-    int err = goc__wg_next((int64_t)(s >> 1), delta, &n);
+    uint64_t ns;
+    int err = goc__wg_word_next(s, delta, &ns);
     if (err) return err;
     /* Done -> the Wait that returns (Go's ReleaseMerge). A Done that then
      * fails below (a concurrent Done took the count to zero first: misuse)
      * has released for nothing, which only the precise build sees. */
     if (delta < 0) GOC_RACE_RELEASE(wg);
     for (;;) {
-        if ((err = goc__wg_next((int64_t)(s >> 1), delta, &n))) break;
-        if (n == 0 && (s & WG_WAITERS) && !locked) { /* waiters to wake: under ilock */
+        if ((err = goc__wg_word_next(s, delta, &ns))) break;
+        if (ns == 0 && (s & WG_WAITERS) && !locked) { /* waiters to wake: under ilock */
             goc__lock_acquire(&wg->ilock);
             locked = true;
             s = atomic_load_explicit(&wg->state, memory_order_relaxed);
             continue;
         }
-        /* zero clears WG_WAITERS: we hold ilock if it was set */
-        uint64_t ns = (uint64_t)n << 1 | (n == 0 ? 0 : (s & WG_WAITERS));
-        /* release: a Wait that sees this count (zero) sees the writes made
+        /* zero clears WG_WAITERS: we hold ilock if it was set.
+         * release: a Wait that sees this count (zero) sees the writes made
          * before the Done (pairs with wg_wait_impl's acquire loads).
          * acquire: the Done that takes the count to zero and wakes the
          * sleeping waiters (their only edge is its parker_ready) must carry
@@ -361,7 +360,7 @@ static int wg_add_impl(goc_wg *wg, int64_t delta) {
     if (delta > 0 && (s >> 1) == 0) GOC_RACE_WG_FIRST_ADD(&wg->race_sema);
     if (!locked) return 0;
     coro_waiter *list = NULL, *w;
-    if (n == 0) {
+    if (ns == 0) {
         while ((w = coro_wq_claim(&wg->waiters, NULL))) {
             w->rnext = list;
             list = w;

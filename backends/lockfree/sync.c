@@ -214,12 +214,12 @@ static void lf_api_mutex_free(goc_mutex *mu) {
 
 /* -------------------------------------------------------- WaitGroup -- */
 
-#define WG_WAITERS 1u
+#define WG_WAITERS GOC__WG_WAITERS
 /* the counter fits the 31 bits above WG_WAITERS: GOC_WG_MAX (goc.h) */
 _Static_assert(GOC_WG_MAX == (int64_t)(UINT32_MAX >> 1), "WaitGroup word layout");
 
 struct goc_wg {
-    _Atomic uint32_t word; /* counter << 1 | WG_WAITERS; the futex word */
+    _Atomic uint32_t word; /* counter << 1 | WG_WAITERS (goc__wg_word_next); the futex word */
     uint32_t magic;        /* GOC_MAGIC_WG while live */
     char race_sema;        /* precise TSan: address only (GOC_RACE_WG_*) */
 };
@@ -252,8 +252,8 @@ static int lf_api_wg_add(goc_wg *wg, int64_t delta) {
     uint32_t nw;
     bool released = false;
     do {
-        int64_t c;
-        int err = goc__wg_next((int64_t)(w >> 1), delta, &c);
+        uint64_t next;
+        int err = goc__wg_word_next(w, delta, &next);
         if (err) return err; /* Go panics; we change nothing */
         /* precise build: Done happens before Wait returns (Go's
          * ReleaseMerge), announced before the CAS that a Wait may see; a
@@ -262,7 +262,7 @@ static int lf_api_wg_add(goc_wg *wg, int64_t delta) {
             GOC_RACE_RELEASE(wg);
             released = true;
         }
-        nw = c == 0 ? 0 : ((uint32_t)c << 1) | (w & WG_WAITERS);
+        nw = (uint32_t)next; /* fits: the count is at most GOC_WG_MAX (the assert above) */
         /* acq_rel: release makes everything before Done visible to a Wait
          * that sees the counter reach 0 (its acquire load); acquire chains
          * the earlier Done calls into the last one's release sequence. */
