@@ -272,36 +272,12 @@ static void bm_chan_sync_latency(goc_bench_state *st) { run_chan_sync(st, true);
 
 /* ------------------------------------------- producers and consumers --- */
 
-/* Sends values base+1 .. base+n on ch (plain send), then, if sentinel, a 0. */
-static void producer_task(void *arg) {
-    task_res *r = arg;
+/* A producer's end: a 0 sentinel if asked (ChanProdCons, SelectProdCons:
+ * one per producer, as Go's), unless it failed, then its two Done calls. */
+static void producer_finish(task_res *r, bool sentinel) {
     bench_ctx *c = r->ctx;
-    wait_gate(c);
-    for (uint64_t i = 1; i <= r->n; i++) {
-        uint64_t v = r->base + i;
-        int e = goc_chan_send(c->ch, &v, GOC_NEVER);
-        if (e) { r->err = e; break; }
-        r->count++;
-        r->sum += v;
-    }
-    goc_wg_done(c->prod_wg);
-    goc_wg_done(c->all_wg);
-}
-
-/* Producer that sends a 0 sentinel at the end (ChanProdCons, as Go's). */
-static void producer_sentinel_task(void *arg) {
-    task_res *r = arg;
-    bench_ctx *c = r->ctx;
-    wait_gate(c);
-    for (uint64_t i = 1; i <= r->n; i++) {
-        uint64_t v = r->base + i;
-        int e = goc_chan_send(c->ch, &v, GOC_NEVER);
-        if (e) { r->err = e; break; }
-        r->count++;
-        r->sum += v;
-    }
     uint64_t zero = 0;
-    if (!r->err) {
+    if (sentinel && !r->err) {
         int e = goc_chan_send(c->ch, &zero, GOC_NEVER);
         if (e) r->err = e;
     }
@@ -309,38 +285,43 @@ static void producer_sentinel_task(void *arg) {
     goc_wg_done(c->all_wg);
 }
 
-/* Receives until the channel is closed and drained (-EPIPE). */
-static void consumer_task(void *arg) {
-    task_res *r = arg;
+/* Sends values base+1 .. base+n on ch (plain send), then, if sentinel, a 0.
+ * Inline with a constant `sentinel` at both callers: one loop, two tasks. */
+static inline void produce(task_res *r, bool sentinel) {
     bench_ctx *c = r->ctx;
     wait_gate(c);
-    for (;;) {
-        uint64_t v;
-        int e = goc_chan_recv(c->ch, &v, GOC_NEVER);
-        if (e == -EPIPE) break;
+    for (uint64_t i = 1; i <= r->n; i++) {
+        uint64_t v = r->base + i;
+        int e = goc_chan_send(c->ch, &v, GOC_NEVER);
         if (e) { r->err = e; break; }
         r->count++;
         r->sum += v;
     }
-    goc_wg_done(c->all_wg);
+    producer_finish(r, sentinel);
 }
+static void producer_task(void *arg) { produce(arg, false); }
+static void producer_sentinel_task(void *arg) { produce(arg, true); }
 
-/* Receives until its first 0 (each producer sends one 0, and there are as
- * many consumers as producers, so every consumer gets exactly one). */
-static void consumer_sentinel_task(void *arg) {
-    task_res *r = arg;
+/* sentinel false: receives until the channel is closed and drained
+ * (-EPIPE). sentinel true: until its first 0 (each producer sends one 0,
+ * and there are as many consumers as producers, so every consumer gets
+ * exactly one); the channel is never closed then, so -EPIPE is an error. */
+static inline void consume(task_res *r, bool sentinel) {
     bench_ctx *c = r->ctx;
     wait_gate(c);
     for (;;) {
         uint64_t v;
         int e = goc_chan_recv(c->ch, &v, GOC_NEVER);
+        if (e == -EPIPE && !sentinel) break;
         if (e) { r->err = e; break; }
-        if (v == 0) break;
+        if (sentinel && v == 0) break;
         r->count++;
         r->sum += v;
     }
     goc_wg_done(c->all_wg);
 }
+static void consumer_task(void *arg) { consume(arg, false); }
+static void consumer_sentinel_task(void *arg) { consume(arg, true); }
 
 /* SelectProdCons producer: 3-case select {send ch, recv timer, recv quit}.
  * The timer (1 h: never fires in a run) is made and freed by the root. */
@@ -358,13 +339,7 @@ static void select_producer_task(void *arg) {
         r->count++;
         r->sum += v;
     }
-    uint64_t zero = 0;
-    if (!r->err) {
-        int e = goc_chan_send(c->ch, &zero, GOC_NEVER);
-        if (e) r->err = e;
-    }
-    goc_wg_done(c->prod_wg);
-    goc_wg_done(c->all_wg);
+    producer_finish(r, true);
 }
 
 static void select_consumer_task(void *arg) {
