@@ -154,6 +154,20 @@ goc_bench_build() {
   fi
 }
 
+# goc_bench_backends PREFIX: the backends B (busted left out) for which the
+# bench build folder has a PREFIX-B target, one per line; configures the
+# default folder first if it is not configured yet.
+goc_bench_backends() {
+  local dir
+  dir=$(goc_bench_build_dir)
+  if [ -z "${GOC_BENCH_BUILD_DIR:-}" ] && [ ! -f "$dir/build.ninja" ]; then
+    cmake --preset release >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log" >&2; return 1; }
+  fi
+  ninja -C "$dir" -t targets all 2>/dev/null |
+    sed -n -E "s/^$1-([a-z]+): phony\$/\1/p" | sort -u | grep -vx busted
+  return 0
+}
+
 # The Go toolchain offline: no module proxy, caches under build/.
 goc_bench_go_env() {
   export GOCACHE="$GOC_ROOT/build/go-cache" GOPATH="$GOC_ROOT/build/go-path"

@@ -25,17 +25,11 @@ stage_memory() {
     esac
     shift
   done
-  local dir
+  local dir built
   dir=$(goc_bench_build_dir)
-  # configure if needed, then build every bench_memory-<backend> there is
-  if [ -z "${GOC_BENCH_BUILD_DIR:-}" ] && [ ! -f "$dir/build.ninja" ]; then
-    cmake --preset release >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log" >&2; return 1; }
-  fi
-  local all=() t
-  while read -r t; do all+=("$t"); done < <(ninja -C "$dir" -t targets all 2>/dev/null |
-    sed -n -E 's/^(bench_memory-[a-z]+): phony$/\1/p' | sort -u)
+  built=$(goc_bench_backends bench_memory) || return 1
   if [ -z "$backends" ]; then
-    backends="$(printf '%s\n' "${all[@]}" | sed 's/^bench_memory-//' | grep -vx busted | tr '\n' ' ')"
+    backends="$(tr '\n' ' ' <<<"$built")"
     case " $backends " in *" coro "*) backends="$backends coro-compact" ;; esac
     backends="$backends go-p1 go-pN"
   fi

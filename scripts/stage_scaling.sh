@@ -21,21 +21,16 @@ stage_scaling() {
     esac
     shift
   done
-  local dir
+  local dir built
   dir=$(goc_bench_build_dir)
-  if [ -z "${GOC_BENCH_BUILD_DIR:-}" ] && [ ! -f "$dir/build.ninja" ]; then
-    cmake --preset release >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log" >&2; return 1; }
-  fi
-  local all=() t
-  while read -r t; do all+=("$t"); done < <(ninja -C "$dir" -t targets all 2>/dev/null |
-    sed -n -E 's/^(scaling-[a-z]+): phony$/\1/p' | sort -u)
-  [ -n "$backends" ] || backends="$(printf '%s\n' "${all[@]}" | sed 's/^scaling-//' | grep -vx busted | tr '\n' ' ') go-p1 go-pN"
+  built=$(goc_bench_backends scaling) || return 1
+  [ -n "$backends" ] || backends="$(tr '\n' ' ' <<<"$built")go-p1 go-pN"
   local list=() b targets=()
   for b in ${backends//,/ }; do
     case "$b" in go) list+=(go-p1 go-pN) ;; *) list+=("$b") ;; esac
   done
   for b in "${list[@]}"; do
-    case "$b" in go-*) ;; *) printf '%s\n' "${all[@]}" | grep -qx "scaling-$b" && targets+=("scaling-$b") ;; esac
+    case "$b" in go-*) ;; *) grep -qx "$b" <<<"$built" && targets+=("scaling-$b") ;; esac
   done
   if [ ${#targets[@]} -gt 0 ]; then
     goc_bench_build "${targets[@]}" || return 1
