@@ -166,13 +166,9 @@ static void bench_select2ready(long n) {
     goc_chan_free(a);
     goc_chan_free(b);
 }
-static void sel_sender(void *p) {
-    struct spsc *x = p;
-    for (int64_t i = 0; i < x->n; i++) goc_chan_send(x->c, &i, GOC_NEVER);
-}
 static void bench_select_timeout(long n) {
     struct spsc x = {goc_chan_make(8, 0), n};
-    goc_go(sel_sender, &x);
+    goc_go(producer, &x);
     int64_t v, sum = 0;
     cpu0 = cpu_ns();
     goc_time t0 = goc_now();
@@ -192,7 +188,7 @@ static void bench_select_timeout(long n) {
 }
 static void bench_select_deadline(long n) {
     struct spsc x = {goc_chan_make(8, 0), n};
-    goc_go(sel_sender, &x);
+    goc_go(producer, &x);
     int64_t v, sum = 0;
     cpu0 = cpu_ns();
     goc_time t0 = goc_now();
