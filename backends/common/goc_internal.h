@@ -208,8 +208,11 @@ uint64_t goc__seed(void);
  * when it costs one relaxed load. */
 extern _Atomic uint32_t goc__fuzz_one_in;
 void goc__fuzz_slow(void);
+static inline bool goc__fuzz_on(void) {
+    return GOC_UNLIKELY(atomic_load_explicit(&goc__fuzz_one_in, memory_order_relaxed) != 0);
+}
 static inline void goc__fuzz_point(void) {
-    if (GOC_UNLIKELY(atomic_load_explicit(&goc__fuzz_one_in, memory_order_relaxed))) goc__fuzz_slow();
+    if (goc__fuzz_on()) goc__fuzz_slow();
 }
 /* Spurious wakeup injection for waits (F04): true if this wait should
  * return early. */

@@ -34,6 +34,9 @@ static inline void goc__hc_lock_destroy(goc__hc_lock *l) { (void)l; }
 static inline void goc__hc_lock_acquire(goc__hc_lock *l) { goc__lock_acquire(l); }
 static inline void goc__hc_lock_release(goc__hc_lock *l) { goc__lock_release(l); }
 static inline void goc__hc_enter(void) { coro_note_foreign(); }
+static inline int goc__hc_try_failed(void) {
+    return GOC_LIKELY(coro_foreign_noted()) ? -EAGAIN : coro_note_foreign_eagain();
+}
 static inline void goc__hc_wait_begin(const char *op, const void *obj, goc_time deadline) {
     coro_wait_begin(op, obj, deadline);
 }

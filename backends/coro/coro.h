@@ -159,8 +159,25 @@ uint32_t coro_park(coro_parker *p, uint32_t seq, void (*after)(void *), void *ar
 void coro_after_unlock(void *lock);
 
 /* A thread the runtime does not own is about to do something that can wake
- * a task: count it as a possible waker for the deadlock detector. */
-void coro_note_foreign(void);
+ * a task, or a try-op: count it as a possible waker for the deadlock
+ * detector (README "Deadlock detector"). Inline, as every channel operation
+ * runs it (a try-op's lock-free answer included: out of line it was a third
+ * of ChanNonblocking): two loads of the caller's own TLS, the registration
+ * out of line. Should the compiler keep a TLS address across a task switch,
+ * the load reads the worker the task left: non-NULL as well, since a task
+ * never moves between a worker and a foreign thread, so the answer holds.
+ * Elsewhere read coro_tls_w only through coro_worker_self(). */
+extern __thread struct coro_worker *coro_tls_w; /* this thread's worker; NULL: foreign */
+extern __thread int coro_tls_foreign;           /* counted in nforeign (sched.c) */
+void coro_note_foreign_slow(void);
+/* true: nothing to register (a worker, or a foreign thread counted already) */
+static inline bool coro_foreign_noted(void) { return coro_tls_w != NULL || coro_tls_foreign; }
+static inline void coro_note_foreign(void) {
+    if (GOC_LIKELY(coro_foreign_noted())) return;
+    coro_note_foreign_slow();
+}
+/* coro_note_foreign_slow, then -EAGAIN: a try-op's answer as a tail call */
+int coro_note_foreign_eagain(void);
 
 /* ------------------------------------------------------ wait records -- */
 

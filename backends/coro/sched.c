@@ -34,10 +34,9 @@ GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 coro_sched_state coro_sched = {.poll_until = INT64_MAX};
 _Atomic int coro_ntimers;
 
-/* static: local-exec TLS, one instruction per access (coro_note_foreign
- * runs on every channel operation) */
-static __thread coro_worker *coro_tls_w;
-static __thread int coro_tls_foreign; /* counted in S.nforeign */
+/* coro.h (coro_note_foreign reads both inline) */
+__thread coro_worker *coro_tls_w;
+__thread int coro_tls_foreign; /* counted in S.nforeign */
 static __thread coro_parker tls_parker; /* parker of a foreign thread */
 static pthread_key_t foreign_key;
 static pthread_once_t foreign_once = PTHREAD_ONCE_INIT;
@@ -73,13 +72,16 @@ static void foreign_exit(void *arg) {
 }
 static void foreign_key_init(void) { pthread_key_create(&foreign_key, foreign_exit); }
 
-void coro_note_foreign(void) {
-    /* coro_tls_w read directly: no switch happens inside this function */
-    if (GOC_LIKELY(coro_tls_w != NULL) || coro_tls_foreign) return;
+void coro_note_foreign_slow(void) {
     pthread_once(&foreign_once, foreign_key_init);
     coro_tls_foreign = 1;
     atomic_fetch_add_explicit(&S.nforeign, 1, memory_order_seq_cst);
     pthread_setspecific(foreign_key, (void *)1); /* foreign_exit at thread exit */
+}
+
+int coro_note_foreign_eagain(void) {
+    coro_note_foreign_slow();
+    return -EAGAIN;
 }
 
 /* The parker of the calling task, or of this foreign thread (it parks on

@@ -1010,8 +1010,11 @@ static inline bool unbuf_would_block(const goc_chan *ch, bool is_send) {
     return goc__try_would_block(is_send, &ch->closed, NULL, 0, &ch->recvq, &ch->sendq);
 }
 
+/* The blocking path of an unbuffered send or receive (and of a try-op
+ * that unbuf_would_block could not answer: its callers ask it first, so
+ * that the lock-free answer does not pay this function's frame: pushes and
+ * a 64-byte-aligned lf_op were half of ChanNonblocking's 4.7 ns). */
 static int unbuf_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline) {
-    if (deadline == GOC_NOW && unbuf_would_block(ch, is_send)) return -EAGAIN;
     int kind = goc__deadline_kind(deadline);
     bool past = kind == GOC_DL_AT && goc_now() >= deadline;
     lf_op op;
@@ -1060,6 +1063,7 @@ static int lf_api_chan_send(goc_chan *ch, const void *elem, goc_time deadline) {
         if (deadline == GOC_NOW) return ring_op_now(ch, true, (void *)elem, r);
         return ring_block(ch, true, (void *)elem, deadline, r);
     }
+    if (deadline == GOC_NOW && unbuf_would_block(ch, true)) return -EAGAIN;
     return unbuf_block(ch, true, (void *)elem, deadline);
 }
 
@@ -1072,6 +1076,7 @@ static int lf_api_chan_recv(goc_chan *ch, void *elem, goc_time deadline) {
         if (deadline == GOC_NOW) return ring_op_now(ch, false, elem, r);
         return ring_block(ch, false, elem, deadline, r);
     }
+    if (deadline == GOC_NOW && unbuf_would_block(ch, false)) return -EAGAIN;
     return unbuf_block(ch, false, elem, deadline);
 }
 

@@ -85,6 +85,7 @@ static inline void goc__hc_lock_destroy(goc__hc_lock *l) { pthread_mutex_destroy
 static inline void goc__hc_lock_acquire(goc__hc_lock *l) { pthread_mutex_lock(l); }
 static inline void goc__hc_lock_release(goc__hc_lock *l) { pthread_mutex_unlock(l); }
 static inline void goc__hc_enter(void) {}
+static inline int goc__hc_try_failed(void) { return -EAGAIN; }
 static inline void goc__hc_wait_begin(const char *op, const void *obj, goc_time deadline) {
     goc__wait_begin(op, obj, deadline);
 }
