@@ -13,6 +13,7 @@
  *   blocked while a foreign thread will wake it is not a deadlock.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "coro_child.h"
 
@@ -118,13 +119,16 @@ static void timer_not_deadlock(void) {
     goc_chan_free(c);
 }
 
+static _Atomic int foreign_registered;
 static void *foreign_sender(void *p) {
     struct timespec ts = {0, 300 * 1000000};
     int64_t v = 7;
     goc_chan *other = goc_chan_make(8, 0);
-    /* any channel op registers this thread as a possible waker */
+    /* any channel op registers this thread as a possible waker, a failed
+     * try-op included */
     if (goc_chan_send(other, &v, GOC_NOW) != -EAGAIN) abort();
     goc_chan_free(other);
+    atomic_store(&foreign_registered, 1);
     nanosleep(&ts, NULL);
     goc_chan_send(p, &v, GOC_NEVER);
     return NULL;
@@ -133,7 +137,14 @@ static void foreign_not_deadlock(void) {
     goc_chan *c = goc_chan_make(8, 0);
     GT_ASSERT_NOT_NULL(c);
     pthread_t th;
+    atomic_store(&foreign_registered, 0);
     GT_ASSERT_EQ(pthread_create(&th, NULL, foreign_sender, c), 0);
+    /* Block only once the thread has made its first goc call: before it, the
+     * runtime cannot know the thread (README "Deadlock detector"), and under
+     * load a new thread may not run for longer than the detector's 100 ms
+     * grace (this subtest failed once in a ctest -j2 run at load 10). The
+     * root sleeps meanwhile: a pending timer is not a deadlock. */
+    while (!atomic_load(&foreign_registered)) goc_sleep(gt_ms(1));
     int64_t v = 0;
     GT_ASSERT_OK(goc_chan_recv(c, &v, GOC_NEVER));
     GT_ASSERT_EQ(v, 7);
