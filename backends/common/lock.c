@@ -1,8 +1,12 @@
 /*
- * goc__lock slow paths: Drepper's "Futexes Are Tricky" mutex #3.
+ * Slow paths of the internal locks (goc_internal.h).
+ *
+ * goc__lock: Drepper's "Futexes Are Tricky" mutex #3.
  * state: 0 unlocked, 1 locked, 2 locked and maybe waiters. A waiter always
  * sets 2 before sleeping, so the unlocker that sees 2 issues the wake: no
  * wakeup is lost because the futex word itself is the state being changed.
+ *
+ * goc__spin: test-and-test-and-set with pause, then a yield per try.
  */
 #include <sched.h>
 
@@ -26,4 +30,16 @@ void goc__unlock_slow(goc__lock *l) {
     /* The release exchange in goc__lock_release already stored 0 and saw 2:
      * wake one sleeper, which will re-set 2 (pessimistically) when it wins. */
     goc__futex_wake(&l->state, 1);
+}
+
+void goc__spin_slow(goc__spin *l) {
+    for (unsigned i = 0;; i++) {
+        /* test before the CAS: waiters read the line shared instead of
+         * taking it from the holder on every try */
+        if (atomic_load_explicit(&l->state, memory_order_relaxed) == 0 && goc__spin_try(l)) return;
+        if (i < GOC__SPIN_PAUSES)
+            goc__cpu_relax();
+        else
+            sched_yield(); /* the holder may be preempted: let it run */
+    }
 }

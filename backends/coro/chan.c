@@ -22,8 +22,11 @@ struct goc__hc_call {
     uint32_t seq;   /* set once: coro_parker_begin */
 };
 
-/* the core, over the hooks below */
-typedef goc__lock goc__hc_lock;
+/* the core, over the hooks below. The channel lock is a spin lock: no
+ * task holds it across a switch (a parking task's is released by the
+ * park's after() callback), so a waiter only ever waits for a holder that
+ * is running, or that the OS preempted (goc__spin yields then). */
+typedef goc__spin goc__hc_lock;
 #include "goc_hchan.h"
 
 
@@ -31,8 +34,8 @@ typedef goc__lock goc__hc_lock;
 
 static inline void goc__hc_lock_init(goc__hc_lock *l) { (void)l; /* zeroed memory is unlocked */ }
 static inline void goc__hc_lock_destroy(goc__hc_lock *l) { (void)l; }
-static inline void goc__hc_lock_acquire(goc__hc_lock *l) { goc__lock_acquire(l); }
-static inline void goc__hc_lock_release(goc__hc_lock *l) { goc__lock_release(l); }
+static inline void goc__hc_lock_acquire(goc__hc_lock *l) { goc__spin_acquire(l); }
+static inline void goc__hc_lock_release(goc__hc_lock *l) { goc__spin_release(l); }
 static inline void goc__hc_enter(void) { coro_note_foreign(); }
 static inline int goc__hc_try_failed(void) {
     return GOC_LIKELY(coro_foreign_noted()) ? -EAGAIN : coro_note_foreign_eagain();
