@@ -1,21 +1,24 @@
 /*
  * ST13 registry: the task registry under spawn/exit churn (issue 11: coro's
  * registry is a lock-free table, backends/common/registry_table.c; the
- * thread backends keep the locked list, registry_list.c). Three checks:
+ * thread backends keep the locked list, registry_list.c). Two checks:
  *
  * live_exact:  tasks spawned from several spawner tasks yield, then store
  *   their result as their very last action. goc_tasks_live() may never drop
  *   below baseline + the tasks still parked (no undercount, polled while
  *   others spawn and exit), and once it is back to the baseline (acquire:
  *   the leak check's reading) every result is there: a task is counted
- *   until it has finished. Fails with the exit counted early (before the
- *   task function) or goc_tasks_live() reading its counters in the wrong
- *   order.
+ *   until it has finished. Fails (coro, P=1/2/4) with the exit counted
+ *   before the task function. Not caught: goc_tasks_live() reading its two
+ *   sums in the wrong order, or two workers sharing one plain counter line
+ *   (windows of a few ns).
  * report_exact: goc_tasks_report() while churn tasks spawn and exit lists
  *   each parked task exactly once, every line's function, file and line
  *   belong together (a record recycled under the walker must not be printed
  *   half old, half new), ids are unique within a report; after the churn is
- *   joined it lists exactly goc_tasks_live() tasks.
+ *   joined it lists exactly goc_tasks_live() tasks. Fails (coro, P=1/2/4)
+ *   with an exit that leaves its record marked live. Not caught: a walker
+ *   without the seqlock's re-check (the torn window is a few ns).
  */
 #include "goc_testing.h"
 
