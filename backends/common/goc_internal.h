@@ -84,17 +84,30 @@ int goc__thread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(voi
 
 /* ------------------------------------------------------ task registry -- */
 
-/* One record per live task, embedded in the backend's task object.
- * Links and count: guarded by the registry lock (registry.c).
- * Spawn fields: written once before the record is published.
+/* One record per live task, embedded in the backend's task object. Two
+ * registry implementations keep them (the backend links one):
+ *   registry_list.c   (pthread, lockfree, busted): a list of the live
+ *                     records under one lock, taken at every spawn and exit;
+ *   registry_table.c  (coro): no list and no lock: a table of every record
+ *                     ever made (task structs are never freed), each with a
+ *                     live/generation word; spawn and exit store only to their
+ *                     own record and bump one counter each.
+ * Spawn fields: written (relaxed) by goc__rec_init before the record is
+ * published; atomics because a table walker may read a record while a new
+ * spawn rewrites it (registry_table.c says what a walker may see).
  * Wait fields: written only by the owning task (relaxed atomics), read by
  * goc_tasks_report() from any thread: a snapshot, good enough for a dump. */
 typedef struct goc_task_rec {
-    struct goc_task_rec *next, *prev; /* guarded by the registry lock */
-    uint64_t id;                      /* set once by goc__registry_add */
-    const char *spawn_file;           /* set once before publication */
-    int spawn_line;
-    const char *fn_name;
+    union {
+        struct {
+            struct goc_task_rec *next, *prev; /* registry_list.c: guarded by its lock */
+        };
+        _Atomic uint64_t gen; /* registry_table.c: odd while the task is live */
+    };
+    _Atomic uint64_t id;                  /* set once by goc__registry_add */
+    _Atomic(const char *) spawn_file;     /* set once before publication */
+    _Atomic int spawn_line;
+    _Atomic(const char *) fn_name;
     _Atomic(const char *) wait_op;  /* NULL while runnable; "chan recv", ... */
     _Atomic(const void *) wait_obj; /* the channel/mutex/wg waited on */
     _Atomic(const char *) wait_site;
@@ -107,9 +120,34 @@ typedef struct goc_task_rec {
  * backends set it once per thread; coro sets it at every switch. */
 extern __thread goc_task_rec *goc__cur_task;
 
+/* registry.c (every backend): the record's fields, how it is printed. */
 void goc__rec_init(goc_task_rec *r, const char *file, int line, const char *fn_name);
+/* A copy of a record's fields (relaxed loads), for printing and counting. */
+typedef struct {
+    uint64_t id;
+    const char *spawn_file, *fn_name, *wait_op, *wait_site;
+    int spawn_line;
+    const void *wait_obj;
+    goc_time wait_since, wait_deadline;
+} goc__rec_snap;
+void goc__rec_read(const goc_task_rec *r, goc__rec_snap *s);
+/* A walk over the live records (goc__registry_walk): begin() once, first
+ * (busy: the list's lock could not be had, the walk is an unlocked
+ * snapshot), then each() per record seen live. */
+typedef struct goc__rec_walk {
+    bool wait;  /* registry_list.c: take the lock however long (else: try ~100 ms) */
+    void (*begin)(struct goc__rec_walk *w, bool busy);
+    void (*each)(struct goc__rec_walk *w, const goc__rec_snap *s);
+} goc__rec_walk;
+
+/* The implementation (registry_list.c or registry_table.c). */
 void goc__registry_add(goc_task_rec *r);
 void goc__registry_remove(goc_task_rec *r);
+void goc__registry_walk(goc__rec_walk *w);
+/* registry_table.c only: a record made (all fields zero) at r, published to
+ * walkers. Calls are serialised by the caller (coro: stack.c's pool_lock);
+ * records carved one after another, stride bytes apart, share a span. */
+void goc__registry_table_grow(goc_task_rec *r, size_t stride);
 /* Number of records whose owner is blocked with GOC_NEVER as deadline. */
 size_t goc__registry_blocked_forever(void);
 

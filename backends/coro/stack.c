@@ -58,7 +58,9 @@
  * only); overflow moves 32 to the global pool (pool_lock). Spawning takes
  * from the cache, then the global pool, then a newly carved slot, so spawn makes no
  * system call in steady state. Slabs are never unmapped (a task struct stays
- * readable forever, which the netpoller's stale-event check relies on).
+ * readable forever, which the netpoller's stale-event check relies on, and
+ * so does the task registry: every struct carved joins its table,
+ * backends/common/registry_table.c, which walks them all).
  */
 #include <signal.h>
 #include <stdatomic.h>
@@ -303,14 +305,16 @@ static coro_task *slot_carve(void) {
     coro_task *t = (coro_task *)tp;
     if (compact_slot) {
         slot_init(t, lo, stack_bytes, false, true);
-        return t;
+    } else {
+        bool guarded = false;
+        if (guards_left > 0 && mprotect(lo, page_size, PROT_NONE) == 0) {
+            guarded = true;
+            guards_left--;
+        }
+        slot_init(t, lo + page_size, stack_bytes, guarded, false);
     }
-    bool guarded = false;
-    if (guards_left > 0 && mprotect(lo, page_size, PROT_NONE) == 0) {
-        guarded = true;
-        guards_left--;
-    }
-    slot_init(t, lo + page_size, stack_bytes, guarded, false);
+    /* the record (zero: not live) joins the registry's table for good */
+    goc__registry_table_grow(&t->rec, TASK_AREA);
     return t;
 nomem:
     errno = ENOMEM;
@@ -347,6 +351,9 @@ coro_task *coro_stack_alloc_root(void) {
     t = (coro_task *)(m + page_size + want - TASK_AREA);
     slot_init(t, m + page_size, want - TASK_AREA, guarded, false);
     t->root_slot = true;
+    goc__lock_acquire(&pool_lock); /* serialises the registry table's growth */
+    goc__registry_table_grow(&t->rec, TASK_AREA);
+    goc__lock_release(&pool_lock);
     return t;
 }
 
