@@ -868,27 +868,6 @@ static bool buf_register(goc_chan *ch, lf_entry *e, bool is_send) {
     return ring_may_be_ready(ch, is_send);
 }
 
-/* The poll gap of a blocked ring operation (README section 2, "Spin"):
- * after a look at the ring found it empty (a receiver) or full (a sender),
- * the next look comes 1, 2, 4, ... LF_POLL_GAP_MAX pauses later (the gap
- * doubles within one wait and starts at 1 in the next), not at once. Why:
- * each look loads W of the slot the partner is working on, and a look
- * between the partner's claim and its commit (or any RMW of its) takes W's
- * line away, so that the partner's next RMW has to fetch it back: with
- * immediate re-polls a send paid 3-5 line transfers on a near-empty ring.
- * Looking less often lets the partner finish on a line it owns, and lets a
- * few messages gather, which the waiter then drains over consecutive
- * slots, as a bare ring does. The longest gap (8 pauses: 0.64 us on this
- * VM's EPYC, whose pause takes 80 ns; ~0.3 us on recent Intel) bounds what
- * a hand-off loses. Returns the steps to skip before the next look; *gap:
- * this wait's gap so far (1 at the start of each wait). */
-#define LF_POLL_GAP_MAX 8
-static inline unsigned poll_gap_next(unsigned *gap) {
-    unsigned g = *gap;
-    if (g < LF_POLL_GAP_MAX) *gap = g * 2;
-    return g;
-}
-
 /* A blocking buffered send or receive after its first attempt failed. */
 static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline, int r) {
     bool timed = goc__deadline_kind(deadline) == GOC_DL_AT;
@@ -896,24 +875,15 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
     goc_time t0 = 0; /* when the first spin started its clock */
     bool slept = false, switched = false;
     for (;;) {
-        /* spin: retry, with LF_POLL_GAP pauses between looks at the ring
-         * (poll_gap_next); never park while a partner is mid-way (LF_BUSY):
-         * it is a few instructions from done, so that is retried at every
-         * step. Every step pauses (no re-poll at once: lf_spin_more's first
-         * 4 steps are skipped), so the budget's clock still measures it. */
-        if (sp.i < 4) sp.i = 4;
-        for (unsigned skip = 0, gap = 1; lf_spin_more(&sp) || r == LF_BUSY;) {
+        /* spin: retry; never park while a partner is mid-way (LF_BUSY): it
+         * is a few instructions from done */
+        while (lf_spin_more(&sp) || r == LF_BUSY) {
+            r = ring_op(ch, is_send, elem);
+            if (r == 0 || r == -EPIPE) goto out;
             if (timed && (sp.i & 7) == 0 && goc_now() >= deadline) {
                 r = -ETIMEDOUT;
                 goto out;
             }
-            if (skip && r != LF_BUSY) {
-                skip--; /* the partner works on W's line: leave it there */
-                continue;
-            }
-            r = ring_op(ch, is_send, elem);
-            if (r == 0 || r == -EPIPE) goto out;
-            if (r == -EAGAIN) skip = poll_gap_next(&gap);
         }
         if (!t0) t0 = sp.start;
         if (timed && goc_now() >= deadline) {
