@@ -491,8 +491,9 @@ static inline lf_pos next_pow2(lf_pos x) {
  * pairs), as long as the ring then stays within LF_PAD_MAX_BYTES; bigger
  * rings keep the packed `natural` stride (W and two buffers: 24 bytes for
  * elements of at most 8 bytes), and so does cap 1, whose one slot both
- * sides use anyway (and whose make stays as cheap as before). Why (README section 1, "Slot layout"):
- * while the ring runs near empty the receiver takes the slot right behind
+ * sides use anyway (and whose make stays as cheap as before). Why (README
+ * section 1, "Slot layout"): while the ring runs near empty the receiver
+ * takes the slot right behind
  * the one the sender claims and commits, and every one of those steps is a
  * locked RMW; with packed slots (2.7 per line) the line moves between the
  * cores several times per message. Measured, SPSC co-running on two cores:
