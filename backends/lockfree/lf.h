@@ -201,7 +201,8 @@ typedef goc__wq lf_queue;
 typedef uint64_t lf_pos;
 
 /* A slot: its state word W, then LF_K element buffers (each elem_size
- * rounded up to 8 bytes). W's bits (chan.c states the protocol, I2):
+ * rounded up to 8 bytes); chan.c's slot_stride may pad it to 128 bytes.
+ * W's bits (chan.c states the protocol, I2):
  *   LF_W_BUSY(b)  buffer b is held: by a sender that claimed it and is
  *                 copying in, or by a receiver that took its value and is
  *                 copying out (then LF_W_RECV(b) is set too)

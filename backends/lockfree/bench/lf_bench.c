@@ -12,14 +12,20 @@
  *   pingpong0     unbuffered round trip (two messages per op)
  *   bare_ring1024 a bare Vyukov ring (spin, no blocking, no close) SPSC, the
  *                 floor the issue compares against
+ *   *_b           bare_ring1024 and spsc cap 1024/128 timed per batch of 4096
+ *                 messages, one line per rep: the median of the batches in
+ *                 which both threads were on a CPU (co-running) and the
+ *                 fastest tenth of all (taking turns); see run_batch
  * Every workload checks the sum of what was received and exits 1 on a
  * mismatch. Prints one line per workload: name backend median_ns/op min max.
  */
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "goc/goc.h"
 #include "bare_ring.h"
@@ -162,6 +168,108 @@ static double run_bare(long n) {
     return (double)(t1 - t0) / (double)n;
 }
 
+/* ---- per-batch throughput: what the scheduler left alone ----
+ * Both sides stamp the wall clock and their own thread's CPU clock every
+ * LF_BATCH messages (more than twice the capacity, so that no batch
+ * completes from the ring's contents alone). A batch is "co-running" when
+ * both threads were on a CPU for at least 90% of it: its ns per message is
+ * the two-cores-at-once cost (cache lines moving between the cores). The
+ * fastest tenth of all batches is the other regime a loaded machine gives,
+ * the two threads taking turns on the CPUs (each batch then costs the sum
+ * of both sides' work). A whole-run time mixes the two with the time a
+ * side waits for its partner to be scheduled. */
+#define LF_BATCH 4096
+static int cmpd(const void *a, const void *b);
+typedef struct {
+    goc_time *wall, *cpu;
+} bt_stamps;
+static goc_chan *bt_ch;
+static long bt_n;
+static bool bt_bare;
+static goc_wg *bt_wg;
+static bt_stamps bt_snd, bt_rcv;
+static goc_time thread_cpu(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (goc_time)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+static inline void bt_stamp(bt_stamps *st, long i) {
+    if (i % LF_BATCH == 0) {
+        st->wall[i / LF_BATCH] = goc_now();
+        st->cpu[i / LF_BATCH] = thread_cpu();
+    }
+}
+static void bt_sender(void *p) {
+    (void)p;
+    for (int64_t i = 0; i < bt_n; i++) {
+        bt_stamp(&bt_snd, i);
+        int64_t v = i + 1;
+        if (bt_bare) {
+            br_send(&br, (uint64_t)v);
+        } else if (goc_chan_send(bt_ch, &v, GOC_NEVER)) {
+            fprintf(stderr, "send failed\n");
+            exit(1);
+        }
+    }
+    goc_wg_done(bt_wg);
+}
+/* One run: *corun = median ns/msg of the co-running batches (0 if none),
+ * *ncorun their count, returns the fastest tenth of all batches. */
+static double run_batch(size_t cap, long n, bool bare, double *corun, long *ncorun) {
+    long nb = n / LF_BATCH;
+    goc_time *m = calloc((size_t)(nb + 1) * 4, sizeof *m);
+    double *d = malloc((size_t)(nb + 1) * sizeof *d);
+    if (!m || !d || nb < 3 || (bare ? br_init(&br, cap) != 0 : !(bt_ch = goc_chan_make(8, cap)))) {
+        fprintf(stderr, "batch: setup failed (or msgs < %d)\n", 3 * LF_BATCH);
+        exit(1);
+    }
+    bt_snd = (bt_stamps){m, m + nb + 1};
+    bt_rcv = (bt_stamps){m + 2 * (nb + 1), m + 3 * (nb + 1)};
+    bt_n = nb * LF_BATCH;
+    bt_bare = bare;
+    bt_wg = goc_wg_make();
+    goc_wg_add(bt_wg, 1);
+    goc_go(bt_sender, NULL);
+    int64_t s = 0, v;
+    for (long i = 0; i < bt_n; i++) {
+        bt_stamp(&bt_rcv, i);
+        if (bare) {
+            v = (int64_t)br_recv(&br);
+        } else if (goc_chan_recv(bt_ch, &v, GOC_NEVER)) {
+            fprintf(stderr, "recv failed\n");
+            exit(1);
+        }
+        s += v;
+    }
+    goc_wg_wait(bt_wg, GOC_NEVER);
+    goc_wg_free(bt_wg);
+    if (bare)
+        br_destroy(&br);
+    else
+        goc_chan_free(bt_ch);
+    if (s != (int64_t)bt_n * (bt_n + 1) / 2) {
+        fprintf(stderr, "batch: bad sum\n");
+        exit(1);
+    }
+    long k = 0;
+    for (long i = 0; i + 1 < nb; i++) {
+        double rw = (double)(bt_rcv.wall[i + 1] - bt_rcv.wall[i]), sw = (double)(bt_snd.wall[i + 1] - bt_snd.wall[i]);
+        if ((double)(bt_rcv.cpu[i + 1] - bt_rcv.cpu[i]) >= 0.9 * rw &&
+            (double)(bt_snd.cpu[i + 1] - bt_snd.cpu[i]) >= 0.9 * sw)
+            d[k++] = rw / LF_BATCH;
+    }
+    qsort(d, (size_t)k, sizeof *d, cmpd);
+    *corun = k ? d[k / 2] : 0;
+    *ncorun = k;
+    for (long i = 0; i + 1 < nb; i++) d[i] = (double)(bt_rcv.wall[i + 1] - bt_rcv.wall[i]) / LF_BATCH;
+    qsort(d, (size_t)(nb - 1), sizeof *d, cmpd);
+    double p10 = d[(nb - 1) / 10];
+    free(m);
+    free(d);
+    while (goc_tasks_live() > 1) goc_yield();
+    return p10;
+}
+
 static int reps = 5;
 
 static int cmpd(const void *a, const void *b) {
@@ -173,6 +281,20 @@ static void report(const char *name, double *v) {
     printf("%-16s %-9s %8.1f ns/op  (min %.1f max %.1f, %d reps)\n", name, goc_backend_name(), v[reps / 2],
            v[0], v[reps - 1], reps);
     fflush(stdout);
+}
+
+/* Per-batch rows: each rep prints the co-running median (and how many of
+ * its batches co-ran) and the fastest tenth of all its batches. */
+static void batch_report(const char *name, size_t cap, bool bare, const char *only) {
+    if (only && !strstr(name, only)) return;
+    for (int r = 0; r < reps; r++) {
+        double co;
+        long nco;
+        double p10 = run_batch(cap, g_msgs, bare, &co, &nco);
+        printf("%-16s %-9s co-running %6.1f ns/msg (%ld of %ld batches)  fastest tenth %6.1f ns/msg\n", name,
+               goc_backend_name(), co, nco, g_msgs / LF_BATCH - 1, p10);
+        fflush(stdout);
+    }
 }
 
 static void bench_main(void *arg) {
@@ -190,6 +312,9 @@ static void bench_main(void *arg) {
     RUN("spsc_cap1", run_mpmc(1, 1, 1, g_msgs / 4));
     RUN("mpmc4x4_cap128", run_mpmc(4, 4, 128, g_msgs));
     RUN("pingpong0", run_pingpong(g_msgs / 10));
+    batch_report("bare_ring1024_b", 1024, true, only);
+    batch_report("spsc_cap1024_b", 1024, false, only);
+    batch_report("spsc_cap128_b", 128, false, only);
 }
 
 int main(int argc, char **argv) {
