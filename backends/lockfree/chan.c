@@ -495,10 +495,11 @@ static inline lf_pos next_pow2(lf_pos x) {
  * section 1, "Slot layout"): while the ring runs near empty the receiver
  * takes the slot right behind the one the sender claims and commits, and
  * every one of those steps is a locked RMW; with packed slots (2.7 per
- * line) the line moves between the cores several times per message. Measured, SPSC co-running on two cores:
- * cap 1024 90 -> 59 ns per message, cap 128 87 -> 51; a 64-byte span was
- * worse than packed (100 ns: the prefetcher pairs the lines). The cost is
- * memory: cap 1024 of 8-byte elements takes 128 KiB instead of 24 KiB. */
+ * line) the line moves between the cores several times per message.
+ * Measured, SPSC co-running on two cores: cap 1024 90 -> 59 ns per
+ * message, cap 128 87 -> 51; a 64-byte span was worse than packed (100 ns:
+ * the prefetcher pairs the lines). The cost is memory: cap 1024 of 8-byte
+ * elements takes 128 KiB instead of 24 KiB. */
 #define LF_SLOT_SPAN 128
 #define LF_PAD_MAX_BYTES ((size_t)128 * 1024)
 static size_t slot_stride(size_t natural, size_t cap) {
