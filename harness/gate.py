@@ -69,7 +69,14 @@ Two signals, both compared with a baseline folder (results/baseline/):
     Numbers stored at another time on another machine do not compare: the
     gate exits 2 and names what differs (CPU model, cores, kernel, OS,
     compiler, Go, Google Benchmark, from DIR/env.json and --env; else host,
-    CPUs and caches from the JSON context), unless --any-machine.
+    CPUs and caches from the JSON context), unless --any-machine. Nor do
+    numbers of one machine whose cores the host placed differently: the bare
+    floors of the thread backends (BarePingPong, BareRing/cap:1024; floors.py:
+    the same code in each binary, none of goc's) more than 1.5x apart between
+    baseline and candidate also exit 2, naming both (the 2-vCPU VM: 439 ns one
+    hour, 52 ns the next, every hand-off row moving with it); and a rerun
+    that finds them moved (probed again beside it) confirms nothing: its
+    suspects are unstable.
 
 Exit status: 0 no regression; 1 regression (a table says what, by how much,
 and which signal); 2 unusable input (missing, unreadable or mismatched
@@ -99,6 +106,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import floors as FL  # noqa: E402  (harness/floors.py: the floor pairs, THREAD_FLOOR_BACKENDS)
 
 SCHEMA = "goc-icount/1"
 COMPARE_PY = "/usr/share/benchmark/compare.py"
@@ -430,6 +440,47 @@ def machine_diff(bctx, cctx, benv, cenv):
     return diff
 
 
+# The bare floors (harness/floors.py): the same code in every thread
+# backend's binary, independent of goc's code, so a floor that moved between
+# the baseline and the candidate says the machine changed, not the code. On
+# the 2-vCPU VM the host places the two vCPUs on one core's SMT siblings or on
+# two cores of different caches from one hour to the next: BarePingPong 54 ns
+# in one run, 462 ns in another, with every hand-off row 2-8x slower in the
+# second (every backend, Go too), though CPU model, kernel and compilers are
+# the same.
+FLOOR_NAMES = {"BarePingPong": "BarePingPong", "BareRing/cap:1024": "BareRing/cap:1024"}
+
+
+def floor_medians(runs):
+    """{floor: (median ns, backend)} over the thread backends' micro records
+    of one side ({backend: {"records": [...]}}); the fastest backend's median
+    when several ran it (other jobs only ever add time)."""
+    out = {}
+    for b, ent in runs.items():
+        if b not in FL.THREAD_FLOOR_BACKENDS:
+            continue
+        med, _ = medians([r for r in ent["records"] if r.get("_suite", "") in ("", "micro")])
+        for name, v in med.items():
+            base = re.sub(r"/real_time$", "", name)
+            if base in FLOOR_NAMES and v > 0 and (base not in out or v < out[base][0]):
+                out[base] = (v, b)
+    return out
+
+
+def floor_diff(bfl, cfl, limit=None):
+    """["BarePingPong: 462 ns (baseline, pthread) vs 53.6 ns (here, lockfree): 8.6x", ...]
+    for every floor both sides have whose medians are more than `limit`
+    (floors.py's PLACEMENT_LIMIT) apart; [] when they agree or one side lacks them."""
+    limit = limit or FL.PLACEMENT_LIMIT
+    out = []
+    for name in sorted(set(bfl) & set(cfl)):
+        (bv, bb), (cv, cb) = bfl[name], cfl[name]
+        r = max(bv, cv) / min(bv, cv)
+        if r > limit:
+            out.append("%s: %.3g ns (baseline, %s) vs %.3g ns (here, %s): %.1fx apart" % (name, bv, bb, cv, cb, r))
+    return out
+
+
 def run_compare_py(base_doc, cand_doc, tmp):
     """compare.py's diff report (list of dicts) for two gbench docs."""
     if not os.path.exists(COMPARE_PY):
@@ -455,7 +506,7 @@ def pvalues(diff):
     return out
 
 
-def rerun(backend, names, records, a, tmp):
+def rerun(backend, names, records, a, tmp, why="to confirm"):
     """Reruns the benchmarks `names` of one backend (their own binaries, from
     the candidate records, or --rerun-cmd); returns the new records, or None
     (with a reason logged) when no rerun is possible."""
@@ -486,7 +537,7 @@ def rerun(backend, names, records, a, tmp):
                    "--benchmark_out_format=json"]
             if suite:
                 cmd.append("--benchmark_context=goc_suite=" + suite)
-        log("%s: rerunning %d benchmark(s) to confirm: %s" % (backend, len(origs), filt))
+        log("%s: rerunning %d benchmark(s) %s: %s" % (backend, len(origs), why, filt))
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if p.returncode != 0:
             log("%s: rerun failed (exit %d): %s" % (backend, p.returncode, p.stderr.strip()[-400:]))
@@ -496,6 +547,25 @@ def rerun(backend, names, records, a, tmp):
         log("%s: the rerun wrote no results for this backend" % backend)
         return None
     return got[backend]["records"]
+
+
+def probe_floors(cand, a, tmp):
+    """The floors measured now, by the first thread backend of the candidate
+    whose records name a binary (or through --rerun-cmd, with
+    GOC_GATE_RERUN_BACKEND set to that backend); {} when none can run."""
+    for b in FL.THREAD_FLOOR_BACKENDS:
+        if b not in cand:
+            continue
+        names = []
+        for r in cand[b]["records"]:
+            if re.sub(r"/real_time$", "", r["name"]) in FLOOR_NAMES and r["name"] not in names:
+                names.append(r["name"])
+        if not names:
+            continue
+        recs = rerun(b, names, cand[b]["records"], a, tmp, why="(the floors: has the machine moved?)")
+        if recs:
+            return floor_medians({b: {"records": recs}})
+    return {}
 
 
 def compare_wall(base_dir, cand_dir, a):
@@ -523,6 +593,15 @@ def compare_wall(base_dir, cand_dir, a):
                 "wall-clock times do not compare across machines: compare side by side "
                 "(./run_all.sh gate --against REF), use --icount-only, refresh the baseline here, "
                 "or pass --any-machine" % (b, "; ".join(diff)))
+    bfl, cfl = floor_medians(base), floor_medians(cand)
+    moved = floor_diff(bfl, cfl)
+    if moved and not a.any_machine:
+        raise GateInputError(
+            "the machine's cross-core cost changed since the wall-clock baseline was recorded (%s; "
+            "the bare floors run the same code, not goc's, in each thread backend's binary: the host "
+            "placed the vCPUs differently). Hand-off rows of every backend move with it, so these "
+            "wall-clock times do not compare: compare side by side (./run_all.sh gate --against REF), "
+            "use --icount-only, record the baseline again, or pass --any-machine" % "; ".join(moved))
     with tempfile.TemporaryDirectory(prefix="goc-gate-") as tmp:
         for b in common:
             bdoc = trimmed(base[b]["context"], base[b]["records"])
@@ -565,6 +644,16 @@ def compare_wall(base_dir, cand_dir, a):
             if recs is None:
                 for n in suspects:
                     brow[n]["verdict"] = "suspect (not confirmed: no rerun)"
+                continue
+            # the rerun runs minutes later: the floors again, beside it, so that a
+            # machine that moved meanwhile cannot confirm a slowdown (nor the gate
+            # blame the code for it)
+            moved = [] if a.any_machine else floor_diff(bfl, probe_floors(cand, a, tmp))
+            if moved:
+                for n in suspects:
+                    brow[n]["verdict"] = "unstable"
+                    brow[n]["note"] = ("the machine's cross-core cost changed before the rerun (%s): "
+                                       "not confirmed" % "; ".join(moved))
                 continue
             rdoc = trimmed(cand[b]["context"], recs)
             rpv = pvalues(run_compare_py(bdoc, rdoc, tmp))

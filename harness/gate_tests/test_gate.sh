@@ -208,6 +208,52 @@ EOF2
 
   expect 2 "candidate without results" "$PY" "$GATE" check --baseline "$TMP/base" --wall "$TMP/none"
   has "no Google Benchmark JSON"
+
+  # The bare floors (harness/floors.py) moved between baseline and candidate:
+  # the host placed the vCPUs differently (BarePingPong 462 ns one hour, 54 ns
+  # the next on the 2-vCPU VM), same CPU, kernel and compilers. Such numbers do
+  # not compare; a rerun that finds the floors moved confirms nothing.
+  "$PY" - "$TMP" <<'EOF2'
+import json, os, sys
+tmp = sys.argv[1]
+def with_floors(src, dst, pingpong, ring=10.0, slow=1.0):
+    d = json.load(open(os.path.join(tmp, src)))
+    recs = [dict(r, real_time=r["real_time"] * (slow if r["name"] == "SPSC/cap:16/real_time" else 1.0))
+            for r in d["benchmarks"]]
+    for fam, (name, t) in enumerate((("BarePingPong/real_time", pingpong), ("BareRing/cap:1024/real_time", ring))):
+        for k in range(9):
+            v = t * (1 + 0.01 * (k % 3))
+            recs.append({"name": name, "run_name": name, "run_type": "iteration", "family_index": 10 + fam,
+                         "per_family_instance_index": 0, "repetitions": 9, "repetition_index": k,
+                         "threads": 1, "iterations": 1000, "real_time": v, "cpu_time": v, "time_unit": "ns"})
+    d["benchmarks"] = recs
+    os.makedirs(os.path.dirname(os.path.join(tmp, dst)), exist_ok=True)
+    json.dump(d, open(os.path.join(tmp, dst), "w"))
+with_floors("base/wall/pthread.json", "flbase/wall/pthread.json", 462.0)
+with_floors("same/micro-pthread.json", "flmoved/micro-pthread.json", 54.0)
+with_floors("same/micro-pthread.json", "flsame/micro-pthread.json", 470.0)
+with_floors("same/micro-pthread.json", "flslow/micro-pthread.json", 455.0, slow=1.5)
+with_floors("same/micro-pthread.json", "flfix/rerun_moved.json", 54.0, slow=1.5)
+with_floors("same/micro-pthread.json", "flfix/rerun_kept.json", 458.0, slow=1.5)
+EOF2
+  expect 0 "floors that agree: no regression" "$PY" "$GATE" check --baseline "$TMP/flbase" --wall "$TMP/flsame"
+  has "no regression"
+  expect 2 "floors moved: the machine changed, nothing compared" "$PY" "$GATE" check \
+    --baseline "$TMP/flbase" --wall "$TMP/flmoved"
+  has "cross-core cost changed"
+  has "BarePingPong: 467 ns (baseline, pthread) vs 54.5 ns (here, pthread): 8.6x apart"
+  grep -q "BareRing" "$TMP/out" && fail "names BareRing although it did not move"
+  expect 0 "floors moved, --any-machine compares anyway" "$PY" "$GATE" check --baseline "$TMP/flbase" \
+    --wall "$TMP/flmoved" --any-machine
+  expect 0 "a slowdown whose rerun finds the floors moved is not confirmed" "$PY" "$GATE" check \
+    --baseline "$TMP/flbase" --wall "$TMP/flslow" \
+    --rerun-cmd "cp '$TMP/flfix/rerun_moved.json' \"\$GOC_GATE_RERUN_OUT/\""
+  grep -q "SPSC/cap:16/real_time.*unstable.*cross-core cost changed before the rerun" "$TMP/out" ||
+    fail "SPSC/cap:16 not unstable after a moved rerun"
+  expect 1 "the same slowdown with the floors kept is confirmed" "$PY" "$GATE" check \
+    --baseline "$TMP/flbase" --wall "$TMP/flslow" \
+    --rerun-cmd "cp '$TMP/flfix/rerun_kept.json' \"\$GOC_GATE_RERUN_OUT/\""
+  grep -q "SPSC/cap:16/real_time.*REGRESSED" "$TMP/out" || fail "SPSC/cap:16 not confirmed with the floors kept"
   ;;
 sbs)
   # The side-by-side wall-clock gate (check --base-build --cand-build) on
