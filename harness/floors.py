@@ -13,6 +13,11 @@ one's: the host placed the two vCPUs differently), and every hand-off row
 of the faster binary moved with it (lockfree ChanSync 1.15 us -> 365 ns)
 while its channel / floor ratios stayed put. placement_lines says so.
 """
+import json
+import statistics
+import subprocess
+import sys
+import time
 
 # Backends whose binaries run the floors as plain OS threads (coro's run
 # them on its workers: a different thing).
@@ -68,3 +73,119 @@ def placement_lines(med, fmt_ns, fmt_ratio, limit=PLACEMENT_LIMIT):
                        "%s %s" % (got[-1][0], fmt_ns(got[-1][1])),
                        fmt_ratio(got[-1][1] / got[0][1]), fmt_ratio(limit)))
     return out
+
+
+# ------------------------------------------------------------ the probe --
+# The host may move the vCPUs while a run goes on (the 2-vCPU VM: BarePingPong
+# 440 ns at 08:15, 52 ns at 09:25, 380-490 ns again at 09:29, all on 5
+# December). Each backend's binary measures its own floors, but coro's and
+# Go's runs have no thread floor, so a ratio of coro to Go can compare two
+# machines. The bench stage therefore probes the cross-core round trip with a
+# thread backend's binary before and after each backend's suites
+# (`floors.py probe`, stage_bench.sh) into floors.json, and the summary says
+# which regime each backend ran in.
+PROBE_FLOOR = "BarePingPong"
+PROBE_FILE = "floors.json"
+
+
+def probe(binary, backend, when, out, min_time=0.05, reps=5):
+    """Runs binary's BarePingPong (reps x min_time s) and appends
+    {"backend", "when", "ns", "t"} to the JSON list in `out`. Returns the
+    median ns, or None (and appends nothing) when the probe could not run."""
+    try:
+        p = subprocess.run([binary, "--benchmark_filter=^%s(/|$)" % PROBE_FLOOR,
+                            "--benchmark_min_time=%g" % min_time, "--benchmark_repetitions=%d" % reps,
+                            "--benchmark_format=json"], capture_output=True, text=True, check=False,
+                           timeout=120)
+        doc = json.loads(p.stdout)
+        ns = [r["real_time"] * {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}.get(r.get("time_unit", "ns"), 1.0)
+              for r in doc.get("benchmarks", [])
+              if r.get("run_type", "iteration") == "iteration" and not r.get("error_occurred")]
+    except (OSError, ValueError, subprocess.SubprocessError, AttributeError, TypeError):
+        return None
+    if not ns:
+        return None
+    med = statistics.median(ns)
+    recs = load_probes_file(out)
+    recs.append({"backend": backend, "when": when, "ns": med, "t": time.time()})
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(recs, f, indent=1)
+    return med
+
+
+def load_probes_file(path):
+    """The probe records of a floors.json ([] when absent or unreadable)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            recs = json.load(f)
+    except (OSError, ValueError):
+        return []
+    return [r for r in recs if isinstance(r, dict) and isinstance(r.get("ns"), (int, float))
+            and r["ns"] > 0 and isinstance(r.get("backend"), str)] if isinstance(recs, list) else []
+
+
+def regimes(recs):
+    """{backend: (lo, hi)} of its probes (before and after its suites)."""
+    out = {}
+    for r in recs:
+        lo, hi = out.get(r["backend"], (r["ns"], r["ns"]))
+        out[r["backend"]] = (min(lo, r["ns"]), max(hi, r["ns"]))
+    return out
+
+
+def probe_lines(recs, fmt_ns, go=("go-p1", "go-pN"), limit=PLACEMENT_LIMIT):
+    """Markdown for summary.md: one line saying the probes agreed, or a table
+    of each backend's probes and a warning naming the goc backends whose
+    probes were more than `limit` away from Go's (their ratios to Go compare
+    two placements of the vCPUs). [] without probes."""
+    reg = regimes(recs)
+
+    def span(lo, hi):
+        return fmt_ns(lo) if fmt_ns(lo) == fmt_ns(hi) else "%s to %s" % (fmt_ns(lo), fmt_ns(hi))
+    if not reg:
+        return []
+    allv = [r["ns"] for r in recs]
+    head = ("Cross-core round trip while each backend ran (%s of a thread backend's binary, probed "
+            "before and after each backend's suites; harness/floors.py)" % PROBE_FLOOR)
+    if max(allv) / min(allv) <= limit:
+        return ["%s: %s to %s over the whole stage, one placement of the vCPUs throughout." % (
+            head, fmt_ns(min(allv)), fmt_ns(max(allv)))]
+    out = ["%s:\n" % head, "| backend | before | after |", "|---|---:|---:|"]
+    for b in reg:
+        cells = {r["when"]: fmt_ns(r["ns"]) for r in recs if r["backend"] == b}
+        out.append("| %s | %s | %s |" % (b, cells.get("before", "-"), cells.get("after", "-")))
+    out.append("")
+    gov = [v for b in go if b in reg for v in reg[b]]
+    for b, (lo, hi) in reg.items():
+        if b in go:
+            continue
+        why = []
+        if hi / lo > limit:
+            why.append("the machine moved while it ran")
+        if gov and (max(hi, max(gov)) / min(lo, min(gov)) > limit):
+            why.append("Go ran at %s" % span(min(gov), max(gov)))
+        if why:
+            out.append("**Placement: %s's ratios to Go compare two machines** (%s ran at %s; %s): "
+                       "hand-off rows move 2-8x with this round trip, on every backend and in Go." % (
+                           b, b, span(lo, hi), "; ".join(why)))
+    return out
+
+
+def probe_main(argv):
+    """floors.py probe BINARY BACKEND WHEN OUT.json: one probe (stage_bench.sh)."""
+    if len(argv) != 4:
+        print("usage: floors.py probe BINARY BACKEND before|after OUT.json", file=sys.stderr)
+        return 2
+    ns = probe(*argv)
+    if ns is None:
+        print("floors.py: probe with %s failed (no %s)" % (argv[0], PROBE_FLOOR), file=sys.stderr)
+        return 1
+    print("%s %s: %s %.0f ns" % (argv[1], argv[2], PROBE_FLOOR, ns))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "probe":
+        sys.exit(probe_main(sys.argv[2:]))
+    print("usage: floors.py probe BINARY BACKEND before|after OUT.json", file=sys.stderr)
+    sys.exit(2)

@@ -424,6 +424,9 @@ def summarize(run):
             out.append(line + "\n")
         for line in FL.placement_lines(med, fmt_ns, fmt_ratio):
             out.append(line + "\n")
+        probe = FL.probe_lines(FL.load_probes_file(os.path.join(run, FL.PROBE_FILE)), fmt_ns)
+        if probe:
+            out.append("\n".join(probe) + "\n")
         out.append("### Per backend: median, spread, ratios\n")
         det = []
         for (suite, name), cells, best in rows:

@@ -209,6 +209,67 @@ class Compare(unittest.TestCase):
         rc, _, err = run([STABILITY, runs[0]])
         self.assertEqual(rc, 2, "one run cannot show stability")
 
+    def test_stability_by_placement(self):
+        # four runs, two placements of the vCPUs (floors.json probes 400 ns and
+        # 50 ns): a row that moves with the placement is flagged across runs but
+        # not within one placement; a row that flips between two runs of one
+        # placement is flagged within it too
+        runs = []
+        for k, (ping, go, spsc, place) in enumerate([(300, 320, 20, 400), (310, 330, 21, 420),
+                                                     (100, 90, 20, 50), (104, 88, 40, 52)]):
+            d = os.path.join(self.dir.name, "prun%d" % k)
+            os.mkdir(d)
+            with open(os.path.join(d, "bench-coro.json"), "w") as f:
+                json.dump(gbench_doc("coro", [("ChanSync", ping), ("SPSC/cap:1", spsc)], "micro"), f)
+            with open(os.path.join(d, "bench-go-p1.json"), "w") as f:
+                json.dump(gbench_doc("go-p1", [("ChanSync", go), ("SPSC/cap:1", 100)], "micro"), f)
+            with open(os.path.join(d, "floors.json"), "w") as f:
+                json.dump([{"backend": "coro", "when": w, "ns": place, "t": 0} for w in ("before", "after")], f)
+            runs.append(d)
+        out = os.path.join(self.dir.name, "sp.json")
+        rc, md, err = run([STABILITY] + runs + ["--json", out])
+        self.assertEqual(rc, 0, err)
+        doc = load_json(out)
+        self.assertEqual(doc["placement_groups"], [["prun2", "prun3"], ["prun0", "prun1"]])
+        rows = {r["benchmark"]: r for r in doc["rows"]}
+        self.assertIn("verdict flips", rows["ChanSync"]["flags"])  # 300 vs 320: faster; 100 vs 90: slower
+        self.assertEqual(rows["ChanSync"]["flags_within_placement"], [])
+        self.assertEqual(rows["SPSC/cap:1"]["flags_within_placement"], ["max/min 2.00 > 1.30"])
+        self.assertIn("2 placements of the vCPUs", md)
+        rc, _, _ = run([STABILITY] + runs + ["--check"])
+        self.assertEqual(rc, 1)
+        rc, _, _ = run([STABILITY] + runs[:3] + ["--check", "--by-placement", "--filter", "ChanSync"])
+        self.assertEqual(rc, 0, "ChanSync moves only with the placement")
+        rc, _, _ = run([STABILITY] + runs + ["--check", "--by-placement"])
+        self.assertEqual(rc, 1, "SPSC/cap:1 doubles within one placement")
+
+    def test_probe_lines(self):
+        sys.path.insert(0, HERE)
+        import floors as FL
+        fmt = lambda v: "%.0f ns" % v  # noqa: E731
+        steady = [{"backend": b, "when": w, "ns": 400 + 10 * k, "t": 0}
+                  for k, (b, w) in enumerate([("coro", "before"), ("coro", "after"), ("go-pN", "before")])]
+        lines = FL.probe_lines(steady, fmt)
+        self.assertEqual(len(lines), 1)
+        self.assertIn("400 ns to 420 ns", lines[0])
+        moved = steady + [{"backend": "lockfree", "when": "before", "ns": 50, "t": 0},
+                          {"backend": "lockfree", "when": "after", "ns": 52, "t": 0},
+                          {"backend": "pthread", "when": "before", "ns": 55, "t": 0},
+                          {"backend": "pthread", "when": "after", "ns": 400, "t": 0}]
+        text = "\n".join(FL.probe_lines(moved, fmt))
+        self.assertIn("| lockfree | 50 ns | 52 ns |", text)
+        warn = [l for l in text.splitlines() if l.startswith("**Placement")]
+        self.assertEqual(len(warn), 2, text)  # lockfree (Go ran at ~400) and pthread (moved)
+        self.assertTrue(any("lockfree's ratios" in w and "Go ran at 420 ns)" in w for w in warn), text)
+        self.assertTrue(any("pthread's ratios" in w and "moved while it ran" in w for w in warn), text)
+        self.assertFalse(any("coro's" in w for w in warn), text)
+        self.assertEqual(FL.probe_lines([], fmt), [])
+        # a floors.json that is not a list of records reads as no probes
+        bad = os.path.join(self.dir.name, "floors.json")
+        with open(bad, "w") as f:
+            f.write('{"ns": 3}')
+        self.assertEqual(FL.load_probes_file(bad), [])
+
     def test_unreadable(self):
         rc, _, _ = run([COMPARE, os.path.join(self.dir.name, "missing.json")])
         self.assertEqual(rc, 2)

@@ -220,11 +220,27 @@ stage_bench() {
     --root "$GOC_ROOT" --set "bench_repetitions=$reps" --set "bench_min_time_s=$min_time" \
     --set "bench_filter=${filter:-.}" || goc_log "bench: env.json incomplete"
 
+  # the cross-core probe (harness/floors.py): a thread backend's BarePingPong
+  # before and after each backend's suites, into floors.json, so that the
+  # summary can say when coro's or Go's rows were measured on a differently
+  # placed machine than the others (the host moves the vCPUs within minutes)
+  local probe_bin="" pb
+  for pb in pthread lockfree; do
+    [ -x "$dir/harness/micro-$pb" ] && { probe_bin="$dir/harness/micro-$pb"; break; }
+  done
+  rm -f "$res/floors.json"
+  goc_bench_probe() { # goc_bench_probe BACKEND before|after
+    [ -n "$probe_bin" ] || return 0
+    /usr/bin/python3 "$GOC_ROOT/harness/floors.py" probe "$probe_bin" "$1" "$2" "$res/floors.json" \
+      >>"$res/floors.log" 2>&1 || goc_log "bench: cross-core probe failed (see $res/floors.log)"
+  }
+
   local suite n i=0 files=() f r ran
   n=$(wc -w <<<"$GOC_BENCH_LIST")
   for b in $GOC_BENCH_LIST; do
     i=$((i + 1))
     goc_log "bench: $b ($i/$n): $reps repetitions, min time ${min_time}s"
+    goc_bench_probe "$b" before
     ran=0
     for suite in $(goc_bench_suite_names); do
       f=$(goc_bench_file "$suite" "$b")
@@ -240,6 +256,7 @@ stage_bench() {
       esac
       [ -s "$res/$f.json" ] && files+=("$res/$f.json")
     done
+    goc_bench_probe "$b" after
     [ $ran -eq 1 ] || goc_log "bench: $b: nothing matched the filter"
   done
   if [ ${#files[@]} -gt 0 ]; then

@@ -1,5 +1,5 @@
 # stage stability: are the verdicts of one commit stable across fresh runs?
-#   ./run_all.sh stability [RUN ...] [--backends LIST] [--filter RE] [--limit F] [--check]
+#   ./run_all.sh stability [RUN ...] [--backends LIST] [--filter RE] [--limit F] [--check] [--by-placement]
 # With no RUN: every run folder under results/ of the current commit and host
 # that has benchmark results (make them with `./run_all.sh bench --run NEW`
 # or repeated `./run_all.sh bench` after `rm results/latest`). Prints, per
