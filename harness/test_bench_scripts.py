@@ -270,6 +270,32 @@ class Compare(unittest.TestCase):
             f.write('{"ns": 3}')
         self.assertEqual(FL.load_probes_file(bad), [])
 
+    def test_gbench_merge(self):
+        # the bench stage's rounds of one backend merged into one file:
+        # iterations kept in order and renumbered, aggregates dropped, an
+        # unreadable round skipped, nothing readable -> exit 2, no file
+        merge = os.path.join(HERE, "gbench_merge.py")
+        r1 = gbench_doc("coro", [("ChanSync", 100), ("SPSC/cap:1", 10)], "micro")
+        r2 = gbench_doc("coro", [("ChanSync", 300)], "micro")
+        r1["benchmarks"].append({"name": "ChanSync_median", "run_name": "ChanSync/real_time", "run_type": "aggregate",
+                                 "aggregate_name": "median", "real_time": 100, "time_unit": "ns"})
+        f1, f2 = self.write("r1.json", r1), self.write("r2.json", r2)
+        bad = self.write("r3.json", {"no": "benchmarks"})
+        out = os.path.join(self.dir.name, "merged.json")
+        rc, _, err = run([merge, out, f1, bad, f2])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("r3.json skipped", err)
+        doc = load_json(out)
+        self.assertEqual(doc["context"]["goc_rounds"], 2)
+        self.assertEqual(doc["context"]["goc_backend"], "coro")
+        got = [(b["name"], b["real_time"], b["repetition_index"], b["repetitions"]) for b in doc["benchmarks"]]
+        self.assertEqual(got, [("ChanSync/real_time", 100, 0, 2), ("SPSC/cap:1/real_time", 10, 0, 1),
+                               ("ChanSync/real_time", 300, 1, 2)])
+        os.remove(out)
+        rc, _, _ = run([merge, out, bad, os.path.join(self.dir.name, "missing.json")])
+        self.assertEqual(rc, 2)
+        self.assertFalse(os.path.exists(out))
+
     def test_unreadable(self):
         rc, _, _ = run([COMPARE, os.path.join(self.dir.name, "missing.json")])
         self.assertEqual(rc, 2)

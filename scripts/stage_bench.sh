@@ -23,9 +23,16 @@
 #   built + go-p1 + go-pN.
 # --filter RE: Google Benchmark regex; Go gets the same string as -test.bench
 #   (Go matches it level by level on '/'; top-level names work alike).
+# Rounds: the R repetitions are split over GOC_BENCH_ROUNDS rounds (3; 1
+#   with --quick); each round runs every backend and Go once, in alternating
+#   order, and each backend's rounds are merged into one file
+#   (harness/gbench_merge.py), so that a host moving the VM's vCPUs during
+#   the stage moves every backend alike. A thread backend's BarePingPong is
+#   probed before and after each backend's run (floors.json, floors.log).
 # Environment: GOC_BENCH_BUILD_DIR=dir uses an already configured build
 #   folder instead of build/release (for parallel work); GOC_BENCH_REPS,
-#   GOC_BENCH_MIN_TIME override the repetition count and the min time.
+#   GOC_BENCH_MIN_TIME, GOC_BENCH_ROUNDS override the repetition count, the
+#   min time and the rounds.
 # Fails (after writing everything) if a benchmark failed its self-check or a
 # requested backend did not build.
 
@@ -203,6 +210,16 @@ stage_bench() {
   reps=${GOC_BENCH_REPS:-$reps}
   min_time=${GOC_BENCH_MIN_TIME:-$min_time}
 
+  # Rounds: every backend (and Go) runs once per round, in alternating order,
+  # with its share of the repetitions, and the rounds' JSON are merged
+  # (harness/gbench_merge.py): each backend's repetitions then span the whole
+  # stage, so a host that moves the vCPUs mid-stage moves every backend's
+  # numbers alike instead of splitting the backends over two machines.
+  local rounds=${GOC_BENCH_ROUNDS:-3}
+  [ $quick -eq 1 ] && rounds=${GOC_BENCH_ROUNDS:-1}
+  [ "$rounds" -ge 1 ] 2>/dev/null || rounds=1
+  [ "$rounds" -le "$reps" ] || rounds=$reps
+
   local dir res rc=0 failed=() b
   dir=$(goc_bench_build_dir)
   goc_log "bench: build ($dir)"
@@ -218,7 +235,7 @@ stage_bench() {
   res=$GOC_RESULTS
   /usr/bin/python3 "$GOC_ROOT/harness/env_json.py" "$res/env.json" --build-dir "$dir" \
     --root "$GOC_ROOT" --set "bench_repetitions=$reps" --set "bench_min_time_s=$min_time" \
-    --set "bench_filter=${filter:-.}" || goc_log "bench: env.json incomplete"
+    --set "bench_filter=${filter:-.}" --set "bench_rounds=$rounds" || goc_log "bench: env.json incomplete"
 
   # the cross-core probe (harness/floors.py): a thread backend's BarePingPong
   # before and after each backend's suites, into floors.json, so that the
@@ -235,30 +252,58 @@ stage_bench() {
       >>"$res/floors.log" 2>&1 || goc_log "bench: cross-core probe failed (see $res/floors.log)"
   }
 
-  local suite n i=0 files=() f r ran
+  local rdir="$res/.rounds" k order reps_k
+  rm -rf "$rdir"
+  mkdir -p "$rdir"
+
+  local suite n i f r ran files=()
+  declare -A status=() # suite/backend -> 0 ran, 1 failed, 3 nothing to run
   n=$(wc -w <<<"$GOC_BENCH_LIST")
+  for k in $(seq 1 "$rounds"); do
+    reps_k=$((reps / rounds + (k <= reps % rounds ? 1 : 0)))
+    order=$GOC_BENCH_LIST
+    [ $((k % 2)) -eq 0 ] && order=$(tr ' ' '\n' <<<"$GOC_BENCH_LIST" | tac | paste -sd' ')
+    i=0
+    for b in $order; do
+      i=$((i + 1))
+      goc_log "bench: round $k/$rounds: $b ($i/$n): $reps_k repetitions, min time ${min_time}s"
+      goc_bench_probe "$b" before
+      for suite in $(goc_bench_suite_names); do
+        f=$(goc_bench_file "$suite" "$b")
+        [ "$k" -eq 1 ] && : >"$res/$f.log"
+        [ "${status[$suite/$b]:-}" = 3 ] && continue
+        r=0
+        goc_bench_run_one "$suite" "$b" "$rdir/$f.$k.json" "$res/$f.log" "$filter" "$min_time" "$reps_k" || r=$?
+        case $r in
+          0) [ "${status[$suite/$b]:-0}" = 1 ] || status[$suite/$b]=0 ;;
+          3) status[$suite/$b]=3 ;;
+          *) status[$suite/$b]=1
+             goc_log "bench: $b $suite: FAILED in round $k (see $res/$f.log)"
+             grep -E "goc_bench:|gbench_json.py:|--- FAIL|panic" "$res/$f.log" | head -5 | sed 's/^/    /' || true ;;
+        esac
+      done
+      goc_bench_probe "$b" after
+    done
+  done
   for b in $GOC_BENCH_LIST; do
-    i=$((i + 1))
-    goc_log "bench: $b ($i/$n): $reps repetitions, min time ${min_time}s"
-    goc_bench_probe "$b" before
     ran=0
     for suite in $(goc_bench_suite_names); do
       f=$(goc_bench_file "$suite" "$b")
-      : >"$res/$f.log"
-      r=0
-      goc_bench_run_one "$suite" "$b" "$res/$f.json" "$res/$f.log" "$filter" "$min_time" "$reps" || r=$?
-      case $r in
-        0) ran=1 ;;
-        3) rm -f "$res/$f.log" ;;
-        *) ran=1; rc=1; failed+=("$b/$suite")
-           goc_log "bench: $b $suite: FAILED (see $res/$f.log)"
-           grep -E "goc_bench:|gbench_json.py:|--- FAIL|panic" "$res/$f.log" | head -5 | sed 's/^/    /' || true ;;
+      case "${status[$suite/$b]:-3}" in
+        3) rm -f "$res/$f.log"; continue ;;
+        1) rc=1; failed+=("$b/$suite") ;;
       esac
+      ran=1
+      rm -f "$res/$f.json"
+      local parts=()
+      for k in $(seq 1 "$rounds"); do [ -s "$rdir/$f.$k.json" ] && parts+=("$rdir/$f.$k.json"); done
+      [ ${#parts[@]} -gt 0 ] &&
+        { /usr/bin/python3 "$GOC_ROOT/harness/gbench_merge.py" "$res/$f.json" "${parts[@]}" >>"$res/$f.log" 2>&1 || true; }
       [ -s "$res/$f.json" ] && files+=("$res/$f.json")
     done
-    goc_bench_probe "$b" after
     [ $ran -eq 1 ] || goc_log "bench: $b: nothing matched the filter"
   done
+  rm -rf "$rdir"
   if [ ${#files[@]} -gt 0 ]; then
     /usr/bin/python3 "$GOC_ROOT/harness/bench_compare.py" "${files[@]}" \
       --order "$(tr ' ' , <<<"$GOC_BENCH_LIST")" \
