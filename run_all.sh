@@ -44,9 +44,12 @@ usage: ./run_all.sh [STAGE] [options]
   report [RUN] [--open]        summary.md and index.html of RUN (default: the current run)
   report RUN1 RUN2 ...         one comparison of runs from several machines
   history [--filter RE] [--backends LIST]  medians over commits, change points
-  stability [RUN ...] [--backends LIST] [--check]
+  stability [RUN ...] [--backends LIST] [--check [--by-placement]]
                  one commit's fresh runs side by side: verdicts that flip, max/min
   gate [--against REF] [--baseline DIR] [--icount-only] | gate --update-baseline
+  kit build [--out DIR] | kit import TARBALL [--host NAME]
+                 the many-core run: binaries + libraries + run.sh for a machine
+                 without packages; its tarball back into one run folder per P
 A stage run alone (bench ... report) adds to the current run folder: the
 newest results/<UTC>-<host> of this commit and host, or --run DIR; a new one
 if there is none.

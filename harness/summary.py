@@ -85,7 +85,12 @@ def footer(run, env=None):
     m = re.search(r"(\d+\.\d+(\.\d+)?)\s*$", gcc)
     gcc = "gcc " + m.group(1) if m else ""
     gov = (comp.get("go", "") or "").replace("go version ", "").split(" ")[0]
-    parts = ["%s, %s cores" % (cpu, cores), env.get("kernel", ""), gcc, gov,
+    pinned = env.get("pinned_cpus")
+    if isinstance(pinned, int) and pinned != cores:
+        cores = "%s cores, pinned to %d" % (cores, pinned)
+    else:
+        cores = "%s cores" % cores
+    parts = ["%s, %s" % (cpu, cores), env.get("kernel", ""), gcc, gov,
              "commit " + commit, os.path.basename(os.path.realpath(run))]
     return " | ".join(p for p in parts if p)
 
@@ -361,6 +366,8 @@ def summarize(run):
         out.append("Machine: %s, %s cores, %s, %s; governor %s." % (
             env.get("cpu_model", "?"), env.get("cores", "?"), env.get("kernel", "?"),
             env.get("os", "?"), env.get("governor", "?")))
+        if env.get("source"):
+            out.append("Source: %s." % env["source"])
         out.append("Compilers: %s. Commit %s%s. Run at %s.\n" % (
             "; ".join("%s" % v for v in comp.values()) or "?", str(env.get("git_commit", "?"))[:12],
             " (uncommitted changes)" if env.get("git_dirty") is True else "", env.get("date_utc", "?")))

@@ -296,6 +296,61 @@ class Compare(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertFalse(os.path.exists(out))
 
+    def test_kit_import(self):
+        # the device kit's results (scripts/kit_run.sh) -> one run folder per P
+        kit = os.path.join(self.dir.name, "kit-results")
+        for p in (1, 2):
+            d = os.path.join(kit, "p%d" % p)
+            os.makedirs(d)
+            with open(os.path.join(d, "bench-coro.json"), "w") as f:
+                json.dump(gbench_doc("coro", [("ChanSync", 100 * p)], "micro"), f)
+            with open(os.path.join(d, "micro-go.txt"), "w") as f:
+                f.write("BenchmarkChanSync-%d \t 1000 \t %d ns/op\nPASS\n" % (p, 300 + p)
+                        if p > 1 else "BenchmarkChanSync \t 1000 \t 301 ns/op\nPASS\n")
+            with open(os.path.join(kit, "probe-p%d-before.json" % p), "w") as f:
+                json.dump(gbench_doc("pthread", [("BarePingPong", 50 * p)], "micro"), f)
+        os.makedirs(os.path.join(kit, "scaling"))
+        with open(os.path.join(kit, "scaling", "scaling-coro-p2.json"), "w") as f:
+            json.dump(gbench_doc("coro", [("ScalingWorkerPool/workers:16", 5)]), f)
+        with open(os.path.join(kit, "env.txt"), "w") as f:
+            f.write("date: 2026-12-06T10:00:00Z\nhost: xeon\nnproc: 16\nkernel: 6.1\ncpu: Xeon Gold\n"
+                    "commit: abc123\ncc: gcc 12\ngo: go version go1.19.8\ngo: static test binaries\n")
+        root = os.path.join(self.dir.name, "results")
+        os.makedirs(root)
+        rc, out, err = run([os.path.join(HERE, "kit_import.py"), kit, root])
+        self.assertEqual(rc, 0, err)
+        runs = out.split()
+        self.assertEqual([os.path.basename(r) for r in runs],
+                         ["20261206T100000Z-xeon-p1", "20261206T100000Z-xeon-p2"])
+        p1, p2 = runs
+        self.assertEqual(sorted(f for f in os.listdir(p1) if f.endswith(".json")),
+                         ["bench-coro.json", "bench-go-p1.json", "env.json", "floors.json"])
+        self.assertTrue(os.path.exists(os.path.join(p2, "bench-go-pN.json")))
+        self.assertTrue(os.path.exists(os.path.join(p2, "bench-go-p1.json")), "go-p1 comes from the P=1 run")
+        self.assertTrue(os.path.exists(os.path.join(p2, "scaling-coro-p2.json")), "scaling goes to the largest P")
+        gn = load_json(os.path.join(p2, "bench-go-pN.json"))
+        self.assertEqual(gn["context"]["goc_backend"], "go-pN")
+        self.assertEqual([b["real_time"] for b in gn["benchmarks"] if b.get("run_type") == "iteration"], [302])
+        env = load_json(os.path.join(p2, "env.json"))
+        self.assertEqual((env["cores"], env["pinned_cpus"], env["cpu_model"], env["git_commit"]),
+                         (16, 2, "Xeon Gold", "abc123"))
+        self.assertEqual(env["compilers"]["go"], "go version go1.19.8")
+        self.assertEqual(load_json(os.path.join(p2, "floors.json"))[0]["ns"], 100)
+        # not kit results / no P folder: exit 2
+        rc, _, err = run([os.path.join(HERE, "kit_import.py"), root, root])
+        self.assertEqual(rc, 2)
+        self.assertIn("env.txt", err)
+        empty = os.path.join(self.dir.name, "empty")
+        os.makedirs(empty)
+        with open(os.path.join(empty, "env.txt"), "w") as f:
+            f.write("nproc: 16\n")
+        rc, _, err = run([os.path.join(HERE, "kit_import.py"), empty, root])
+        self.assertEqual(rc, 2)
+        self.assertIn("no p<P> folder", err)
+        # the runner itself parses
+        r = subprocess.run(["bash", "-n", os.path.join(HERE, "..", "scripts", "kit_run.sh")])
+        self.assertEqual(r.returncode, 0)
+
     def test_unreadable(self):
         rc, _, _ = run([COMPARE, os.path.join(self.dir.name, "missing.json")])
         self.assertEqual(rc, 2)

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# The many-core run of the device kit (./run_all.sh kit build copies this
+# file into the kit as run.sh). Runs on a machine without Debian packages or
+# Python: only bash, coreutils, the kit's binaries and their libraries
+# (lib/, through LD_LIBRARY_PATH), taskset when present.
+#
+#   build/kit/run.sh [--procs "16 2 1 8 4"] [--budget SECONDS] [--reps R]
+#                    [--min-time S] [--out DIR]
+#
+# For each P (default: 16 2 1 8 4, those above nproc dropped, in that order
+# so that a run cut short by --budget still has P = max, 2 and 1):
+#   pthread, lockfree  micro + bench_patterns pinned to cores 0..P-1
+#                      (taskset -c 0-(P-1))
+#   coro               the same binaries with GOC_PROCS=P, pinned alike
+#   Go                 the test binaries with GOMAXPROCS=P, pinned alike
+# on the rows issues 11 and 15 name (KIT_FILTER / KIT_GO_FILTER), then the
+# scaling catalogue (ScalingWorkerPool, ScalingMPMC) on all cores: thread
+# backends, coro at GOC_PROCS=1 and =cores, Go at GOMAXPROCS=1 and =cores.
+# Before and after each P the cross-core probe (BarePingPong of the pthread
+# binary on cores 0-1) as for the bench stage. Stops starting new work once
+# --budget seconds (default 420) have passed, and always ends with the
+# tarball: $OUT/kit-results.tar.gz ($OUT: the device tool's output folder,
+# else ./kit-out), which `./run_all.sh kit import` turns into run folders.
+set -uo pipefail
+KIT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export LD_LIBRARY_PATH="$KIT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+procs="16 2 1 8 4" budget=420 reps=5 min_time=0.05 out="${OUT:-$PWD/kit-out}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --procs) procs=$2; shift ;;
+    --budget) budget=$2; shift ;;
+    --reps) reps=$2; shift ;;
+    --min-time) min_time=$2; shift ;;
+    --out) out=$2; shift ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+# the issues' rows: issue 11 (coro vs Go at the same P), issue 15 (lockfree)
+FILTER=${KIT_FILTER:-'^(ChanSync|SPSC/cap:(1|1024)|MPMC/cap:(1|128)|Select2Ready|SpawnJoin|BareRing/cap:1024|BarePingPong|WorkerPool|FanOutFanIn|ContextCancel|CounterMutex|CounterChanLock)(/|$)'}
+GO_FILTER=${KIT_GO_FILTER:-'^Benchmark(ChanSync|SPSC|MPMC|Select2Ready|SpawnJoin|WorkerPool|FanOutFanIn|ContextCancel|CounterMutex|CounterChanLock)$'}
+res="$out/kit-results"
+rm -rf "$res"
+mkdir -p "$res"
+t0=$(date +%s)
+ncpu=$(nproc)
+log() { echo "[kit $(( $(date +%s) - t0 ))s] $*" | tee -a "$res/run.log"; }
+over() { [ $(( $(date +%s) - t0 )) -ge "$budget" ]; }
+pin() { # pin P CMD...: runs CMD on cores 0..P-1 (unpinned without taskset)
+  local p=$1; shift
+  if command -v taskset >/dev/null; then taskset -c "0-$((p - 1))" "$@"; else "$@"; fi
+}
+
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "host: $(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)"
+  echo "nproc: $ncpu"
+  echo "kernel: $(uname -r)"
+  grep -m1 'model name' /proc/cpuinfo | sed 's/^model name[[:space:]]*: /cpu: /'
+  echo "taskset: $(command -v taskset >/dev/null && echo yes || echo no)"
+  cat "$KIT/MANIFEST" 2>/dev/null
+} >"$res/env.txt"
+command -v lscpu >/dev/null && lscpu >"$res/lscpu.txt" 2>&1
+
+gb() { # gb OUT.json SUITE BIN [env...]: one gbench binary, pinned by the caller
+  local o=$1 suite=$2; shift 2
+  "$@" --benchmark_filter="$FILTER" --benchmark_min_time="$min_time" \
+    --benchmark_repetitions="$reps" --benchmark_enable_random_interleaving=true \
+    --benchmark_context=goc_suite="$suite" --benchmark_out="$o" --benchmark_out_format=json \
+    >"${o%.json}.log" 2>&1 || log "FAILED: $o (see ${o%.json}.log)"
+}
+probe() { # probe TAG: the cross-core round trip on cores 0-1
+  [ "$ncpu" -ge 2 ] || return 0
+  pin 2 "$KIT/bin/micro-pthread" --benchmark_filter='^BarePingPong(/|$)' --benchmark_min_time=0.05 \
+    --benchmark_repetitions=3 --benchmark_out="$res/probe-$1.json" --benchmark_out_format=json \
+    >/dev/null 2>&1 || log "probe $1 failed"
+}
+
+for p in $procs; do
+  [ "$p" -le "$ncpu" ] || { log "P=$p: only $ncpu CPUs, skipped"; continue; }
+  over && { log "budget of ${budget}s spent: P=$p and later not run"; break; }
+  d="$res/p$p"
+  mkdir -p "$d"
+  probe "p$p-before"
+  for b in pthread lockfree coro; do
+    for suite in micro bench_patterns; do
+      [ -x "$KIT/bin/$suite-$b" ] || continue
+      f=bench-$b; [ "$suite" = micro ] || f=$suite-$b
+      log "P=$p $b $suite"
+      if [ "$b" = coro ]; then
+        gb "$d/$f.json" "$suite" pin "$p" env GOC_PROCS="$p" "$KIT/bin/$suite-$b" --benchmark_context=goc_procs="$p"
+      else
+        gb "$d/$f.json" "$suite" pin "$p" "$KIT/bin/$suite-$b" --benchmark_context=goc_pinned_cpus="$p"
+      fi
+    done
+  done
+  for suite in micro bench_patterns; do
+    [ -x "$KIT/go/$suite.test" ] || continue
+    log "P=$p Go $suite"
+    for r in $(seq 1 "$reps"); do
+      ( cd "$KIT/go" && GOMAXPROCS=$p pin "$p" "./$suite.test" -test.run '^$' -test.bench "$GO_FILTER" \
+          -test.benchtime "${min_time}s" -test.count 1 ) >>"$d/$suite-go.txt" 2>&1 ||
+        log "FAILED: Go $suite at P=$p (see $d/$suite-go.txt)"
+    done
+  done
+  probe "p$p-after"
+done
+
+if over; then
+  log "budget of ${budget}s spent: scaling not run"
+else
+  d="$res/scaling"
+  mkdir -p "$d"
+  sflags=(--benchmark_repetitions=3 --benchmark_enable_random_interleaving=true --benchmark_out_format=json
+          --benchmark_filter='^Scaling(WorkerPool/workers|MPMC/producers):(1|2|4|8|16)/')
+  for b in pthread lockfree; do
+    [ -x "$KIT/bin/scaling-$b" ] || continue
+    log "scaling $b"
+    "$KIT/bin/scaling-$b" "${sflags[@]}" --benchmark_out="$d/scaling-$b.json" >"$d/scaling-$b.log" 2>&1 ||
+      log "FAILED: scaling $b"
+  done
+  if [ -x "$KIT/bin/scaling-coro" ]; then
+    for k in 1 "$ncpu"; do
+      log "scaling coro GOC_PROCS=$k"
+      env GOC_PROCS="$k" "$KIT/bin/scaling-coro" "${sflags[@]}" --benchmark_context=goc_procs="$k" \
+        --benchmark_out="$d/scaling-coro-p$k.json" >"$d/scaling-coro-p$k.log" 2>&1 || log "FAILED: scaling coro-p$k"
+    done
+  fi
+  if [ -x "$KIT/go/scaling.test" ]; then
+    for k in 1 "$ncpu"; do
+      log "scaling Go GOMAXPROCS=$k"
+      ( cd "$KIT/go" &&
+        GOMAXPROCS=$k ./scaling.test -test.run '^$' -test.bench 'ScalingMPMC/producers:(1|2|4|8|16)$' \
+          -test.benchtime 100000x -test.count 3 &&
+        GOMAXPROCS=$k ./scaling.test -test.run '^$' -test.bench 'ScalingWorkerPool/workers:(1|2|4|8|16)$' \
+          -test.benchtime 10000x -test.count 3 ) >"$d/scaling-go-p$k.txt" 2>&1 || log "FAILED: scaling Go p$k"
+    done
+  fi
+fi
+log "done; packing"
+tar czf "$out/kit-results.tar.gz" -C "$out" kit-results && log "wrote $out/kit-results.tar.gz"
