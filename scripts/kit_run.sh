@@ -23,7 +23,17 @@
 # else ./kit-out), which `./run_all.sh kit import` turns into run folders.
 set -uo pipefail
 KIT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-export LD_LIBRARY_PATH="$KIT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The C binaries start through the kit's own loader and libraries (glibc
+# included), whatever the lent machine has; KIT_SYSTEM_LOADER=1 uses its own
+# loader with LD_LIBRARY_PATH instead.
+LDSO=$(ls "$KIT"/lib/ld-linux* 2>/dev/null | head -1)
+CB=()
+if [ -n "$LDSO" ] && [ -z "${KIT_SYSTEM_LOADER:-}" ]; then
+  cbin() { CB=("$LDSO" --library-path "$KIT/lib" "$KIT/bin/$1"); }
+else
+  export LD_LIBRARY_PATH="$KIT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  cbin() { CB=("$KIT/bin/$1"); }
+fi
 procs="16 2 1 8 4" budget=420 reps=5 min_time=0.05 out="${OUT:-$PWD/kit-out}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -71,7 +81,8 @@ gb() { # gb OUT.json SUITE BIN [env...]: one gbench binary, pinned by the caller
 }
 probe() { # probe TAG: the cross-core round trip on cores 0-1
   [ "$ncpu" -ge 2 ] || return 0
-  pin 2 "$KIT/bin/micro-pthread" --benchmark_filter='^BarePingPong(/|$)' --benchmark_min_time=0.05 \
+  cbin micro-pthread
+  pin 2 "${CB[@]}" --benchmark_filter='^BarePingPong(/|$)' --benchmark_min_time=0.05 \
     --benchmark_repetitions=3 --benchmark_out="$res/probe-$1.json" --benchmark_out_format=json \
     >/dev/null 2>&1 || log "probe $1 failed"
 }
@@ -88,9 +99,11 @@ for p in $procs; do
       f=bench-$b; [ "$suite" = micro ] || f=$suite-$b
       log "P=$p $b $suite"
       if [ "$b" = coro ]; then
-        gb "$d/$f.json" "$suite" pin "$p" env GOC_PROCS="$p" "$KIT/bin/$suite-$b" --benchmark_context=goc_procs="$p"
+        cbin "$suite-$b"
+        gb "$d/$f.json" "$suite" pin "$p" env GOC_PROCS="$p" "${CB[@]}" --benchmark_context=goc_procs="$p"
       else
-        gb "$d/$f.json" "$suite" pin "$p" "$KIT/bin/$suite-$b" --benchmark_context=goc_pinned_cpus="$p"
+        cbin "$suite-$b"
+        gb "$d/$f.json" "$suite" pin "$p" "${CB[@]}" --benchmark_context=goc_pinned_cpus="$p"
       fi
     done
   done
@@ -116,13 +129,15 @@ else
   for b in pthread lockfree; do
     [ -x "$KIT/bin/scaling-$b" ] || continue
     log "scaling $b"
-    "$KIT/bin/scaling-$b" "${sflags[@]}" --benchmark_out="$d/scaling-$b.json" >"$d/scaling-$b.log" 2>&1 ||
+    cbin "scaling-$b"
+    "${CB[@]}" "${sflags[@]}" --benchmark_out="$d/scaling-$b.json" >"$d/scaling-$b.log" 2>&1 ||
       log "FAILED: scaling $b"
   done
   if [ -x "$KIT/bin/scaling-coro" ]; then
     for k in 1 "$ncpu"; do
       log "scaling coro GOC_PROCS=$k"
-      env GOC_PROCS="$k" "$KIT/bin/scaling-coro" "${sflags[@]}" --benchmark_context=goc_procs="$k" \
+      cbin scaling-coro
+      env GOC_PROCS="$k" "${CB[@]}" "${sflags[@]}" --benchmark_context=goc_procs="$k" \
         --benchmark_out="$d/scaling-coro-p$k.json" >"$d/scaling-coro-p$k.log" 2>&1 || log "FAILED: scaling coro-p$k"
     done
   fi

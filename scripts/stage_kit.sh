@@ -7,8 +7,9 @@
 # build: the release binaries (micro-, bench_patterns-, scaling-<backend>
 #   for pthread, lockfree, coro), Go's test binaries built static
 #   (CGO_ENABLED=0 go test -c: micro, patterns, scaling), every shared
-#   library the binaries need beyond glibc (libbenchmark.so.1debian,
-#   libstdc++, libgcc_s; ldd decides), scripts/kit_run.sh as run.sh and a
+#   library the binaries load, glibc and its loader ld-linux included
+#   (libbenchmark.so.1debian, libstdc++, libgcc_s, libc, libm; ldd decides;
+#   run.sh starts the binaries through that loader), scripts/kit_run.sh as run.sh and a
 #   MANIFEST (commit, compilers, what each file is), into DIR (default
 #   build/kit: git ignores build/, so the device tool's `carry` can name it).
 #   On the lent machine:  build/kit/run.sh  (options in scripts/kit_run.sh);
@@ -56,12 +57,15 @@ goc_kit_build() {
     [ -x "$dir/harness/$t" ] || { echo "kit: $dir/harness/$t was not built" >&2; return 1; }
     cp "$dir/harness/$t" "$out/bin/"
   done
-  # every library beyond glibc's own (which the lent machine has, or nothing runs)
+  # every library the binaries load, glibc and its loader included: run.sh
+  # starts each binary through the kit's own ld-linux, so a lent machine with
+  # an older glibc (or none of these libraries) runs them all the same
   local lib
   while read -r lib; do
     cp -L "$lib" "$out/lib/"
-  done < <(ldd "$out"/bin/* 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3}' |
-             grep -vE '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so' | sort -u)
+  done < <(ldd "$out"/bin/* 2>/dev/null |
+             awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/.*ld-linux/ {print $1}' | sort -u)
+  ls "$out"/lib/ld-linux* >/dev/null 2>&1 || { echo "kit: no ld-linux found by ldd" >&2; return 1; }
   local pkg name
   for pkg in .:micro patterns:bench_patterns scaling:scaling; do
     name=${pkg#*:}
