@@ -263,6 +263,9 @@ class Compare(unittest.TestCase):
         self.assertTrue(any("lockfree's ratios" in w and "Go ran at 420 ns)" in w for w in warn), text)
         self.assertTrue(any("pthread's ratios" in w and "moved while it ran" in w for w in warn), text)
         self.assertFalse(any("coro's" in w for w in warn), text)
+        self.assertNotIn("took turns", text)
+        loaded = [{"backend": "coro", "when": w, "ns": 6000, "t": 0} for w in ("before", "after")]
+        self.assertIn("took turns on one CPU", FL.probe_lines(loaded, fmt)[0])
         self.assertEqual(FL.probe_lines([], fmt), [])
         # a floors.json that is not a list of records reads as no probes
         bad = os.path.join(self.dir.name, "floors.json")
