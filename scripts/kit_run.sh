@@ -26,7 +26,7 @@ KIT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # The C binaries start through the kit's own loader and libraries (glibc
 # included), whatever the lent machine has; KIT_SYSTEM_LOADER=1 uses its own
 # loader with LD_LIBRARY_PATH instead.
-LDSO=$(ls "$KIT"/lib/ld-linux* 2>/dev/null | head -1)
+LDSO=$(find "$KIT/lib" -maxdepth 1 -name 'ld-linux*' 2>/dev/null | head -1)
 CB=()
 if [ -n "$LDSO" ] && [ -z "${KIT_SYSTEM_LOADER:-}" ]; then
   cbin() { CB=("$LDSO" --library-path "$KIT/lib" "$KIT/bin/$1"); }
@@ -110,7 +110,7 @@ for p in $procs; do
   for suite in micro bench_patterns; do
     [ -x "$KIT/go/$suite.test" ] || continue
     log "P=$p Go $suite"
-    for r in $(seq 1 "$reps"); do
+    for _ in $(seq 1 "$reps"); do
       ( cd "$KIT/go" && GOMAXPROCS=$p pin "$p" "./$suite.test" -test.run '^$' -test.bench "$GO_FILTER" \
           -test.benchtime "${min_time}s" -test.count 1 ) >>"$d/$suite-go.txt" 2>&1 ||
         log "FAILED: Go $suite at P=$p (see $d/$suite-go.txt)"

@@ -82,7 +82,7 @@ goc_kit_build() {
     echo "go: $(go version 2>/dev/null)"
     echo "bin: release builds of micro-, bench_patterns-, scaling-<backend>"
     echo "go: static Go test binaries (CGO_ENABLED=0) of reference/go"
-    echo "lib: $(cd "$out/lib" && ls | paste -sd' ')"
+    echo "lib: $(find "$out/lib" -maxdepth 1 -type f -printf '%f ' | sort)"
   } >"$out/MANIFEST"
   local size
   size=$(du -sm "$out" | awk '{print $1}')
@@ -110,8 +110,8 @@ goc_kit_import() {
   if [ -d "$src" ]; then
     cp -r "$src" "$tmp/in"
   elif [ -f "$src" ]; then
-    mkdir "$tmp/in" && tar xzf "$src" -C "$tmp/in" ||
-      { echo "kit import: $src is not a readable tarball" >&2; return 2; }
+    mkdir "$tmp/in"
+    tar xzf "$src" -C "$tmp/in" || { echo "kit import: $src is not a readable tarball" >&2; return 2; }
   else
     echo "kit import: $src not found" >&2; return 2
   fi
