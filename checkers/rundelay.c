@@ -1,0 +1,173 @@
+/*
+ * rundelay.c: the run-delay stall bound (rundelay.h) and its sampler.
+ *
+ * The bound. Take a window W = (u, v] between two samples, u = s[j]->t0
+ * and v = s[k]->t1. Let A = the instants of W at which no thread of the
+ * process is on a CPU, B = those at which at least one is runnable and
+ * waiting on a run queue. The stall is |A & B| >= |A| + |B| - |W|, and
+ *   |W| - |A| = |someone running| <= the sum over threads of their run in W
+ *             <= cpu1(k) - cpu0(j) + lag          (1)
+ *   |B| >= the wait inside W of any one thread t   (2)
+ * so stall >= max_t wait_t(W) - (cpu1(k) - cpu0(j)) - lag.
+ * (1): the process CPU clock counts every thread, those born or exited
+ * inside W too; run done before u but credited after it only makes the
+ * difference larger (conservative); run done before v by a thread on
+ * another CPU and not yet credited at v is at most one tick per such CPU:
+ * that is lag.
+ * (2), from schedstat: run_delay grows by a wait's full length when the
+ * wait ends (pcount + 1 at the same moment). The waits credited between
+ * s[j] and s[k] all end inside W and are disjoint, so at most one of them,
+ * the one in progress at u, began before u, and it ends at the thread's
+ * first arrival after s[j]. If that arrival is first seen in interval m
+ * (pcount grew between s[m-1] and s[m]), it came after s[m-1]->t0, so that
+ * wait covers at least min(e, s[m-1]->t0 - u) of W, e its length <= the
+ * wait credited in interval m. What may lie before u is therefore at most
+ *   pre = max(0, dwait_m - (s[m-1]->t0 - u)),
+ * and wait_t(W) >= (run_delay_t(k) - run_delay_t(j)) - pre. A wait still in
+ * progress at v is not credited at all (it only makes the bound smaller).
+ * A thread that is missing from any sample between j and k (born after
+ * s[j], exited, left out by RD_MAX_THREADS, or a tid reused: a counter going
+ * backwards) is left out of the max for that window: a smaller max, so
+ * the bound stays a lower bound; its run is still in (1).
+ * Each window is a valid bound for the part of [a, b] it covers; the part
+ * of W outside [a, b] is at most (a - u)+ + (v - b)+, and the stall inside
+ * W & [a, b] is at least the stall in W less that. The result is the
+ * largest over all windows (j, k): a maximum of lower bounds is one.
+ * Windows are not added up (they overlap), so nothing is counted twice.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* dirfd, openat */
+#endif
+#include "rundelay.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RD_TICK_MAX_NS 10000000 /* CONFIG_HZ >= 100 */
+
+static inline int64_t max64(int64_t x, int64_t y) { return x > y ? x : y; }
+static inline int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+
+static const struct rd_thread *find_tid(const struct rd_sample *s, int32_t tid) {
+    int lo = 0, hi = s->n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (s->th[mid].tid < tid) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < s->n && s->th[lo].tid == tid ? &s->th[lo] : NULL;
+}
+
+int64_t rd_stall_bound(const struct rd_sample *const *s, int n, int64_t a, int64_t b, int64_t lag_ns) {
+    int64_t best = 0;
+    if (b <= a) return 0;
+    for (int j = 0; j + 1 < n; j++) {
+        const struct rd_sample *sj = s[j];
+        int64_t u = sj->t0;
+        if (u >= b) break;
+        /* per thread of s[j]: still seen in every sample so far, the
+         * values at the last one, the wait credited since s[j], and the
+         * part of it that may precede u (pre; known once it first arrived) */
+        bool alive[RD_MAX_THREADS], arrived[RD_MAX_THREADS];
+        const struct rd_thread *last[RD_MAX_THREADS];
+        int64_t sum[RD_MAX_THREADS], pre[RD_MAX_THREADS];
+        for (int i = 0; i < sj->n; i++) {
+            alive[i] = true, arrived[i] = false;
+            last[i] = &sj->th[i];
+            sum[i] = pre[i] = 0;
+        }
+        int64_t maxwait = 0;
+        for (int k = j + 1; k < n; k++) {
+            const struct rd_sample *sk = s[k];
+            for (int i = 0; i < sj->n; i++) {
+                if (!alive[i]) continue;
+                const struct rd_thread *x = find_tid(sk, sj->th[i].tid);
+                if (!x || x->wait_ns < last[i]->wait_ns || x->pcount < last[i]->pcount) {
+                    alive[i] = false;
+                    continue;
+                }
+                int64_t dw = x->wait_ns - last[i]->wait_ns;
+                if (!arrived[i] && x->pcount != last[i]->pcount) {
+                    arrived[i] = true;
+                    pre[i] = max64(0, dw - (s[k - 1]->t0 - u));
+                }
+                sum[i] += dw;
+                last[i] = x;
+                maxwait = max64(maxwait, sum[i] - pre[i]);
+            }
+            int64_t v = sk->t1;
+            if (v <= a) continue;
+            int64_t stall = maxwait - (sk->cpu1 - sj->cpu0) - lag_ns;
+            stall -= max64(0, a - u) + max64(0, v - b);
+            /* never more than the overlap (only a guard against samples
+             * that contradict each other) */
+            stall = min64(stall, min64(v, b) - max64(u, a));
+            best = max64(best, stall);
+        }
+    }
+    return best;
+}
+
+int64_t rd_lag_ns(int nthreads) {
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu < 1) ncpu = 1;
+    long others = nthreads - 1 < ncpu ? nthreads - 1 : ncpu;
+    return (int64_t)(others > 0 ? others : 0) * RD_TICK_MAX_NS;
+}
+
+static int64_t clock_ns(clockid_t c) {
+    struct timespec ts;
+    if (clock_gettime(c, &ts) != 0) return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int cmp_tid(const void *x, const void *y) {
+    int32_t p = ((const struct rd_thread *)x)->tid, q = ((const struct rd_thread *)y)->tid;
+    return (p > q) - (p < q);
+}
+
+int rd_sample_take(struct rd_sample *s) {
+    s->n = 0;
+    s->truncated = false;
+    /* the CPU clock is read outside [t0, t1] on both sides, so that
+     * cpu1 - cpu0 covers all of (t0, t1] */
+    s->cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    s->t0 = clock_ns(CLOCK_MONOTONIC); /* goc_now()'s clock (backends/common/time.c) */
+    if (s->cpu0 < 0) return -1;
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return -1;
+    int dfd = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char *end;
+        long tid = strtol(e->d_name, &end, 10);
+        if (*end || tid <= 0) continue; /* "." and ".." */
+        if (s->n == RD_MAX_THREADS) {
+            s->truncated = true;
+            break;
+        }
+        char path[48], buf[128];
+        snprintf(path, sizeof path, "%ld/schedstat", tid);
+        int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue; /* exited since readdir */
+        ssize_t got = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (got <= 0) continue;
+        buf[got] = 0;
+        unsigned long long cpu, wait, pc;
+        if (sscanf(buf, "%llu %llu %llu", &cpu, &wait, &pc) != 3) continue;
+        s->th[s->n++] = (struct rd_thread){(int32_t)tid, (uint32_t)pc, (int64_t)wait};
+    }
+    closedir(d);
+    if (s->n == 0) return -1; /* no schedstat (CONFIG_SCHED_INFO off): nothing to learn */
+    qsort(s->th, (size_t)s->n, sizeof s->th[0], cmp_tid);
+    s->t1 = clock_ns(CLOCK_MONOTONIC);
+    s->cpu1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    return 0;
+}
