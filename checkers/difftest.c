@@ -435,8 +435,8 @@ static void rd_sample_after(goc_time t) {
 }
 
 /* Lower bound on the run-queue stall inside [a, b] (rundelay.h), from the
- * samples near it (a window's bound falls by its part outside [a, b], so
- * samples more than the ring's span away cannot help). */
+ * samples near it (rd_stall_bound tries no window reaching more than 50 ms
+ * outside [a, b]). */
 static goc_time rundelay_within(goc_time a, goc_time b) {
     static const struct rd_sample *sel[RD_RING];
     int n = 0, maxth = 1;

@@ -34,6 +34,10 @@
  * W & [a, b] is at least the stall in W less that. The result is the
  * largest over all windows (j, k): a maximum of lower bounds is one.
  * Windows are not added up (they overlap), so nothing is counted twice.
+ * Any subset of the windows gives a lower bound too: windows that start
+ * more than RD_REACH_NS before a or end more than that after b are not
+ * tried (they lose that much and more to the clip, so they rarely win, and
+ * the work is quadratic in the samples).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* dirfd, openat */
@@ -50,6 +54,7 @@
 #include <unistd.h>
 
 #define RD_TICK_MAX_NS 10000000 /* CONFIG_HZ >= 100 */
+#define RD_REACH_NS 50000000
 
 static inline int64_t max64(int64_t x, int64_t y) { return x > y ? x : y; }
 static inline int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
@@ -71,6 +76,7 @@ int64_t rd_stall_bound(const struct rd_sample *const *s, int n, int64_t a, int64
         const struct rd_sample *sj = s[j];
         int64_t u = sj->t0;
         if (u >= b) break;
+        if (u < a - RD_REACH_NS) continue;
         /* per thread of s[j]: still seen in every sample so far, the
          * values at the last one, the wait credited since s[j], and the
          * part of it that may precede u (pre; known once it first arrived) */
@@ -85,6 +91,7 @@ int64_t rd_stall_bound(const struct rd_sample *const *s, int n, int64_t a, int64
         int64_t maxwait = 0;
         for (int k = j + 1; k < n; k++) {
             const struct rd_sample *sk = s[k];
+            if (sk->t1 > b + RD_REACH_NS) break;
             for (int i = 0; i < sj->n; i++) {
                 if (!alive[i]) continue;
                 const struct rd_thread *x = find_tid(sk, sj->th[i].tid);
