@@ -45,8 +45,11 @@
  *                    machine under TSan does that for tens of ms;
  *   deadlines        a timed operation that times out returns at or after
  *                    its deadline, and at most SLACK after it (100 ms native,
- *                    1 s under sanitizers, GOC_CHECK_SLACK_MS); timers and
- *                    sleeps never fire early;
+ *                    1 s under sanitizers, GOC_CHECK_SLACK_MS), not counting the
+ *                    time the machine provably held the process (the
+ *                    larger of the sentinel's gaps and the run-queue
+ *                    stall, see watchdog_main); timers and sleeps never
+ *                    fire early;
  *   leaks            after each program the live task count is back to the
  *                    baseline (1 s grace), every channel was freed; the
  *                    runner's LSan check at exit (ASan build).
@@ -419,15 +422,25 @@ static void rd_take(void) {
     pthread_mutex_unlock(&g_rd_mu);
 }
 
-/* Waits (at most 1 s) for a sample taken after t: the credit of a wait
- * that ended at t shows only in a later sample (rundelay.h). */
-static void rd_sample_after(goc_time t) {
-    if (atomic_load_explicit(&g_rd_off, memory_order_relaxed)) return;
+/* The time of the watchdog's latest look, stored after that look's
+ * gap_note and sample (release: pairs with wd_look_after's acquire, so a
+ * gap it recorded is in the ring when run_check reads it). */
+static _Atomic goc_time g_wd_look;
+
+/* Waits (at most ~1 s) for a look of the watchdog after t, with a schedstat
+ * sample taken after t: a gap of the sentinel is recorded only when it ends,
+ * and the credit of a wait that ended at t shows only in a later sample
+ * (rundelay.h). Without it run_check could judge a late operation before
+ * the watchdog, starved as long as the operation's tasks, has noted it. */
+static void wd_look_after(goc_time t) {
     atomic_store_explicit(&g_rd_asked, t, memory_order_relaxed);
-    for (int i = 0; i < 1000 && !atomic_load_explicit(&g_rd_off, memory_order_relaxed); i++) {
-        pthread_mutex_lock(&g_rd_mu);
-        bool have = g_rd_n && g_rd_ring[(g_rd_n - 1) % RD_RING].t0 > t;
-        pthread_mutex_unlock(&g_rd_mu);
+    for (int i = 0; i < 1000; i++) {
+        bool have = atomic_load_explicit(&g_wd_look, memory_order_acquire) > t;
+        if (have && !atomic_load_explicit(&g_rd_off, memory_order_relaxed)) {
+            pthread_mutex_lock(&g_rd_mu);
+            have = g_rd_n && g_rd_ring[(g_rd_n - 1) % RD_RING].t0 > t;
+            pthread_mutex_unlock(&g_rd_mu);
+        }
         if (have) return;
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
@@ -437,7 +450,7 @@ static void rd_sample_after(goc_time t) {
 /* Lower bound on the run-queue stall inside [a, b] (rundelay.h), from the
  * samples near it (rd_stall_bound tries no window reaching more than 50 ms
  * outside [a, b]). */
-static goc_time rundelay_within(goc_time a, goc_time b) {
+static goc_time rundelay_within(goc_time a, goc_time b, struct rd_why *why) {
     static const struct rd_sample *sel[RD_RING];
     int n = 0, maxth = 1;
     pthread_mutex_lock(&g_rd_mu);
@@ -448,7 +461,7 @@ static goc_time rundelay_within(goc_time a, goc_time b) {
         sel[n++] = s;
         if (s->n > maxth) maxth = s->n;
     }
-    goc_time r = rd_stall_bound(sel, n, a, b, rd_lag_ns(maxth));
+    goc_time r = rd_stall_bound_why(sel, n, a, b, rd_lag_ns(maxth), why);
     pthread_mutex_unlock(&g_rd_mu);
     return r;
 }
@@ -474,6 +487,7 @@ static void *watchdog_main(void *arg) {
          * late window is credited only in a sample after it */
         if (overdue || sampled || asked) rd_take();
         sampled = overdue;
+        atomic_store_explicit(&g_wd_look, now, memory_order_release);
         for (int t = 0; t <= DT_TASKS; t++) {
             goc_time dl = atomic_load_explicit(&g_wd_dl[t], memory_order_relaxed);
             if (dl <= 0 || now - dl <= g_slack_ns || dumped_dl[t] == dl) continue;
@@ -820,15 +834,28 @@ static bool check(const struct dprog *p) {
                      * on a run queue), so their sum could count one
                      * stall twice: the excuse is the larger of the two. */
                     goc_time late = r->resp - r->deadline;
+                    /* first wait for a look of the watchdog after the
+                     * response: it records a gap of its own only when the
+                     * gap ends, and the wait that ended the late window
+                     * shows only in a sample after it */
+                    wd_look_after(r->resp);
                     goc_time starved = starved_within(r->deadline, r->resp);
-                    rd_sample_after(r->resp);
-                    goc_time stall = rundelay_within(r->deadline, r->resp);
+                    struct rd_why why;
+                    goc_time stall = rundelay_within(r->deadline, r->resp, &why);
                     goc_time excuse = starved > stall ? starved : stall;
-                    if (late - excuse > g_slack_ns)
+                    if (late - excuse > g_slack_ns) {
+                        char rd[256] = "no window of schedstat samples";
+                        if (why.raw != INT64_MIN)
+                            snprintf(rd, sizeof rd, "best window [%+.1f, %+.1f] ms around it: thread %d waited "
+                                     ">= %.1f ms, the process ran %.1f ms, lag %.0f ms", (why.u - r->deadline) / 1e6,
+                                     (why.v - r->resp) / 1e6, (int)why.tid, why.maxwait / 1e6, why.cpu / 1e6,
+                                     why.lag / 1e6);
                         return bad("%s returned %.1f ms after its deadline (slack %.0f ms; the sentinel thread was "
                                    "starved for %.1f ms of it; the process's threads waited on a run queue, none "
-                                   "running, for at least %.1f ms of it)", where, late / 1e6, g_slack_ns / 1e6,
-                                   starved / 1e6, stall / 1e6);
+                                   "running, for at least %.1f ms of it: %d schedstat samples inside, at most "
+                                   "%.1f ms apart; %s)", where, late / 1e6, g_slack_ns / 1e6, starved / 1e6,
+                                   stall / 1e6, why.nsamples, why.maxgap / 1e6, rd);
+                    }
                     if (starved >= stall) S.late_starved++;
                     else S.late_rundelay++;
                     fprintf(stderr, "difftest: %s on %s returned %.1f ms after its deadline: excused (sentinel "
@@ -1119,11 +1146,12 @@ static void diff_main(void) {
     gt_note("%ld programs (%.0f/s, perturbation %s), %ld operations, %ld values received (%ld left buffered at "
             "free), %ld end-games (root closed the rest), %ld try-ops over %.0f ms but not spinning (preempted or on a lock), "
             "%ld deadlines late only while the process was starved (%ld by the sentinel's gaps, %ld by its threads' "
-            "run-queue wait); seeds from "
+            "run-queue wait; %u schedstat samples%s); seeds from "
             "%" PRIu64 ", programs %ld..%ld; bounds: try %.0f ms, deadline slack %.0f ms",
             S.programs, S.programs / (s > 0 ? s : 1), g_perturb ? "on" : "off", S.ops, S.recv_vals, S.dtor_vals,
             S.endgames, S.slow_try_preempted, g_try_ns / 1e6, S.late_starved + S.late_rundelay, S.late_starved,
-            S.late_rundelay, g_seed, A.first, idx - 1, g_try_ns / 1e6,
+            S.late_rundelay, g_rd_n, atomic_load_explicit(&g_rd_off, memory_order_relaxed) ? ", unreadable" : "",
+            g_seed, A.first, idx - 1, g_try_ns / 1e6,
             g_slack_ns / 1e6);
     if (failed) GT_FAIL("difftest found a violation (see above)");
     if (S.programs == 0) GT_FAIL("no program run");

@@ -70,7 +70,21 @@ static const struct rd_thread *find_tid(const struct rd_sample *s, int32_t tid) 
 }
 
 int64_t rd_stall_bound(const struct rd_sample *const *s, int n, int64_t a, int64_t b, int64_t lag_ns) {
+    return rd_stall_bound_why(s, n, a, b, lag_ns, NULL);
+}
+
+int64_t rd_stall_bound_why(const struct rd_sample *const *s, int n, int64_t a, int64_t b, int64_t lag_ns,
+                           struct rd_why *why) {
     int64_t best = 0;
+    if (why) {
+        memset(why, 0, sizeof *why);
+        why->raw = INT64_MIN;
+        for (int i = 0; i < n; i++) {
+            if (s[i]->t1 < a || s[i]->t0 > b) continue;
+            why->nsamples++;
+            if (i > 0 && s[i - 1]->t1 >= a) why->maxgap = max64(why->maxgap, s[i]->t0 - s[i - 1]->t0);
+        }
+    }
     if (b <= a) return 0;
     for (int j = 0; j + 1 < n; j++) {
         const struct rd_sample *sj = s[j];
@@ -89,6 +103,7 @@ int64_t rd_stall_bound(const struct rd_sample *const *s, int n, int64_t a, int64
             sum[i] = pre[i] = 0;
         }
         int64_t maxwait = 0;
+        int32_t maxtid = 0;
         for (int k = j + 1; k < n; k++) {
             const struct rd_sample *sk = s[k];
             if (sk->t1 > b + RD_REACH_NS) break;
@@ -106,7 +121,7 @@ int64_t rd_stall_bound(const struct rd_sample *const *s, int n, int64_t a, int64
                 }
                 sum[i] += dw;
                 last[i] = x;
-                maxwait = max64(maxwait, sum[i] - pre[i]);
+                if (sum[i] - pre[i] > maxwait) maxwait = sum[i] - pre[i], maxtid = x->tid;
             }
             int64_t v = sk->t1;
             if (v <= a) continue;
@@ -116,6 +131,9 @@ int64_t rd_stall_bound(const struct rd_sample *const *s, int n, int64_t a, int64
              * that contradict each other) */
             stall = min64(stall, min64(v, b) - max64(u, a));
             best = max64(best, stall);
+            if (why && stall > why->raw)
+                *why = (struct rd_why){why->nsamples, why->maxgap, u, v, maxwait, maxtid, sk->cpu1 - sj->cpu0, lag_ns,
+                                       stall};
         }
     }
     return best;
@@ -124,7 +142,10 @@ int64_t rd_stall_bound(const struct rd_sample *const *s, int n, int64_t a, int64
 int64_t rd_lag_ns(int nthreads) {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     if (ncpu < 1) ncpu = 1;
-    long others = nthreads - 1 < ncpu ? nthreads - 1 : ncpu;
+    /* the sampler's own run is brought up to date by its read of the
+     * process clock (thread_group_cputime updates the caller), so only the
+     * other CPUs can hold an uncounted tick of another thread of ours */
+    long others = nthreads - 1 < ncpu - 1 ? nthreads - 1 : ncpu - 1;
     return (int64_t)(others > 0 ? others : 0) * RD_TICK_MAX_NS;
 }
 
@@ -139,6 +160,57 @@ static int cmp_tid(const void *x, const void *y) {
     return (p > q) - (p < q);
 }
 
+/* The sampler's state between calls (rd_sample_take has one caller at a
+ * time: difftest's watchdog): the task directory, and one open schedstat
+ * per thread, re-read with pread at offset 0 (a seq_file regenerates its
+ * text then). Opening each file every time cost ~25 us a thread here under
+ * load; a pread is a few. */
+static DIR *g_dir;
+struct rd_fd {
+    int32_t tid;
+    int fd;
+    bool seen; /* in the current sample's readdir */
+};
+static struct rd_fd g_fds[RD_MAX_THREADS];
+static int g_nfds;
+
+/* reads tid's counters through its cached fd, (re)opening it if needed;
+ * false: the thread is gone (or the cache is full) */
+static bool read_thread(int32_t tid, struct rd_thread *out, bool *full) {
+    int i = 0;
+    while (i < g_nfds && g_fds[i].tid != tid) i++;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (i == g_nfds) {
+            if (g_nfds == RD_MAX_THREADS) {
+                *full = true;
+                return false;
+            }
+            char path[48];
+            snprintf(path, sizeof path, "%d/schedstat", (int)tid);
+            int fd = openat(dirfd(g_dir), path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) return false; /* exited since readdir */
+            g_fds[g_nfds++] = (struct rd_fd){tid, fd, false};
+        }
+        g_fds[i].seen = true;
+        char buf[128];
+        ssize_t got = pread(g_fds[i].fd, buf, sizeof buf - 1, 0);
+        unsigned long long cpu, wait, pc;
+        if (got > 0) {
+            buf[got] = 0;
+            if (sscanf(buf, "%llu %llu %llu", &cpu, &wait, &pc) == 3) {
+                *out = (struct rd_thread){tid, (uint32_t)pc, (int64_t)wait};
+                return true;
+            }
+        }
+        /* ESRCH: the thread this fd was opened for has exited (a new
+         * thread may have its tid now): open the path afresh, once */
+        close(g_fds[i].fd);
+        g_fds[i] = g_fds[--g_nfds];
+        i = g_nfds;
+    }
+    return false;
+}
+
 int rd_sample_take(struct rd_sample *s) {
     s->n = 0;
     s->truncated = false;
@@ -147,31 +219,21 @@ int rd_sample_take(struct rd_sample *s) {
     s->cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
     s->t0 = clock_ns(CLOCK_MONOTONIC); /* goc_now()'s clock (backends/common/time.c) */
     if (s->cpu0 < 0) return -1;
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
-    int dfd = dirfd(d);
+    if (!g_dir && !(g_dir = opendir("/proc/self/task"))) return -1;
+    rewinddir(g_dir);
+    for (int i = 0; i < g_nfds; i++) g_fds[i].seen = false;
     struct dirent *e;
-    while ((e = readdir(d))) {
+    while ((e = readdir(g_dir))) {
         char *end;
         long tid = strtol(e->d_name, &end, 10);
         if (*end || tid <= 0) continue; /* "." and ".." */
-        if (s->n == RD_MAX_THREADS) {
-            s->truncated = true;
-            break;
-        }
-        char path[48], buf[128];
-        snprintf(path, sizeof path, "%ld/schedstat", tid);
-        int fd = openat(dfd, path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue; /* exited since readdir */
-        ssize_t got = read(fd, buf, sizeof buf - 1);
-        close(fd);
-        if (got <= 0) continue;
-        buf[got] = 0;
-        unsigned long long cpu, wait, pc;
-        if (sscanf(buf, "%llu %llu %llu", &cpu, &wait, &pc) != 3) continue;
-        s->th[s->n++] = (struct rd_thread){(int32_t)tid, (uint32_t)pc, (int64_t)wait};
+        bool full = false;
+        if (read_thread((int32_t)tid, &s->th[s->n], &full)) s->n++;
+        s->truncated |= full;
     }
-    closedir(d);
+    for (int i = 0; i < g_nfds;) /* threads that exited */
+        if (!g_fds[i].seen) close(g_fds[i].fd), g_fds[i] = g_fds[--g_nfds];
+        else i++;
     if (s->n == 0) return -1; /* no schedstat (CONFIG_SCHED_INFO off): nothing to learn */
     qsort(s->th, (size_t)s->n, sizeof s->th[0], cmp_tid);
     s->t1 = clock_ns(CLOCK_MONOTONIC);

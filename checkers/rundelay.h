@@ -39,7 +39,7 @@ struct rd_thread {
 
 struct rd_sample {
     int64_t t0, t1;     /* CLOCK_MONOTONIC (= goc_now()) just before / after the thread reads */
-    int64_t cpu0, cpu1; /* the process's CPU time read at t0 / at t1 */
+    int64_t cpu0, cpu1; /* the process's CPU time read just before t0 / just after t1 */
     int n;              /* threads read, th[] sorted by tid */
     bool truncated;     /* more than RD_MAX_THREADS threads */
     struct rd_thread th[RD_MAX_THREADS];
@@ -50,9 +50,9 @@ struct rd_sample {
  * A thread that exits while being read is left out. */
 int rd_sample_take(struct rd_sample *s);
 
-/* Uncounted run at the end of a window: (CPUs that could be running
- * another thread of ours, at most nthreads - 1 besides the sampler) x one
- * tick of at most 10 ms. */
+/* Uncounted run at the end of a window: (the other CPUs that could be
+ * running another thread of ours while the sampler runs: at most
+ * min(online CPUs, nthreads) - 1) x one tick of at most 10 ms. */
 int64_t rd_lag_ns(int nthreads);
 
 /* The pure arithmetic (samples in, stall out): a lower bound on the time
@@ -62,5 +62,20 @@ int64_t rd_lag_ns(int nthreads);
  * window's end (rd_lag_ns; 0 for exact synthetic samples). 0 when the
  * samples show nothing. rundelay.c derives it. */
 int64_t rd_stall_bound(const struct rd_sample *const *s, int n, int64_t a, int64_t b, int64_t lag_ns);
+
+/* The same, saying why (for a failure report): the samples inside [a, b]
+ * and the longest time between two of them, and the window whose bound
+ * came out highest (before the clamp to 0, so possibly negative): its
+ * ends, the largest trimmed wait of one thread in it, the process's CPU
+ * time in it and the lag. raw == INT64_MIN: no window was tried. */
+struct rd_why {
+    int nsamples;
+    int64_t maxgap;
+    int64_t u, v, maxwait;
+    int32_t tid;
+    int64_t cpu, lag, raw;
+};
+int64_t rd_stall_bound_why(const struct rd_sample *const *s, int n, int64_t a, int64_t b, int64_t lag_ns,
+                           struct rd_why *why);
 
 #endif
