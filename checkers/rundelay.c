@@ -14,14 +14,19 @@
  * difference larger (conservative); run done before v by a thread on
  * another CPU and not yet credited at v is at most one tick per such CPU:
  * that is lag.
- * (2), from schedstat: run_delay grows by a wait's full length when the
- * wait ends (pcount + 1 at the same moment). The waits credited between
- * s[j] and s[k] all end inside W and are disjoint, so at most one of them,
- * the one in progress at u, began before u, and it ends at the thread's
- * first arrival after s[j]. If that arrival is first seen in interval m
- * (pcount grew between s[m-1] and s[m]), it came after s[m-1]->t0, so that
- * wait covers at least min(e, s[m-1]->t0 - u) of W, e its length <= the
- * wait credited in interval m. What may lie before u is therefore at most
+ * (2), from schedstat: run_delay grows by a queued stretch's full length
+ * when the stretch ends: when the thread gets a CPU (pcount + 1 then,
+ * sched_info_arrive) or when it is taken off a run queue while still
+ * waiting, to be queued on another CPU's (a migration: sched_info_dequeue,
+ * no pcount change; the wait goes on as a new stretch). The stretches
+ * credited between s[j] and s[k] all end inside W and are disjoint, so at
+ * most one of them, the one in progress at u, began before u, and it is
+ * the first credit after s[j] (a thread cannot run, nor be credited, in the
+ * middle of a stretch). If that credit is first seen in interval m (the
+ * wait or pcount grew between s[m-1] and s[m]), it came after s[m-1]->t0,
+ * so that stretch covers at least min(e, s[m-1]->t0 - u) of W, e its
+ * length <= the wait credited in interval m. What may lie before u is
+ * therefore at most
  *   pre = max(0, dwait_m - (s[m-1]->t0 - u)),
  * and wait_t(W) >= (run_delay_t(k) - run_delay_t(j)) - pre. A wait still in
  * progress at v is not credited at all (it only makes the bound smaller).
@@ -93,7 +98,8 @@ int64_t rd_stall_bound_why(const struct rd_sample *const *s, int n, int64_t a, i
         if (u < a - RD_REACH_NS) continue;
         /* per thread of s[j]: still seen in every sample so far, the
          * values at the last one, the wait credited since s[j], and the
-         * part of it that may precede u (pre; known once it first arrived) */
+         * part of it that may precede u (pre; known at the first credit or
+         * arrival after s[j]) */
         bool alive[RD_MAX_THREADS], arrived[RD_MAX_THREADS];
         const struct rd_thread *last[RD_MAX_THREADS];
         int64_t sum[RD_MAX_THREADS], pre[RD_MAX_THREADS];
@@ -115,7 +121,7 @@ int64_t rd_stall_bound_why(const struct rd_sample *const *s, int n, int64_t a, i
                     continue;
                 }
                 int64_t dw = x->wait_ns - last[i]->wait_ns;
-                if (!arrived[i] && x->pcount != last[i]->pcount) {
+                if (!arrived[i] && (dw > 0 || x->pcount != last[i]->pcount)) {
                     arrived[i] = true;
                     pre[i] = max64(0, dw - (s[k - 1]->t0 - u));
                 }

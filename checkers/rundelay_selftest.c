@@ -4,8 +4,8 @@
  * running; one thread running throughout; threads appearing and exiting;
  * a wait that began before the first sample; windows that cut a wait;
  * nothing runnable), then a simulated scheduler that keeps the kernel's
- * accounting (a wait credited when it ends, CPU time credited at ticks and
- * switches) and checks that the bound never exceeds the true stall over
+ * accounting (a wait credited when it ends, or in pieces when the waiting
+ * thread migrates; CPU time credited at ticks and switches) and checks that the bound never exceeds the true stall over
  * thousands of random schedules and windows: the bound must be a lower
  * bound, or difftest would excuse a backend's own lateness. No /proc, no
  * goc calls: this tests the arithmetic, not a machine.
@@ -63,6 +63,15 @@ static void arrive(int32_t tid, int64_t t_ns, int64_t wait_ns) {
             if (smp[i].th[k].tid == tid) smp[i].th[k].pcount++, smp[i].th[k].wait_ns += wait_ns;
     }
 }
+/* thread tid, still waiting, moves to another CPU's run queue at t_ns: the
+ * wait so far is credited without an arrival (sched_info_dequeue) */
+static void migrate(int32_t tid, int64_t t_ns, int64_t wait_ns) {
+    for (int i = 0; i < NS; i++) {
+        if (smp[i].t0 < t_ns) continue;
+        for (int k = 0; k < smp[i].n; k++)
+            if (smp[i].th[k].tid == tid) smp[i].th[k].wait_ns += wait_ns;
+    }
+}
 /* the process ran for run_ns starting at t_ns (spread evenly over 1 ms steps) */
 static void ran(int64_t t_ns, int64_t run_ns) {
     for (int i = 0; i < NS; i++) {
@@ -107,6 +116,15 @@ static void hand_cases(void) {
     expect_eq("wait straddling the window's start: trimmed to what the samples prove", bound(10 * MS, 100 * MS, 0),
               50 * MS);
     expect_eq("the same from the first sample", bound(0, 100 * MS, 0), 60 * MS);
+    /* the same wait, begun 100 ms before the first sample, credited in two
+     * pieces: a migration at 10.5 ms (110.5 ms, no arrival), the arrival
+     * at 60.5 ms (50 ms): the first piece is the straddler */
+    reset();
+    present(101, 0, 100);
+    migrate(101, 10500 * US, 110500 * US);
+    arrive(101, 60500 * US, 50 * MS);
+    expect_eq("a straddling wait credited in pieces (migration): the first piece trimmed", bound(0, 100 * MS, 0),
+              60 * MS);
 
     /* 4. threads appearing and exiting: a thread born at 40 ms already
      * showing 50 ms of wait (impossible, but its history before its first
@@ -198,9 +216,12 @@ static void simulate(long *checked, double *tight_sum, long *tight_n) {
             int i = (int)rnd(SIM_T);
             if (th[i].state == SLEEP) dead_run += th[i].credited_run, th[i].state = DEAD;
         }
-        /* state changes of our own threads */
+        /* state changes of our own threads; a waiting thread migrates to
+         * another run queue now and then (the kernel credits the wait so
+         * far without an arrival: sched_info_dequeue) */
         for (int i = 0; i < SIM_T; i++) {
             struct simth *t = &th[i];
+            if (t->state == WAIT && rnd(40) == 0) t->credited_wait += now - t->wait_since, t->wait_since = now;
             if (t->state == SLEEP && rnd(30) == 0) t->state = WAIT, t->wait_since = now;
             else if (t->state == RUN && rnd(20) == 0) {
                 t->credited_run += t->uncredited_run, t->uncredited_run = 0; /* switch: update_curr */
