@@ -422,6 +422,22 @@ static void rd_take(void) {
     pthread_mutex_unlock(&g_rd_mu);
 }
 
+/* A thread's name for a failure report ("?" once it has exited): the
+ * watchdog and the perturber name themselves, the root is "main"; the rest
+ * are the backend's (coro's dump gives its workers' tids). */
+static const char *thread_name(int tid) {
+    static char name[3][24];
+    static int at;
+    char *n = name[at++ % 3], path[48];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(n, sizeof name[0], f)) snprintf(n, sizeof name[0], "?");
+    if (f) fclose(f);
+    n[strcspn(n, "\n")] = 0;
+    if (tid == getpid()) snprintf(n, sizeof name[0], "main");
+    return n;
+}
+
 /* The time of the watchdog's latest look, stored after that look's
  * gap_note and sample (release: pairs with wd_look_after's acquire, so a
  * gap it recorded is in the ring when run_check reads it). */
@@ -468,6 +484,7 @@ static goc_time rundelay_within(goc_time a, goc_time b, struct rd_why *why) {
 
 static void *watchdog_main(void *arg) {
     (void)arg;
+    pthread_setname_np(pthread_self(), "dt-watchdog"); /* for failure reports (thread_name) */
     goc_time dumped_dl[DT_TASKS + 1] = {0};
     goc_time last = goc_now();
     bool sampled = false; /* the previous look took a run-delay sample */
@@ -844,12 +861,16 @@ static bool check(const struct dprog *p) {
                     goc_time stall = rundelay_within(r->deadline, r->resp, &why);
                     goc_time excuse = starved > stall ? starved : stall;
                     if (late - excuse > g_slack_ns) {
-                        char rd[256] = "no window of schedstat samples";
-                        if (why.raw != INT64_MIN)
-                            snprintf(rd, sizeof rd, "best window [%+.1f, %+.1f] ms around it: thread %d waited "
-                                     ">= %.1f ms, the process ran %.1f ms, lag %.0f ms", (why.u - r->deadline) / 1e6,
-                                     (why.v - r->resp) / 1e6, (int)why.tid, why.maxwait / 1e6, why.cpu / 1e6,
-                                     why.lag / 1e6);
+                        char rd[400] = "no window of schedstat samples";
+                        if (why.raw != INT64_MIN) {
+                            int l = snprintf(rd, sizeof rd, "best window [%+.1f, %+.1f] ms around it: thread %d "
+                                             "waited >= %.1f ms, the process ran %.1f ms, lag %.0f ms; ran most:",
+                                             (why.u - r->deadline) / 1e6, (why.v - r->resp) / 1e6, (int)why.tid,
+                                             why.maxwait / 1e6, why.cpu / 1e6, why.lag / 1e6);
+                            for (int q = 0; q < 3 && why.top[q].tid && l > 0 && l < (int)sizeof rd; q++)
+                                l += snprintf(rd + l, sizeof rd - (size_t)l, " %d (%s) %.1f ms", (int)why.top[q].tid,
+                                              thread_name(why.top[q].tid), why.top[q].cpu_ns / 1e6);
+                        }
                         return bad("%s returned %.1f ms after its deadline (slack %.0f ms; the sentinel thread was "
                                    "starved for %.1f ms of it; the process's threads waited on a run queue, none "
                                    "running, for at least %.1f ms of it: %d schedstat samples inside, at most "

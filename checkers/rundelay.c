@@ -81,6 +81,7 @@ int64_t rd_stall_bound(const struct rd_sample *const *s, int n, int64_t a, int64
 int64_t rd_stall_bound_why(const struct rd_sample *const *s, int n, int64_t a, int64_t b, int64_t lag_ns,
                            struct rd_why *why) {
     int64_t best = 0;
+    int bj = -1, bk = -1; /* the window of why */
     if (why) {
         memset(why, 0, sizeof *why);
         why->raw = INT64_MIN;
@@ -137,11 +138,25 @@ int64_t rd_stall_bound_why(const struct rd_sample *const *s, int n, int64_t a, i
              * that contradict each other) */
             stall = min64(stall, min64(v, b) - max64(u, a));
             best = max64(best, stall);
-            if (why && stall > why->raw)
+            if (why && stall > why->raw) {
                 *why = (struct rd_why){why->nsamples, why->maxgap, u, v, maxwait, maxtid, sk->cpu1 - sj->cpu0, lag_ns,
-                                       stall};
+                                       stall, {{0, 0}}};
+                bj = j, bk = k;
+            }
         }
     }
+    if (why && bj >= 0)
+        for (int i = 0; i < s[bj]->n; i++) {
+            const struct rd_thread *x = &s[bj]->th[i], *y = find_tid(s[bk], x->tid);
+            if (!y || y->cpu_ns < x->cpu_ns) continue;
+            int64_t ran = y->cpu_ns - x->cpu_ns;
+            for (int p = 0; p < 3; p++)
+                if (ran > why->top[p].cpu_ns) {
+                    memmove(&why->top[p + 1], &why->top[p], sizeof why->top[0] * (size_t)(2 - p));
+                    why->top[p].tid = x->tid, why->top[p].cpu_ns = ran;
+                    break;
+                }
+        }
     return best;
 }
 
@@ -204,7 +219,7 @@ static bool read_thread(int32_t tid, struct rd_thread *out, bool *full) {
         if (got > 0) {
             buf[got] = 0;
             if (sscanf(buf, "%llu %llu %llu", &cpu, &wait, &pc) == 3) {
-                *out = (struct rd_thread){tid, (uint32_t)pc, (int64_t)wait};
+                *out = (struct rd_thread){tid, (uint32_t)pc, (int64_t)wait, (int64_t)cpu};
                 return true;
             }
         }

@@ -35,6 +35,7 @@ struct rd_thread {
     int32_t tid;
     uint32_t pcount;  /* times it was put on a CPU (each ends one wait) */
     int64_t wait_ns;  /* run_delay: time spent runnable on a run queue, credited at each arrival */
+    int64_t cpu_ns;   /* sum_exec_runtime (only for reports: the bound uses the process clock) */
 };
 
 struct rd_sample {
@@ -67,13 +68,18 @@ int64_t rd_stall_bound(const struct rd_sample *const *s, int n, int64_t a, int64
  * and the longest time between two of them, and the window whose bound
  * came out highest (before the clamp to 0, so possibly negative): its
  * ends, the largest trimmed wait of one thread in it, the process's CPU
- * time in it and the lag. raw == INT64_MIN: no window was tried. */
+ * time in it, the lag, and the three threads that ran most in it. raw ==
+ * INT64_MIN: no window was tried. */
 struct rd_why {
     int nsamples;
     int64_t maxgap;
     int64_t u, v, maxwait;
     int32_t tid;
     int64_t cpu, lag, raw;
+    struct {
+        int32_t tid;
+        int64_t cpu_ns;
+    } top[3]; /* the threads that ran most in that window (by their own counters) */
 };
 int64_t rd_stall_bound_why(const struct rd_sample *const *s, int n, int64_t a, int64_t b, int64_t lag_ns,
                            struct rd_why *why);

@@ -50,7 +50,7 @@ static void present(int32_t tid, int from, int to) {
         int at = s->n;
         while (at > 0 && s->th[at - 1].tid > tid) at--;
         memmove(&s->th[at + 1], &s->th[at], sizeof s->th[0] * (size_t)(s->n - at));
-        s->th[at] = (struct rd_thread){tid, 0, 0};
+        s->th[at] = (struct rd_thread){tid, 0, 0, 0};
         s->n++;
     }
 }
@@ -262,7 +262,7 @@ static void simulate(long *checked, double *tight_sum, long *tight_n) {
             for (int i = 0; i < SIM_T; i++) {
                 if (th[i].state == DEAD) continue;
                 cpu += th[i].credited_run;
-                s->th[s->n++] = (struct rd_thread){th[i].tid, th[i].pcount, th[i].credited_wait};
+                s->th[s->n++] = (struct rd_thread){th[i].tid, th[i].pcount, th[i].credited_wait, th[i].credited_run};
             }
             /* sorted by tid */
             for (int x = 1; x < s->n; x++)
