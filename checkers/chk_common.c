@@ -114,6 +114,7 @@ static void on_urg(int sig) {
 
 static void *perturber(void *arg) {
     (void)arg;
+    pthread_setname_np(pthread_self(), "chk-perturber"); /* difftest's failure reports name threads */
     uint64_t r = (uint64_t)mono_ns() | 1;
     pid_t pid = getpid();
     while (!atomic_load_explicit(&p_stop, memory_order_relaxed)) {

@@ -45,8 +45,11 @@
  *                    machine under TSan does that for tens of ms;
  *   deadlines        a timed operation that times out returns at or after
  *                    its deadline, and at most SLACK after it (100 ms native,
- *                    1 s under sanitizers, GOC_CHECK_SLACK_MS); timers and
- *                    sleeps never fire early;
+ *                    1 s under sanitizers, GOC_CHECK_SLACK_MS), not counting the
+ *                    time the machine provably held the process (the
+ *                    larger of the sentinel's gaps and the run-queue
+ *                    stall, see watchdog_main); timers and sleeps never
+ *                    fire early;
  *   leaks            after each program the live task count is back to the
  *                    baseline (1 s grace), every channel was freed; the
  *                    runner's LSan check at exit (ASan build).
@@ -68,6 +71,7 @@
 
 #include "chk_common.h"
 #include "goc_testing.h"
+#include "rundelay.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define DT_ASAN 1
@@ -158,7 +162,7 @@ static bool g_perturb = true, g_shrink = true;
 static const char *g_drop;
 static int64_t g_try_ns, g_slack_ns;
 static struct {
-    long programs, ops, endgames, slow_try_preempted, late_starved, frees_by_task, recv_vals, dtor_vals;
+    long programs, ops, endgames, slow_try_preempted, late_starved, late_rundelay, frees_by_task, recv_vals, dtor_vals;
 } S;
 
 /* ---------------------------------------------------------- generator -- */
@@ -379,16 +383,128 @@ static goc_time starved_within(goc_time a, goc_time b) {
     return sum;
 }
 
+/* The sentinel sees only that IT was not run. When the OS runs the
+ * process's sleepy threads (sentinel, sysmon) on time and keeps its busy
+ * ones (coro's workers) waiting on a run queue, the sentinel is on time and
+ * excuses nothing, though no thread that could fire the timer ran (issue
+ * 11, backends/coro/README.md "Late timer with difftest's sentinel on
+ * time"). So the watchdog also samples every thread's schedstat
+ * (rundelay.h) at each look while some timed operation is past its
+ * deadline, and at one look after that, or when run_check asks for a sample
+ * (g_rd_asked); rundelay_within() turns the samples into a lower bound on
+ * the time that no thread of the process was on a CPU while one was
+ * runnable. Sampling every look for the whole run would cost too much with
+ * the thread backends' many threads; a late window is what needs it.
+ * g_rd_mu guards the ring (written by the watchdog, read by run_check);
+ * g_rd_off: /proc/self/task unreadable (said once; the excuse is 0). */
+#define RD_RING 512 /* 1 s of looks at 2 ms: longer windows keep their last second */
+static pthread_mutex_t g_rd_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct rd_sample g_rd_ring[RD_RING];
+static unsigned g_rd_n; /* samples taken, ring index mod RD_RING */
+static _Atomic bool g_rd_off;
+/* run_check's request for a sample newer than a late operation's
+ * response: it stores the time, the watchdog samples at its next look
+ * (relaxed: the reply is read from the ring under g_rd_mu) */
+static _Atomic goc_time g_rd_asked;
+
+static void rd_take(void) {
+    static struct rd_sample s; /* the watchdog's only */
+    if (atomic_load_explicit(&g_rd_off, memory_order_relaxed)) return;
+    if (rd_sample_take(&s) != 0) {
+        atomic_store_explicit(&g_rd_off, true, memory_order_relaxed);
+        fprintf(stderr, "difftest: /proc/self/task/<tid>/schedstat unreadable: no run-delay excuse for late "
+                        "deadlines (only the sentinel's)\n");
+        return;
+    }
+    pthread_mutex_lock(&g_rd_mu);
+    g_rd_ring[g_rd_n % RD_RING] = s;
+    g_rd_n++;
+    pthread_mutex_unlock(&g_rd_mu);
+}
+
+/* A thread's name for a failure report ("?" once it has exited): the
+ * watchdog and the perturber name themselves, the root is "main"; the rest
+ * are the backend's (coro's dump gives its workers' tids). */
+static const char *thread_name(int tid) {
+    static char name[3][24];
+    static int at;
+    char *n = name[at++ % 3], path[48];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(n, sizeof name[0], f)) snprintf(n, sizeof name[0], "?");
+    if (f) fclose(f);
+    n[strcspn(n, "\n")] = 0;
+    if (tid == getpid()) snprintf(n, sizeof name[0], "main");
+    return n;
+}
+
+/* The time of the watchdog's latest look, stored after that look's
+ * gap_note and sample (release: pairs with wd_look_after's acquire, so a
+ * gap it recorded is in the ring when run_check reads it). */
+static _Atomic goc_time g_wd_look;
+
+/* Waits (at most ~1 s) for a look of the watchdog after t, with a schedstat
+ * sample taken after t: a gap of the sentinel is recorded only when it ends,
+ * and the credit of a wait that ended at t shows only in a later sample
+ * (rundelay.h). Without it run_check could judge a late operation before
+ * the watchdog, starved as long as the operation's tasks, has noted it. */
+static void wd_look_after(goc_time t) {
+    atomic_store_explicit(&g_rd_asked, t, memory_order_relaxed);
+    for (int i = 0; i < 1000; i++) {
+        bool have = atomic_load_explicit(&g_wd_look, memory_order_acquire) > t;
+        if (have && !atomic_load_explicit(&g_rd_off, memory_order_relaxed)) {
+            pthread_mutex_lock(&g_rd_mu);
+            have = g_rd_n && g_rd_ring[(g_rd_n - 1) % RD_RING].t0 > t;
+            pthread_mutex_unlock(&g_rd_mu);
+        }
+        if (have) return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Lower bound on the run-queue stall inside [a, b] (rundelay.h), from the
+ * samples near it (rd_stall_bound tries no window reaching more than 50 ms
+ * outside [a, b]). */
+static goc_time rundelay_within(goc_time a, goc_time b, struct rd_why *why) {
+    static const struct rd_sample *sel[RD_RING];
+    int n = 0, maxth = 1;
+    pthread_mutex_lock(&g_rd_mu);
+    unsigned first = g_rd_n > RD_RING ? g_rd_n - RD_RING : 0;
+    for (unsigned i = first; i < g_rd_n; i++) {
+        const struct rd_sample *s = &g_rd_ring[i % RD_RING];
+        if (s->t1 < a - 50000000 || s->t0 > b + 50000000) continue;
+        sel[n++] = s;
+        if (s->n > maxth) maxth = s->n;
+    }
+    goc_time r = rd_stall_bound_why(sel, n, a, b, rd_lag_ns(maxth), why);
+    pthread_mutex_unlock(&g_rd_mu);
+    return r;
+}
+
 static void *watchdog_main(void *arg) {
     (void)arg;
+    pthread_setname_np(pthread_self(), "dt-watchdog"); /* for failure reports (thread_name) */
     goc_time dumped_dl[DT_TASKS + 1] = {0};
     goc_time last = goc_now();
+    bool sampled = false; /* the previous look took a run-delay sample */
     while (!atomic_load_explicit(&g_wd_stop, memory_order_relaxed)) {
         struct timespec ts = {0, WD_PERIOD_NS};
         nanosleep(&ts, NULL);
         goc_time now = goc_now();
         if (now - last > WD_GAP_NS) gap_note(last + WD_PERIOD_NS, now);
         last = now;
+        bool overdue = false;
+        for (int t = 0; t <= DT_TASKS; t++) {
+            goc_time dl = atomic_load_explicit(&g_wd_dl[t], memory_order_relaxed);
+            overdue |= dl > 0 && now > dl;
+        }
+        goc_time asked = atomic_exchange_explicit(&g_rd_asked, 0, memory_order_relaxed);
+        /* the look after the last overdue one too: a wait that ended the
+         * late window is credited only in a sample after it */
+        if (overdue || sampled || asked) rd_take();
+        sampled = overdue;
+        atomic_store_explicit(&g_wd_look, now, memory_order_release);
         for (int t = 0; t <= DT_TASKS; t++) {
             goc_time dl = atomic_load_explicit(&g_wd_dl[t], memory_order_relaxed);
             if (dl <= 0 || now - dl <= g_slack_ns || dumped_dl[t] == dl) continue;
@@ -726,12 +842,46 @@ static bool check(const struct dprog *p) {
                 if (r->resp < r->deadline)
                     return bad("%s returned %.1f us BEFORE its deadline", where, (r->deadline - r->resp) / 1e3);
                 if (r->resp - r->deadline > g_slack_ns) {
+                    /* Two lower bounds on time inside [deadline, response]
+                     * in which the machine, not the backend, held the
+                     * process: the sentinel's gaps (it was not run) and the
+                     * run-queue stall (no thread of ours ran while one
+                     * was runnable). They measure different sets that
+                     * overlap (a starved sentinel is itself a thread waiting
+                     * on a run queue), so their sum could count one
+                     * stall twice: the excuse is the larger of the two. */
+                    goc_time late = r->resp - r->deadline;
+                    /* first wait for a look of the watchdog after the
+                     * response: it records a gap of its own only when the
+                     * gap ends, and the wait that ended the late window
+                     * shows only in a sample after it */
+                    wd_look_after(r->resp);
                     goc_time starved = starved_within(r->deadline, r->resp);
-                    if (r->resp - r->deadline - starved > g_slack_ns)
+                    struct rd_why why;
+                    goc_time stall = rundelay_within(r->deadline, r->resp, &why);
+                    goc_time excuse = starved > stall ? starved : stall;
+                    if (late - excuse > g_slack_ns) {
+                        char rd[400] = "no window of schedstat samples";
+                        if (why.raw != INT64_MIN) {
+                            int l = snprintf(rd, sizeof rd, "best window [%+.1f, %+.1f] ms around it: thread %d "
+                                             "waited >= %.1f ms, the process ran %.1f ms, lag %.0f ms; ran most:",
+                                             (why.u - r->deadline) / 1e6, (why.v - r->resp) / 1e6, (int)why.tid,
+                                             why.maxwait / 1e6, why.cpu / 1e6, why.lag / 1e6);
+                            for (int q = 0; q < 3 && why.top[q].tid && l > 0 && l < (int)sizeof rd; q++)
+                                l += snprintf(rd + l, sizeof rd - (size_t)l, " %d (%s) %.1f ms", (int)why.top[q].tid,
+                                              thread_name(why.top[q].tid), why.top[q].cpu_ns / 1e6);
+                        }
                         return bad("%s returned %.1f ms after its deadline (slack %.0f ms; the sentinel thread was "
-                                   "starved for %.1f ms of it)", where, (r->resp - r->deadline) / 1e6,
-                                   g_slack_ns / 1e6, starved / 1e6);
-                    S.late_starved++;
+                                   "starved for %.1f ms of it; the process's threads waited on a run queue, none "
+                                   "running, for at least %.1f ms of it: %d schedstat samples inside, at most "
+                                   "%.1f ms apart; %s)", where, late / 1e6, g_slack_ns / 1e6, starved / 1e6,
+                                   stall / 1e6, why.nsamples, why.maxgap / 1e6, rd);
+                    }
+                    if (starved >= stall) S.late_starved++;
+                    else S.late_rundelay++;
+                    fprintf(stderr, "difftest: %s on %s returned %.1f ms after its deadline: excused (sentinel "
+                            "starved %.1f ms, run-queue stall >= %.1f ms; slack %.0f ms)\n", where,
+                            goc_backend_name(), late / 1e6, starved / 1e6, stall / 1e6, g_slack_ns / 1e6);
                 }
             }
             switch (o->kind) {
@@ -1016,10 +1166,13 @@ static void diff_main(void) {
     double s = (goc_now() - t0) / 1e9;
     gt_note("%ld programs (%.0f/s, perturbation %s), %ld operations, %ld values received (%ld left buffered at "
             "free), %ld end-games (root closed the rest), %ld try-ops over %.0f ms but not spinning (preempted or on a lock), "
-            "%ld deadlines late only while the process was starved (sentinel); seeds from "
+            "%ld deadlines late only while the process was starved (%ld by the sentinel's gaps, %ld by its threads' "
+            "run-queue wait; %u schedstat samples%s); seeds from "
             "%" PRIu64 ", programs %ld..%ld; bounds: try %.0f ms, deadline slack %.0f ms",
             S.programs, S.programs / (s > 0 ? s : 1), g_perturb ? "on" : "off", S.ops, S.recv_vals, S.dtor_vals,
-            S.endgames, S.slow_try_preempted, g_try_ns / 1e6, S.late_starved, g_seed, A.first, idx - 1, g_try_ns / 1e6,
+            S.endgames, S.slow_try_preempted, g_try_ns / 1e6, S.late_starved + S.late_rundelay, S.late_starved,
+            S.late_rundelay, g_rd_n, atomic_load_explicit(&g_rd_off, memory_order_relaxed) ? ", unreadable" : "",
+            g_seed, A.first, idx - 1, g_try_ns / 1e6,
             g_slack_ns / 1e6);
     if (failed) GT_FAIL("difftest found a violation (see above)");
     if (S.programs == 0) GT_FAIL("no program run");
