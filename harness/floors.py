@@ -91,10 +91,11 @@ TIME_SHARED_NS = 2000
 PROBE_FILE = "floors.json"
 
 
-def probe(binary, backend, when, out, min_time=0.05, reps=5):
+def probe(binary, backend, when, out, rnd=None, min_time=0.05, reps=5):
     """Runs binary's BarePingPong (reps x min_time s) and appends
-    {"backend", "when", "ns", "t"} to the JSON list in `out`. Returns the
-    median ns, or None (and appends nothing) when the probe could not run."""
+    {"backend", "when", "ns", "t"[, "round"]} to the JSON list in `out`.
+    Returns the median ns, or None (and appends nothing) when the probe
+    could not run."""
     try:
         p = subprocess.run([binary, "--benchmark_filter=^%s(/|$)" % PROBE_FLOOR,
                             "--benchmark_min_time=%g" % min_time, "--benchmark_repetitions=%d" % reps,
@@ -110,7 +111,10 @@ def probe(binary, backend, when, out, min_time=0.05, reps=5):
         return None
     med = statistics.median(ns)
     recs = load_probes_file(out)
-    recs.append({"backend": backend, "when": when, "ns": med, "t": time.time()})
+    rec = {"backend": backend, "when": when, "ns": med, "t": time.time()}
+    if rnd:
+        rec["round"] = int(rnd)
+    recs.append(rec)
     with open(out, "w", encoding="utf-8") as f:
         json.dump(recs, f, indent=1)
     return med
@@ -181,10 +185,65 @@ def probe_lines(recs, fmt_ns, go=("go-p1", "go-pN"), limit=PLACEMENT_LIMIT):
     return out
 
 
+def round_lines(data, order, recs, fmt_ratio, fmt_ns, go="go-pN", backends=("coro", "lockfree"),
+                limit=PLACEMENT_LIMIT):
+    """Markdown: each goc backend's median over Go's (`go`) round by round,
+    from the bench stage's rounds (records carry goc_round; floors.json's
+    probes carry round), each round's cross-core round trip beside it, and
+    '*' where the two backends' probes of that round differ by more than
+    `limit` (the machine moved between them: not a pair). data: summary.py's
+    load_gbench (entries with "ns" and "rounds"). [] without rounds."""
+    probe = {}
+    for r in recs:
+        if r.get("round"):
+            probe.setdefault((r["backend"], r["round"]), []).append(r["ns"])
+    rounds = sorted({k for cells in data.values() for c in cells.values() for k in c.get("rounds", []) if k})
+    if len(rounds) < 2:
+        return []
+
+    def med_round(c, k):
+        v = [x for x, rk in zip(c.get("ns", []), c.get("rounds", [])) if rk == k]
+        return statistics.median(v) if v else None
+
+    rows = []
+    for key in order:
+        cells = data.get(key, {})
+        if go not in cells:
+            continue
+        for b in backends:
+            if b not in cells:
+                continue
+            line = []
+            for k in rounds:
+                m, g = med_round(cells[b], k), med_round(cells[go], k)
+                if not m or not g:
+                    line.append("-")
+                    continue
+                pb, pg = probe.get((b, k)), probe.get((go, k))
+                moved = bool(pb and pg and max(pb + pg) / min(pb + pg) > limit)
+                line.append("%s%s" % (fmt_ratio(m / g), " *" if moved else ""))
+            rows.append("| %s | %s | %s |" % (key[1], b, " | ".join(line)))
+    if not rows:
+        return []
+    head = []
+    for k in rounds:
+        v = [x for (b, rk), xs in probe.items() if rk == k for x in xs]
+        head.append("round %d (%s)" % (k, "%s-%s" % (fmt_ns(min(v)), fmt_ns(max(v))) if v else "no probe"))
+    out = ["### Round by round: each backend over %s in the same round\n" % go,
+           "The bench stage runs every backend and Go once per round; a ratio of medians taken in "
+           "one round pairs numbers measured minutes apart at most, and the heading gives that "
+           "round's cross-core round trip (the probes, min-max). `*`: this backend's probes and "
+           "Go's differ by more than %.1fx in that round, so the machine moved between them and "
+           "the ratio is not a pair.\n" % limit,
+           "| benchmark | backend | %s |" % " | ".join(head),
+           "|---|---|" + "---:|" * len(rounds)]
+    return out + rows
+
+
 def probe_main(argv):
-    """floors.py probe BINARY BACKEND WHEN OUT.json: one probe (stage_bench.sh)."""
-    if len(argv) != 4:
-        print("usage: floors.py probe BINARY BACKEND before|after OUT.json", file=sys.stderr)
+    """floors.py probe BINARY BACKEND WHEN OUT.json [ROUND]: one probe (stage_bench.sh)."""
+    if len(argv) not in (4, 5):
+        print("usage: floors.py probe BINARY BACKEND before|after OUT.json [ROUND]", file=sys.stderr)
         return 2
     ns = probe(*argv)
     if ns is None:

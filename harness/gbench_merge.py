@@ -12,7 +12,9 @@ one measured only in its last would compare two machines. OUT keeps the
 first readable input's context (plus goc_rounds = how many inputs were
 merged) and the iteration and error records of every input, in input
 order, with each benchmark's repetitions renumbered 0..n-1 across the
-rounds; aggregate records are dropped (every reader recomputes them from
+rounds and `goc_round` = the input's number (1, 2, ...: summary.py pairs a
+backend's round with Go's, floors.json says where the machine was then);
+aggregate records are dropped (every reader recomputes them from
 the iterations: bench_compare.py, summary.py, the gate). Inputs that are
 missing or unreadable are skipped with a message. Exit status 0; 2 when no
 input was readable (OUT is then not written).
@@ -24,11 +26,11 @@ import sys
 def merge(docs):
     out = {"context": dict(docs[0]["context"], goc_rounds=len(docs)), "benchmarks": []}
     count = {}
-    for d in docs:
+    for k, d in enumerate(docs, 1):
         for r in d.get("benchmarks", []):
             if not isinstance(r, dict) or r.get("run_type", "iteration") != "iteration":
                 continue
-            r = dict(r)
+            r = dict(r, goc_round=k)
             name = r.get("run_name", r.get("name"))
             r["repetition_index"] = count.get(name, 0)
             count[name] = r["repetition_index"] + 1

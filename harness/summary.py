@@ -129,13 +129,14 @@ def load_gbench(paths):
             if not b.startswith("go") and "family_index" in r:
                 key = (fileno, r["family_index"], r.get("per_family_instance_index", 0))
                 rank[name] = min(rank.get(name, key), key)
-            ent = data[name].setdefault(b, {"ns": [], "counters": {}, "items_per_second": []})
+            ent = data[name].setdefault(b, {"ns": [], "counters": {}, "items_per_second": [], "rounds": []})
             if r.get("error_occurred"):
                 ent["error"] = r.get("error_message", "error")
                 continue
             if not isinstance(r.get("real_time"), (int, float)):
                 continue
             ent["ns"].append(float(r["real_time"]) * UNIT_NS.get(r.get("time_unit", "ns"), 1.0))
+            ent["rounds"].append(r.get("goc_round") if isinstance(r.get("goc_round"), int) else None)
             for k in LAT_KEYS + CPU_KEYS:
                 if isinstance(r.get(k), (int, float)):
                     ent["counters"].setdefault(k, []).append(float(r[k]))
@@ -431,9 +432,13 @@ def summarize(run):
             out.append(line + "\n")
         for line in FL.placement_lines(med, fmt_ns, fmt_ratio):
             out.append(line + "\n")
-        probe = FL.probe_lines(FL.load_probes_file(os.path.join(run, FL.PROBE_FILE)), fmt_ns)
+        probes = FL.load_probes_file(os.path.join(run, FL.PROBE_FILE))
+        probe = FL.probe_lines(probes, fmt_ns)
         if probe:
             out.append("\n".join(probe) + "\n")
+        rnd = FL.round_lines(data, [k for k, _, _ in rows], probes, fmt_ratio, fmt_ns)
+        if rnd:
+            out.append("\n".join(rnd) + "\n")
         out.append("### Per backend: median, spread, ratios\n")
         det = []
         for (suite, name), cells, best in rows:

@@ -292,6 +292,7 @@ class Compare(unittest.TestCase):
         self.assertEqual(doc["context"]["goc_rounds"], 2)
         self.assertEqual(doc["context"]["goc_backend"], "coro")
         got = [(b["name"], b["real_time"], b["repetition_index"], b["repetitions"]) for b in doc["benchmarks"]]
+        self.assertEqual([b["goc_round"] for b in doc["benchmarks"]], [1, 1, 2])
         self.assertEqual(got, [("ChanSync/real_time", 100, 0, 2), ("SPSC/cap:1/real_time", 10, 0, 1),
                                ("ChanSync/real_time", 300, 1, 2)])
         os.remove(out)
@@ -353,6 +354,32 @@ class Compare(unittest.TestCase):
         # the runner itself parses
         r = subprocess.run(["bash", "-n", os.path.join(HERE, "..", "scripts", "kit_run.sh")])
         self.assertEqual(r.returncode, 0)
+
+    def test_round_lines(self):
+        # the bench stage's rounds: each backend over Go's median of the same
+        # round, the round's probes in the heading, '*' where the two
+        # backends' probes of a round differ (not a pair)
+        sys.path.insert(0, HERE)
+        import floors as FL
+        ent = lambda ns, rounds: {"ns": ns, "rounds": rounds}  # noqa: E731
+        data = {("micro", "MPMC/cap:128"): {
+            "coro": ent([60, 62, 90, 94], [1, 1, 2, 2]),
+            "go-pN": ent([50, 52, 130, 128], [1, 1, 2, 2])}}
+        probes = [{"backend": b, "when": w, "ns": ns, "t": 0, "round": k}
+                  for b, k, ns in (("coro", 1, 100), ("go-pN", 1, 104), ("coro", 2, 420), ("go-pN", 2, 110))
+                  for w in ("before", "after")]
+        fr = lambda r: "%.2f" % r  # noqa: E731
+        fn = lambda v: "%.0f ns" % v  # noqa: E731
+        out = FL.round_lines(data, [("micro", "MPMC/cap:128")], probes, fr, fn)
+        text = "\n".join(out)
+        self.assertIn("| benchmark | backend | round 1 (100 ns-104 ns) | round 2 (110 ns-420 ns) |", text)
+        self.assertIn("|---|---|---:|---:|", text)
+        self.assertIn("| MPMC/cap:128 | coro | 1.20 | 0.71 * |", text)  # 61/51; 92/129, probes 420 vs 110
+        # one round only, or no Go: nothing
+        one = {("micro", "X"): {"coro": ent([1], [1]), "go-pN": ent([2], [1])}}
+        self.assertEqual(FL.round_lines(one, [("micro", "X")], [], fr, fn), [])
+        nogo = {("micro", "X"): {"coro": ent([1, 2], [1, 2])}}
+        self.assertEqual(FL.round_lines(nogo, [("micro", "X")], [], fr, fn), [])
 
     def test_unreadable(self):
         rc, _, _ = run([COMPARE, os.path.join(self.dir.name, "missing.json")])

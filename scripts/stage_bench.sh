@@ -246,9 +246,9 @@ stage_bench() {
     [ -x "$dir/harness/micro-$pb" ] && { probe_bin="$dir/harness/micro-$pb"; break; }
   done
   rm -f "$res/floors.json"
-  goc_bench_probe() { # goc_bench_probe BACKEND before|after
+  goc_bench_probe() { # goc_bench_probe BACKEND before|after ROUND
     [ -n "$probe_bin" ] || return 0
-    /usr/bin/python3 "$GOC_ROOT/harness/floors.py" probe "$probe_bin" "$1" "$2" "$res/floors.json" \
+    /usr/bin/python3 "$GOC_ROOT/harness/floors.py" probe "$probe_bin" "$1" "$2" "$res/floors.json" "$3" \
       >>"$res/floors.log" 2>&1 || goc_log "bench: cross-core probe failed (see $res/floors.log)"
   }
 
@@ -267,7 +267,7 @@ stage_bench() {
     for b in $order; do
       i=$((i + 1))
       goc_log "bench: round $k/$rounds: $b ($i/$n): $reps_k repetitions, min time ${min_time}s"
-      goc_bench_probe "$b" before
+      goc_bench_probe "$b" before "$k"
       for suite in $(goc_bench_suite_names); do
         f=$(goc_bench_file "$suite" "$b")
         [ "$k" -eq 1 ] && : >"$res/$f.log"
@@ -282,7 +282,7 @@ stage_bench() {
              grep -E "goc_bench:|gbench_json.py:|--- FAIL|panic" "$res/$f.log" | head -5 | sed 's/^/    /' || true ;;
         esac
       done
-      goc_bench_probe "$b" after
+      goc_bench_probe "$b" after "$k"
     done
   done
   for b in $GOC_BENCH_LIST; do
