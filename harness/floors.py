@@ -91,6 +91,21 @@ TIME_SHARED_NS = 2000
 PROBE_FILE = "floors.json"
 
 
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+
+
+def gbench_median_ns(doc):
+    """The median real time in ns over a Google Benchmark document's
+    iteration records without an error (None when there is none): a probe's
+    output, here and in kit_import.py."""
+    try:
+        ns = [r["real_time"] * UNIT_NS.get(r.get("time_unit", "ns"), 1.0) for r in doc.get("benchmarks", [])
+              if r.get("run_type", "iteration") == "iteration" and not r.get("error_occurred")]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return statistics.median(ns) if ns else None
+
+
 def probe(binary, backend, when, out, rnd=None, min_time=0.05, reps=5):
     """Runs binary's BarePingPong (reps x min_time s) and appends
     {"backend", "when", "ns", "t"[, "round"]} to the JSON list in `out`.
@@ -101,15 +116,11 @@ def probe(binary, backend, when, out, rnd=None, min_time=0.05, reps=5):
                             "--benchmark_min_time=%g" % min_time, "--benchmark_repetitions=%d" % reps,
                             "--benchmark_format=json"], capture_output=True, text=True, check=False,
                            timeout=120)
-        doc = json.loads(p.stdout)
-        ns = [r["real_time"] * {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}.get(r.get("time_unit", "ns"), 1.0)
-              for r in doc.get("benchmarks", [])
-              if r.get("run_type", "iteration") == "iteration" and not r.get("error_occurred")]
-    except (OSError, ValueError, subprocess.SubprocessError, AttributeError, TypeError):
+        med = gbench_median_ns(json.loads(p.stdout))
+    except (OSError, ValueError, subprocess.SubprocessError):
         return None
-    if not ns:
+    if med is None:
         return None
-    med = statistics.median(ns)
     recs = load_probes_file(out)
     rec = {"backend": backend, "when": when, "ns": med, "t": time.time()}
     if rnd:
@@ -240,10 +251,13 @@ def round_lines(data, order, recs, fmt_ratio, fmt_ns, go="go-pN", backends=("cor
     return out + rows
 
 
+USAGE = "usage: floors.py probe BINARY BACKEND before|after OUT.json [ROUND]"
+
+
 def probe_main(argv):
     """floors.py probe BINARY BACKEND WHEN OUT.json [ROUND]: one probe (stage_bench.sh)."""
     if len(argv) not in (4, 5):
-        print("usage: floors.py probe BINARY BACKEND before|after OUT.json [ROUND]", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
         return 2
     ns = probe(*argv)
     if ns is None:
@@ -256,5 +270,5 @@ def probe_main(argv):
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "probe":
         sys.exit(probe_main(sys.argv[2:]))
-    print("usage: floors.py probe BINARY BACKEND before|after OUT.json", file=sys.stderr)
+    print(USAGE, file=sys.stderr)
     sys.exit(2)

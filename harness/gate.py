@@ -448,7 +448,7 @@ def machine_diff(bctx, cctx, benv, cenv):
 # in one run, 462 ns in another, with every hand-off row 2-8x slower in the
 # second (every backend, Go too), though CPU model, kernel and compilers are
 # the same.
-FLOOR_NAMES = {"BarePingPong": "BarePingPong", "BareRing/cap:1024": "BareRing/cap:1024"}
+FLOOR_NAMES = {floor for _, floor, _, _ in FL.FLOORS}
 
 
 def floor_medians(runs):

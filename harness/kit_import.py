@@ -21,11 +21,13 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import floors as FL  # noqa: E402  (the probe's median)
+
 GBENCH_JSON = os.path.join(HERE, "..", "reference", "go", "gbench_json.py")
 SUITES = (("micro", "bench"), ("bench_patterns", "bench_patterns"))
 
@@ -58,12 +60,8 @@ def go_convert(txt, out, backend, procs, suite):
 def probe_ns(path):
     try:
         with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-        ns = [r["real_time"] * {"ns": 1.0, "us": 1e3, "ms": 1e6}.get(r.get("time_unit", "ns"), 1.0)
-              for r in doc.get("benchmarks", []) if r.get("run_type", "iteration") == "iteration"
-              and not r.get("error_occurred")]
-        return statistics.median(ns) if ns else None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return FL.gbench_median_ns(json.load(f))
+    except (OSError, ValueError):
         return None
 
 
