@@ -33,6 +33,7 @@
 #define RUNNEXT_STEAL_NS (50 * 1000) /* a busy worker's runnext is stolen after this */
 #define STEAL_WATCH_NS (2 * 1000)    /* a thief watches a victim's queue drain this long */
 #define STEAL_DRAIN_NS (10 * 1000)   /* and steals what the victim would reach later than this */
+#define STEAL_OP_GAP_NS 250          /* unless its tasks start a channel op at least this often */
 #define DEADLOCK_GRACE_NS (100 * 1000000LL)
 
 enum { ACT_NONE, ACT_YIELD, ACT_PARK, ACT_EXIT };
@@ -56,6 +57,11 @@ struct coro_worker {
      * no RMW on the handoff path); beside runnext, which changes with it, so
      * that a thief polling both does not pull the owner's hot line. */
     _Atomic uint64_t nready;
+    /* Channel operations started by tasks on this worker (coro_note_op):
+     * the thieves' sign that its tasks communicate (runq_grab's placement
+     * policy). Owner only (relaxed load + store); a thief reads it twice
+     * per watch, so the owner's line is pulled at most twice per steal try. */
+    _Atomic uint64_t nops;
 
     /* Owner-only fields (the worker thread). */
     int id GOC_ALIGNED_CL;
@@ -277,6 +283,20 @@ static inline coro_task *runq_get(coro_worker *w) {
                                                   memory_order_relaxed))
             return t;
     }
+}
+
+/* Counts a channel operation of the running task (goc__hc_enter) for the
+ * placement policy (runq_grab). Read through coro_tls_w like
+ * coro_note_foreign: should a cached TLS address name the worker a task
+ * left, the count lands on that worker, a relaxed store on an atomic from a
+ * second thread: no race, one count misplaced in a hint. */
+static inline void coro_note_op_on(coro_worker *w) {
+    atomic_store_explicit(&w->nops, atomic_load_explicit(&w->nops, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+static inline void coro_note_op(void) {
+    coro_worker *w = coro_tls_w;
+    if (w) coro_note_op_on(w);
 }
 
 /* Counts a ready for the deadlock detector's epoch (progress_sum). */

@@ -112,15 +112,40 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
              * away (or v started nothing meanwhile), else leave them.
              * relaxed loads: hints; the CAS below decides. */
             goc_time t0 = goc_now(), now;
+            uint64_t ops0 = atomic_load_explicit(&v->nops, memory_order_relaxed);
             unsigned it = 0;
             uint32_t hn, left;
-            do {
+            bool talk = false;
+            for (;;) {
                 patience_pause(&it);
                 now = goc_now();
                 hn = atomic_load_explicit(&v->rq_head, memory_order_relaxed);
                 left = atomic_load_explicit(&v->rq_tail, memory_order_relaxed) - hn;
                 if (left == 0 || left > RUNQ_SIZE) return 0; /* drained (or torn read) */
-            } while (now - t0 < STEAL_WATCH_NS);
+                if (now - t0 < STEAL_WATCH_NS) continue;
+                if (!talk) {
+                    /* v's tasks started an operation (channel, select,
+                     * mutex, WaitGroup, spawn) at least every
+                     * STEAL_OP_GAP_NS: they communicate (a producer
+                     * filling a ring its queued consumers drain, MPMC's
+                     * tasks on one channel), and however slowly the queue
+                     * drains, the tasks behind it are probably their
+                     * partners: spread over two cores, every operation on
+                     * what they share moves its lines (MPMC 4x4 cap 128:
+                     * ~30 ns on one core, 80-100 ns over two). Tasks that
+                     * compute between operations (a worker pool's jobs)
+                     * start few. */
+                    uint64_t ops = atomic_load_explicit(&v->nops, memory_order_relaxed) - ops0;
+                    if (ops * STEAL_OP_GAP_NS < (uint64_t)(now - t0)) break; /* the rate rule below */
+                    talk = true;
+                }
+                /* Leave them once v starts a queued task; a running task
+                 * that communicates without ever blocking (a try-op poll)
+                 * must not keep them from an idle worker for ever: after
+                 * RUNNEXT_STEAL_NS with the head still, take them. */
+                if (hn != h) return 0;
+                if (now - t0 >= RUNNEXT_STEAL_NS) break;
+            }
             uint64_t adv = hn - h;
             if (adv && (uint64_t)left * (uint64_t)(now - t0) <= adv * STEAL_DRAIN_NS)
                 return 0; /* v reaches them within STEAL_DRAIN_NS: leave them */

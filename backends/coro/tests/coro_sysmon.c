@@ -160,12 +160,14 @@ static void poll_stall(void) {
 
 static void spin_stall(void);
 static void runnext_stall(void);
+static void talk_poll(void);
 static void test_main(void) {
     gt_run("T_stuck_worker", stuck_worker);
     gt_run("T_poll_window", poll_window);
     gt_run("T_poll_stall", poll_stall);
     gt_run("T_spin_stall", spin_stall);
     gt_run("T_runnext_stall", runnext_stall);
+    gt_run("T_talk_poll", talk_poll);
 }
 /* --------------------------------------------------------- spin stall -- */
 
@@ -257,7 +259,71 @@ static void runnext_stall(void) {
                   c.status, c.err);
 }
 
+/* ---------------------------------------------------------- talk poll -- */
+
+/* The placement policy leaves a queue alone while its worker's tasks
+ * communicate (runq.c: an operation at least every STEAL_OP_GAP_NS). A task
+ * that communicates without ever blocking, a select-with-default poll here,
+ * must not keep the task it waits for, queued behind it on the same worker,
+ * from the idle worker for ever: the thief takes it once the victim's head
+ * has not moved for RUNNEXT_STEAL_NS (50 us); without that bound only
+ * sysmon's stuck-worker handoff (10 ms, a new thread) got it out. The
+ * poller spawns the sender, then a second task (the sender goes from
+ * runnext to the queue), then polls. GOC_PROCS=2. */
+extern _Atomic long coro_sysmon_handoffs; /* sysmon.c */
+static goc_chan *talk_ch, *talk_done;
+static int64_t talk_ns = -1;
+static long talk_polls;
+static void talk_sender(void *p) {
+    (void)p;
+    int v = 1;
+    goc_chan_send(talk_ch, &v, GOC_NEVER);
+}
+static void talk_poller(void *p) {
+    (void)p;
+    goc_go(talk_sender, NULL);
+    goc_go(nop, NULL);
+    goc_time t0 = goc_now(), until = t0 + 5000000000LL;
+    int v = 0;
+    for (;;) {
+        goc_case cs[] = {{.ch = talk_ch, .op = GOC_RECV, .elem = &v}};
+        if (goc_select(cs, 1, GOC_NOW) == 0) break;
+        /* the clock only now and then: the loop must look like a task
+         * that communicates (an operation every few ns), not one that
+         * computes between operations */
+        if ((++talk_polls & 4095) == 0 && goc_now() > until) break; /* nobody ran the sender */
+    }
+    if (v == 1) talk_ns = goc_now() - t0;
+    goc_chan_close(talk_done);
+}
+static void talk_root(void *p) {
+    (void)p;
+    goc_sleep(goc_deadline(20000000)); /* settle: both workers parked once */
+    goc_go(talk_poller, NULL);
+    goc_chan_recv(talk_done, NULL, GOC_NEVER);
+}
+static int talk_child(void) {
+    talk_ch = goc_chan_make(sizeof(int), 1);
+    talk_done = goc_chan_make(0, 0);
+    long h0 = atomic_load(&coro_sysmon_handoffs);
+    int rc = goc_main(talk_root, NULL);
+    fprintf(stderr, "the sender queued behind a polling task ran after %.3f ms (%ld polls, %ld sysmon handoffs)\n",
+            talk_ns / 1e6, talk_polls, atomic_load(&coro_sysmon_handoffs) - h0);
+    goc_chan_free(talk_ch);
+    goc_chan_free(talk_done);
+    return rc == 0 && talk_ns >= 0 ? 0 : 1;
+}
+static void talk_poll(void) {
+    coro_child c;
+    const char *env[] = {"GOC_PROCS=2", NULL};
+    coro_child_run(&c, "--talk", env);
+    gt_note("%s", c.err);
+    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s",
+                  c.status, c.err);
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && !strcmp(argv[1], "--talk")) return talk_child();
     if (argc > 1 && !strcmp(argv[1], "--runnext")) return rn_child();
     if (argc > 1 && !strcmp(argv[1], "--spin")) return spin_child();
     if (argc > 1 && !strcmp(argv[1], "--window")) return window_child();
