@@ -33,7 +33,7 @@
 #define RUNNEXT_STEAL_NS (50 * 1000) /* a busy worker's runnext is stolen after this */
 #define STEAL_WATCH_NS (2 * 1000)    /* a thief watches a victim's queue drain this long */
 #define STEAL_DRAIN_NS (10 * 1000)   /* and steals what the victim would reach later than this */
-#define STEAL_OP_GAP_NS 250          /* unless its tasks start a channel op at least this often */
+#define STEAL_OP_GAP_NS 250          /* unless its tasks start an operation at least this often */
 #define DEADLOCK_GRACE_NS (100 * 1000000LL)
 
 enum { ACT_NONE, ACT_YIELD, ACT_PARK, ACT_EXIT };

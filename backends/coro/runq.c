@@ -46,6 +46,13 @@ static void patience_pause(unsigned *it) {
     if ((++*it & 7u) == 0) sched_yield();
 }
 
+/* The thief's memory of its last refusal of a communicating victim's queue
+ * (runq_grab): the victim, its queue head then, and since when this thread
+ * has seen that head. Thread-local: each thief judges for itself. */
+static __thread coro_worker *talk_v;
+static __thread uint32_t talk_h;
+static __thread goc_time talk_since;
+
 /* Thief: grabs half of v's queue (or its runnext) into out[]. */
 uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
     /* A worker sysmon replaced (sysmon.c) is stuck in a task: take its
@@ -115,36 +122,36 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
             uint64_t ops0 = atomic_load_explicit(&v->nops, memory_order_relaxed);
             unsigned it = 0;
             uint32_t hn, left;
-            bool talk = false;
-            for (;;) {
+            do {
                 patience_pause(&it);
                 now = goc_now();
                 hn = atomic_load_explicit(&v->rq_head, memory_order_relaxed);
                 left = atomic_load_explicit(&v->rq_tail, memory_order_relaxed) - hn;
                 if (left == 0 || left > RUNQ_SIZE) return 0; /* drained (or torn read) */
-                if (now - t0 < STEAL_WATCH_NS) continue;
-                if (!talk) {
-                    /* v's tasks started an operation (channel, select,
-                     * mutex, WaitGroup, spawn) at least every
-                     * STEAL_OP_GAP_NS: they communicate (a producer
-                     * filling a ring its queued consumers drain, MPMC's
-                     * tasks on one channel), and however slowly the queue
-                     * drains, the tasks behind it are probably their
-                     * partners: spread over two cores, every operation on
-                     * what they share moves its lines (MPMC 4x4 cap 128:
-                     * ~30 ns on one core, 80-100 ns over two). Tasks that
-                     * compute between operations (a worker pool's jobs)
-                     * start few. */
-                    uint64_t ops = atomic_load_explicit(&v->nops, memory_order_relaxed) - ops0;
-                    if (ops * STEAL_OP_GAP_NS < (uint64_t)(now - t0)) break; /* the rate rule below */
-                    talk = true;
+            } while (now - t0 < STEAL_WATCH_NS);
+            /* v's tasks started an operation (channel, select, mutex,
+             * WaitGroup, spawn) at least every STEAL_OP_GAP_NS: they
+             * communicate (a producer filling a ring its queued consumers
+             * drain, MPMC's tasks on one channel), and however slowly the
+             * queue drains, the tasks behind it are probably their
+             * partners: spread over two cores, every operation on what
+             * they share moves its lines (MPMC 4x4 cap 128: ~25 ns on one
+             * core, 80-100 ns over two). Tasks that compute between
+             * operations (a worker pool's jobs) start few. A running task
+             * that communicates without ever blocking (a select-default
+             * poll) must not keep the queue from idle workers for ever:
+             * once this thread has refused v's queue with its head at the
+             * same place for RUNNEXT_STEAL_NS, it takes it. */
+            uint64_t ops = atomic_load_explicit(&v->nops, memory_order_relaxed) - ops0;
+            if (ops * STEAL_OP_GAP_NS >= (uint64_t)(now - t0)) {
+                if (talk_v != v || talk_h != hn) {
+                    talk_v = v;
+                    talk_h = hn;
+                    talk_since = now;
+                    return 0;
                 }
-                /* Leave them once v starts a queued task; a running task
-                 * that communicates without ever blocking (a try-op poll)
-                 * must not keep them from an idle worker for ever: after
-                 * RUNNEXT_STEAL_NS with the head still, take them. */
-                if (hn != h) return 0;
-                if (now - t0 >= RUNNEXT_STEAL_NS) break;
+                if (now - talk_since < RUNNEXT_STEAL_NS) return 0;
+                talk_v = NULL; /* head still for RUNNEXT_STEAL_NS: steal */
             }
             uint64_t adv = hn - h;
             if (adv && (uint64_t)left * (uint64_t)(now - t0) <= adv * STEAL_DRAIN_NS)
