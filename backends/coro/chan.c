@@ -37,10 +37,7 @@ static inline void goc__hc_lock_init(goc__hc_lock *l) { (void)l; /* zeroed memor
 static inline void goc__hc_lock_destroy(goc__hc_lock *l) { (void)l; }
 static inline void goc__hc_lock_acquire(goc__hc_lock *l) { goc__spin_acquire(l); }
 static inline void goc__hc_lock_release(goc__hc_lock *l) { goc__spin_release(l); }
-static inline void goc__hc_enter(void) {
-    coro_note_foreign();
-    coro_note_op(); /* the thieves' sign that this worker's tasks communicate */
-}
+static inline void goc__hc_enter(void) { coro_note_op(); }
 static inline int goc__hc_try_failed(void) {
     return GOC_LIKELY(coro_foreign_noted()) ? -EAGAIN : coro_note_foreign_eagain();
 }

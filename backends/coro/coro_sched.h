@@ -57,11 +57,13 @@ struct coro_worker {
      * no RMW on the handoff path); beside runnext, which changes with it, so
      * that a thief polling both does not pull the owner's hot line. */
     _Atomic uint64_t nready;
-    /* Channel operations started by tasks on this worker (coro_note_op):
-     * the thieves' sign that its tasks communicate (runq_grab's placement
-     * policy). Owner only (relaxed load + store); a thief reads it twice
-     * per watch, so the owner's line is pulled at most twice per steal try. */
-    _Atomic uint64_t nops;
+    /* Channel operations and selects started by tasks on this worker
+     * (coro_note_op): the thieves' sign that its
+     * tasks communicate (runq_grab's placement policy). Owner only (relaxed
+     * load + store, once per operation), on a line of its own: thieves poll
+     * runnext's line and sysmon the one below, while a thief reads this one
+     * twice per watch, pulling it from the owner at most twice per try. */
+    _Atomic uint64_t nops GOC_ALIGNED_CL;
 
     /* Owner-only fields (the worker thread). */
     int id GOC_ALIGNED_CL;
@@ -285,18 +287,21 @@ static inline coro_task *runq_get(coro_worker *w) {
     }
 }
 
-/* Counts a channel operation of the running task (goc__hc_enter) for the
- * placement policy (runq_grab). Read through coro_tls_w like
- * coro_note_foreign: should a cached TLS address name the worker a task
- * left, the count lands on that worker, a relaxed store on an atomic from a
- * second thread: no race, one count misplaced in a hint. */
-static inline void coro_note_op_on(coro_worker *w) {
-    atomic_store_explicit(&w->nops, atomic_load_explicit(&w->nops, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-}
+/* Every channel operation and select (goc__hc_enter): on a worker, counts
+ * it for the placement policy (runq_grab); on a foreign thread, registers
+ * the thread as coro_note_foreign does. One load of coro_tls_w serves both,
+ * so the count costs a load, an add and a store. Should a cached TLS
+ * address name the worker a task left, the count lands on that worker: a
+ * relaxed store on an atomic from a second thread, no race, one count
+ * misplaced in a hint. */
 static inline void coro_note_op(void) {
     coro_worker *w = coro_tls_w;
-    if (w) coro_note_op_on(w);
+    if (GOC_LIKELY(w)) {
+        atomic_store_explicit(&w->nops, atomic_load_explicit(&w->nops, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+        return;
+    }
+    coro_note_foreign();
 }
 
 /* Counts a ready for the deadlock detector's epoch (progress_sum). */

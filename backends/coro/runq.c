@@ -129,15 +129,15 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
                 left = atomic_load_explicit(&v->rq_tail, memory_order_relaxed) - hn;
                 if (left == 0 || left > RUNQ_SIZE) return 0; /* drained (or torn read) */
             } while (now - t0 < STEAL_WATCH_NS);
-            /* v's tasks started an operation (channel, select, mutex,
-             * WaitGroup, spawn) at least every STEAL_OP_GAP_NS: they
-             * communicate (a producer filling a ring its queued consumers
-             * drain, MPMC's tasks on one channel), and however slowly the
-             * queue drains, the tasks behind it are probably their
-             * partners: spread over two cores, every operation on what
-             * they share moves its lines (MPMC 4x4 cap 128: ~25 ns on one
-             * core, 80-100 ns over two). Tasks that compute between
-             * operations (a worker pool's jobs) start few. A running task
+            /* v's tasks started a channel operation or select at least
+             * every STEAL_OP_GAP_NS: they communicate (a producer filling a
+             * ring its queued consumers drain, MPMC's tasks on one
+             * channel), and however slowly the queue drains, the tasks
+             * behind it are probably their partners: spread over two
+             * cores, every operation on what they share moves its lines
+             * (MPMC 4x4 cap 128: ~25 ns on one core, 80-100 ns over two).
+             * Tasks that compute between operations (a worker pool's jobs)
+             * start few. A running task
              * that communicates without ever blocking (a select-default
              * poll) must not keep the queue from idle workers for ever:
              * once this thread has refused v's queue with its head at the

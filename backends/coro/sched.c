@@ -314,8 +314,6 @@ int goc_go_at(void (*fn)(void *), void *arg, const char *file, int line, const c
     if (!w) {
         if (!atomic_load_explicit(&S.main_running, memory_order_acquire)) return -ESHUTDOWN;
         coro_note_foreign();
-    } else {
-        coro_note_op_on(w); /* a burst of spawns: the new tasks show what they do before a thief takes them */
     }
     GOC_RACE_CALL_BEGIN();
     coro_task *t = coro_task_new(w, false, fn, arg, file, line, fn_name);

@@ -33,7 +33,6 @@
 
 #include "coro.h"
 GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
-#include "coro_sched.h" /* coro_note_op */
 #define GOC_TSAN_MU_HELD() mu_held_list() /* per task: each is a TSan fiber */
 #include "goc_tsan_mu.h"
 
@@ -229,7 +228,6 @@ static void lock_impl(goc_mutex *m) {
 int(goc_mutex_lock)(goc_mutex *m) {
     if (!mu_ok(m)) return -EINVAL;
     goc__fuzz_point();
-    coro_note_op(); /* tasks sharing a mutex communicate (runq_grab) */
     GOC_RACE_CALL_BEGIN();
     lock_impl(m);
     GOC_RACE_ACQUIRE(m); /* the previous unlock -> this lock */
@@ -380,7 +378,6 @@ static int wg_add_impl(goc_wg *wg, int64_t delta) {
 int goc_wg_add(goc_wg *wg, int64_t delta) {
     if (!wg_ok(wg)) return -EINVAL;
     coro_note_foreign();
-    coro_note_op();
     GOC_RACE_CALL_BEGIN();
     int r = wg_add_impl(wg, delta);
     GOC_RACE_CALL_END();
