@@ -53,6 +53,13 @@
  *        under ctest -j2 at load 8-10 and 136 ms beside two CPU hogs, as the
  *        woken worker waits for a CPU: the bound, as T_poll_stall's and
  *        T_spin_stall's, leaves room for the 120-250 ms waits seen at load 20.
+ *   T_talk_poll: the placement policy leaves a queue alone while its
+ *        worker's tasks communicate; a task that polls a select with a
+ *        default (an operation every few ns, never blocking) must not keep
+ *        the sender queued behind it from the idle worker (GOC_PROCS=2):
+ *        the sender must run within 5 s (typically 0-10 ms). With the
+ *        thief's first version, which left such a queue alone for good,
+ *        1 run of 3 timed out.
  */
 #include <pthread.h>
 #include <unistd.h>
