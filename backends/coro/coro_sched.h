@@ -30,6 +30,7 @@
 #define GLOBAL_CHECK_EVERY 61 /* Go: check the global queue every 61 ticks for fairness */
 #define RUNNEXT_STREAK 32
 #define SPIN_NS (20 * 1000) /* an idle spinner polls this long before parking */
+#define SPIN_GAP_MAX 1024u   /* and looks at the run queues after at most this many pauses */
 #define RUNNEXT_STEAL_NS (50 * 1000) /* a busy worker's runnext is stolen after this */
 #define STEAL_WATCH_NS (2 * 1000)    /* a thief watches a victim's queue drain this long */
 #define STEAL_DRAIN_NS (10 * 1000)   /* and steals what the victim would reach later than this */
