@@ -91,7 +91,7 @@ TIME_SHARED_NS = 2000
 PROBE_FILE = "floors.json"
 
 
-UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}  # Google Benchmark time_unit -> ns (every reader here)
 
 
 def gbench_median_ns(doc):

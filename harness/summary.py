@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stages as ST  # noqa: E402  (RUN/stages.json)
 import floors as FL  # noqa: E402  (channel rows over the bare floors)
 
-UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+UNIT_NS = FL.UNIT_NS
 GO = ("go-p1", "go-pN")
 LAT_KEYS = ("p50_ns", "p99_ns", "p99.9_ns")
 CPU_KEYS = ("cpu_ns", "sys_ns")  # process CPU time per op (gbench_shim.cc, reference/go)

@@ -28,10 +28,11 @@ for ((r = 1; r <= rounds; r++)); do
       { echo "ab_bins: $d/$bin failed in round $r" >&2; exit 1; }
   done
 done
-/usr/bin/python3 - "$tmp" "$rounds" <<'PY'
+/usr/bin/python3 - "$tmp" "$rounds" "$(dirname "$0")/../harness" <<'PY'
 import json, statistics, sys
 tmp, rounds = sys.argv[1], int(sys.argv[2])
-ns = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}
+sys.path.insert(0, sys.argv[3])
+from floors import UNIT_NS as ns  # noqa: E402
 runs = {}
 for side in ("old", "new"):
     for r in range(1, rounds + 1):

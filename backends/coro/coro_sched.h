@@ -59,8 +59,8 @@ struct coro_worker {
      * that a thief polling both does not pull the owner's hot line. */
     _Atomic uint64_t nready;
     /* Channel operations and selects started by tasks on this worker
-     * (coro_note_op): the thieves' sign that its
-     * tasks communicate (runq_grab's placement policy). Owner only (relaxed
+     * (coro_note_op): the thieves' sign that its tasks communicate
+     * (runq_grab's placement policy). Owner only (relaxed
      * load + store, once per operation), on a line of its own: thieves poll
      * runnext's line and sysmon the one below, while a thief reads this one
      * twice per watch, pulling it from the owner at most twice per try. */

@@ -137,11 +137,11 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
              * cores, every operation on what they share moves its lines
              * (MPMC 4x4 cap 128: ~25 ns on one core, 80-100 ns over two).
              * Tasks that compute between operations (a worker pool's jobs)
-             * start few. A running task
-             * that communicates without ever blocking (a select-default
-             * poll) must not keep the queue from idle workers for ever:
-             * once this thread has refused v's queue with its head at the
-             * same place for RUNNEXT_STEAL_NS, it takes it. */
+             * start few. A running task that communicates without ever
+             * blocking (a select-default poll) must not keep the queue from
+             * idle workers for ever: once this thread has refused v's queue
+             * with its head at the same place for RUNNEXT_STEAL_NS, it
+             * takes it. */
             uint64_t ops = atomic_load_explicit(&v->nops, memory_order_relaxed) - ops0;
             if (ops * STEAL_OP_GAP_NS >= (uint64_t)(now - t0)) {
                 if (talk_v != v || talk_h != hn) {
