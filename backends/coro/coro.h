@@ -217,8 +217,9 @@ typedef struct coro_task {
     goc_time park_deadline;    /* written by the task before it parks */
     int saved_errno;           /* errno while switched out (written by its worker) */
     bool is_root;
-    bool fresh;
-    _Atomic int running;       /* 1 while a worker runs it (RG10 check) */                /* not yet switched to (its first switch synchronises) */
+    bool fresh;                /* not yet switched to (its first switch synchronises) */
+    _Atomic int running;       /* 1 while a worker runs it (RG10 check) */
+    uint32_t chain_n;          /* a chain's first task in a chain queue: its length; owned like next */
     uint64_t run_id;           /* goc_main generation of a root task */
     /* stack (stack.c): set once when the slot is carved */
     char *stack_lo;            /* lowest usable byte (above the guard page) */
@@ -235,6 +236,10 @@ typedef struct coro_task {
     /* netpoller (netpoll.c): the fd registered for this wait, -1 if none */
     int poll_fd, poll_dup, poll_events, poll_err;
     _Atomic uint32_t poll_arming; /* 1 from park until fd_arm is done with the task */
+    /* a chain's first task in a chain queue (chainq.h): the next chain's
+     * first; owned like next (here, among the cold fields, so that adding
+     * it moved none of the hot ones) */
+    struct coro_task *chain_skip;
 #ifdef GOC_TSAN
     void *fiber;
     void *tsan_held;           /* natural build: goc_mutex tokens it holds (goc_tsan_mu.h); the task only */

@@ -24,6 +24,7 @@
 #ifndef GOC_CORO_SCHED_H
 #define GOC_CORO_SCHED_H
 
+#include "chainq.h"
 #include "coro.h"
 
 #define RUNQ_SIZE 256u
@@ -133,7 +134,7 @@ typedef struct {
     _Atomic int stop;           /* rollback of a failed start */
 
     goc__lock glock;            /* global queue */
-    coro_task *ghead, *gtail;   /* guarded by glock */
+    coro_chainq gq;             /* guarded by glock: chains of tasks (chainq.h) */
     _Atomic uint32_t gsize;     /* written under glock (seq_cst: W1); read anywhere */
 
     goc__lock idle_lock;

@@ -10,16 +10,12 @@ GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 
 void coro_global_put(coro_task *first, coro_task *last, uint32_t n) {
     goc__lock_acquire(&S.glock);
-    last->next = NULL;
-    if (S.gtail) S.gtail->next = first;
-    else S.ghead = first;
-    S.gtail = last;
+    chainq_put(&S.gq, first, last, n, false);
     /* seq_cst: W1 of the idle protocol (pairs with I3's load) */
     atomic_store_explicit(&S.gsize, atomic_load_explicit(&S.gsize, memory_order_relaxed) + n,
                           memory_order_seq_cst);
     goc__lock_release(&S.glock);
 }
-
 
 /* Full local queue: moves half of it and t to the global queue (Go's
  * runqputslow). False if a thief raced us (retry the fast path). */
@@ -173,28 +169,31 @@ bool coro_runq_empty(coro_worker *w) {
            atomic_load_explicit(&w->runnext, memory_order_seq_cst) == NULL;
 }
 
+/* Takes from the global queue: one task when max is 1 (the fairness tick),
+ * else whole chains (chainq.h) up to Go's share, n / nprocs + 1, as far as
+ * they fit w's local queue; returns the first and queues the rest locally.
+ * Under the lock only chain heads are read: the chains' tasks were mostly
+ * last written by another worker, and walking them there made the other
+ * workers sleep on the lock (chainq.h). Owner only. */
 coro_task *coro_global_get(coro_worker *w, uint32_t max) {
     if (atomic_load_explicit(&S.gsize, memory_order_seq_cst) == 0) return NULL;
+    /* room in our queue: thieves only make more (relaxed: our own tail) */
+    uint32_t room = RUNQ_SIZE - (atomic_load_explicit(&w->rq_tail, memory_order_relaxed) -
+                                 atomic_load_explicit(&w->rq_head, memory_order_acquire));
+    if (max > room + 1) max = room + 1;
     goc__lock_acquire(&S.glock);
     uint32_t n = atomic_load_explicit(&S.gsize, memory_order_relaxed);
     if (n == 0) {
         goc__lock_release(&S.glock);
         return NULL;
     }
-    uint32_t take = n / (uint32_t)S.nprocs + 1;
-    if (take > n) take = n;
-    if (take > max) take = max;
-    if (take > RUNQ_SIZE / 2) take = RUNQ_SIZE / 2;
-    coro_task *t = S.ghead;
-    S.ghead = t->next;
-    for (uint32_t i = 1; i < take; i++) {
-        coro_task *x = S.ghead;
-        S.ghead = x->next;
-        runq_put_tail(w, x);
-    }
-    if (!S.ghead) S.gtail = NULL;
-    atomic_store_explicit(&S.gsize, n - take, memory_order_seq_cst);
+    uint32_t want = n / (uint32_t)S.nprocs + 1, got;
+    coro_task *first = max == 1 ? (got = 1, chainq_take1(&S.gq)) : chainq_take(&S.gq, want, max, &got);
+    atomic_store_explicit(&S.gsize, n - got, memory_order_seq_cst);
     goc__lock_release(&S.glock);
+    coro_chain_walk k = chainq_walk(first, got);
+    coro_task *t = chainq_next(&k), *x;
+    while ((x = chainq_next(&k))) runq_put_tail(w, x);
     return t;
 }
 

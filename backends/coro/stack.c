@@ -55,8 +55,9 @@
  * stack. The root task keeps a normal slot. Sanitizer builds refuse it.
  *
  * Pools: a freed slot goes to its worker's cache (LIFO, up to 64, owner
- * only); overflow moves 32 to the global pool (pool_lock). Spawning takes
- * from the cache, then the global pool, then a newly carved slot, so spawn makes no
+ * only); overflow moves 32 to the global pool (pool_lock) as one chain
+ * (chainq.h). Spawning takes from the cache, then a whole chain of the
+ * global pool, then a newly carved slot, so spawn makes no
  * system call in steady state. Slabs are never unmapped (a task struct stays
  * readable forever, which the netpoller's stale-event check relies on, and
  * so does the task registry: every struct carved joins its table,
@@ -69,6 +70,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "chainq.h"
 #include "coro.h"
 GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 
@@ -82,7 +84,7 @@ GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #define SLAB_MAX_SLOTS 256u
 
 static goc__lock pool_lock = GOC__LOCK_INIT;
-static coro_task *pool;             /* guarded by pool_lock */
+static coro_chainq pool;            /* guarded by pool_lock: chains of free slots (chainq.h) */
 static size_t page_size;            /* set once under pool_lock */
 static size_t slot_bytes;           /* set once under pool_lock */
 static size_t stack_bytes;          /* set once under pool_lock */
@@ -367,20 +369,19 @@ coro_task *coro_stack_alloc(coro_worker *w) {
         return t;
     }
     goc__lock_acquire(&pool_lock);
-    t = pool;
-    if (t) {
-        pool = t->next;
-        /* refill the cache with a batch so the next spawns take no lock */
-        for (uint32_t i = 0; c && pool && i < CACHE_MOVE; i++) {
-            coro_task *x = pool;
-            pool = x->next;
-            x->next = c->head;
-            c->head = x;
-            c->n++;
-        }
-    } else {
-        t = slot_carve();
+    if (pool.head && c) {
+        /* a whole chain (CACHE_MOVE slots another worker's cache gave
+         * back): the first for us, the rest refills the (empty) cache, so
+         * the next spawns take no lock; no walk under the lock (chainq.h) */
+        uint32_t n;
+        t = chainq_take(&pool, 1, UINT32_MAX, &n);
+        goc__lock_release(&pool_lock);
+        c->head = t->next;
+        c->n = n - 1;
+        t->next = NULL;
+        return t;
     }
+    t = pool.head ? chainq_take1(&pool) : slot_carve();
     goc__lock_release(&pool_lock);
     return t;
 }
@@ -428,8 +429,7 @@ void coro_stack_free(coro_worker *w, coro_task *t) {
     keep->next = NULL;
     c->n = CACHE_MAX + 1 - CACHE_MOVE;
     goc__lock_acquire(&pool_lock);
-    last->next = pool;
-    pool = first;
+    chainq_put(&pool, first, last, CACHE_MOVE, true);
     goc__lock_release(&pool_lock);
 }
 
