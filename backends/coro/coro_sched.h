@@ -33,6 +33,7 @@
 #define SPIN_NS (20 * 1000) /* an idle spinner polls this long before parking */
 #define SPIN_GAP_MAX 1024u   /* and looks at the run queues after at most this many pauses */
 #define RUNNEXT_STEAL_NS (50 * 1000) /* a busy worker's runnext is stolen after this */
+#define TALK_STEAL_NS (1000 * 1000)  /* and a communicating one's queue with its head still */
 #define STEAL_WATCH_NS (2 * 1000)    /* a thief watches a victim's queue drain this long */
 #define STEAL_DRAIN_NS (10 * 1000)   /* and steals what the victim would reach later than this */
 #define STEAL_OP_GAP_NS 250          /* unless its tasks start an operation at least this often */

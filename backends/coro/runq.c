@@ -136,8 +136,12 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
              * start few. A running task that communicates without ever
              * blocking (a select-default poll) must not keep the queue from
              * idle workers for ever: once this thread has refused v's queue
-             * with its head at the same place for RUNNEXT_STEAL_NS, it
-             * takes it. */
+             * with its head at the same place for TALK_STEAL_NS, it takes
+             * it. That bound is long (1 ms, sysmon's tick) because a split
+             * group does not come back together: MPMC cap 1024, whose
+             * consumers drain a full ring for tens of us at a time without
+             * switching, ran at 118-219 ns a message at GOC_PROCS=2 with a
+             * 50 us bound, 38 ns with 1 ms (README "Scheduler"). */
             uint64_t ops = atomic_load_explicit(&v->nops, memory_order_relaxed) - ops0;
             if (ops * STEAL_OP_GAP_NS >= (uint64_t)(now - t0)) {
                 if (talk_v != v || talk_h != hn) {
@@ -146,8 +150,8 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
                     talk_since = now;
                     return 0;
                 }
-                if (now - talk_since < RUNNEXT_STEAL_NS) return 0;
-                talk_v = NULL; /* head still for RUNNEXT_STEAL_NS: steal */
+                if (now - talk_since < TALK_STEAL_NS) return 0;
+                talk_v = NULL; /* head still for TALK_STEAL_NS: steal */
             }
             uint64_t adv = hn - h;
             if (adv && (uint64_t)left * (uint64_t)(now - t0) <= adv * STEAL_DRAIN_NS)
