@@ -174,11 +174,13 @@ bool coro_runq_empty(coro_worker *w) {
 }
 
 /* Takes from the global queue: one task when max is 1 (the fairness tick),
- * else whole chains (chainq.h) up to Go's share, n / nprocs + 1, as far as
- * they fit w's local queue; returns the first and queues the rest locally.
- * Under the lock only chain heads are read: the chains' tasks were mostly
- * last written by another worker, and walking them there made the other
- * workers sleep on the lock (chainq.h). Owner only. */
+ * else whole chains (chainq.h) while fewer than Go's share, n / nprocs + 1,
+ * are taken and the next chain fits w's local queue (so one chain may take
+ * more than the share: up to RUNQ_SIZE + 1, a retiring worker's queue);
+ * returns the first and queues the rest locally. Under the lock only chain
+ * heads are read: the chains' tasks were mostly last written by another
+ * worker, and walking them there made the other workers sleep on the lock
+ * (chainq.h). Owner only. */
 coro_task *coro_global_get(coro_worker *w, uint32_t max) {
     if (atomic_load_explicit(&S.gsize, memory_order_seq_cst) == 0) return NULL;
     /* room in our queue: thieves only make more (relaxed: our own tail) */
@@ -198,6 +200,13 @@ coro_task *coro_global_get(coro_worker *w, uint32_t max) {
     coro_chain_walk k = chainq_walk(first, got);
     coro_task *t = chainq_next(&k), *x;
     while ((x = chainq_next(&k))) runq_put_tail(w, x);
+    /* W2 for what we queued (W1: runq_put_tail's seq_cst store). gsize
+     * dropped before the tasks reached our queue, so a worker going idle in
+     * between saw them in neither place (its I3) and parked; and unlike a
+     * ready, these pushes wake nobody. Taken under the lock, as before the
+     * chains, the pushes came before the gsize store. One seq_cst load when
+     * nobody is idle. (Review of the chains change.) */
+    if (got > 1) coro_wakep();
     return t;
 }
 

@@ -70,9 +70,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "chainq.h"
 #include "coro.h"
 GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
+#include "chainq.h" /* after BEGIN: its inline functions uninstrumented too */
 
 #ifdef GOC_ASAN
 #include <sanitizer/asan_interface.h>
