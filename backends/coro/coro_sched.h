@@ -37,6 +37,8 @@
 #define STEAL_WATCH_NS (2 * 1000)    /* a thief watches a victim's queue drain this long */
 #define STEAL_DRAIN_NS (10 * 1000)   /* and steals what the victim would reach later than this */
 #define STEAL_OP_GAP_NS 250          /* unless its tasks start an operation at least this often */
+#define STEAL_CHAT_GAP_NS 50         /* and if this often, the thief leaves it alone for: */
+#define TALK_BACKOFF_NS (20 * 1000)
 #define DEADLOCK_GRACE_NS (100 * 1000000LL)
 
 enum { ACT_NONE, ACT_YIELD, ACT_PARK, ACT_EXIT };
@@ -198,6 +200,7 @@ void coro_global_put(coro_task *first, coro_task *last, uint32_t n);
 coro_task *coro_global_get(coro_worker *w, uint32_t max);
 bool coro_runq_put_slow(coro_worker *w, coro_task *t, uint32_t h, uint32_t tl);
 uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next);
+bool coro_steal_backoff(const coro_worker *v, goc_time now);
 bool coro_runq_empty(coro_worker *w);
 
 /* ---------------------------------------------------------- idle.c -- */

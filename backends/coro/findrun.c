@@ -110,14 +110,18 @@ coro_task *coro_find_runnable(coro_worker *w) {
              * GOC_PROCS=2 1.45x slower than with this backoff (README
              * "Keeping a communicating group on one worker"). */
             unsigned gap = 64;
-            while (!seen && goc_now() < until) {
+            goc_time tnow;
+            while (!seen && (tnow = goc_now()) < until) {
                 for (unsigned k = 0; k < gap; k++) goc__cpu_relax();
                 if (gap < SPIN_GAP_MAX) gap *= 2;
                 if (atomic_load_explicit(&S.gsize, memory_order_relaxed)) seen = true;
                 for (int i = 0, nw = coro_nw(); !seen && i < nw; i++) {
                     coro_worker *v = &S.w[i];
                     /* queued work only: a runnext belongs to its worker,
-                     * which is about to run it (a handoff) */
+                     * which is about to run it (a handoff); and not the
+                     * queue of a victim we just refused (runq.c,
+                     * coro_steal_backoff): we would only refuse it again */
+                    if (coro_steal_backoff(v, tnow)) continue;
                     if (atomic_load_explicit(&v->rq_head, memory_order_relaxed) !=
                         atomic_load_explicit(&v->rq_tail, memory_order_relaxed))
                         seen = true;

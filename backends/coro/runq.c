@@ -44,10 +44,29 @@ static void patience_pause(unsigned *it) {
 
 /* The thief's memory of its last refusal of a communicating victim's queue
  * (runq_grab): the victim, its queue head then, and since when this thread
- * has seen that head. Thread-local: each thief judges for itself. */
+ * has seen that head; and when it last refused a victim whose tasks
+ * started an operation at least every STEAL_CHAT_GAP_NS (0: the last
+ * refusal was not of such a victim). Thread-local: each thief judges for
+ * itself. */
 static __thread coro_worker *talk_v;
 static __thread uint32_t talk_h;
 static __thread goc_time talk_since;
+static __thread goc_time chat_at;
+
+/* A thread that refused v's queue within TALK_BACKOFF_NS because v's tasks
+ * talk that fast leaves v alone for the rest of that time: it neither
+ * watches v (runq_grab) nor, as an idle spinner, counts v's queue as work
+ * in sight (find_runnable), so it parks instead of spinning. Each look at
+ * v pulls the lines of v's queue and op count, which v writes on every
+ * push, pop and operation: a spinner watching a victim it keeps refusing
+ * slowed the victim's group (README "Scheduler": ChanProdCons0 0.80x,
+ * MPMC 0.83-0.86x, WorkerPool 0.81x without those looks). Liveness is
+ * unchanged: a parked thief is woken by the victim's next wakep or by
+ * sysmon's look at a queue whose head stands still, and its talk_since
+ * keeps counting towards TALK_STEAL_NS. */
+bool coro_steal_backoff(const coro_worker *v, goc_time now) {
+    return chat_at && v == talk_v && now - chat_at < TALK_BACKOFF_NS;
+}
 
 /* Thief: grabs half of v's queue (or its runnext) into out[]. */
 uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
@@ -99,6 +118,7 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
             return 0;
         }
         if (n > RUNQ_SIZE / 2) continue; /* inconsistent h/tl snapshot */
+        if (!watched && coro_steal_backoff(v, goc_now())) return 0;
         if (!watched) {
             /* Steal only what v would not get to soon (the placement
              * policy, README "Scheduler"). Tasks queued behind a worker
@@ -144,6 +164,7 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
              * 50 us bound, 38 ns with 1 ms (README "Scheduler"). */
             uint64_t ops = atomic_load_explicit(&v->nops, memory_order_relaxed) - ops0;
             if (ops * STEAL_OP_GAP_NS >= (uint64_t)(now - t0)) {
+                chat_at = ops * STEAL_CHAT_GAP_NS >= (uint64_t)(now - t0) ? now : 0;
                 if (talk_v != v || talk_h != hn) {
                     talk_v = v;
                     talk_h = hn;
