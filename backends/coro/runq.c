@@ -118,7 +118,6 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
             return 0;
         }
         if (n > RUNQ_SIZE / 2) continue; /* inconsistent h/tl snapshot */
-        if (!watched && coro_steal_backoff(v, goc_now())) return 0;
         if (!watched) {
             /* Steal only what v would not get to soon (the placement
              * policy, README "Scheduler"). Tasks queued behind a worker
@@ -135,6 +134,7 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
              * away (or v started nothing meanwhile), else leave them.
              * relaxed loads: hints; the CAS below decides. */
             goc_time t0 = goc_now(), now;
+            if (coro_steal_backoff(v, t0)) return 0;
             uint64_t ops0 = atomic_load_explicit(&v->nops, memory_order_relaxed);
             unsigned it = 0;
             uint32_t hn, left;
@@ -214,8 +214,8 @@ coro_task *coro_global_get(coro_worker *w, uint32_t max) {
         goc__lock_release(&S.glock);
         return NULL;
     }
-    uint32_t want = n / (uint32_t)S.nprocs + 1, got;
-    coro_task *first = max == 1 ? (got = 1, chainq_take1(&S.gq)) : chainq_take(&S.gq, want, max, &got);
+    uint32_t got;
+    coro_task *first = chainq_take(&S.gq, n / (uint32_t)S.nprocs + 1, max, &got);
     atomic_store_explicit(&S.gsize, n - got, memory_order_seq_cst);
     goc__lock_release(&S.glock);
     coro_chain_walk k = chainq_walk(first, got);
