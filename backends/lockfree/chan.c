@@ -65,7 +65,11 @@
  *       (ring_may_be_ready). So "full" is one load of W[t] showing
  *       (t - one_lap, FULL) and "empty" one load of W[h] showing (h, EMPTY),
  *       t and h reached by the walk. With one sender and one receiver each
- *       hint has one writer (close aside) and is exact.
+ *       hint has one writer (close aside) and is exact. A sender may start
+ *       at its memo (the position after its own last commit, on the same
+ *       channel: send_start) instead of the tail hint: never ahead either;
+ *       the send then moves the hint to where it decides (claim or full),
+ *       before its commit.
  *   I9  Closed <=> CLOSED is set in W of the first uncommitted position t
  *       (or of its slot's full previous-lap position, whose take carries it
  *       to t). Only a successful close sets it; no commit succeeds on a
@@ -125,12 +129,16 @@ struct goc_chan {
                             * LF_SLOT_SPAN-aligned inside buf_raw */
     void *buf_raw;         /* the allocation buf lives in */
     void *raw;             /* the allocation this struct lives in (aligned inside) */
+    uint64_t id;           /* buffered: unique per make (lf_chan_ids), so that a
+                            * sender's memo (tl_send_memo) never names a later
+                            * channel at the same address */
     void (*dtor)(void *);  /* set once before the channel is shared */
     goc__timer *timer;     /* goc_after: set once by goc__chan_set_timer */
 
     /* producer line: the tail hint, moved on (hint_move: a plain store) by
-     * a sender or close that finds the position at it committed; never by
-     * a commit (I7); never ahead, may lag (I8) */
+     * a sender or close that finds the position at it committed, and by a
+     * send to the position it decides at (its claim, or "full"), before
+     * its commit; never after a commit (I7); never ahead, may lag (I8) */
     _Atomic lf_pos tail GOC_ALIGNED_CL;
 
     /* consumer line: the head hint, moved on (hint_move) by each take and
@@ -507,6 +515,8 @@ static size_t slot_stride(size_t natural, size_t cap) {
     return cap >= 2 && padded * cap <= LF_PAD_MAX_BYTES ? padded : natural;
 }
 
+static _Atomic uint64_t lf_chan_ids; /* the last id given (goc_chan.id) */
+
 static goc_chan *lf_api_chan_make(size_t elem_size, size_t cap) {
     if (!goc__chan_make_ok(elem_size, cap)) {
         errno = EINVAL;
@@ -522,6 +532,9 @@ static goc_chan *lf_api_chan_make(size_t elem_size, size_t cap) {
     ch->elem_size = (uint32_t)elem_size;
     ch->cap = cap;
     if (cap) {
+        /* relaxed: only uniqueness matters (the memo compares ids of a
+         * channel the caller holds live) */
+        ch->id = atomic_fetch_add_explicit(&lf_chan_ids, 1, memory_order_relaxed) + 1;
         ch->one_lap = next_pow2((lf_pos)cap);
         ch->esz8 = (elem_size + 7) & ~(size_t)7;
         ch->stride = slot_stride(offsetof(lf_slot, data) + LF_K * ch->esz8, cap);
@@ -643,14 +656,37 @@ static inline lf_pos hint_move(_Atomic lf_pos *hint, lf_pos n) {
     return n;
 }
 
+/* A sender's memo: the position after its own last commit, and on which
+ * channel (address and id: a channel made later at the same address has
+ * another id). Thread-local: every task of this backend is a thread, and
+ * nothing else reads it. A send starts there instead of at the tail hint,
+ * which lags by that very commit (a sender does not touch the channel
+ * after its commit, I7), so a sender on its own does not load W of the
+ * slot it just committed, whose line the receiver has usually taken by
+ * then (a cross-core miss per message; README section 1, "The sender's
+ * memo"). A valid start: every predecessor of the memo is committed (the
+ * memo owner committed the last one, I8 the rest); if others sent since,
+ * W shows it and the walk goes forward as from a lagging hint. */
+typedef struct lf_send_memo {
+    const goc_chan *ch; /* compared only, never dereferenced */
+    uint64_t id;
+    lf_pos next;
+} lf_send_memo;
+static __thread lf_send_memo tl_send_memo;
+
+static inline lf_pos send_start(const goc_chan *ch) {
+    if (tl_send_memo.ch == ch && tl_send_memo.id == ch->id) return tl_send_memo.next;
+    /* relaxed: a hint (hint_move) */
+    return atomic_load_explicit(&ch->tail, memory_order_relaxed);
+}
+
 /* One attempt to send into the ring: 0, -EPIPE (closed), -EAGAIN (full: the
  * slot at tail still holds last lap's unreceived value), or LF_BUSY (both
  * buffers of the slot at tail are held by partners: wait). The caller wakes
  * a registered receiver if *notify is set (then the channel is pinned). */
 static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, const void *elem, bool *notify,
                                                                   bool small) {
-    /* relaxed: a hint (hint_move) */
-    lf_pos t = atomic_load_explicit(&ch->tail, memory_order_relaxed);
+    lf_pos t = send_start(ch);
     for (;;) {
         lf_pos ix = t & (ch->one_lap - 1);
         lf_slot *s = slot_at(ch, ix);
@@ -663,7 +699,14 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
             t = hint_move(&ch->tail, pos_skip(ch, t, ix, w, false)); /* t is committed: the hint lags */
             continue;
         }
-        if (d == -(int64_t)ch->one_lap && (w & LF_W_FULL)) return -EAGAIN; /* last lap's value unread: full */
+        if (d == -(int64_t)ch->one_lap && (w & LF_W_FULL)) {
+            /* last lap's value unread: full. The hint goes to t (every
+             * earlier position is committed), so that a blocked sender's
+             * re-check (ring_may_be_ready) finds the full slot there; the
+             * memo does not move it on */
+            hint_move(&ch->tail, t);
+            return -EAGAIN;
+        }
         if (d != 0) {
             t = atomic_load_explicit(&ch->tail, memory_order_relaxed); /* a stale hint */
             continue;
@@ -679,6 +722,12 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
         if (!atomic_compare_exchange_strong_explicit(&s->w, &w, w | LF_W_BUSY(b), memory_order_seq_cst,
                                                      memory_order_relaxed))
             continue;
+        /* the hint to t, before the commit (I7): at most our own commit
+         * behind afterwards, as when every send started at the hint (a
+         * memo'd sender walks past nothing, so nobody else would move it:
+         * len, close and the select snapshot walk from it) */
+        hint_move(&ch->tail, t);
+        lf_send_memo memo = {ch, ch->id, pos_next(ch, t)}; /* read now: I7 */
         /* seq_cst: B2 of the pair. Decided before the commit, after which a
          * receiver may take the value and free the channel (I7): pinned. */
         if (!*notify && GOC_UNLIKELY(atomic_load_explicit(&ch->nrecvq, memory_order_seq_cst))) {
@@ -723,7 +772,10 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
                                                              memory_order_relaxed);
             if (won) GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
             lin_end(ch);
-            if (won) return 0;
+            if (won) {
+                tl_send_memo = memo; /* thread-local, read before the commit (I7) */
+                return 0;
+            }
         }
     }
 }

@@ -14,8 +14,11 @@
  *                 floor the issue compares against
  *   *_b           bare_ring1024 and spsc cap 1024/128 timed per batch of 4096
  *                 messages, one line per rep: the median of the batches in
- *                 which both threads were on a CPU (co-running) and the
- *                 fastest tenth of all (taking turns); see run_batch
+ *                 which both threads were on a CPU (co-running), split by
+ *                 the ring's fill at the batch's start (near empty: below
+ *                 cap / 8, the receiver waiting on the slot the sender
+ *                 writes; the others), and the fastest tenth of all
+ *                 (taking turns); see run_batch
  * Every workload checks the sum of what was received and exits 1 on a
  * mismatch. Prints one line per workload: name backend median_ns/op min max.
  */
@@ -188,6 +191,9 @@ static long bt_n;
 static bool bt_bare;
 static goc_wg *bt_wg;
 static bt_stamps bt_snd, bt_rcv;
+static size_t *bt_len; /* the receiver's goc_chan_len at each of its stamps */
+static double bt_lo, bt_hi; /* co-running medians: near empty, the others (0: none) */
+static long bt_nlo;           /* co-running batches near empty */
 static goc_time thread_cpu(void) {
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
@@ -223,6 +229,11 @@ static double run_batch(size_t cap, long n, bool bare, double *corun, long *ncor
         fprintf(stderr, "batch: setup failed (or msgs < %d)\n", 3 * LF_BATCH);
         exit(1);
     }
+    bt_len = calloc((size_t)(nb + 1), sizeof *bt_len);
+    if (!bt_len) {
+        fprintf(stderr, "batch: out of memory\n");
+        exit(1);
+    }
     bt_snd = (bt_stamps){m, m + nb + 1};
     bt_rcv = (bt_stamps){m + 2 * (nb + 1), m + 3 * (nb + 1)};
     bt_n = nb * LF_BATCH;
@@ -233,6 +244,10 @@ static double run_batch(size_t cap, long n, bool bare, double *corun, long *ncor
     int64_t s = 0, v;
     for (long i = 0; i < bt_n; i++) {
         bt_stamp(&bt_rcv, i);
+        if (i % LF_BATCH == 0)
+            bt_len[i / LF_BATCH] = bare ? (size_t)(atomic_load_explicit(&br.tail, memory_order_relaxed) -
+                                                   atomic_load_explicit(&br.head, memory_order_relaxed))
+                                        : goc_chan_len(bt_ch);
         if (bare) {
             v = (int64_t)br_recv(&br);
         } else if (goc_chan_recv(bt_ch, &v, GOC_NEVER)) {
@@ -251,13 +266,34 @@ static double run_batch(size_t cap, long n, bool bare, double *corun, long *ncor
         fprintf(stderr, "batch: bad sum\n");
         exit(1);
     }
-    long k = 0;
+    /* co-running batches, and among them those that started with the ring
+     * near empty (fill < cap / 8: the receiver waits on the very slot the
+     * sender writes) and the others (the sides mostly apart) */
+    long k = 0, klo = 0, khi = 0;
+    double *lo = malloc((size_t)(nb + 1) * sizeof *lo), *hi = malloc((size_t)(nb + 1) * sizeof *hi);
+    if (!lo || !hi) {
+        fprintf(stderr, "batch: out of memory\n");
+        exit(1);
+    }
     for (long i = 0; i + 1 < nb; i++) {
         double rw = (double)(bt_rcv.wall[i + 1] - bt_rcv.wall[i]), sw = (double)(bt_snd.wall[i + 1] - bt_snd.wall[i]);
         if ((double)(bt_rcv.cpu[i + 1] - bt_rcv.cpu[i]) >= 0.9 * rw &&
-            (double)(bt_snd.cpu[i + 1] - bt_snd.cpu[i]) >= 0.9 * sw)
+            (double)(bt_snd.cpu[i + 1] - bt_snd.cpu[i]) >= 0.9 * sw) {
             d[k++] = rw / LF_BATCH;
+            if (bt_len[i] < cap / 8)
+                lo[klo++] = rw / LF_BATCH;
+            else
+                hi[khi++] = rw / LF_BATCH;
+        }
     }
+    qsort(lo, (size_t)klo, sizeof *lo, cmpd);
+    qsort(hi, (size_t)khi, sizeof *hi, cmpd);
+    bt_lo = klo ? lo[klo / 2] : 0;
+    bt_hi = khi ? hi[khi / 2] : 0;
+    bt_nlo = klo;
+    free(lo);
+    free(hi);
+    free(bt_len);
     qsort(d, (size_t)k, sizeof *d, cmpd);
     *corun = k ? d[k / 2] : 0;
     *ncorun = k;
@@ -291,8 +327,9 @@ static void batch_report(const char *name, size_t cap, bool bare, const char *on
         double co;
         long nco;
         double p10 = run_batch(cap, g_msgs, bare, &co, &nco);
-        printf("%-16s %-9s co-running %6.1f ns/msg (%ld of %ld batches)  fastest tenth %6.1f ns/msg\n", name,
-               goc_backend_name(), co, nco, g_msgs / LF_BATCH - 1, p10);
+        printf("%-16s %-9s co-running %6.1f ns/msg (%ld of %ld batches; near empty %ld at %5.1f, others %5.1f)"
+               "  fastest tenth %6.1f ns/msg\n",
+               name, goc_backend_name(), co, nco, g_msgs / LF_BATCH - 1, bt_nlo, bt_lo, bt_hi, p10);
         fflush(stdout);
     }
 }
