@@ -49,6 +49,12 @@
  *                no buffer of a slot is claimed while it is FULL, so a take
  *                CAS that succeeds on the W it loaded validates the value.
  *                RECV is never set on such a ring.
+ *         one step  the same small ring on x86-64 (ring_one_step): one
+ *                buffer word per slot, W and it an aligned 16-byte pair;
+ *                a send is ONE cmpxchg16b from (p, EMPTY) to (p, FULL)
+ *                with the value (w_commit16): no claim, no BUSY bits, a
+ *                stalled sender holds nothing. A receiver about to park
+ *                marks (p, EMPTY) with RWAIT (I5).
  *         close  (I9)
  *       A held buffer is never claimed, so a copy in or out never overlaps
  *       another; with both buffers held a send waits (LF_BUSY).
@@ -88,13 +94,24 @@
  *       missing. Symmetrically for senders (park only on (tail - one_lap,
  *       FULL)) with the take CAS and nsendq; close is covered by the lock
  *       (it marks W, then claims every waiter under the lock).
+ *       One-step ring (its send has no step between claim and commit for
+ *       B2): a receiver parks only after a CAS marked (head, EMPTY) with
+ *       RWAIT (ring_may_be_ready), after registering; the commit is a CAS
+ *       on the same W, so it either comes first (the mark fails: retry) or
+ *       sees the mark, pins and wakes one registered receiver. A take
+ *       moves head past a position whose mark may have woken another
+ *       receiver than the ones still parked, so every take that then sees
+ *       nrecvq != 0 marks the new head or, if it is committed, wakes one
+ *       (recv_pass_on). Senders blocked on a full one-step ring keep the
+ *       take/nsendq pair above.
  *   I6  A waiter's owner never returns while a claimer may still access its
  *       stack: after a claim it waits for wake == DONE, which the claimer
  *       stores (release) after its last access.
  *   I7  Nothing touches a channel once a partner may have completed: a woken
  *       owner reads only its own frame; a claimer reads ch before it
  *       signals; a ring op that must notify after its commit decides so
- *       before the commit (right after its claim or take) and pins the
+ *       before the commit (right after its claim or take; a one-step
+ *       send, from the mark in the W it commits over) and pins the
  *       channel, a sender does not touch ch after its commit (not even the
  *       tail hint), and
  *       goc_chan_free waits for the pins (a receiver may free the channel as
@@ -235,6 +252,12 @@ static inline unsigned char *slot_buf(const goc_chan *ch, lf_slot *s, int b) {
  * BEFORE their take, which the take CAS validates (I2 "small"): a receiver
  * never holds a buffer. */
 static inline bool ring_small(const goc_chan *ch) { return ch->esz8 <= 8; }
+/* A small ring whose sends are one step (lf.h LF_ONE_STEP): one buffer per
+ * slot, no claims, receivers mark the position they wait for (RWAIT). */
+static inline bool ring_one_step(const goc_chan *ch) { return LF_ONE_STEP && ring_small(ch); }
+/* Buffers per slot: a one-step send has no copy to be stalled in (N1/N2 in
+ * the README need the second buffer only for that). */
+static inline size_t ring_k(const goc_chan *ch) { return ring_one_step(ch) ? 1 : LF_K; }
 static inline _Atomic uint64_t *slot_word(const goc_chan *ch, lf_slot *s, int b) {
     return (_Atomic uint64_t *)(void *)slot_buf(ch, s, b);
 }
@@ -537,11 +560,14 @@ static goc_chan *lf_api_chan_make(size_t elem_size, size_t cap) {
         ch->id = atomic_fetch_add_explicit(&lf_chan_ids, 1, memory_order_relaxed) + 1;
         ch->one_lap = next_pow2((lf_pos)cap);
         ch->esz8 = (elem_size + 7) & ~(size_t)7;
-        ch->stride = slot_stride(offsetof(lf_slot, data) + LF_K * ch->esz8, cap);
+        /* a one-step slot is W and one word: 16 bytes, so that packed
+         * slots keep the pair 16-byte aligned for cmpxchg16b */
+        ch->stride = slot_stride(offsetof(lf_slot, data) + ring_k(ch) * ch->esz8, cap);
         /* zeroed memory is the initial state of every W (lf_slot); a
          * padded ring starts on a span boundary (a packed stride is 8 mod
-         * 16, never a multiple of the span) */
-        size_t align = (ch->stride & (LF_SLOT_SPAN - 1)) == 0 ? LF_SLOT_SPAN : 1;
+         * 16, or 8 or 16 on a one-step ring: never a multiple of the span),
+         * a packed one-step ring on 16 bytes (cmpxchg16b's pairs) */
+        size_t align = (ch->stride & (LF_SLOT_SPAN - 1)) == 0 ? LF_SLOT_SPAN : ring_one_step(ch) ? 16 : 1;
         ch->buf_raw = align > 1 ? goc__calloc(1, cap * ch->stride + align) : goc__calloc(cap, ch->stride);
         ch->buf = (unsigned char *)(((uintptr_t)ch->buf_raw + align - 1) & ~(uintptr_t)(align - 1));
         if (!ch->buf_raw) {
@@ -680,6 +706,38 @@ static inline lf_pos send_start(const goc_chan *ch) {
     return atomic_load_explicit(&ch->tail, memory_order_relaxed);
 }
 
+#if LF_ONE_STEP
+/* The one-step commit: W and the slot's buffer word, an aligned 16-byte
+ * pair, from (w, v) to (nw, nv) in one lock cmpxchg16b (seq_cst: a locked
+ * instruction is a full barrier; its release half publishes the sender's
+ * writes before the value, for the receiver's acquire load of W).
+ * Receivers read the two words with 8-byte loads and take with an 8-byte
+ * CAS on W, close and the mark CAS W too: on x86 every locked instruction
+ * on one cache line is atomic against the others whatever their sizes, and
+ * a W that did not change means the word did not either (it changes only
+ * with W's move to FULL). Inline assembly in every build: TSan's own
+ * 128-bit atomics are a load, compare and store under a mutex that only
+ * other 128-bit atomics take, so they are not atomic against the 8-byte
+ * CASes on W (the precise build lost closes and duplicated messages in
+ * st02_close_storm with the builtin). TSan (natural build) does not see the
+ * instruction, so the release is announced on W's address just before it:
+ * the receiver's acquire load of W syncs with it (an extra edge if the CAS
+ * fails, never a missing one; after a success the channel may be gone, I7);
+ * the acquire half needs no announcement, the sender's acquire load of W
+ * before it read the take it pairs with. */
+static inline bool w_commit16(lf_slot *s, uint64_t w, uint64_t v, uint64_t nw, uint64_t nv) {
+#ifdef GOC_TSAN
+    __tsan_release((void *)&s->w);
+#endif
+    bool ok;
+    __asm__ volatile("lock cmpxchg16b %1"
+                     : "=@ccz"(ok), "+m"(*(unsigned __int128 *)(void *)s), "+a"(w), "+d"(v)
+                     : "b"(nw), "c"(nv)
+                     : "memory");
+    return ok;
+}
+#endif
+
 /* One attempt to send into the ring: 0, -EPIPE (closed), -EAGAIN (full: the
  * slot at tail still holds last lap's unreceived value), or LF_BUSY (both
  * buffers of the slot at tail are held by partners: wait). The caller wakes
@@ -711,6 +769,44 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
             t = atomic_load_explicit(&ch->tail, memory_order_relaxed); /* a stale hint */
             continue;
         }
+#if LF_ONE_STEP
+        if (small) {
+            /* (t, EMPTY): the one-step send. The hint to t and the memo's
+             * values are taken now, before the commit (I7). */
+            hint_move(&ch->tail, t);
+            lf_send_memo memo = {ch, ch->id, pos_next(ch, t)};
+            if ((w & LF_W_RWAIT) && !*notify) {
+                /* a receiver registered and marked t before parking (I5):
+                 * ours is the commit that must wake one, after which a
+                 * receiver may take the value and free the channel: pin
+                 * it (relaxed: the commit's release publishes the pin) */
+                atomic_fetch_add_explicit(&ch->pins, 1, memory_order_relaxed);
+                *notify = true;
+            }
+            size_t esz = ch->elem_size;
+            uint64_t nw = w_make(t, ix, LF_W_FULL); /* the mark is consumed */
+            void *sy LF_UNUSED = SYNC_SLOT(ch, ix);
+            LF_HOOK(GOC_LF_HOOK_BEFORE_CAS, ch);
+            /* a stalled one-step sender holds nothing: others go on at t */
+            LF_HOOK(GOC_LF_HOOK_SEND_RESERVED, ch);
+            /* The commit, the send's linearization point; the precise
+             * build's slot edge by the winner in one step with it
+             * (lin_begin, as below). relaxed: the buffer word is checked
+             * by the CAS (it changes only with W's move to FULL). */
+            lin_begin(ch);
+            bool won = esz ? w_commit16(s, w, atomic_load_explicit(slot_word(ch, s, 0), memory_order_relaxed),
+                                        nw, small_pack(elem, esz))
+                           : atomic_compare_exchange_strong_explicit(&s->w, &w, nw, memory_order_seq_cst,
+                                                                     memory_order_relaxed);
+            if (won) GOC_RACE_UNHIDDEN(GOC_TSAN_P_ACQUIRE(sy); GOC_TSAN_P_RELEASE(sy));
+            lin_end(ch);
+            if (won) {
+                tl_send_memo = memo; /* thread-local, read before the commit (I7) */
+                return 0;
+            }
+            continue; /* W moved (a mark, another sender, close): judge it again */
+        }
+#endif
         /* (t, EMPTY): claim a buffer nobody holds */
         int b = !(w & LF_W_BUSY(0)) ? 0 : !(w & LF_W_BUSY(1)) ? 1 : -1;
         if (b < 0) return LF_BUSY; /* two partners mid-copy on this slot */
@@ -780,6 +876,37 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
     }
 }
 
+#if LF_ONE_STEP
+static void notify_one(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n);
+/* After a take on a one-step ring while receivers are registered: their
+ * marks may have been consumed by commits that woke another receiver, so
+ * make sure the position now at head wakes one of them too (I5): mark it
+ * if it is empty, wake one now if it is already committed. From p (the
+ * taken position's successor) on: the first position not taken. */
+static void recv_pass_on(goc_chan *ch, lf_pos p) {
+    for (;;) {
+        lf_pos ix = p & (ch->one_lap - 1);
+        lf_slot *s = slot_at(ch, ix);
+        /* seq_cst: as the parking receiver's mark (ring_may_be_ready) */
+        uint64_t w = atomic_load_explicit(&s->w, memory_order_seq_cst);
+        int64_t d = w_dist(w, ix, p);
+        if (d > 0) {
+            p = pos_skip(ch, p, ix, w, true); /* taken meanwhile: walk on */
+            continue;
+        }
+        if (d != 0) return; /* p not reached by this slot yet: others moved on (and look after it) */
+        if (w & LF_W_FULL) {
+            notify_one(ch, &ch->recvq, &ch->nrecvq);
+            return;
+        }
+        if (w & (LF_W_CLOSED | LF_W_RWAIT)) return; /* close wakes everybody; already marked */
+        if (atomic_compare_exchange_strong_explicit(&s->w, &w, w | LF_W_RWAIT, memory_order_seq_cst,
+                                                    memory_order_relaxed))
+            return;
+    }
+}
+#endif
+
 /* One attempt to receive: 0, -EPIPE (closed and drained; elem zeroed), or
  * -EAGAIN (the position at head is not committed: empty). Never waits. */
 static inline __attribute__((always_inline)) int ring_try_recv_k(goc_chan *ch, void *elem, bool *notify,
@@ -847,6 +974,12 @@ static inline __attribute__((always_inline)) int ring_try_recv_k(goc_chan *ch, v
         }
         LF_HOOK(GOC_LF_HOOK_RECV_RESERVED, ch);
         hint_move(&ch->head, pos_next(ch, h));
+#if LF_ONE_STEP
+        /* seq_cst: a registered receiver's increment happened before the
+         * mark a commit consumed, before our take read that commit */
+        if (small && GOC_UNLIKELY(atomic_load_explicit(&ch->nrecvq, memory_order_seq_cst)))
+            recv_pass_on(ch, pos_next(ch, h));
+#endif
         size_t esz LF_UNUSED = ch->elem_size;
         GOC_RACE_UNHIDDEN(if (elem && esz) GOC_TSAN_P_WRITE(elem, esz));
         if (small) {
@@ -925,16 +1058,29 @@ static int ring_op_now(goc_chan *ch, bool is_send, void *elem, int r) {
  * commit at head, or to be beaten by one that does); a sender only on a
  * full ring, (tail - one_lap, FULL) with no mark. Anything else (a stale
  * hint included) answers "may be ready": the caller retries rather than
- * parks. */
+ * parks. On a one-step ring a receiver's "not ready" also leaves the RWAIT
+ * mark on (head, EMPTY) (I5): called only after registering. */
 static bool ring_may_be_ready(goc_chan *ch, bool is_send) {
     lf_pos p = atomic_load_explicit(is_send ? &ch->tail : &ch->head, memory_order_seq_cst);
     lf_pos ix = p & (ch->one_lap - 1);
-    uint64_t w = atomic_load_explicit(&slot_at(ch, ix)->w, memory_order_seq_cst);
-    if (w & LF_W_CLOSED) return true;
-    int64_t d = w_dist(w, ix, p);
-    if (is_send) return !(d == -(int64_t)ch->one_lap && (w & LF_W_FULL));
-    if (d != 0 || (w & LF_W_FULL)) return true;
-    return (w & LF_W_BUSYALL & ~(w >> 2)) != 0; /* a buffer held by a sender */
+    lf_slot *s = slot_at(ch, ix);
+    uint64_t w = atomic_load_explicit(&s->w, memory_order_seq_cst);
+    for (;;) {
+        if (w & LF_W_CLOSED) return true;
+        int64_t d = w_dist(w, ix, p);
+        if (is_send) return !(d == -(int64_t)ch->one_lap && (w & LF_W_FULL));
+        if (d != 0 || (w & LF_W_FULL)) return true;
+        if (!ring_one_step(ch)) return (w & LF_W_BUSYALL & ~(w >> 2)) != 0; /* a buffer held by a sender */
+        /* One-step ring: (p, EMPTY) and p is the next commit's position;
+         * mark it (the A2 of I5 for this ring: the commit's CAS and this
+         * one are RMWs of W, so one sees the other). seq_cst: as the
+         * commit. Failed: W moved (a commit, close, another mark): judge
+         * it again. */
+        if (w & LF_W_RWAIT) return false;
+        if (atomic_compare_exchange_strong_explicit(&s->w, &w, w | LF_W_RWAIT, memory_order_seq_cst,
+                                                    memory_order_seq_cst))
+            return false;
+    }
 }
 
 /* Links e for ch's buffered clause and re-checks the ring; true if the

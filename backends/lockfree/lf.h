@@ -211,6 +211,10 @@ typedef uint64_t lf_pos;
  *   LF_W_FULL     the position the slot serves holds a committed value
  *   LF_W_CLOSED   the close mark (on the first uncommitted position, or on
  *                 the full slot of the previous lap, carried by its take)
+ *   LF_W_RWAIT    one-step ring only (LF_ONE_STEP, elements of at most 8
+ *                 bytes): on (p, EMPTY), a receiver is registered and may
+ *                 be parked waiting for p; the send that commits p must
+ *                 notify (chan.c I5)
  *   stamp         the position the slot serves now, stored minus the slot
  *                 index and modulo 2^LF_W_STAMP_BITS, so that a calloc'd
  *                 (zero) buffer is the initial state (slot i serves i)
@@ -223,8 +227,17 @@ typedef uint64_t lf_pos;
 #define LF_W_WHICH ((uint64_t)16)
 #define LF_W_FULL ((uint64_t)32)
 #define LF_W_CLOSED ((uint64_t)64)
-#define LF_W_SHIFT 7
+#define LF_W_RWAIT ((uint64_t)128)
+#define LF_W_SHIFT 8
 #define LF_W_STAMP_BITS (64 - LF_W_SHIFT)
+/* The one-step send (x86-64: cmpxchg16b): on a ring of elements of at most
+ * 8 bytes, W and the slot's one buffer word form an aligned 16-byte pair
+ * that a send's single CAS writes together (chan.c, README section 1). */
+#if defined(__x86_64__)
+#define LF_ONE_STEP 1
+#else
+#define LF_ONE_STEP 0
+#endif
 typedef struct lf_slot {
     _Atomic uint64_t w;
     unsigned char data[] __attribute__((aligned(8)));

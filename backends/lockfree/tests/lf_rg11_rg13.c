@@ -202,9 +202,79 @@ static void rg13(void) {
     GT_ASSERT_GT(atomic_load(&delays), 0);
 }
 
+/* ------------------------------------------------- one-step pass-on -- */
+
+/* Several receivers parked on one buffered channel (8-byte elements: the
+ * one-step ring, whose parked receivers mark the head position instead of
+ * being found through nrecvq by every send; README section 2). A burst of
+ * try-sends: the first commit consumes the mark and wakes one receiver,
+ * the next ones commit at positions nobody marked. The woken receiver's
+ * take must pass the mark on (wake the next at once: its position is
+ * committed), and so on: every receiver gets a value long before its
+ * deadline. Without the pass-on the others sleep to the deadline with the
+ * values in the ring. Also with selects, and with the values sent over
+ * time (each send then finds the mark the previous taker left). */
+enum { PASS_R = 3 };
+struct pass_rx {
+    goc_chan *ch;
+    bool use_select;
+    int64_t v;
+    int rc;
+};
+static void pass_receiver(void *p) {
+    struct pass_rx *r = p;
+    goc_time dl = goc_deadline(5000000000LL);
+    if (r->use_select) {
+        goc_case c[1] = {{r->ch, GOC_RECV, &r->v, 0}};
+        r->rc = goc_select(c, 1, dl);
+    } else {
+        r->rc = goc_chan_recv(r->ch, &r->v, dl);
+    }
+}
+static void pass_on_case(bool use_select, bool burst) {
+    goc_chan *ch = goc_chan_make(sizeof(int64_t), 4);
+    GT_ASSERT_NOT_NULL(ch);
+    struct pass_rx rx[PASS_R];
+    unsigned long parks0 = goc_lf_parks();
+    for (int i = 0; i < PASS_R; i++) {
+        rx[i] = (struct pass_rx){ch, use_select, -1, 1};
+        gt_go(pass_receiver, &rx[i]);
+    }
+    /* every receiver parked (its mark set): past the spin, in FUTEX_WAIT */
+    goc_time until = goc_now() + 4000000000LL;
+    while (goc_lf_parks() - parks0 < PASS_R && goc_now() < until) usleep(1000);
+    GT_ASSERT_MSG(goc_lf_parks() - parks0 >= PASS_R, "receivers did not park: %lu",
+                  goc_lf_parks() - parks0);
+    usleep(2000);
+    goc_time t0 = goc_now();
+    for (int64_t i = 1; i <= PASS_R; i++) {
+        GT_ASSERT_OK(goc_chan_send(ch, &i, GOC_NOW));
+        if (!burst) usleep(2000);
+    }
+    gt_join_all();
+    int64_t ms = (goc_now() - t0) / 1000000, sum = 0;
+    gt_note("pass-on select=%d burst=%d: %d receivers served in %lld ms", use_select, burst, PASS_R,
+            (long long)ms);
+    for (int i = 0; i < PASS_R; i++) {
+        GT_ASSERT_MSG(rx[i].rc == 0, "receiver %d: %d (%s) with the values in the ring", i, rx[i].rc,
+                      gt_errname(rx[i].rc));
+        sum += rx[i].v;
+    }
+    GT_ASSERT_EQ(sum, (int64_t)PASS_R * (PASS_R + 1) / 2);
+    GT_ASSERT_EQ(goc_chan_len(ch), (size_t)0);
+    goc_chan_free(ch);
+}
+static void one_step_pass_on(void) {
+    pass_on_case(false, true);
+    pass_on_case(true, true);
+    pass_on_case(false, false);
+    pass_on_case(true, false);
+}
+
 static void test_main(void) {
     gt_run("RG11_try_recv_stalled_producer", rg11);
     gt_run("RG13_futex_lost_wakeup", rg13);
+    gt_run("one_step_pass_on", one_step_pass_on);
 }
 
 GT_MAIN(test_main)

@@ -4,14 +4,14 @@
  * 4 consumers, exactly-once (atomic bitmap), per-producer FIFO seen by each
  * consumer, sums. The slot stamps used to be 8 bits in this test library;
  * in the K=2 ring the stamp in W is the only validation of a claim, commit
- * or take, so it is wide (57 bits) in every build and the wrap is tested
+ * or take, so it is wide (56 bits) in every build and the wrap is tested
  * by near_wrap (README "N1/N2").
  *   RG15 (cloudtoid/interprocess#30): a stale snapshot's CAS succeeding a
  *   lap later overwrites an unread slot. A hook between the judgment of W
  *   and the claim/take CAS preempts the thread at random (yield or a short
  *   sleep) so that stale snapshots are common; the stamp in W must make
  *   every such CAS fail.
- *   Near-wrap: the same run with the 64-bit positions (and so the 57-bit
+ *   Near-wrap: the same run with the 64-bit positions (and so the 56-bit
  *   stamps in W) started 3 laps before 2^64 (ck_ring's near-UINT_MAX
  *   validation), checking len() on the way.
  *   hints_lag: both hints moved back (0-40 positions, laps included) before
@@ -129,7 +129,7 @@ static void preempt_hook(int point, const void *obj) {
 
 static void st11(void) {
     /* wide stamps: a stale W cannot alias within any realistic time */
-    GT_ASSERT_EQ(goc_lf_seq_bits(), 57);
+    GT_ASSERT_EQ(goc_lf_seq_bits(), 56);
     long total = gt_n(1000000, 100000);
     gt_note("ST11: %u-bit stamps in W, %ld ops per capacity, %dP x %dC", goc_lf_seq_bits(), total, P, C);
     for (size_t cap = 1; cap <= 3; cap++) run(cap, total, false);
