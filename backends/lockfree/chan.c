@@ -88,7 +88,7 @@
  *       changed only under the lock, read without it.
  *   I5  No lost wakeup: a receiver parks only if, after its seq_cst
  *       increment of nrecvq, seq_cst loads saw W[head] == (head, EMPTY) with
- *       no mark and no buffer held by a sender (ring_may_be_ready); every
+ *       no close mark and no buffer held by a sender (ring_may_be_ready); every
  *       sender's seq_cst claim CAS is followed by a seq_cst load of nrecvq
  *       (and a notify if it is non-zero). Store buffering forbids both loads
  *       missing. Symmetrically for senders (park only on (tail - one_lap,
@@ -122,6 +122,9 @@
  */
 #include <stdio.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #include "lf.h"
 #include "goc_chan_check.h"
@@ -140,12 +143,16 @@ struct goc_chan {
     size_t cap;            /* 0: unbuffered */
     lf_pos one_lap;        /* buffered: next_pow2(cap); positions are lap | index */
     size_t esz8;           /* buffered: elem_size rounded up to 8 (one buffer) */
-    size_t stride;         /* bytes per slot: W and LF_K buffers, padded to
+    size_t stride;         /* bytes per slot: W and ring_k() buffers, padded to
                             * a 128-byte span while the ring fits (slot_stride) */
     unsigned char *buf;    /* cap slots, calloc'd (W encoded, see lf_slot),
                             * LF_SLOT_SPAN-aligned inside buf_raw */
     void *buf_raw;         /* the allocation buf lives in */
     void *raw;             /* the allocation this struct lives in (aligned inside) */
+    bool one_step;         /* buffered, elements of at most 8 bytes, on a CPU with
+                            * cmpxchg16b: the one-step ring (ring_one_step) */
+    bool ahead;            /* one-step ring whose sends prefetch (for writing) the
+                            * slot LF_AHEAD positions on (ring_try_send_k) */
     uint64_t id;           /* buffered: unique per make (lf_chan_ids), so that a
                             * sender's memo (tl_send_memo) never names a later
                             * channel at the same address */
@@ -254,7 +261,7 @@ static inline unsigned char *slot_buf(const goc_chan *ch, lf_slot *s, int b) {
 static inline bool ring_small(const goc_chan *ch) { return ch->esz8 <= 8; }
 /* A small ring whose sends are one step (lf.h LF_ONE_STEP): one buffer per
  * slot, no claims, receivers mark the position they wait for (RWAIT). */
-static inline bool ring_one_step(const goc_chan *ch) { return LF_ONE_STEP && ring_small(ch); }
+static inline bool ring_one_step(const goc_chan *ch) { return LF_ONE_STEP && ch->one_step; }
 /* Buffers per slot: a one-step send has no copy to be stalled in (N1/N2 in
  * the README need the second buffer only for that). */
 static inline size_t ring_k(const goc_chan *ch) { return ring_one_step(ch) ? 1 : LF_K; }
@@ -520,8 +527,8 @@ static inline lf_pos next_pow2(lf_pos x) {
 /* Bytes per slot. Each slot gets a 128-byte span of its own (two cache
  * lines: the adjacent-line prefetcher moves lines in aligned 128-byte
  * pairs), as long as the ring then stays within LF_PAD_MAX_BYTES; bigger
- * rings keep the packed `natural` stride (W and two buffers: 24 bytes for
- * elements of at most 8 bytes), and so does cap 1, whose one slot both
+ * rings keep the packed `natural` stride (W and two buffers, or W and one
+ * word on a one-step ring: 16 bytes), and so does cap 1, whose one slot both
  * sides use anyway (and whose make stays as cheap as before). Why (README
  * section 1, "Slot layout"): while the ring runs near empty the receiver
  * takes the slot right behind the one the sender claims and commits, and
@@ -537,6 +544,35 @@ static size_t slot_stride(size_t natural, size_t cap) {
     size_t padded = (natural + LF_SLOT_SPAN - 1) & ~(size_t)(LF_SLOT_SPAN - 1);
     return cap >= 2 && padded * cap <= LF_PAD_MAX_BYTES ? padded : natural;
 }
+
+#if LF_ONE_STEP
+/* The sender's look-ahead on a one-step ring: LF_AHEAD positions on, the
+ * slot a sender will claim soon was last written by the take of a lap ago,
+ * and its line sits in the receiver's cache; a prefetch for writing
+ * (PREFETCHW) brings it over while this send is still busy with its own
+ * slot. Before the commit (I7), inside the ring, and only where the CPU has
+ * the instruction (CPUID 0x80000001 ECX bit 8: older Intel parts fault on
+ * it) and the ring is big enough that the slot is not the receiver's next
+ * one (cap > 2 * LF_AHEAD). 2 measured best (README, "The one-step send"). */
+#define LF_AHEAD 2
+/* CPUID, once per process: bit 0 cmpxchg16b (leaf 1 ECX bit 13: the first
+ * x86-64 parts lack it), bit 1 PREFETCHW (leaf 0x80000001 ECX bit 8).
+ * relaxed: every caller computes the same answer. */
+enum { LF_CPU_CX16 = 1, LF_CPU_PREFETCHW = 2 };
+static unsigned lf_cpu(void) {
+    static _Atomic int cached = -1;
+    int f = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (f < 0) {
+        unsigned a, b, c, d;
+        f = 0;
+        if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 13))) f |= LF_CPU_CX16;
+        if (__get_cpuid(0x80000001u, &a, &b, &c, &d) && (c & (1u << 8))) f |= LF_CPU_PREFETCHW;
+        atomic_store_explicit(&cached, f, memory_order_relaxed);
+    }
+    return (unsigned)f;
+}
+static inline void slot_prefetch_w(const lf_slot *s) { __asm__ volatile("prefetchw %0" ::"m"(*(const char *)s)); }
+#endif
 
 static _Atomic uint64_t lf_chan_ids; /* the last id given (goc_chan.id) */
 
@@ -560,9 +596,15 @@ static goc_chan *lf_api_chan_make(size_t elem_size, size_t cap) {
         ch->id = atomic_fetch_add_explicit(&lf_chan_ids, 1, memory_order_relaxed) + 1;
         ch->one_lap = next_pow2((lf_pos)cap);
         ch->esz8 = (elem_size + 7) & ~(size_t)7;
+#if LF_ONE_STEP
+        ch->one_step = ring_small(ch) && (lf_cpu() & LF_CPU_CX16);
+#endif
         /* a one-step slot is W and one word: 16 bytes, so that packed
          * slots keep the pair 16-byte aligned for cmpxchg16b */
         ch->stride = slot_stride(offsetof(lf_slot, data) + ring_k(ch) * ch->esz8, cap);
+#if LF_ONE_STEP
+        ch->ahead = ring_one_step(ch) && (lf_cpu() & LF_CPU_PREFETCHW) && cap > 2 * LF_AHEAD;
+#endif
         /* zeroed memory is the initial state of every W (lf_slot); a
          * padded ring starts on a span boundary (a packed stride is 8 mod
          * 16, or 8 or 16 on a one-step ring: never a multiple of the span),
@@ -713,7 +755,9 @@ static inline lf_pos send_start(const goc_chan *ch) {
  * writes before the value, for the receiver's acquire load of W).
  * Receivers read the two words with 8-byte loads and take with an 8-byte
  * CAS on W, close and the mark CAS W too: on x86 every locked instruction
- * on one cache line is atomic against the others whatever their sizes, and
+ * on one cache line is atomic against the others whatever their sizes (an
+ * assumption: the SDM only promises it for equal addresses and sizes; the
+ * CPUs we run on lock the line for any locked instruction), and
  * a W that did not change means the word did not either (it changes only
  * with W's move to FULL). Inline assembly in every build: TSan's own
  * 128-bit atomics are a load, compare and store under a mutex that only
@@ -724,7 +768,10 @@ static inline lf_pos send_start(const goc_chan *ch) {
  * the receiver's acquire load of W syncs with it (an extra edge if the CAS
  * fails, never a missing one; after a success the channel may be gone, I7);
  * the acquire half needs no announcement, the sender's acquire load of W
- * before it read the take it pairs with. */
+ * before it read the take it pairs with. The extra edge is a known
+ * over-approximation of the natural build: a sender that loses t to another
+ * sender and commits at t + 1 has released to t's receiver too (the precise
+ * build, which hides all this, announces Go's edges exactly). */
 static inline bool w_commit16(lf_slot *s, uint64_t w, uint64_t v, uint64_t nw, uint64_t nv) {
 #ifdef GOC_TSAN
     __tsan_release((void *)&s->w);
@@ -770,24 +817,32 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
             continue;
         }
 #if LF_ONE_STEP
-        if (small) {
+        if (small && ch->one_step) {
             /* (t, EMPTY): the one-step send. The hint to t and the memo's
              * values are taken now, before the commit (I7). */
             hint_move(&ch->tail, t);
             lf_send_memo memo = {ch, ch->id, pos_next(ch, t)};
-            if ((w & LF_W_RWAIT) && !*notify) {
-                /* a receiver registered and marked t before parking (I5):
-                 * ours is the commit that must wake one, after which a
-                 * receiver may take the value and free the channel: pin
-                 * it (relaxed: the commit's release publishes the pin) */
+            /* A receiver registered and marked t before parking (I5):
+             * ours is the commit that must wake one, after which a receiver
+             * may take the value and free the channel: pin it (relaxed:
+             * the commit's release publishes the pin). Registered
+             * receivers without a mark here (their marks consumed by
+             * commits that woke one of them) are woken too when nrecvq
+             * shows them before the commit, so that a burst of sends wakes
+             * as many receivers at once as it has values, not one after
+             * another through recv_pass_on; relaxed: a hint, the marks
+             * alone make sure nobody sleeps on a value. */
+            if (!*notify && ((w & LF_W_RWAIT) || GOC_UNLIKELY(atomic_load_explicit(&ch->nrecvq, memory_order_relaxed)))) {
                 atomic_fetch_add_explicit(&ch->pins, 1, memory_order_relaxed);
                 *notify = true;
             }
+            if (ch->ahead) slot_prefetch_w(slot_at(ch, ix + LF_AHEAD < ch->cap ? ix + LF_AHEAD : ix + LF_AHEAD - ch->cap));
             size_t esz = ch->elem_size;
             uint64_t nw = w_make(t, ix, LF_W_FULL); /* the mark is consumed */
             void *sy LF_UNUSED = SYNC_SLOT(ch, ix);
             LF_HOOK(GOC_LF_HOOK_BEFORE_CAS, ch);
-            /* a stalled one-step sender holds nothing: others go on at t */
+            /* a stalled one-step sender holds no buffer: others go on at
+             * t (a pin, if it saw a mark: free waits for its return) */
             LF_HOOK(GOC_LF_HOOK_SEND_RESERVED, ch);
             /* The commit, the send's linearization point; the precise
              * build's slot edge by the winner in one step with it
@@ -894,7 +949,7 @@ static void recv_pass_on(goc_chan *ch, lf_pos p) {
             p = pos_skip(ch, p, ix, w, true); /* taken meanwhile: walk on */
             continue;
         }
-        if (d != 0) return; /* p not reached by this slot yet: others moved on (and look after it) */
+        if (d != 0) return; /* unreachable: p - one_lap was taken before the take that called us */
         if (w & LF_W_FULL) {
             notify_one(ch, &ch->recvq, &ch->nrecvq);
             return;
@@ -977,7 +1032,7 @@ static inline __attribute__((always_inline)) int ring_try_recv_k(goc_chan *ch, v
 #if LF_ONE_STEP
         /* seq_cst: a registered receiver's increment happened before the
          * mark a commit consumed, before our take read that commit */
-        if (small && GOC_UNLIKELY(atomic_load_explicit(&ch->nrecvq, memory_order_seq_cst)))
+        if (small && ch->one_step && GOC_UNLIKELY(atomic_load_explicit(&ch->nrecvq, memory_order_seq_cst)))
             recv_pass_on(ch, pos_next(ch, h));
 #endif
         size_t esz LF_UNUSED = ch->elem_size;
@@ -1123,8 +1178,10 @@ static int ring_block(goc_chan *ch, bool is_send, void *elem, goc_time deadline,
             if (lf_claim(&op.w, LF_SEL_ABORTED)) {
                 q_remove(ch, &op.e, is_send);
                 /* typically a partner between its CAS and its commit: let it
-                 * run rather than cycling through the lock */
-                sched_yield();
+                 * run rather than cycling through the lock. A one-step ring
+                 * has no such partner: "may be ready" there is a value or
+                 * room already there (or a lagging hint, or close) */
+                if (!ring_one_step(ch)) sched_yield();
             } else {
                 lf_park(&op.w, GOC_NEVER, NULL, "chan wake", ch); /* notified meanwhile: wait for DONE */
             }

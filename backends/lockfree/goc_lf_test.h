@@ -1,7 +1,7 @@
 /*
  * goc_lf_test.h: test hooks of the lockfree backend (RG11, RG13, RG15).
  * Only the goc_lockfree_seq8 test library has them (it is built with
- * GOC_LF_TEST_HOOKS and 8-bit sequence stamps); tests under
+ * GOC_LF_TEST_HOOKS; its name is kept from when it also had 8-bit stamps); tests under
  * backends/lockfree/tests/ link that library. Not part of goc.h.
  */
 #ifndef GOC_LF_TEST_H
@@ -16,11 +16,12 @@ extern "C" {
 /* Points where a hook runs, on the thread doing the operation. obj is the
  * channel (or the waiter's futex word for GOC_LF_HOOK_BEFORE_PARK). */
 enum {
-    /* ring send: after the tail CAS reserved a slot, before the value is
-     * written and the slot's stamp published (RG11: a stalled producer). */
+    /* ring send: after the buffer claim, before the value is copied in
+     * and committed (RG11: a stalled producer); on a one-step ring, after
+     * judging (t, EMPTY), just before the one CAS. */
     GOC_LF_HOOK_SEND_RESERVED = 0,
     /* ring send/recv: after the stamp was read and judged, before the CAS
-     * on tail/head (RG15: a preempted thread with a stale snapshot). */
+     * on W (RG15: a preempted thread with a stale snapshot). */
     GOC_LF_HOOK_BEFORE_CAS = 1,
     /* parking: after the waiter announced LF_W_PARKED, before FUTEX_WAIT
      * (RG13: the wake may land in this window). */
@@ -36,7 +37,7 @@ typedef void (*goc_lf_hook_fn)(int point, const void *obj);
 
 /* Installs fn at point (NULL removes it). Process-wide. */
 void goc_lf_set_hook(int point, goc_lf_hook_fn fn);
-/* Width of the per-slot sequence stamps in this library: 8 or 64. */
+/* Width of the stamp in W (56 bits in every build). */
 unsigned goc_lf_seq_bits(void);
 /* Moves a fresh, empty buffered channel's head and tail (and every slot's
  * stamp) to `laps` laps before the 64-bit positions wrap to 0, so that a

@@ -194,13 +194,14 @@ typedef goc__wq lf_queue;
 
 /* ----------------------------------------------------------- the ring -- */
 
-/* A position: lap | [mark] | index (crossbeam's layout). index < cap sits
- * in the low bits, mark_bit = next_pow2(cap + 1) is the close mark (tail
- * only), one_lap = 2 * mark_bit. Positions are free-running 64-bit values
- * compared only for equality after wrapping arithmetic. */
+/* A position: lap | index (crossbeam's layout). index < cap sits in the
+ * low bits, one_lap = next_pow2(cap). Positions are free-running 64-bit
+ * values compared only through wrapping differences (chan.c I1); the close
+ * mark lives in W (LF_W_CLOSED), not in the position. */
 typedef uint64_t lf_pos;
 
-/* A slot: its state word W, then LF_K element buffers (each elem_size
+/* A slot: its state word W, then LF_K element buffers (one on a one-step
+ * ring, chan.c ring_k; each elem_size
  * rounded up to 8 bytes); chan.c's slot_stride may pad it to 128 bytes.
  * W's bits (chan.c states the protocol, I2):
  *   LF_W_BUSY(b)  buffer b is held: by a sender that claimed it and is
