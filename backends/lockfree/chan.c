@@ -940,22 +940,17 @@ static void notify_one(goc_chan *ch, lf_queue *q, _Atomic uint32_t *n);
  * taken position's successor) on: the first position not taken. */
 static void recv_pass_on(goc_chan *ch, lf_pos p) {
     for (;;) {
-        lf_pos ix = p & (ch->one_lap - 1);
-        lf_slot *s = slot_at(ch, ix);
+        uint64_t w;
         /* seq_cst: as the parking receiver's mark (ring_may_be_ready) */
-        uint64_t w = atomic_load_explicit(&s->w, memory_order_seq_cst);
-        int64_t d = w_dist(w, ix, p);
-        if (d > 0) {
-            p = pos_skip(ch, p, ix, w, true); /* taken meanwhile: walk on */
-            continue;
-        }
-        if (d != 0) return; /* unreachable: p - one_lap was taken before the take that called us */
+        p = pos_settled_w(ch, p, true, memory_order_seq_cst, &w);
+        lf_pos ix = p & (ch->one_lap - 1);
+        if (w_dist(w, ix, p) != 0) return; /* unreachable: p - one_lap was taken before the take that called us */
         if (w & LF_W_FULL) {
             notify_one(ch, &ch->recvq, &ch->nrecvq);
             return;
         }
         if (w & (LF_W_CLOSED | LF_W_RWAIT)) return; /* close wakes everybody; already marked */
-        if (atomic_compare_exchange_strong_explicit(&s->w, &w, w | LF_W_RWAIT, memory_order_seq_cst,
+        if (atomic_compare_exchange_strong_explicit(&slot_at(ch, ix)->w, &w, w | LF_W_RWAIT, memory_order_seq_cst,
                                                     memory_order_relaxed))
             return;
     }
