@@ -637,6 +637,22 @@ static goc_chan *lf_api_chan_make(size_t elem_size, size_t cap) {
     return ch;
 }
 
+#ifdef GOC_LF_TEST_HOOKS
+/* goc_lf_test.h: ch as a fresh make at the same address would be (a new
+ * id, positions 0, every W initial), which is what a freed and re-made
+ * channel looks like to a sender's memo, without depending on the
+ * allocator handing the address back. relaxed: an idle channel (the
+ * caller's contract). */
+int goc_lf_test_remake(goc_chan *ch) {
+    if (!chan_ok(ch) || !ch->cap) return -EINVAL;
+    for (size_t i = 0; i < ch->cap; i++) atomic_store_explicit(&slot_at(ch, i)->w, 0, memory_order_relaxed);
+    atomic_store_explicit(&ch->tail, 0, memory_order_relaxed);
+    atomic_store_explicit(&ch->head, 0, memory_order_relaxed);
+    ch->id = atomic_fetch_add_explicit(&lf_chan_ids, 1, memory_order_relaxed) + 1;
+    return 0;
+}
+#endif
+
 static int lf_api_chan_set_dtor(goc_chan *ch, void (*dtor)(void *elem)) {
     if (!chan_ok(ch)) return -EINVAL;
     ch->dtor = dtor;

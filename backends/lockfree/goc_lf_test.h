@@ -51,6 +51,12 @@ int goc_lf_test_near_wrap(struct goc_chan *ch, unsigned laps);
  * never lead). 0, or -EINVAL if ch is unbuffered. The caller guarantees no
  * operation is in flight. */
 int goc_lf_test_hints_back(struct goc_chan *ch, uint64_t back);
+/* Makes an idle buffered channel what a fresh goc_chan_make at the same
+ * address would be (a new id, positions 0, empty): a freed and re-made
+ * channel as a sender's memo sees it, without relying on the allocator to
+ * hand the address back. Values in it are dropped (no destructor). 0, or
+ * -EINVAL if ch is unbuffered. */
+int goc_lf_test_remake(struct goc_chan *ch);
 /* Number of FUTEX_WAIT calls made by channel waits so far (RG13 checks the
  * delay window was really exercised). */
 unsigned long goc_lf_parks(void);
