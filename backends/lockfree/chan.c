@@ -597,14 +597,13 @@ static goc_chan *lf_api_chan_make(size_t elem_size, size_t cap) {
         ch->one_lap = next_pow2((lf_pos)cap);
         ch->esz8 = (elem_size + 7) & ~(size_t)7;
 #if LF_ONE_STEP
-        ch->one_step = ring_small(ch) && (lf_cpu() & LF_CPU_CX16);
+        unsigned cpu = lf_cpu();
+        ch->one_step = ring_small(ch) && (cpu & LF_CPU_CX16);
+        ch->ahead = ch->one_step && (cpu & LF_CPU_PREFETCHW) && cap > 2 * LF_AHEAD;
 #endif
         /* a one-step slot is W and one word: 16 bytes, so that packed
          * slots keep the pair 16-byte aligned for cmpxchg16b */
         ch->stride = slot_stride(offsetof(lf_slot, data) + ring_k(ch) * ch->esz8, cap);
-#if LF_ONE_STEP
-        ch->ahead = ring_one_step(ch) && (lf_cpu() & LF_CPU_PREFETCHW) && cap > 2 * LF_AHEAD;
-#endif
         /* zeroed memory is the initial state of every W (lf_slot); a
          * padded ring starts on a span boundary (a packed stride is 8 mod
          * 16, or 8 or 16 on a one-step ring: never a multiple of the span),
@@ -832,12 +831,16 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
             t = atomic_load_explicit(&ch->tail, memory_order_relaxed); /* a stale hint */
             continue;
         }
+        /* (t, EMPTY), every earlier position committed. The hint to t and
+         * the memo's values, now, before any commit (I7): the hint is then
+         * at most our own commit behind, as when every send started at it
+         * (a memo'd sender walks past nothing, so nobody else would move
+         * it: len, close and the select snapshot walk from it) */
+        hint_move(&ch->tail, t);
+        lf_send_memo memo = {ch, ch->id, pos_next(ch, t)};
 #if LF_ONE_STEP
         if (small && ch->one_step) {
-            /* (t, EMPTY): the one-step send. The hint to t and the memo's
-             * values are taken now, before the commit (I7). */
-            hint_move(&ch->tail, t);
-            lf_send_memo memo = {ch, ch->id, pos_next(ch, t)};
+            /* the one-step send */
             /* A receiver registered and marked t before parking (I5):
              * ours is the commit that must wake one, after which a receiver
              * may take the value and free the channel: pin it (relaxed:
@@ -889,12 +892,6 @@ static inline __attribute__((always_inline)) int ring_try_send_k(goc_chan *ch, c
         if (!atomic_compare_exchange_strong_explicit(&s->w, &w, w | LF_W_BUSY(b), memory_order_seq_cst,
                                                      memory_order_relaxed))
             continue;
-        /* the hint to t, before the commit (I7): at most our own commit
-         * behind afterwards, as when every send started at the hint (a
-         * memo'd sender walks past nothing, so nobody else would move it:
-         * len, close and the select snapshot walk from it) */
-        hint_move(&ch->tail, t);
-        lf_send_memo memo = {ch, ch->id, pos_next(ch, t)}; /* read now: I7 */
         /* seq_cst: B2 of the pair. Decided before the commit, after which a
          * receiver may take the value and free the channel (I7): pinned. */
         if (!*notify && GOC_UNLIKELY(atomic_load_explicit(&ch->nrecvq, memory_order_seq_cst))) {

@@ -183,6 +183,11 @@ static double run_bare(long n) {
  * side waits for its partner to be scheduled. */
 #define LF_BATCH 4096
 static int cmpd(const void *a, const void *b);
+/* Sorts v[0..n) and returns its median (0 if n is 0). */
+static double median(double *v, long n) {
+    qsort(v, (size_t)n, sizeof *v, cmpd);
+    return n ? v[n / 2] : 0;
+}
 typedef struct {
     goc_time *wall, *cpu;
 } bt_stamps;
@@ -286,16 +291,13 @@ static double run_batch(size_t cap, long n, bool bare, double *corun, long *ncor
                 hi[khi++] = rw / LF_BATCH;
         }
     }
-    qsort(lo, (size_t)klo, sizeof *lo, cmpd);
-    qsort(hi, (size_t)khi, sizeof *hi, cmpd);
-    bt_lo = klo ? lo[klo / 2] : 0;
-    bt_hi = khi ? hi[khi / 2] : 0;
+    bt_lo = median(lo, klo);
+    bt_hi = median(hi, khi);
     bt_nlo = klo;
     free(lo);
     free(hi);
     free(bt_len);
-    qsort(d, (size_t)k, sizeof *d, cmpd);
-    *corun = k ? d[k / 2] : 0;
+    *corun = median(d, k);
     *ncorun = k;
     for (long i = 0; i + 1 < nb; i++) d[i] = (double)(bt_rcv.wall[i + 1] - bt_rcv.wall[i]) / LF_BATCH;
     qsort(d, (size_t)(nb - 1), sizeof *d, cmpd);
