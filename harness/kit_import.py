@@ -131,6 +131,11 @@ def main(argv=None):
             if not go_convert(os.path.join(sc, "scaling-go-p%d.txt" % k), os.path.join(run, "scaling-%s.json" % label),
                               label, k, None):
                 rc = 1
+    ss = os.path.join(a.kit, "schedstats")
+    if os.path.isdir(ss):  # coro's GOC_SCHEDSTATS counts: beside the largest P's results
+        for f in sorted(os.listdir(ss)):
+            if re.fullmatch(r"p\d+\.txt", f):
+                shutil.copy(os.path.join(ss, f), os.path.join(made[-1], "schedstats-" + f))
     for m in made:
         print(os.path.abspath(m))
     return rc

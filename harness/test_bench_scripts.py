@@ -316,6 +316,9 @@ class Compare(unittest.TestCase):
         os.makedirs(os.path.join(kit, "scaling"))
         with open(os.path.join(kit, "scaling", "scaling-coro-p2.json"), "w") as f:
             json.dump(gbench_doc("coro", [("ScalingWorkerPool/workers:16", 5)]), f)
+        os.makedirs(os.path.join(kit, "schedstats"))
+        with open(os.path.join(kit, "schedstats", "p2.txt"), "w") as f:
+            f.write("=== GOC_PROCS=2 micro-coro ^ChanSync/\ngoc schedstats: 2 workers (GOC_PROCS=2)\n")
         with open(os.path.join(kit, "env.txt"), "w") as f:
             f.write("date: 2026-12-06T10:00:00Z\nhost: xeon\nnproc: 16\nkernel: 6.1\ncpu: Xeon Gold\n"
                     "commit: abc123\ncc: gcc 12\ngo: go version go1.19.8\ngo: static test binaries\n")
@@ -332,6 +335,8 @@ class Compare(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(p2, "bench-go-pN.json")))
         self.assertTrue(os.path.exists(os.path.join(p2, "bench-go-p1.json")), "go-p1 comes from the P=1 run")
         self.assertTrue(os.path.exists(os.path.join(p2, "scaling-coro-p2.json")), "scaling goes to the largest P")
+        self.assertTrue(os.path.exists(os.path.join(p2, "schedstats-p2.txt")), "schedstats go to the largest P")
+        self.assertFalse(os.path.exists(os.path.join(p1, "schedstats-p2.txt")))
         gn = load_json(os.path.join(p2, "bench-go-pN.json"))
         self.assertEqual(gn["context"]["goc_backend"], "go-pN")
         self.assertEqual([b["real_time"] for b in gn["benchmarks"] if b.get("run_type") == "iteration"], [302])

@@ -16,6 +16,8 @@
 # on the rows issues 11 and 15 name (KIT_FILTER / KIT_GO_FILTER), then the
 # scaling catalogue (ScalingWorkerPool, ScalingMPMC) on all cores: thread
 # backends, coro at GOC_PROCS=1 and =cores, Go at GOMAXPROCS=1 and =cores.
+# Then, at P = cores, coro's scheduler counts (GOC_SCHEDSTATS) on the rows
+# it lost, one process per row (schedstats/p<cores>.txt).
 # Before and after each P the cross-core probe (BarePingPong of the pthread
 # binary on cores 0-1) as for the bench stage. Stops starting new work once
 # --budget seconds (default 420) have passed, and always ends with the
@@ -151,6 +153,28 @@ else
           -test.benchtime 10000x -test.count 3 ) >"$d/scaling-go-p$k.txt" 2>&1 || log "FAILED: scaling Go p$k"
     done
   fi
+fi
+# The coro scheduler's event counts (GOC_SCHEDSTATS=1, backends/coro/stats.c)
+# at P = cores, one benchmark per process, on the rows where coro lost to Go
+# on 16 cores: where each worker found its tasks (its queue, a steal, the
+# global queue), what the thieves refused and why, wake-ups and parks.
+if over; then
+  log "budget of ${budget}s spent: schedstats not run"
+elif [ "$ncpu" -ge 2 ]; then
+  d="$res/schedstats"
+  mkdir -p "$d"
+  log "schedstats coro GOC_PROCS=$ncpu"
+  for spec in 'micro:^MPMC/cap:1/' 'micro:^MPMC/cap:128/' 'micro:^ChanSync/' \
+              'bench_patterns:^CounterMutex/' 'bench_patterns:^CounterChanLock/' \
+              'bench_patterns:^FanOutFanIn/' 'scaling:^ScalingWorkerPool/workers:4/' \
+              'scaling:^ScalingWorkerPool/workers:16/' 'scaling:^ScalingMPMC/producers:16/'; do
+    suite=${spec%%:*} row=${spec#*:}
+    [ -x "$KIT/bin/$suite-coro" ] || continue
+    cbin "$suite-coro"
+    { echo "=== GOC_PROCS=$ncpu $suite-coro $row"
+      env GOC_SCHEDSTATS=1 GOC_PROCS="$ncpu" "${CB[@]}" --benchmark_filter="$row" \
+        --benchmark_min_time=0.1 --benchmark_format=csv 2>&1 | grep -v '^name'; } >>"$d/p$ncpu.txt"
+  done
 fi
 log "done; packing"
 tar czf "$out/kit-results.tar.gz" -C "$out" kit-results && log "wrote $out/kit-results.tar.gz"

@@ -48,6 +48,25 @@ enum { CORO_W_RUN, CORO_W_BLOCKED, CORO_W_SPARE };
 #define SYSMON_TICK_NS (1000 * 1000LL)     /* sysmon's shortest period (it backs off to 10x) */
 #define SYSMON_STUCK_NS (10 * 1000000LL)   /* a worker that has not switched this long is stuck */
 
+/* GOC_SCHEDSTATS=1 counters (stats.c): per worker, owner-only. */
+enum {
+    ST_RUN,        /* tasks switched in from the scheduler */
+    ST_DIRECT,     /* direct switches (task to runnext task) */
+    ST_LOCAL,      /* tasks taken from its own runnext or queue by the scheduler */
+    ST_GLOBAL,     /* tasks taken from the global queue */
+    ST_STEALS,     /* steals of half a victim's queue */
+    ST_STOLEN,     /* tasks those steals took */
+    ST_STEAL_RN,   /* a busy victim's runnext taken */
+    ST_REF_TALK,   /* a victim's queue refused: its tasks talk (>= 1 op / 250 ns) */
+    ST_REF_CHAT,   /*   of which chatty (>= 1 op / 50 ns): backoff */
+    ST_REF_DRAIN,  /* refused: the victim drains its queue soon enough */
+    ST_TALK_STEAL, /* stolen after TALK_STEAL_NS of refusals (liveness) */
+    ST_WAKES,      /* wakep that woke a parked worker */
+    ST_PARKS,      /* idle parks (futex or poll) */
+    ST_READY_Q,    /* readies that queued (runnext occupied: kick to tail) */
+    ST_NSTAT
+};
+
 struct coro_worker {
     /* Thieves read head/slots; only the owner writes tail and slots. */
     _Atomic uint32_t rq_head GOC_ALIGNED_CL;   /* CAS by owner and thieves */
@@ -69,6 +88,9 @@ struct coro_worker {
      * runnext's line and sysmon the one below, while a thief reads this one
      * twice per watch, pulling it from the owner at most twice per try. */
     _Atomic uint64_t nops GOC_ALIGNED_CL;
+
+    /* GOC_SCHEDSTATS counters (stat()), its own lines: owner-only. */
+    _Atomic uint64_t st[ST_NSTAT] GOC_ALIGNED_CL;
 
     /* Owner-only fields (the worker thread). */
     int id GOC_ALIGNED_CL;
@@ -157,6 +179,7 @@ typedef struct {
                                    the detector's epoch */
     _Atomic int nforeign;       /* foreign threads that may still wake a task */
     bool detector;              /* GOC_DEADLOCK != 0/off; set once before the workers start */
+    bool stats;                 /* GOC_SCHEDSTATS set and not 0: count (stat()); set once */
 } coro_sched_state;
 
 
@@ -179,6 +202,20 @@ extern coro_sched_state coro_sched;
  * started a slot's thread; a slot below nw is initialised). */
 static inline int coro_nw(void) { return atomic_load_explicit(&S.nw, memory_order_acquire); }
 
+/* Counts event k on w (GOC_SCHEDSTATS, stats.c); a predictable branch when
+ * off. w NULL (a thread that is not a worker): not counted. */
+static inline void stat(coro_worker *w, int k, uint64_t n) {
+    if (GOC_UNLIKELY(S.stats) && w)
+        atomic_store_explicit(&w->st[k], atomic_load_explicit(&w->st[k], memory_order_relaxed) + n,
+                              memory_order_relaxed);
+}
+
+/* The same on the calling thread's worker (a thief, a waker). */
+#define stat_self(k, n)                                                                           \
+    do {                                                                                          \
+        if (GOC_UNLIKELY(S.stats)) stat(coro_worker_self(), (k), (n));                            \
+    } while (0)
+
 /* The owner counts a schedule (relaxed: sysmon only compares values). */
 static inline uint32_t sched_tick(coro_worker *w) {
     uint32_t t = atomic_load_explicit(&w->schedtick, memory_order_relaxed) + 1;
@@ -188,6 +225,8 @@ static inline uint32_t sched_tick(coro_worker *w) {
 
 /* ---------------------------------------------------------- sched.c -- */
 void coro_worker_init(coro_worker *w, int i);
+/* stats.c: GOC_SCHEDSTATS: counting on, and the counts printed at exit. */
+void coro_stats_start(void);
 int coro_worker_start(coro_worker *w);
 
 /* --------------------------------------------------------- sysmon.c -- */

@@ -77,7 +77,10 @@ coro_task *coro_find_runnable(coro_worker *w) {
                 coro_netpoll(0);
             run_all_timers(w);
         }
-        if ((t = runq_get(w))) return t;
+        if ((t = runq_get(w))) {
+            stat(w, ST_LOCAL, 1);
+            return t;
+        }
         if ((t = coro_global_get(w, RUNQ_SIZE + 1))) return t;
         if (atomic_load_explicit(&coro_nfdwait, memory_order_relaxed) &&
             !atomic_load_explicit(&S.poller, memory_order_relaxed) && coro_netpoll(0) > 0 &&

@@ -63,6 +63,7 @@ void coro_wakep(void) {
         /* release: pairs with the acquire load in the parked worker's loop */
         atomic_store_explicit(&w->park_word, 0, memory_order_release);
     goc__lock_release(&S.idle_lock);
+    stat_self(ST_WAKES, 1);
     if (mode == PARK_FUTEX) goc__futex_wake(&w->park_word, 1);
     else coro_netpoll_break();
 }
@@ -81,6 +82,7 @@ void coro_ready(coro_task *t) {
     note_progress(w);
     if (w) {
         if (!runq_put(w, t, true)) return;
+        stat(w, ST_READY_Q, 1);
     } else {
         t->next = NULL;
         coro_global_put(t, t, 1);
@@ -293,6 +295,7 @@ bool coro_idle_park(coro_worker *w) {
         coro_unidle(w); /* if a waker took us off the list, we spin on its account */
         return true;
     }
+    stat(w, ST_PARKS, 1);
 
     if (mode == PARK_POLL) {
         /* Timeout protocol with coro_timer_added: poll_until = 0 while

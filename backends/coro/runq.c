@@ -112,6 +112,7 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
             if (t && atomic_compare_exchange_strong_explicit(&v->runnext, &t, NULL,
                                                              memory_order_acq_rel,
                                                              memory_order_relaxed)) {
+                stat_self(ST_STEAL_RN, 1);
                 out[0] = t;
                 return 1;
             }
@@ -165,6 +166,8 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
             uint64_t ops = atomic_load_explicit(&v->nops, memory_order_relaxed) - ops0;
             if (ops * STEAL_OP_GAP_NS >= (uint64_t)(now - t0)) {
                 chat_at = ops * STEAL_CHAT_GAP_NS >= (uint64_t)(now - t0) ? now : 0;
+                stat_self(ST_REF_TALK, 1);
+                if (chat_at) stat_self(ST_REF_CHAT, 1);
                 if (talk_v != v || talk_h != hn) {
                     talk_v = v;
                     talk_h = hn;
@@ -173,18 +176,24 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
                 }
                 if (now - talk_since < TALK_STEAL_NS) return 0;
                 talk_v = NULL; /* head still for TALK_STEAL_NS: steal */
+                stat_self(ST_TALK_STEAL, 1);
             }
             uint64_t adv = hn - h;
-            if (adv && (uint64_t)left * (uint64_t)(now - t0) <= adv * STEAL_DRAIN_NS)
+            if (adv && (uint64_t)left * (uint64_t)(now - t0) <= adv * STEAL_DRAIN_NS) {
+                stat_self(ST_REF_DRAIN, 1);
                 return 0; /* v reaches them within STEAL_DRAIN_NS: leave them */
+            }
             watched = true;
             continue; /* re-read head and tail, then steal */
         }
         for (uint32_t i = 0; i < n; i++)
             out[i] = atomic_load_explicit(&v->rq[(h + i) % RUNQ_SIZE], memory_order_relaxed);
         if (atomic_compare_exchange_strong_explicit(&v->rq_head, &h, h + n, memory_order_acq_rel,
-                                                    memory_order_relaxed))
+                                                    memory_order_relaxed)) {
+            stat_self(ST_STEALS, 1);
+            stat_self(ST_STOLEN, n);
             return n;
+        }
     }
 }
 
@@ -218,6 +227,7 @@ coro_task *coro_global_get(coro_worker *w, uint32_t max) {
     coro_task *first = chainq_take(&S.gq, n / (uint32_t)S.nprocs + 1, max, &got);
     atomic_store_explicit(&S.gsize, n - got, memory_order_seq_cst);
     goc__lock_release(&S.glock);
+    stat(w, ST_GLOBAL, got);
     coro_chain_walk k = chainq_walk(first, got);
     coro_task *t = chainq_next(&k), *x;
     while ((x = chainq_next(&k))) runq_put_tail(w, x);

@@ -233,6 +233,8 @@ int coro_runtime_start(void) {
         atomic_store_explicit(&S.nw, n, memory_order_release);
         const char *e = getenv("GOC_DEADLOCK");
         S.detector = !(e && (!strcmp(e, "0") || !strcmp(e, "off")));
+        e = getenv("GOC_SCHEDSTATS");
+        if (e && *e && strcmp(e, "0")) coro_stats_start();
         if ((rc = coro_netpoll_init()) != 0) goto out;
         coro_install_segv_handler();
     }

@@ -210,6 +210,7 @@ void coro_task_switch_out(coro_task *t, int act) {
     coro_task *n = act == ACT_YIELD ? NULL : direct_next(w);
     if (n) {
         /* Direct switch: n runs t's after action (task_resumed). */
+        stat(w, ST_DIRECT, 1);
         t->saved_errno = errno;
         w->prev = t;
         w->prev_act = act;
@@ -291,6 +292,7 @@ coro_task *coro_task_new(coro_worker *w, bool root, void (*fn)(void *), void *ar
  * the last of a chain of direct switches that started with t), then
  * performs that task's after action. */
 void coro_run_task(coro_worker *w, coro_task *t) {
+    stat(w, ST_RUN, 1);
     task_enter(w, t);
     w->act = ACT_NONE;
     errno = t->saved_errno;

@@ -248,16 +248,96 @@ static void f03_coro(void) {
                   c.err);
 }
 
+/* -------------------------------------------------- GOC_SCHEDSTATS -- */
+
+/* The child: 1000 ping-pong round trips over an unbuffered channel and 64
+ * spawned tasks; each round trip parks the receiver twice, so the workers
+ * switch at least 2000 times. */
+#define SS_TRIPS 1000
+static void ss_pong(void *p) {
+    goc_chan **ch = p;
+    int v;
+    while (goc_chan_recv(ch[0], &v, GOC_NEVER) == 0) goc_chan_send(ch[1], &v, GOC_NEVER);
+}
+static void ss_leaf(void *p) { goc_wg_done(p); }
+static int ss_bad;
+static void ss_root(void *p) {
+    (void)p;
+    goc_chan *ch[2] = {goc_chan_make(sizeof(int), 0), goc_chan_make(sizeof(int), 0)};
+    goc_go(ss_pong, ch);
+    for (int i = 0; i < SS_TRIPS; i++) {
+        int v = i, r = -1;
+        goc_chan_send(ch[0], &v, GOC_NEVER);
+        goc_chan_recv(ch[1], &r, GOC_NEVER);
+        if (r != i) ss_bad++;
+    }
+    goc_chan_close(ch[0]);
+    goc_wg *wg = goc_wg_make();
+    goc_wg_add(wg, 64);
+    for (int i = 0; i < 64; i++) goc_go(ss_leaf, wg);
+    goc_wg_wait(wg, GOC_NEVER);
+    goc_wg_free(wg);
+    goc_chan_free(ch[1]);
+}
+
+/* The sum of the column `name` over the "total" line of a schedstats
+ * printout (-1 when missing). */
+static long long ss_total(const char *err, const char *name) {
+    const char *hdr = strstr(err, "\nworker ");
+    const char *tot = strstr(err, "\ntotal ");
+    if (!hdr || !tot) return -1;
+    int col = -1, k = 0;
+    for (const char *q = hdr + 7; *q && *q != '\n'; k++) {
+        while (*q == ' ') q++;
+        size_t n = strcspn(q, " \n");
+        if (n == strlen(name) && !strncmp(q, name, n)) col = k;
+        q += n;
+    }
+    if (col < 0) return -1;
+    const char *q = tot + 6;
+    long long v = -1;
+    for (k = 0; k <= col; k++) {
+        char *end;
+        v = strtoll(q, &end, 10);
+        if (end == q) return -1;
+        q = end;
+    }
+    return v;
+}
+
+static void schedstats(void) {
+    coro_child c;
+    const char *on[] = {"GOC_SCHEDSTATS=1", "GOC_PROCS=2", NULL};
+    coro_child_run(&c, "--schedstats", on);
+    gt_note("child stderr: %s", c.err);
+    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status,
+                  c.err);
+    GT_ASSERT_MSG(strstr(c.err, "goc schedstats: 2 workers (GOC_PROCS=2)"), "no header: %s", c.err);
+    long long run = ss_total(c.err, "run"), direct = ss_total(c.err, "direct");
+    long long parks = ss_total(c.err, "parks");
+    GT_ASSERT_MSG(run >= 1 && direct >= 0 && run + direct >= 2 * SS_TRIPS,
+                  "run %lld + direct %lld switches for %d round trips", run, direct, SS_TRIPS);
+    GT_ASSERT_MSG(parks >= 0, "no parks column: %s", c.err);
+    const char *off[] = {"GOC_SCHEDSTATS=0", "GOC_PROCS=2", NULL};
+    coro_child_run(&c, "--schedstats", off);
+    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status,
+                  c.err);
+    GT_ASSERT_MSG(!strstr(c.err, "schedstats"), "GOC_SCHEDSTATS=0 printed: %s", c.err);
+}
+
 static void test_main(void) {
     gt_run("C26a_migration", c26_migration);
     gt_run("C26b_spawn_exit", c26_spawn_exit);
     gt_run("GOC_STACK_use", stack_use);
     gt_run("C26c_guard_death", guard_death);
     gt_run("F03_worker_start", f03_coro);
+    gt_run("GOC_SCHEDSTATS", schedstats);
 }
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--overflow")) return goc_main(overflow_root, NULL) == 0 ? 0 : 1;
     if (argc > 1 && !strcmp(argv[1], "--f03")) return f03_child();
+    if (argc > 1 && !strcmp(argv[1], "--schedstats"))
+        return goc_main(ss_root, NULL) == 0 && ss_bad == 0 ? 0 : 1;
     return gt_main(argc, argv, __FILE__, test_main);
 }
