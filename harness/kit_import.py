@@ -12,7 +12,9 @@ GOMAXPROCS=P, converted by reference/go/gbench_json.py) and -go-p1.json (Go
 at GOMAXPROCS=1, from the P=1 run, in every folder), env.json (from
 env.txt: CPU, cores, kernel, the kit's commit, and `pinned_cpus` = P),
 floors.json (the cross-core probes around that P). The scaling results go
-into the largest P's folder as the scaling stage names them. Prints the
+into the largest P's folder as the scaling stage names them, and so do the
+coro scheduler counts (schedstats-p<P>.txt) and an A/B of coro variant
+builds (ab-p<P>.txt, tabulated as ab.md by kit_ab.py). Prints the
 folders made, one per line. Exit status 0; 1 when a conversion failed (the
 folders keep what converted); 2 when the input is not kit results.
 """
@@ -130,6 +132,20 @@ def main(argv=None):
             label = "go-p1" if k == 1 else "go-pN"
             if not go_convert(os.path.join(sc, "scaling-go-p%d.txt" % k), os.path.join(run, "scaling-%s.json" % label),
                               label, k, None):
+                rc = 1
+    ab = os.path.join(a.kit, "ab")
+    if os.path.isdir(ab):  # an A/B of coro variant builds: copied, and tabulated as ab.md
+        files = sorted(os.path.join(ab, f) for f in os.listdir(ab) if re.fullmatch(r"p\d+\.txt", f))
+        for f in files:
+            shutil.copy(f, os.path.join(made[-1], "ab-" + os.path.basename(f)))
+        if files:
+            r = subprocess.run([sys.executable, os.path.join(HERE, "kit_ab.py")] + files,
+                               capture_output=True, text=True)
+            if r.returncode == 0:
+                with open(os.path.join(made[-1], "ab.md"), "w", encoding="utf-8") as f:
+                    f.write(r.stdout)
+            else:
+                print("kit_import.py: %s" % r.stderr.strip(), file=sys.stderr)
                 rc = 1
     ss = os.path.join(a.kit, "schedstats")
     if os.path.isdir(ss):  # coro's GOC_SCHEDSTATS counts: beside the largest P's results

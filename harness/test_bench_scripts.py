@@ -300,6 +300,16 @@ class Compare(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertFalse(os.path.exists(out))
 
+    def test_kit_ab_bad_input(self):
+        # no round header: nothing to tabulate -> exit 2, nothing on stdout
+        bad = os.path.join(self.dir.name, "ab.txt")
+        with open(bad, "w") as f:
+            f.write('"MPMC/cap:1/real_time",100\nnot a row\n== P=x round=1 variant=base\n')
+        rc, out, err = run([os.path.join(HERE, "kit_ab.py"), bad])
+        self.assertEqual(rc, 2)
+        self.assertEqual(out, "")
+        self.assertIn("no A/B round", err)
+
     def test_kit_import(self):
         # the device kit's results (scripts/kit_run.sh) -> one run folder per P
         kit = os.path.join(self.dir.name, "kit-results")
@@ -319,6 +329,11 @@ class Compare(unittest.TestCase):
         os.makedirs(os.path.join(kit, "schedstats"))
         with open(os.path.join(kit, "schedstats", "p2.txt"), "w") as f:
             f.write("=== GOC_PROCS=2 micro-coro ^ChanSync/\ngoc schedstats: 2 workers (GOC_PROCS=2)\n")
+        os.makedirs(os.path.join(kit, "ab"))
+        with open(os.path.join(kit, "ab", "p2.txt"), "w") as f:
+            for r in (1, 2, 3):
+                f.write('== P=2 round=%d variant=base\n"MPMC/cap:1/real_time",%d\n' % (r, 100))
+                f.write('== P=2 round=%d variant=lone\n"MPMC/cap:1/real_time",%d\n' % (r, 50 + 10 * r))
         with open(os.path.join(kit, "env.txt"), "w") as f:
             f.write("date: 2026-12-06T10:00:00Z\nhost: xeon\nnproc: 16\nkernel: 6.1\ncpu: Xeon Gold\n"
                     "commit: abc123\ncc: gcc 12\ngo: go version go1.19.8\ngo: static test binaries\n")
@@ -337,6 +352,11 @@ class Compare(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(p2, "scaling-coro-p2.json")), "scaling goes to the largest P")
         self.assertTrue(os.path.exists(os.path.join(p2, "schedstats-p2.txt")), "schedstats go to the largest P")
         self.assertFalse(os.path.exists(os.path.join(p1, "schedstats-p2.txt")))
+        # the A/B of variant builds: per-round ratios 0.6, 0.7, 0.8 -> median 0.70 (0.60-0.80)
+        self.assertTrue(os.path.exists(os.path.join(p2, "ab-p2.txt")))
+        with open(os.path.join(p2, "ab.md")) as f:
+            ab = f.read()
+        self.assertIn("| MPMC/cap:1 | 100 | 70.0 | 0.70 (0.60-0.80) |", ab)
         gn = load_json(os.path.join(p2, "bench-go-pN.json"))
         self.assertEqual(gn["context"]["goc_backend"], "go-pN")
         self.assertEqual([b["real_time"] for b in gn["benchmarks"] if b.get("run_type") == "iteration"], [302])

@@ -16,6 +16,8 @@
 # on the rows issues 11 and 15 name (KIT_FILTER / KIT_GO_FILTER), then the
 # scaling catalogue (ScalingWorkerPool, ScalingMPMC) on all cores: thread
 # backends, coro at GOC_PROCS=1 and =cores, Go at GOMAXPROCS=1 and =cores.
+# With variant builds in var/ (kit build --variant), an A/B of each against
+# the default coro build at P = cores and 4 (ab/p<P>.txt).
 # Then, at P = cores, coro's scheduler counts (GOC_SCHEDSTATS) on the rows
 # it lost, one process per row (schedstats/p<cores>.txt).
 # Before and after each P the cross-core probe (BarePingPong of the pthread
@@ -154,6 +156,45 @@ else
     done
   fi
 fi
+# A/B of coro variant builds (kit build --variant: var/NAME/ holds coro
+# binaries built with other compile-time constants): at P = cores and P = 4,
+# the default build ("base") and each variant alternate, KIT_AB_ROUNDS
+# rounds (default 3), on the coro rows of issue 11; ab/p<P>.txt, tabulated
+# by `kit import` (harness/kit_ab.py).
+AB_FILTER_MICRO=${KIT_AB_FILTER_MICRO:-'^(ChanSync|SPSC/cap:(1|1024)|MPMC/cap:(1|128)|SpawnJoin|Select2Ready)(/|$)'}
+AB_FILTER_PAT=${KIT_AB_FILTER_PATTERNS:-'^(WorkerPool|FanOutFanIn|ContextCancel|CounterMutex|CounterChanLock)(/|$)'}
+AB_FILTER_SCALING=${KIT_AB_FILTER_SCALING:-'^Scaling(WorkerPool/workers:(1|4|16)|MPMC/producers:(4|16))/'}
+vars=()
+for v in "$KIT"/var/*/; do [ -x "$v/micro-coro" ] && vars+=("$(basename "$v")"); done
+if [ ${#vars[@]} -gt 0 ]; then
+  d="$res/ab"
+  mkdir -p "$d"
+  abps=$ncpu
+  [ "$ncpu" -gt 4 ] && abps="$ncpu 4"
+  for p in $abps; do
+    for r in $(seq 1 "${KIT_AB_ROUNDS:-3}"); do
+      for v in base "${vars[@]}"; do
+        over && break 3
+        vd="$KIT/var/$v"; [ "$v" = base ] && vd="$KIT/bin"
+        log "A/B P=$p round $r: $v"
+        echo "== P=$p round=$r variant=$v" >>"$d/p$p.txt"
+        for spec in "micro:$AB_FILTER_MICRO" "bench_patterns:$AB_FILTER_PAT" "scaling:$AB_FILTER_SCALING"; do
+          suite=${spec%%:*} f=${spec#*:} extra=()
+          [ "$suite" = scaling ] || extra=(--benchmark_min_time=0.05)
+          if [ -n "$LDSO" ] && [ -z "${KIT_SYSTEM_LOADER:-}" ]; then
+            CB=("$LDSO" --library-path "$KIT/lib" "$vd/$suite-coro")
+          else
+            CB=("$vd/$suite-coro")
+          fi
+          pin "$p" env GOC_PROCS="$p" "${CB[@]}" --benchmark_filter="$f" "${extra[@]}" \
+            --benchmark_format=csv 2>/dev/null | grep -v '^name' | cut -d, -f1,3 >>"$d/p$p.txt"
+        done
+      done
+    done
+  done
+  over && log "budget of ${budget}s spent: A/B cut short"
+fi
+
 # The coro scheduler's event counts (GOC_SCHEDSTATS=1, backends/coro/stats.c)
 # at P = cores, one benchmark per process, on the rows where coro lost to Go
 # on 16 cores: where each worker found its tasks (its queue, a steal, the

@@ -1,7 +1,7 @@
 # stage kit: the many-core run, prepared here and run on a lent machine
 # that has no Debian packages (the device tool's 16-core Xeon, a few minutes
 # at a time), then turned back into ordinary run folders.
-#   ./run_all.sh kit build [--out DIR]
+#   ./run_all.sh kit build [--out DIR] [--variant NAME=DEFINE[,DEFINE...]]...
 #   ./run_all.sh kit import TARBALL|DIR [--host NAME]
 #
 # build: the release binaries (micro-, bench_patterns-, scaling-<backend>
@@ -14,6 +14,12 @@
 #   build/kit: git ignores build/, so the device tool's `carry` can name it).
 #   On the lent machine:  build/kit/run.sh  (options in scripts/kit_run.sh);
 #   it leaves $OUT/kit-results.tar.gz.
+#   --variant NAME=STEAL_LONE_NS=20000[,NAME2=VALUE...]: also a coro build with
+#   those compile-time constants (-D; backends/coro/coro_sched.h says which
+#   can be set) in build/kit-var-NAME, its micro-, bench_patterns- and
+#   scaling-coro copied to DIR/var/NAME/: run.sh then measures each variant
+#   against the default build in alternating rounds (an A/B of a scheduler
+#   policy on the many-core machine, where a kit run is the only chance).
 # import: one run folder per P, results/<UTC>-<host>-p<P>/ (bench-<backend>.json
 #   and bench_patterns-<backend>.json as the bench stage writes them: coro at
 #   GOC_PROCS=P, the thread backends pinned to P cores, go-pN = Go at
@@ -29,16 +35,24 @@ stage_kit() {
   case "$sub" in
     build) goc_kit_build "$@" ;;
     import) goc_kit_import "$@" ;;
-    *) echo "kit: usage: ./run_all.sh kit build [--out DIR] | kit import TARBALL|DIR [--host NAME]" >&2
+    *) echo "kit: usage: ./run_all.sh kit build [--out DIR] [--variant NAME=DEFINE[,DEFINE]]... | kit import TARBALL|DIR [--host NAME]" >&2
        return 2 ;;
   esac
 }
 
 goc_kit_build() {
-  local out="$GOC_ROOT/build/kit"
+  local out="$GOC_ROOT/build/kit" variants=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --out) out=${2:?--out wants a folder}; shift ;;
+      --variant)
+        local v=${2:?--variant wants NAME=DEFINE[,DEFINE...]}
+        # NAME=A=1,B=2: a name for the folder, then compile-time constants
+        if ! [[ "$v" =~ ^[a-z0-9_-]+=[A-Z][A-Z0-9_]*=-?[0-9]+(,[A-Z][A-Z0-9_]*=-?[0-9]+)*$ ]]; then
+          echo "kit build: --variant wants NAME=CONSTANT=INTEGER[,CONSTANT=INTEGER...], got '$v'" >&2
+          return 2
+        fi
+        variants+=("$v"); shift ;;
       *) echo "kit build: unknown option $1" >&2; return 2 ;;
     esac
     shift
@@ -73,6 +87,20 @@ goc_kit_build() {
       cd "$GOC_ROOT/reference/go" && CGO_ENABLED=0 go test -c -o "$out/go/$name.test" "./${pkg%%:*}" ) ||
       { echo "kit: go test -c ./${pkg%%:*} failed" >&2; return 1; }
   done
+  local var vname vdefs vdir flags d
+  for var in "${variants[@]}"; do
+    vname=${var%%=*} vdefs=${var#*=}
+    vdir="$GOC_ROOT/build/kit-var-$vname"
+    flags=""
+    for d in ${vdefs//,/ }; do flags+=" -D$d"; done
+    goc_log "kit: variant $vname:$flags"
+    { cmake --preset release -B "$vdir" -DCMAKE_C_FLAGS="$flags" &&
+      cmake --build "$vdir" -j "$GOC_JOBS" --target micro-coro bench_patterns-coro scaling-coro; } \
+      >"$vdir.log" 2>&1 || { echo "kit: variant $vname failed to build (see $vdir.log)" >&2; return 1; }
+    mkdir -p "$out/var/$vname"
+    for t in micro-coro bench_patterns-coro scaling-coro; do cp "$vdir/harness/$t" "$out/var/$vname/"; done
+    echo "$flags" >"$out/var/$vname/DEFINES"
+  done
   cp "$GOC_ROOT/scripts/kit_run.sh" "$out/run.sh"
   chmod +x "$out/run.sh"
   {
@@ -83,6 +111,7 @@ goc_kit_build() {
     echo "bin: release builds of micro-, bench_patterns-, scaling-<backend>"
     echo "go: static Go test binaries (CGO_ENABLED=0) of reference/go"
     echo "lib: $(find "$out/lib" -maxdepth 1 -type f -printf '%f ' | sort)"
+    for var in "${variants[@]}"; do echo "variant: ${var%%=*}: coro built with ${var#*=}"; done
   } >"$out/MANIFEST"
   local size
   size=$(du -sm "$out" | awk '{print $1}')

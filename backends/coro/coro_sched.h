@@ -30,15 +30,43 @@
 #define RUNQ_SIZE 256u
 #define GLOBAL_CHECK_EVERY 61 /* Go: check the global queue every 61 ticks for fairness */
 #define RUNNEXT_STREAK 32
+/* The placement and spinning policy's constants (README "Scheduler"). Each
+ * can be set at compile time (-DNAME=VALUE) for a variant build: the device
+ * kit's A/B runs (`./run_all.sh kit build --variant`, scripts/stage_kit.sh)
+ * measure such a build against the default on a many-core machine. */
+#ifndef SPIN_NS
 #define SPIN_NS (20 * 1000) /* an idle spinner polls this long before parking */
+#endif
 #define SPIN_GAP_MAX 1024u   /* and looks at the run queues after at most this many pauses */
+#ifndef RUNNEXT_STEAL_NS
 #define RUNNEXT_STEAL_NS (50 * 1000) /* a busy worker's runnext is stolen after this */
+#endif
+#ifndef TALK_STEAL_NS
 #define TALK_STEAL_NS (1000 * 1000)  /* and a communicating one's queue with its head still */
+#endif
+#ifndef STEAL_WATCH_NS
 #define STEAL_WATCH_NS (2 * 1000)    /* a thief watches a victim's queue drain this long */
+#endif
+#ifndef STEAL_DRAIN_NS
 #define STEAL_DRAIN_NS (10 * 1000)   /* and steals what the victim would reach later than this */
+#endif
+#ifndef STEAL_OP_GAP_NS
 #define STEAL_OP_GAP_NS 250          /* unless its tasks start an operation at least this often */
+#endif
+#ifndef STEAL_CHAT_GAP_NS
 #define STEAL_CHAT_GAP_NS 50         /* and if this often, the thief leaves it alone for: */
+#endif
+#ifndef TALK_BACKOFF_NS
 #define TALK_BACKOFF_NS (20 * 1000)
+#endif
+/* A queue holding a single task whose worker runs a task that did a channel
+ * operation during the watch is left to that worker for this long (0: no
+ * such rule, the default). An experiment for many cores, where a spread
+ * group's readied partner (kicked from runnext to the queue) is stolen one
+ * task at a time (README "Sixteen cores"). */
+#ifndef STEAL_LONE_NS
+#define STEAL_LONE_NS 0
+#endif
 #define DEADLOCK_GRACE_NS (100 * 1000000LL)
 
 enum { ACT_NONE, ACT_YIELD, ACT_PARK, ACT_EXIT };
@@ -64,6 +92,7 @@ enum {
     ST_WAKES,      /* wakep that woke a parked worker */
     ST_PARKS,      /* idle parks (futex or poll) */
     ST_READY_Q,    /* readies that queued (runnext occupied: kick to tail) */
+    ST_REF_LONE,   /* refused: a lone task behind a talking one (STEAL_LONE_NS) */
     ST_NSTAT
 };
 

@@ -52,6 +52,10 @@ static __thread coro_worker *talk_v;
 static __thread uint32_t talk_h;
 static __thread goc_time talk_since;
 static __thread goc_time chat_at;
+/* The same for a lone queued task (STEAL_LONE_NS, an experiment). */
+static __thread coro_worker *lone_v;
+static __thread uint32_t lone_h;
+static __thread goc_time lone_since;
 
 /* A thread that refused v's queue within TALK_BACKOFF_NS because v's tasks
  * talk that fast leaves v alone for the rest of that time: it neither
@@ -177,6 +181,24 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
                 if (now - talk_since < TALK_STEAL_NS) return 0;
                 talk_v = NULL; /* head still for TALK_STEAL_NS: steal */
                 stat_self(ST_TALK_STEAL, 1);
+            }
+            /* STEAL_LONE_NS (0 by default: compiled out): one task queued
+             * behind a task that communicated during the watch is probably
+             * its partner, readied and kicked from runnext by a newer one;
+             * leave it to v that long (same head), then take it. */
+            if (STEAL_LONE_NS > 0 && left == 1 && ops) {
+                if (lone_v != v || lone_h != hn) {
+                    lone_v = v;
+                    lone_h = hn;
+                    lone_since = now;
+                    stat_self(ST_REF_LONE, 1);
+                    return 0;
+                }
+                if (now - lone_since < STEAL_LONE_NS) {
+                    stat_self(ST_REF_LONE, 1);
+                    return 0;
+                }
+                lone_v = NULL;
             }
             uint64_t adv = hn - h;
             if (adv && (uint64_t)left * (uint64_t)(now - t0) <= adv * STEAL_DRAIN_NS) {
