@@ -31,7 +31,7 @@ coro_task *coro_steal_work(coro_worker *w) {
         for (int k = 0; k < n; k++) {
             coro_worker *v = &S.w[(start + (uint32_t)k) % (uint32_t)n];
             if (v == w) continue;
-            if (atomic_load_explicit(&v->heap.next_when, memory_order_relaxed) <= goc_now())
+            if (coro_due(atomic_load_explicit(&v->heap.next_when, memory_order_relaxed)))
                 timers_fired(w, coro_timers_run(&v->heap, goc_now()));
             uint32_t got = coro_runq_grab(v, buf, round == 3);
             if (got) {
@@ -63,12 +63,8 @@ coro_task *coro_find_runnable(coro_worker *w) {
         if (GOC_UNLIKELY(atomic_load_explicit(&w->state, memory_order_relaxed) == CORO_W_BLOCKED) &&
             !coro_worker_retire(w))
             return NULL;
-        goc_time now = 0;
-        if (atomic_load_explicit(&w->heap.next_when, memory_order_relaxed) != INT64_MAX) {
-            now = goc_now();
-            if (atomic_load_explicit(&w->heap.next_when, memory_order_relaxed) <= now)
-                timers_fired(w, coro_timers_run(&w->heap, now));
-        }
+        if (coro_due(atomic_load_explicit(&w->heap.next_when, memory_order_relaxed)))
+            timers_fired(w, coro_timers_run(&w->heap, goc_now()));
         coro_task *t;
         if (sched_tick(w) % GLOBAL_CHECK_EVERY == 0) {
             if ((t = coro_global_get(w, 1))) return t;

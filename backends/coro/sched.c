@@ -31,7 +31,7 @@
 GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
-coro_sched_state coro_sched = {.poll_until = INT64_MAX};
+coro_sched_state coro_sched = {.poll_until = INT64_MAX, .coarse_slack = INT64_MAX / 2};
 _Atomic int coro_ntimers;
 
 /* coro.h (coro_note_foreign reads both inline) */
@@ -233,6 +233,10 @@ int coro_runtime_start(void) {
         atomic_store_explicit(&S.nw, n, memory_order_release);
         const char *e = getenv("GOC_DEADLOCK");
         S.detector = !(e && (!strcmp(e, "0") || !strcmp(e, "off")));
+        struct timespec res;
+        if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0 && res.tv_nsec > 0 &&
+            res.tv_nsec <= 10000000)
+            S.coarse_slack = 2 * (goc_time)res.tv_nsec; /* else: always the precise clock */
         e = getenv("GOC_SCHEDSTATS");
         if (e && *e && strcmp(e, "0")) coro_stats_start();
         if ((rc = coro_netpoll_init()) != 0) goto out;

@@ -160,8 +160,7 @@ static coro_task *direct_next(coro_worker *w) {
     if (w->streak >= RUNNEXT_STREAK ||
         (atomic_load_explicit(&w->schedtick, memory_order_relaxed) + 1) % GLOBAL_CHECK_EVERY == 0)
         return NULL;
-    goc_time nw = atomic_load_explicit(&w->heap.next_when, memory_order_relaxed);
-    if (GOC_UNLIKELY(nw != INT64_MAX) && nw <= goc_now()) return NULL;
+    if (coro_due(atomic_load_explicit(&w->heap.next_when, memory_order_relaxed))) return NULL;
     coro_task *n = atomic_load_explicit(&w->runnext, memory_order_relaxed);
     /* acquire: pairs with the exchange that published n (as runq_get) */
     if (!n || !atomic_compare_exchange_strong_explicit(&w->runnext, &n, NULL, memory_order_acquire,
