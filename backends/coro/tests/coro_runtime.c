@@ -248,6 +248,72 @@ static void f03_coro(void) {
                   c.err);
 }
 
+/* ------------------------------------------ timer heap's lower bound -- */
+
+/* A heap's next_when is a lower bound of its earliest deadline (timer.c):
+ * stopping a timer leaves it, arming a later one does not raise it. So a
+ * stopped 20 ms goc_after leaves a bound of 20 ms while the only pending
+ * timer is a 60 ms sleep: the runtime must look at 20 ms, find nothing,
+ * and still wake the sleeper at 60 ms, neither early nor late; and a
+ * stopped far timer (10 s) must not keep a nearer one from firing. Each
+ * sleep also runs beside a busy partner so that direct switches check the
+ * bound (task.c direct_next) as well as the scheduler and the poller. */
+static atomic_int tb_stop;
+static goc_wg *tb_wg;
+static void tb_spin(void *p) {
+    goc_chan *ch = p;
+    int v = 0;
+    while (!atomic_load(&tb_stop) && goc_chan_send(ch, &v, GOC_NEVER) == 0 &&
+           goc_chan_recv(ch, &v, GOC_NEVER) == 0) {
+    }
+    goc_wg_done(tb_wg);
+}
+static void tb_echo(void *p) {
+    goc_chan *ch = p;
+    int v;
+    while (goc_chan_recv(ch, &v, GOC_NEVER) == 0 && goc_chan_send(ch, &v, GOC_NEVER) == 0) {
+    }
+    goc_wg_done(tb_wg);
+}
+static int64_t tb_sleep_after_stopped(int64_t stopped_ns, int64_t sleep_ns) {
+    goc_chan *a = goc_after(stopped_ns);
+    GT_ASSERT_NOT_NULL(a);
+    goc_chan_free(a); /* stops its timer: the bound stays at stopped_ns */
+    goc_time t0 = goc_now();
+    GT_ASSERT_OK(goc_sleep(t0 + sleep_ns));
+    return goc_now() - t0;
+}
+static void timer_bound(void) {
+    for (int busy = 0; busy <= 1; busy++) {
+        goc_chan *ch = goc_chan_make(sizeof(int), 0);
+        GT_ASSERT_NOT_NULL(ch);
+        tb_wg = goc_wg_make();
+        GT_ASSERT_NOT_NULL(tb_wg);
+        atomic_store(&tb_stop, 0);
+        if (busy) {
+            goc_wg_add(tb_wg, 2);
+            GT_ASSERT_OK(goc_go(tb_spin, ch));
+            GT_ASSERT_OK(goc_go(tb_echo, ch));
+        }
+        int64_t near = tb_sleep_after_stopped(20 * 1000000LL, 60 * 1000000LL);
+        int64_t far = tb_sleep_after_stopped(10 * 1000000000LL, 5 * 1000000LL);
+        atomic_store(&tb_stop, 1);
+        goc_chan_close(ch); /* whichever partner is blocked gets -EPIPE */
+        GT_ASSERT_OK(goc_wg_wait(tb_wg, GOC_NEVER));
+        goc_wg_free(tb_wg);
+        goc_chan_free(ch);
+        gt_note("busy=%d: a 60 ms sleep after a stopped 20 ms timer took %.1f ms; a 5 ms sleep after a "
+                "stopped 10 s timer took %.1f ms",
+                busy, near / 1e6, far / 1e6);
+        GT_ASSERT_MSG(near >= 60 * 1000000LL, "woke early: %lld ns", (long long)near);
+        GT_ASSERT_MSG(far >= 5 * 1000000LL, "woke early: %lld ns", (long long)far);
+        /* lateness bound as the other timing tests: generous for a loaded VM */
+        GT_ASSERT_MSG(near < 60 * 1000000LL + 1000000000LL, "late: %lld ns", (long long)near);
+        GT_ASSERT_MSG(far < 5 * 1000000LL + 1000000000LL,
+                      "late: %lld ns (the stopped far timer kept the near one)", (long long)far);
+    }
+}
+
 /* -------------------------------------------------- GOC_SCHEDSTATS -- */
 
 /* The child: 1000 ping-pong round trips over an unbuffered channel and 64
@@ -332,6 +398,7 @@ static void test_main(void) {
     gt_run("C26c_guard_death", guard_death);
     gt_run("F03_worker_start", f03_coro);
     gt_run("GOC_SCHEDSTATS", schedstats);
+    gt_run("timer_bound", timer_bound);
 }
 
 int main(int argc, char **argv) {
