@@ -320,16 +320,20 @@ static void timer_bound(void) {
  * spawned tasks; each round trip parks the receiver twice, so the workers
  * switch at least 2000 times. */
 #define SS_TRIPS 1000
+static goc_wg *ss_pong_wg;
 static void ss_pong(void *p) {
     goc_chan **ch = p;
     int v;
     while (goc_chan_recv(ch[0], &v, GOC_NEVER) == 0) goc_chan_send(ch[1], &v, GOC_NEVER);
+    goc_wg_done(ss_pong_wg);
 }
 static void ss_leaf(void *p) { goc_wg_done(p); }
 static int ss_bad;
 static void ss_root(void *p) {
     (void)p;
     goc_chan *ch[2] = {goc_chan_make(sizeof(int), 0), goc_chan_make(sizeof(int), 0)};
+    ss_pong_wg = goc_wg_make();
+    goc_wg_add(ss_pong_wg, 1);
     goc_go(ss_pong, ch);
     for (int i = 0; i < SS_TRIPS; i++) {
         int v = i, r = -1;
@@ -343,6 +347,9 @@ static void ss_root(void *p) {
     for (int i = 0; i < 64; i++) goc_go(ss_leaf, wg);
     goc_wg_wait(wg, GOC_NEVER);
     goc_wg_free(wg);
+    goc_wg_wait(ss_pong_wg, GOC_NEVER); /* the pong task is done with both channels */
+    goc_wg_free(ss_pong_wg);
+    goc_chan_free(ch[0]);
     goc_chan_free(ch[1]);
 }
 
