@@ -77,11 +77,9 @@ typedef struct coro_theap {
     goc__lock lock;
     coro_timer **v;             /* guarded by lock: binary min-heap on when */
     uint32_t n, cap;            /* guarded by lock */
-    /* A lower bound of the earliest pending deadline (INT64_MAX: none was
-     * armed since the last exact update); written under lock (seq_cst, see
-     * timer.c). Its own line: other workers peek at it on every look for
-     * timers, while the owner takes the lock and rewrites n and v on every
-     * arm and stop. */
+    /* INT64_MAX when empty; written under lock (seq_cst, see timer.c). Its
+     * own line: other workers peek at it on every look for timers, while the
+     * owner takes the lock and rewrites n and v on every arm and stop. */
     _Atomic goc_time next_when GOC_ALIGNED_CL;
 } coro_theap;
 
@@ -92,11 +90,7 @@ bool coro_timer_stop(coro_timer *t);
 void coro_timer_cancel_sync(coro_timer *t);
 /* Runs the expired timers of h (any thread of the runtime); returns how many. */
 int coro_timers_run(coro_theap *h, goc_time now);
-/* sysmon: coro_timers_next after making every bound that is due by `now`
- * exact (timer.c). */
-goc_time coro_timers_next_exact(goc_time now);
-/* A lower bound of the earliest pending deadline over every heap (INT64_MAX
- * if none; timer.c: a stopped timer may leave a heap's bound early). */
+/* Earliest pending deadline over every heap (INT64_MAX if none). */
 goc_time coro_timers_next(void);
 
 /* --------------------------------------------------------------- parking -- */

@@ -273,8 +273,7 @@ static bool sysmon_check(bool *busy_out) {
      * starts an M for them too. */
     if (stranded && idle > 0 && atomic_load_explicit(&S.nspinning, memory_order_relaxed) == 0)
         stuck_next = true; /* same remedy: wake a spinner */
-    goc_time tn = atomic_load_explicit(&coro_ntimers, memory_order_relaxed) ? coro_timers_next_exact(now)
-                                                                          : INT64_MAX;
+    goc_time tn = atomic_load_explicit(&coro_ntimers, memory_order_relaxed) ? coro_timers_next() : INT64_MAX;
     if (tn <= now - SYSMON_STUCK_NS) {
         /* A late thread (the header comment): timers SYSMON_STUCK_NS
          * overdue. Whoever was to run them, the poller or, with no poller,

@@ -8,19 +8,11 @@
  * schedule, the others' when it is idle or stealing (findrun.c), and the
  * poller sleeps in epoll_wait until the earliest deadline of all heaps.
  *
- * next_when is a lower bound of v[0]->when for lock-free peeks (INT64_MAX:
- * no timer pending since the last exact update): arming an earlier timer
- * lowers it, stopping a timer leaves it, and coro_timers_run, which a peek
- * at a due next_when leads to, sets it exactly. Stopping left it exact
- * before, so a select with a goc_after (armed and stopped on every select)
- * rewrote it twice per select, and every idle worker's peek at it pulled
- * the line from the busy one (SelectTimeout, pattern, GOC_PROCS=2). A stale
- * bound costs one spurious look under the lock, once. It is stored seq_cst
- * under the lock: that store is the "publish" step of the timer/poller
- * protocol in idle.c (coro_timer_added reads the poller state after it; the
- * poller publishes itself before reading next_when). An arm that does not
- * lower it publishes nothing new: the bound already there is no later than
- * the new timer, so the poller wakes by then and re-reads exact values.
+ * next_when mirrors v[0]->when (INT64_MAX when empty) for lock-free peeks,
+ * on a cache line of its own (coro.h); it is stored seq_cst under the lock:
+ * that store is the "publish" step of the timer/poller protocol in idle.c
+ * (coro_timer_added reads the poller state after it; the poller publishes
+ * itself before reading next_when).
  *
  * Firing: the runner pops the timer and sets running = 1 under the lock,
  * calls fn(arg) without the lock (fn may arm or stop timers, close channels,
@@ -37,7 +29,7 @@ GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 
 int coro_runtime_start(void);
 
-static void set_next(coro_theap *h) { /* h->lock held: the exact value */
+static void set_next(coro_theap *h) { /* h->lock held */
     atomic_store_explicit(&h->next_when, h->n ? h->v[0]->when : INT64_MAX, memory_order_seq_cst);
 }
 
@@ -107,9 +99,7 @@ void coro_timer_arm(coro_timer *t, goc_time when, void (*fn)(void *), void *arg)
     t->idx = (int32_t)h->n++;
     sift_up(h, (uint32_t)t->idx);
     atomic_fetch_add_explicit(&coro_ntimers, 1, memory_order_seq_cst);
-    /* lower the bound if t is earlier (then t is v[0]); else it stands */
-    if (when < atomic_load_explicit(&h->next_when, memory_order_relaxed))
-        atomic_store_explicit(&h->next_when, when, memory_order_seq_cst);
+    set_next(h);
     goc__lock_release(&h->lock);
     coro_timer_added(when);
 }
@@ -120,7 +110,8 @@ bool coro_timer_stop(coro_timer *t) {
     bool r = false;
     goc__lock_acquire(&h->lock);
     if (t->idx >= 0) {
-        heap_remove(h, (uint32_t)t->idx); /* next_when stays a lower bound */
+        heap_remove(h, (uint32_t)t->idx);
+        set_next(h);
         r = true;
     }
     goc__lock_release(&h->lock);
@@ -152,7 +143,6 @@ int coro_timers_run(coro_theap *h, goc_time now) {
         fired++;
         goc__lock_acquire(&h->lock);
     }
-    set_next(h); /* exact again: a stale bound led here, or a fire changed v[0] */
     goc__lock_release(&h->lock);
     return fired;
 }
@@ -165,22 +155,6 @@ goc_time coro_timers_next(void) {
         if (x < m) m = x;
     }
     return m;
-}
-
-/* sysmon: the earliest deadline of every heap, after making exact (under
- * its lock) each bound that is already due: a bound left by a stopped timer
- * is not a late timer, and sysmon's rescue of late timers must not act on
- * one. Off the hot paths (sysmon's look, at most every SYSMON_TICK_NS). */
-goc_time coro_timers_next_exact(goc_time now) {
-    int n = coro_nprocs();
-    for (int i = 0; i < n; i++) {
-        coro_theap *h = coro_heap_at(i);
-        if (atomic_load_explicit(&h->next_when, memory_order_relaxed) > now) continue;
-        goc__lock_acquire(&h->lock);
-        set_next(h);
-        goc__lock_release(&h->lock);
-    }
-    return coro_timers_next();
 }
 
 /* ------------------------------------------- the goc_internal.h service -- */

@@ -250,14 +250,15 @@ static void f03_coro(void) {
 
 /* ------------------------------------------ timer heap's lower bound -- */
 
-/* A heap's next_when is a lower bound of its earliest deadline (timer.c):
- * stopping a timer leaves it, arming a later one does not raise it. So a
- * stopped 20 ms goc_after leaves a bound of 20 ms while the only pending
- * timer is a 60 ms sleep: the runtime must look at 20 ms, find nothing,
- * and still wake the sleeper at 60 ms, neither early nor late; and a
- * stopped far timer (10 s) must not keep a nearer one from firing. Each
- * sleep also runs beside a busy partner so that direct switches check the
- * bound (task.c direct_next) as well as the scheduler and the poller. */
+/* Stopped timers, then sleeps: a heap's next_when (timer.c) must follow
+ * every stop and arm, so a 60 ms sleep after a stopped 20 ms goc_after and
+ * a 5 ms sleep after a stopped 10 s one wake neither early nor late. (A
+ * version that left next_when as a lower bound after a stop, measured and
+ * not kept, README "Timers and the netpoller", had to look at 20 ms, find
+ * nothing, and still wake the sleeper at 60 ms: this checks that shape
+ * too.) Each pair of sleeps also runs beside a busy pair of tasks, so that
+ * direct switches check the heap (task.c direct_next) as well as the
+ * scheduler and the poller. */
 static atomic_int tb_stop;
 static goc_wg *tb_wg;
 static void tb_spin(void *p) {
