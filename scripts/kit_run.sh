@@ -32,11 +32,12 @@ KIT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # loader with LD_LIBRARY_PATH instead.
 LDSO=$(find "$KIT/lib" -maxdepth 1 -name 'ld-linux*' 2>/dev/null | head -1)
 CB=()
+# cbin NAME [DIR]: CB = the command that starts DIR/NAME (DIR: $KIT/bin).
 if [ -n "$LDSO" ] && [ -z "${KIT_SYSTEM_LOADER:-}" ]; then
-  cbin() { CB=("$LDSO" --library-path "$KIT/lib" "$KIT/bin/$1"); }
+  cbin() { CB=("$LDSO" --library-path "$KIT/lib" "${2:-$KIT/bin}/$1"); }
 else
   export LD_LIBRARY_PATH="$KIT/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  cbin() { CB=("$KIT/bin/$1"); }
+  cbin() { CB=("${2:-$KIT/bin}/$1"); }
 fi
 procs="16 2 1 8 4" budget=420 reps=5 min_time=0.05 out="${OUT:-$PWD/kit-out}"
 while [ $# -gt 0 ]; do
@@ -181,11 +182,7 @@ if [ ${#vars[@]} -gt 0 ]; then
         for spec in "micro:$AB_FILTER_MICRO" "bench_patterns:$AB_FILTER_PAT" "scaling:$AB_FILTER_SCALING"; do
           suite=${spec%%:*} f=${spec#*:} extra=()
           [ "$suite" = scaling ] || extra=(--benchmark_min_time=0.05)
-          if [ -n "$LDSO" ] && [ -z "${KIT_SYSTEM_LOADER:-}" ]; then
-            CB=("$LDSO" --library-path "$KIT/lib" "$vd/$suite-coro")
-          else
-            CB=("$vd/$suite-coro")
-          fi
+          cbin "$suite-coro" "$vd"
           pin "$p" env GOC_PROCS="$p" "${CB[@]}" --benchmark_filter="$f" "${extra[@]}" \
             --benchmark_format=csv 2>/dev/null | grep -v '^name' | cut -d, -f1,3 >>"$d/p$p.txt"
         done

@@ -80,7 +80,8 @@ enum { CORO_W_RUN, CORO_W_BLOCKED, CORO_W_SPARE };
 enum {
     ST_RUN,        /* tasks switched in from the scheduler */
     ST_DIRECT,     /* direct switches (task to runnext task) */
-    ST_LOCAL,      /* tasks taken from its own runnext or queue by the scheduler */
+    ST_LOCAL,      /* tasks the scheduler took from its own runnext or queue (not counted:
+                      the rare takes right after a netpoll or a steal round's timers) */
     ST_GLOBAL,     /* tasks taken from the global queue */
     ST_STEALS,     /* steals of half a victim's queue */
     ST_STOLEN,     /* tasks those steals took */

@@ -83,7 +83,10 @@ coro_task *coro_find_runnable(coro_worker *w) {
             (t = runq_get(w)))
             return t;
         run_all_timers(w);
-        if ((t = runq_get(w))) return t;
+        if ((t = runq_get(w))) {
+            stat(w, ST_LOCAL, 1);
+            return t;
+        }
 
         /* Steal, as a spinner; at most half of the busy workers spin (Go). */
         int nsp = atomic_load_explicit(&S.nspinning, memory_order_relaxed);
