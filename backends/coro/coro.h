@@ -92,6 +92,10 @@ void coro_timer_cancel_sync(coro_timer *t);
 int coro_timers_run(coro_theap *h, goc_time now);
 /* Earliest pending deadline over every heap (INT64_MAX if none). */
 goc_time coro_timers_next(void);
+/* Whether any heap holds a pending timer: coro_timers_next() != INT64_MAX,
+ * with the same seq_cst loads (the idle and timer/poller protocols of
+ * idle.c pair them with set_next's seq_cst store in timer.c). */
+static inline bool coro_timers_pending(void) { return coro_timers_next() != INT64_MAX; }
 
 /* --------------------------------------------------------------- parking -- */
 
@@ -322,7 +326,6 @@ coro_theap *coro_heap_at(int i);
 int coro_nprocs(void);
 /* A timer was armed with deadline `when`: make sure some worker will fire it. */
 void coro_timer_added(goc_time when);
-extern _Atomic int coro_ntimers;
 /* An fd was registered: make sure some worker will poll. */
 void coro_poll_added(void); /* pending timers over all heaps */
 

@@ -30,7 +30,7 @@ bool coro_all_asleep(void) {
         return false;
     if (atomic_load_explicit(&S.nspinning, memory_order_seq_cst) != 0) return false;
     if (atomic_load_explicit(&S.gsize, memory_order_seq_cst) != 0) return false;
-    if (atomic_load_explicit(&coro_ntimers, memory_order_seq_cst) != 0) return false;
+    if (coro_timers_pending()) return false;
     if (atomic_load_explicit(&coro_nfdwait, memory_order_seq_cst) != 0) return false;
     if (atomic_load_explicit(&S.nforeign, memory_order_seq_cst) != 0) return false;
     if (atomic_load_explicit(&S.poller, memory_order_seq_cst) != 0) return false;

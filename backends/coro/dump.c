@@ -89,13 +89,12 @@ DUMP_UNCHECKED void goc__sched_dump(const char *why) {
     int len = snprintf(
         buf, sizeof buf,
         "goc coro sched dump (%s): now=%lld nprocs=%d nw=%d nspare=%d nidle=%d nspinning=%d poller=%d "
-        "poll_until=%s%.3f ms gsize=%u ntimers=%d nfdwait=%d timers_next=%s%.3f ms handoffs=%ld stop=%d\n",
+        "poll_until=%s%.3f ms gsize=%u nfdwait=%d timers_next=%s%.3f ms handoffs=%ld stop=%d\n",
         why ? why : "", (long long)now, S.nprocs, nw, atomic_load_explicit(&S.nspare, memory_order_relaxed),
         atomic_load_explicit(&S.nidle, memory_order_relaxed),
         atomic_load_explicit(&S.nspinning, memory_order_relaxed),
         atomic_load_explicit(&S.poller, memory_order_relaxed), pu == INT64_MAX ? "none " : pu == 0 ? "0 " : "",
         pu == INT64_MAX || pu == 0 ? 0.0 : ms_from(pu, now), atomic_load_explicit(&S.gsize, memory_order_relaxed),
-        atomic_load_explicit(&coro_ntimers, memory_order_relaxed),
         atomic_load_explicit(&coro_nfdwait, memory_order_relaxed), tn == INT64_MAX ? "none " : "",
         ms_from(tn, now), atomic_load_explicit(&coro_sysmon_handoffs, memory_order_relaxed),
         atomic_load_explicit(&S.stop, memory_order_relaxed));

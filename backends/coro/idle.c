@@ -211,8 +211,7 @@ bool coro_work_visible(coro_worker *w, int mode) {
     if (coro_timers_next() <= goc_now()) return true;
     /* timers or fds appeared but nobody polls: become the poller */
     if (mode == PARK_FUTEX && !atomic_load_explicit(&S.poller, memory_order_seq_cst) &&
-        (atomic_load_explicit(&coro_ntimers, memory_order_seq_cst) ||
-         atomic_load_explicit(&coro_nfdwait, memory_order_seq_cst)))
+        (coro_timers_pending() || atomic_load_explicit(&coro_nfdwait, memory_order_seq_cst)))
         return true;
     (void)w;
     return false;
@@ -220,17 +219,18 @@ bool coro_work_visible(coro_worker *w, int mode) {
 
 /* Test hook: while coro_test_pollwin_ns is not 0 (a test sets it), the
  * poller lingers in the window between its read of the heaps and its CAS
- * of poll_until until a timer is armed (then the hook is spent) or that
+ * of poll_until until the earliest deadline of the heaps changes (a timer
+ * armed before the pending ones: then the hook is spent) or that
  * many ns pass, so that the test can arm a timer right there (coro_sysmon
  * T_poll_window). */
 _Atomic int64_t coro_test_pollwin_ns;
 
 static void poll_window_hook(void) {
     int64_t ns = atomic_load_explicit(&coro_test_pollwin_ns, memory_order_relaxed);
-    int n0 = atomic_load_explicit(&coro_ntimers, memory_order_seq_cst);
+    goc_time n0 = coro_timers_next();
     goc_time until = goc_now() + ns;
     while (goc_now() < until) {
-        if (atomic_load_explicit(&coro_ntimers, memory_order_seq_cst) != n0) {
+        if (coro_timers_next() != n0) {
             atomic_store_explicit(&coro_test_pollwin_ns, 0, memory_order_relaxed);
             return;
         }
@@ -276,8 +276,7 @@ bool coro_idle_park(coro_worker *w) {
     goc__lock_acquire(&S.idle_lock);
     int mode = PARK_FUTEX;
     if (!atomic_load_explicit(&S.poller, memory_order_relaxed) &&
-        (atomic_load_explicit(&coro_ntimers, memory_order_seq_cst) ||
-         atomic_load_explicit(&coro_nfdwait, memory_order_seq_cst))) {
+        (coro_timers_pending() || atomic_load_explicit(&coro_nfdwait, memory_order_seq_cst))) {
         mode = PARK_POLL;
         atomic_store_explicit(&S.poller, 1, memory_order_seq_cst);
     }

@@ -32,7 +32,6 @@ GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #include "coro_sched.h"
 
 coro_sched_state coro_sched = {.poll_until = INT64_MAX, .coarse_slack = INT64_MAX / 2};
-_Atomic int coro_ntimers;
 
 /* coro.h (coro_note_foreign reads both inline) */
 __thread coro_worker *coro_tls_w;

@@ -89,7 +89,7 @@ static bool work_waiting(coro_worker *v) {
         atomic_load_explicit(&v->runnext, memory_order_relaxed))
         return true;
     return atomic_load_explicit(&S.gsize, memory_order_relaxed) ||
-           atomic_load_explicit(&coro_ntimers, memory_order_relaxed) ||
+           coro_timers_pending() ||
            atomic_load_explicit(&coro_nfdwait, memory_order_relaxed);
 }
 
@@ -273,7 +273,7 @@ static bool sysmon_check(bool *busy_out) {
      * starts an M for them too. */
     if (stranded && idle > 0 && atomic_load_explicit(&S.nspinning, memory_order_relaxed) == 0)
         stuck_next = true; /* same remedy: wake a spinner */
-    goc_time tn = atomic_load_explicit(&coro_ntimers, memory_order_relaxed) ? coro_timers_next() : INT64_MAX;
+    goc_time tn = coro_timers_next();
     if (tn <= now - SYSMON_STUCK_NS) {
         /* A late thread (the header comment): timers SYSMON_STUCK_NS
          * overdue. Whoever was to run them, the poller or, with no poller,

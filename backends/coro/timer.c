@@ -68,7 +68,6 @@ static void heap_remove(coro_theap *h, uint32_t i) {
         sift_up(h, i);
     }
     t->idx = -1;
-    atomic_fetch_sub_explicit(&coro_ntimers, 1, memory_order_seq_cst);
 }
 
 void coro_timer_arm(coro_timer *t, goc_time when, void (*fn)(void *), void *arg) {
@@ -98,7 +97,6 @@ void coro_timer_arm(coro_timer *t, goc_time when, void (*fn)(void *), void *arg)
     h->v[h->n] = t;
     t->idx = (int32_t)h->n++;
     sift_up(h, (uint32_t)t->idx);
-    atomic_fetch_add_explicit(&coro_ntimers, 1, memory_order_seq_cst);
     set_next(h);
     goc__lock_release(&h->lock);
     coro_timer_added(when);
