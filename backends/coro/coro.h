@@ -224,11 +224,13 @@ typedef struct coro_task {
     goc_time park_deadline;    /* written by the task before it parks */
     int saved_errno;           /* errno while switched out (written by its worker) */
     bool is_root;
-    bool fresh;                /* not yet switched to (its first switch synchronises) */
+    bool fresh;                /* not yet switched to: no context yet (task_enter makes it) */
     _Atomic int running;       /* 1 while a worker runs it (RG10 check) */
     uint32_t chain_n;          /* a chain's first task in a chain queue: its length; owned like next */
     uint64_t run_id;           /* goc_main generation of a root task */
-    /* stack (stack.c): set once when the slot is carved */
+    /* stack (stack.c): the slot's, set when it is carved; they move with the
+     * slot when a fresh task trades slots at its first switch-in
+     * (coro_stack_bind: written then by the worker that owns both) */
     char *stack_lo;            /* lowest usable byte (above the guard page) */
     size_t stack_size;         /* usable bytes from stack_lo up */
     bool guarded;              /* a PROT_NONE page lies just below stack_lo */
@@ -247,6 +249,8 @@ typedef struct coro_task {
      * first; owned like next (here, among the cold fields, so that adding
      * it moved none of the hot ones) */
     struct coro_task *chain_skip;
+    uint32_t born;             /* its spawning worker's cache stamp at the spawn (coro_stack_bind);
+                                * written by the spawner, read at the first switch-in */
 #ifdef GOC_TSAN
     void *fiber;
     void *tsan_held;           /* natural build: goc_mutex tokens it holds (goc_tsan_mu.h); the task only */
@@ -276,6 +280,10 @@ size_t coro_stack_switch_max(void);
 /* The root task's slot: a normal one even in compact mode. */
 coro_task *coro_stack_alloc_root(void);
 void coro_stack_free(coro_worker *w, coro_task *t);
+/* t's first switch-in on w (before its context is made): t trades its
+ * untouched slot for the one of the free task at the head of w's cache,
+ * the slot a task of w left last. Not for a root task. */
+void coro_stack_bind(coro_worker *w, coro_task *t);
 /* Checks the canary at the bottom of t's stack; fatal if it was overwritten. */
 void coro_stack_check(coro_task *t);
 /* Compact mode (GOC_STACK=compact or a size below a page; README.md
@@ -303,6 +311,7 @@ void coro_install_segv_handler(void);
 typedef struct {
     coro_task *head;
     uint32_t n;
+    uint32_t frees; /* tasks freed into it so far (coro_stack_bind's stamp) */
 } coro_stack_cache;
 
 /* ----------------------------------------------------------- netpoller -- */

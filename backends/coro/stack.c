@@ -359,8 +359,16 @@ coro_task *coro_stack_alloc_root(void) {
     return t;
 }
 
-coro_task *coro_stack_alloc(coro_worker *w) {
-    coro_stack_cache *c = w ? coro_worker_cache(w) : NULL;
+/* A worker cache's state for coro_stack_bind: which cache, and how many
+ * tasks were freed into it. Equal stamps: the same cache, nothing freed in
+ * between (a collision only costs or saves one trade). Owner only. */
+static uint32_t cache_stamp(const coro_stack_cache *c) {
+    return c->frees + (uint32_t)((uintptr_t)c >> 6) * 0x9E3779B1u;
+}
+
+/* A task struct with its slot: from cache c (NULL: a foreign thread), the
+ * global pool, or a new slab. */
+static coro_task *stack_take(coro_stack_cache *c) {
     coro_task *t;
     if (c && c->head) {
         t = c->head;
@@ -383,6 +391,13 @@ coro_task *coro_stack_alloc(coro_worker *w) {
     }
     t = pool.head ? chainq_take1(&pool) : slot_carve();
     goc__lock_release(&pool_lock);
+    return t;
+}
+
+coro_task *coro_stack_alloc(coro_worker *w) {
+    coro_stack_cache *c = w ? coro_worker_cache(w) : NULL;
+    coro_task *t = stack_take(c);
+    if (t) t->born = c ? cache_stamp(c) : 0;
     return t;
 }
 
@@ -420,6 +435,7 @@ void coro_stack_free(coro_worker *w, coro_task *t) {
     coro_stack_cache *c = coro_worker_cache(w);
     t->next = c->head;
     c->head = t;
+    c->frees++;
     if (++c->n <= CACHE_MAX) return;
     /* move the coldest CACHE_MOVE (the cache's tail half) to the pool */
     coro_task *keep = c->head;
@@ -431,6 +447,43 @@ void coro_stack_free(coro_worker *w, coro_task *t) {
     goc__lock_acquire(&pool_lock);
     chainq_put(&pool, first, last, CACHE_MOVE, true);
     goc__lock_release(&pool_lock);
+}
+
+/* A spawned task's slot is needed only when it first runs, and until then
+ * nothing has touched it. A burst of spawns (CounterMutex: 1000 tasks, then
+ * a wait) took 1000 slots from the cache and the pool and ran each task on
+ * its own, a cold stack page and lines per task; at its first switch-in
+ * the task now takes the slot of the free task at the head of the
+ * worker's cache (LIFO: the slot the last exited task ran on) and leaves
+ * its own, untouched, to that free task. A burst of short tasks then runs
+ * on one or two hot slots. Everything that belongs to a slot rather than
+ * to a task moves with it: the range, the guard flag, the depth check and
+ * the lowest switch-out seen (the canary's state). Both tasks are the
+ * worker's own (the one switching in and one in its cache), so this is
+ * owner-only work; the precise TSan build remaps a dead task's stack
+ * (task.c), so a slot starts without history there either way. Compact
+ * slots are all alike; root slots never enter a cache.
+ * A task that first runs on the worker that spawned it, with no task freed
+ * there in between (its spawn's stamp), keeps its slot: it came from the
+ * head of that same cache, as hot as any (a pool's workers spawned and run
+ * at once); trading would only rotate one more slot through the cache
+ * (README.md "A fresh task's slot": FanOutFanIn, WorkerPool 1.04-1.08x). */
+void coro_stack_bind(coro_worker *w, coro_task *t) {
+    coro_task *f = coro_worker_cache(w)->head;
+    if (!f || t->born == cache_stamp(coro_worker_cache(w))) return;
+    char *lo = t->stack_lo, *chk = t->sp_check, *low = t->sp_low;
+    size_t sz = t->stack_size;
+    bool g = t->guarded;
+    t->stack_lo = f->stack_lo;
+    t->stack_size = f->stack_size;
+    t->guarded = f->guarded;
+    t->sp_check = f->sp_check;
+    t->sp_low = f->sp_low;
+    f->stack_lo = lo;
+    f->stack_size = sz;
+    f->guarded = g;
+    f->sp_check = chk;
+    f->sp_low = low;
 }
 
 /* The overflow message of a compact slot, written with a few small frames:

@@ -16,8 +16,18 @@
  *        return -EAGAIN with everything rolled back; the next goc_main works.
  *        goc_go outside goc_main returns -ESHUTDOWN.
  *   GOC_STACK: a task may use most of its stack.
+ *   stack_trade: a fresh task runs on the hottest free slot of its worker
+ *        (coro_stack_bind). A child at GOC_PROCS=1: a burst of 1000 tasks
+ *        that run to completion one after the other uses a few slots, not
+ *        1000 (each task reports the slot its frame lies in); 1000 tasks
+ *        that are all live at once (each parks on a gate) still get 1000
+ *        distinct slots and keep a stack-resident pattern across the park.
+ *        C26c's children trade too: the overflowing task first runs after
+ *        a short task exited (it reports whether its frame lies in that
+ *        task's slot), so the guard page and canary must follow the slot.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 
 #include "coro_child.h"
@@ -38,9 +48,14 @@ static __attribute__((noinline)) unsigned long thread_id(void) {
 
 extern _Atomic long coro_sysmon_handoffs; /* sysmon.c */
 
+/* The runtime's worker count: GOC_PROCS, else the CPUs this process may
+ * run on (sched.c parse_procs). Unset, this said 0, and C26a run by hand on
+ * a 2-core machine failed by seeing the migration it then forbids. */
 static int procs(void) {
     const char *p = getenv("GOC_PROCS");
-    return p ? atoi(p) : 0;
+    if (p && *p) return atoi(p);
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0 ? CPU_COUNT(&set) : 1;
 }
 
 /* ------------------------------------------------------ C26a migration -- */
@@ -178,10 +193,30 @@ static __attribute__((noinline)) int recurse(int depth) {
     if (depth > (1 << 28)) return 0;            /* never: an overflow ends it first */
     return recurse(depth + 1) + frame[0] + frame[511];
 }
-static void overflow_task(void *p) { (void)p; recurse(0); }
+/* Slots are more than 64 KiB apart (GOC_STACK >= 64k here, plus a guard
+ * page), so the same function's frame at the same depth (tr_task) lies at
+ * the same offset in every slot and >> 16 tells the slots apart. */
+static uintptr_t slot_of(const void *frame) { return (uintptr_t)frame >> 16; }
+static _Atomic uintptr_t short_frame;
+static void short_task(void *p) {
+    (void)p;
+    atomic_store(&short_frame, (uintptr_t)__builtin_frame_address(0));
+}
+static void overflow_task(void *p) {
+    (void)p;
+    /* GOC_PROCS=1: the short task (spawned after us, so run before us from
+     * runnext) exited first, and we took its slot (coro_stack_bind): both
+     * top frames lie within the slot's top few KiB, while another slot's
+     * lie more than 64 KiB away */
+    uintptr_t mine = (uintptr_t)__builtin_frame_address(0), its = atomic_load(&short_frame);
+    uintptr_t d = mine > its ? mine - its : its - mine;
+    fprintf(stderr, "traded: %s\n", its && d < 16384 ? "yes" : "no");
+    recurse(0);
+}
 static void overflow_root(void *p) {
     (void)p;
     goc_go(overflow_task, NULL);
+    goc_go(short_task, NULL);
     goc_sleep(goc_deadline(10000000000LL));
 }
 
@@ -191,19 +226,95 @@ static void guard_death(void) {
         return;
     }
     coro_child c;
-    const char *env[] = {"GOC_STACK=64k", NULL};
+    const char *env[] = {"GOC_STACK=64k", "GOC_PROCS=1", NULL};
     coro_child_run(&c, "--overflow", env);
     gt_note("guarded child: %s", c.err);
     GT_ASSERT_MSG(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGSEGV, "child status 0x%x", c.status);
     GT_ASSERT_MSG(strstr(c.err, "stack overflow in coro task") && strstr(c.err, "overflow_task"),
                   "missing message, stderr: %s", c.err);
+    GT_ASSERT_MSG(strstr(c.err, "traded: yes"), "the overflowing task kept its own slot: %s", c.err);
 
-    const char *env2[] = {"GOC_STACK=64k", "GOC_STACK_GUARDS=0", NULL};
+    const char *env2[] = {"GOC_STACK=64k", "GOC_STACK_GUARDS=0", "GOC_PROCS=1", NULL};
     coro_child_run(&c, "--overflow", env2);
     gt_note("unguarded child: %s", c.err);
     GT_ASSERT_MSG(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGABRT, "child status 0x%x", c.status);
     GT_ASSERT_MSG(strstr(c.err, "stack overflow in coro task") && strstr(c.err, "canary"),
                   "missing message, stderr: %s", c.err);
+    GT_ASSERT_MSG(strstr(c.err, "traded: yes"), "the overflowing task kept its own slot: %s", c.err);
+}
+
+/* --------------------------------------------------------- stack_trade -- */
+
+enum { TR_N = 1000 };
+static uintptr_t tr_slot[TR_N];
+struct tr_arg {
+    int i;
+    goc_wg *wg;
+    goc_chan *gate; /* NULL: run to completion */
+    atomic_int *bad;
+};
+static struct tr_arg tr_args[TR_N];
+static atomic_int tr_arrived;
+static void tr_task(void *p) {
+    struct tr_arg *a = p;
+    volatile unsigned char pat[256];
+    for (int k = 0; k < 256; k++) pat[k] = (unsigned char)(a->i + k);
+    tr_slot[a->i] = slot_of(__builtin_frame_address(0));
+    if (a->gate) {
+        atomic_fetch_add(&tr_arrived, 1);
+        (void)goc_chan_recv(a->gate, NULL, GOC_NEVER); /* every task stays live until it closes */
+    }
+    for (int k = 0; k < 256; k++)
+        if (pat[k] != (unsigned char)(a->i + k)) atomic_fetch_add(a->bad, 1);
+    goc_wg_done(a->wg);
+}
+static int distinct_slots(void) {
+    int d = 0;
+    for (int i = 0; i < TR_N; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++) seen = tr_slot[j] == tr_slot[i];
+        d += !seen;
+    }
+    return d;
+}
+static int tr_burst(goc_chan *gate, atomic_int *bad) {
+    goc_wg *wg = goc_wg_make();
+    if (!wg) return -1;
+    goc_wg_add(wg, TR_N);
+    for (int i = 0; i < TR_N; i++) {
+        tr_args[i] = (struct tr_arg){i, wg, gate, bad};
+        if (goc_go(tr_task, &tr_args[i]) != 0) return -1;
+    }
+    if (gate) {
+        /* all of them at the gate, each on its slot (no fixed wait: under
+         * TSan on a loaded machine 20 ms was not always enough) */
+        while (atomic_load(&tr_arrived) < TR_N) goc_sleep(goc_deadline(1000000));
+        goc_chan_close(gate);
+    }
+    goc_wg_wait(wg, GOC_NEVER);
+    goc_wg_free(wg);
+    return distinct_slots();
+}
+static int tr_rc;
+static void tr_root(void *p) {
+    (void)p;
+    atomic_int bad = 0;
+    int warm = tr_burst(NULL, &bad); /* fills the pools with 1000 slots */
+    int burst = tr_burst(NULL, &bad);
+    goc_chan *gate = goc_chan_make(0, 0);
+    int live = gate ? tr_burst(gate, &bad) : -1;
+    goc_chan_free(gate);
+    fprintf(stderr, "distinct slots: warm-up %d, burst %d, all live %d; corrupted patterns %d\n", warm,
+            burst, live, atomic_load(&bad));
+    tr_rc = burst >= 1 && burst <= 4 && live == TR_N && atomic_load(&bad) == 0 ? 0 : 1;
+}
+static void stack_trade(void) {
+    coro_child c;
+    const char *env[] = {"GOC_PROCS=1", NULL};
+    coro_child_run(&c, "--trade", env);
+    gt_note("%s", c.err);
+    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status,
+                  c.err);
 }
 
 /* ------------------------------------------------------------- F03 coro -- */
@@ -407,11 +518,13 @@ static void test_main(void) {
     gt_run("F03_worker_start", f03_coro);
     gt_run("GOC_SCHEDSTATS", schedstats);
     gt_run("timer_bound", timer_bound);
+    gt_run("stack_trade", stack_trade);
 }
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--overflow")) return goc_main(overflow_root, NULL) == 0 ? 0 : 1;
     if (argc > 1 && !strcmp(argv[1], "--f03")) return f03_child();
+    if (argc > 1 && !strcmp(argv[1], "--trade")) return goc_main(tr_root, NULL) == 0 ? tr_rc : 1;
     if (argc > 1 && !strcmp(argv[1], "--schedstats"))
         return goc_main(ss_root, NULL) == 0 && ss_bad == 0 ? 0 : 1;
     return gt_main(argc, argv, __FILE__, test_main);
