@@ -280,10 +280,6 @@ size_t coro_stack_switch_max(void);
 /* The root task's slot: a normal one even in compact mode. */
 coro_task *coro_stack_alloc_root(void);
 void coro_stack_free(coro_worker *w, coro_task *t);
-/* t's first switch-in on w (before its context is made): t trades its
- * untouched slot for the one of the free task at the head of w's cache,
- * the slot a task of w left last. Not for a root task. */
-void coro_stack_bind(coro_worker *w, coro_task *t);
 /* Checks the canary at the bottom of t's stack; fatal if it was overwritten. */
 void coro_stack_check(coro_task *t);
 /* Compact mode (GOC_STACK=compact or a size below a page; README.md
@@ -313,6 +309,11 @@ typedef struct {
     uint32_t n;
     uint32_t frees; /* tasks freed into it so far (coro_stack_bind's stamp) */
 } coro_stack_cache;
+/* t's first switch-in on the worker that owns cache c (before t's context
+ * is made): t trades its untouched slot for the one of the free task at
+ * the head of c, the slot a task of that worker left last. Not for a root
+ * task. */
+void coro_stack_bind(coro_stack_cache *c, coro_task *t);
 
 /* ----------------------------------------------------------- netpoller -- */
 

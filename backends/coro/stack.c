@@ -468,9 +468,9 @@ void coro_stack_free(coro_worker *w, coro_task *t) {
  * head of that same cache, as hot as any (a pool's workers spawned and run
  * at once); trading would only rotate one more slot through the cache
  * (README.md "A fresh task's slot": FanOutFanIn, WorkerPool 1.04-1.08x). */
-void coro_stack_bind(coro_worker *w, coro_task *t) {
-    coro_task *f = coro_worker_cache(w)->head;
-    if (!f || t->born == cache_stamp(coro_worker_cache(w))) return;
+void coro_stack_bind(coro_stack_cache *c, coro_task *t) {
+    coro_task *f = c->head;
+    if (!f || t->born == cache_stamp(c)) return;
     char *lo = t->stack_lo, *chk = t->sp_check, *low = t->sp_low;
     size_t sz = t->stack_size;
     bool g = t->guarded;

@@ -101,7 +101,7 @@ static void task_entry(void *arg);
  * switch paths, and these calls there cost the handoff rows' saved
  * registers (ChanSync +4 %). */
 static __attribute__((noinline)) void task_first_enter(coro_worker *w, coro_task *t) {
-    if (!t->is_root) coro_stack_bind(w, t);
+    if (!t->is_root) coro_stack_bind(&w->cache, t);
     coro_cctx_make(&t->ctx, t->stack_lo, t->stack_size, task_entry, t);
     t->fresh = false;
 }
