@@ -3,8 +3,9 @@
  *
  * A slot is one task's stack: a guard page, then the stack. Its coro_task
  * struct lives apart, packed with other structs (TASK_AREA bytes each, ~12
- * to a page) in slabs of their own, paired with the slot for good when both
- * are carved. Slots are carved from slabs: one mmap of up to 256 slots
+ * to a page) in slabs of their own, paired with a slot when both are
+ * carved; the pair moves through the pools together, and only a fresh
+ * task's first switch-in may trade slots (coro_stack_bind). Slots are carved from slabs: one mmap of up to 256 slots
  * (32 MiB), MAP_NORESERVE, so untouched stack pages cost neither memory nor
  * commit; a slot is carved (its struct written) only when a spawn finds the
  * pools empty, so untouched slots cost no page either.
