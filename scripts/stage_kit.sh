@@ -87,7 +87,7 @@ goc_kit_build() {
       cd "$GOC_ROOT/reference/go" && CGO_ENABLED=0 go test -c -o "$out/go/$name.test" "./${pkg%%:*}" ) ||
       { echo "kit: go test -c ./${pkg%%:*} failed" >&2; return 1; }
   done
-  local var vname vdefs vdir flags d
+  local var vname vdefs vdir flags d t
   for var in "${variants[@]}"; do
     vname=${var%%=*} vdefs=${var#*=}
     vdir="$GOC_ROOT/build/kit-var-$vname"

@@ -61,6 +61,10 @@ static inline struct timespec goc__ts_from(goc_time t) {
     struct timespec ts = {.tv_sec = t / 1000000000, .tv_nsec = t % 1000000000};
     return ts;
 }
+/* The inverse: a clock_gettime reading in ns. */
+static inline goc_time goc__ts_ns(const struct timespec *ts) {
+    return (goc_time)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
 /* Deadline classes: try once, forever, or an absolute time. Any negative
  * deadline is forever; INT64_MAX behaves as forever too (no overflow). */
 enum { GOC_DL_NOW, GOC_DL_NEVER, GOC_DL_AT };

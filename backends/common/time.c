@@ -4,7 +4,7 @@
 goc_time goc_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (goc_time)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return goc__ts_ns(&ts);
 }
 
 goc_time goc_deadline(int64_t ns) {

@@ -201,8 +201,7 @@ static inline void coro_wait_begin(const char *op, const void *obj, goc_time dea
     atomic_store_explicit(&r->wait_obj, obj, memory_order_relaxed);
     atomic_store_explicit(&r->wait_site, goc__callsite, memory_order_relaxed);
     atomic_store_explicit(&r->wait_deadline, deadline, memory_order_relaxed);
-    atomic_store_explicit(&r->wait_since, (goc_time)ts.tv_sec * 1000000000 + ts.tv_nsec,
-                          memory_order_relaxed);
+    atomic_store_explicit(&r->wait_since, goc__ts_ns(&ts), memory_order_relaxed);
     /* relaxed: the report is a diagnostic snapshot; nothing is ordered by it */
     atomic_store_explicit(&r->wait_op, op, memory_order_relaxed);
 }

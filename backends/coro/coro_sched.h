@@ -248,7 +248,7 @@ static inline bool coro_due(goc_time when) {
     if (GOC_LIKELY(when == INT64_MAX)) return false;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    if (when - S.coarse_slack > (goc_time)ts.tv_sec * 1000000000 + ts.tv_nsec) return false;
+    if (when - S.coarse_slack > goc__ts_ns(&ts)) return false;
     return when <= goc_now();
 }
 

@@ -208,10 +208,11 @@ bool coro_work_visible(coro_worker *w, int mode) {
     if (atomic_load_explicit(&S.gsize, memory_order_seq_cst)) return true;
     for (int i = 0, nw = coro_nw(); i < nw; i++)
         if (!coro_runq_empty(&S.w[i])) return true;
-    if (coro_timers_next() <= goc_now()) return true;
+    goc_time tn = coro_timers_next(); /* one read of every heap serves both checks */
+    if (tn <= goc_now()) return true;
     /* timers or fds appeared but nobody polls: become the poller */
     if (mode == PARK_FUTEX && !atomic_load_explicit(&S.poller, memory_order_seq_cst) &&
-        (coro_timers_pending() || atomic_load_explicit(&coro_nfdwait, memory_order_seq_cst)))
+        (tn != INT64_MAX || atomic_load_explicit(&coro_nfdwait, memory_order_seq_cst)))
         return true;
     (void)w;
     return false;

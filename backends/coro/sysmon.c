@@ -98,7 +98,7 @@ static int64_t thread_cpu(coro_worker *v) {
     clockid_t id;
     struct timespec ts;
     if (pthread_getcpuclockid(v->thread, &id) != 0 || clock_gettime(id, &ts) != 0) return -1;
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return goc__ts_ns(&ts);
 }
 
 /* The state letter of v's thread in /proc (R running or runnable, S/D
