@@ -76,11 +76,16 @@ void coro_wakep(void) {
  * since a thief leaves a busy worker's runnext alone anyway (runq_grab). If
  * the running task keeps its worker instead, sysmon sees the runnext stuck
  * behind it (one SYSMON_TICK_NS or two) and wakes a worker to steal it.
- * Threads that are not workers queue globally and always wake. */
+ * Threads that are not workers, and blocked workers, queue globally and
+ * always wake. */
 void coro_ready(coro_task *t) {
     coro_worker *w = coro_worker_self();
     note_progress(w);
-    if (w) {
+    /* A worker sysmon replaced (BLOCKED) runs no task until its stuck one
+     * returns: what that task readies queues globally, for the others (a
+     * task left in its runnext was seen by nobody: sysmon_check watches RUN
+     * workers, and no thief was woken; coro_sysmon T_blocked_ready). */
+    if (w && GOC_LIKELY(atomic_load_explicit(&w->state, memory_order_relaxed) == CORO_W_RUN)) {
         if (!runq_put(w, t, true)) return;
         stat(w, ST_READY_Q, 1);
     } else {

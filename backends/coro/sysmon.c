@@ -20,6 +20,11 @@
  *    global queue and parks as a SPARE (coro_worker_retire), so at most
  *    GOC_PROCS workers run tasks again. The slot (its heap, its stack cache)
  *    stays; only that thread ever uses it, until sysmon reuses the spare.
+ *    Meanwhile the stuck task may ready others (a computation that sends
+ *    results): coro_ready queues them globally and wakes a worker once it
+ *    sees its worker BLOCKED, and a task that reached the blocked worker's
+ *    runnext anyway (readied as sysmon blocked it) gets a wakep here; the
+ *    woken thief takes it at once.
  *
  *  - Stuck runnext. coro_ready does not wake anybody for a task that only
  *    filled an empty runnext (the handoff case: the readier is about to
@@ -233,8 +238,14 @@ static bool sysmon_check(bool *busy_out) {
         if (h != atomic_load_explicit(&v->rq_tail, memory_order_relaxed) && h == v->sm_head)
             stranded = true;
         v->sm_head = h;
-        if (atomic_load_explicit(&v->state, memory_order_relaxed) != CORO_W_RUN) {
+        int state = atomic_load_explicit(&v->state, memory_order_relaxed);
+        if (state != CORO_W_RUN) {
             v->sm_out = false; /* two consecutive looks at it RUN before a take */
+            /* A blocked worker's runnext: filled by its stuck task in the
+             * moment sysmon blocked it (coro_ready queues globally once it
+             * sees BLOCKED). A woken thief takes it at once (runq_grab). */
+            if (state == CORO_W_BLOCKED && atomic_load_explicit(&v->runnext, memory_order_relaxed))
+                stuck_next = true;
             continue;
         }
         uint32_t tick = atomic_load_explicit(&v->schedtick, memory_order_relaxed);

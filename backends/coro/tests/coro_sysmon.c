@@ -60,11 +60,25 @@
  *        the sender must run within 5 s (typically 0-10 ms). With the
  *        thief's first version, which left such a queue alone for good,
  *        1 run of 3 timed out.
+ *   T_blocked_ready: a task whose worker sysmon replaced (BLOCKED: the task
+ *        keeps the thread) goes on to ready another task. A child at
+ *        GOC_PROCS=1: the root computes without a goc call until sysmon's
+ *        replacement has run a queued task, and 50 ms more (the
+ *        replacement parks), then sends to a receiver parked on an
+ *        unbuffered channel and computes on until the receiver has run
+ *        (at most 5 s). The receiver used to go to the
+ *        blocked worker's runnext, where nobody looks (sysmon watches RUN
+ *        workers, no thief was woken): it ran only when the root gave up
+ *        its thread (found by chan_spin's handshake under ctest -j3). Now
+ *        a ready on a blocked worker queues globally and wakes a worker;
+ *        typically it runs within a millisecond.
  */
 #include <pthread.h>
 #include <unistd.h>
 
 #include "coro_child.h"
+
+extern _Atomic long coro_sysmon_handoffs; /* sysmon.c */
 
 /* ------------------------------------------------------- stuck worker -- */
 
@@ -165,6 +179,59 @@ static void poll_stall(void) {
     }
 }
 
+/* ------------------------------------------------------ blocked ready -- */
+
+static goc_chan *br_ch;
+static atomic_int br_queued_ran, br_recv_ran;
+static int64_t br_wait_ns = -1;
+static void br_queued(void *p) {
+    (void)p;
+    atomic_store(&br_queued_ran, 1);
+}
+static void br_receiver(void *p) {
+    (void)p;
+    int v = 0;
+    if (goc_chan_recv(br_ch, &v, GOC_NEVER) == 0 && v == 42) atomic_store(&br_recv_ran, 1);
+}
+/* Computes (no goc call) until *flag is set or the bound passes. */
+static bool br_spin_until(atomic_int *flag, goc_time bound) {
+    while (!atomic_load(flag))
+        if (goc_now() > bound) return false;
+    return true;
+}
+static void br_root(void *p) {
+    (void)p;
+    br_ch = goc_chan_make(sizeof(int), 0);
+    goc_go(br_receiver, NULL);
+    goc_sleep(goc_deadline(5000000)); /* the receiver is parked on br_ch */
+    goc_go(br_queued, NULL);           /* waits behind us: sysmon hands our worker off */
+    if (!br_spin_until(&br_queued_ran, goc_now() + 5000000000LL)) {
+        fprintf(stderr, "blocked_ready: no handoff in 5 s (the queued task never ran)\n");
+        return;
+    }
+    goc_time idle_at = goc_now() + 50000000; /* the replacement finds nothing more and parks */
+    while (goc_now() < idle_at) {
+    }
+    int v = 42;
+    goc_chan_send(br_ch, &v, GOC_NEVER); /* readies the receiver from a blocked worker */
+    goc_time t0 = goc_now();
+    if (br_spin_until(&br_recv_ran, t0 + 5000000000LL)) br_wait_ns = goc_now() - t0;
+}
+static int br_child(void) {
+    int rc = goc_main(br_root, NULL);
+    fprintf(stderr, "blocked_ready: handoffs %ld, receiver ran %.3f ms after the send (-1: not in 5 s)\n",
+            atomic_load(&coro_sysmon_handoffs), br_wait_ns < 0 ? -1.0 : br_wait_ns / 1e6);
+    goc_chan_free(br_ch);
+    return rc == 0 && br_wait_ns >= 0 ? 0 : 1;
+}
+static void blocked_ready(void) {
+    coro_child c;
+    const char *env[] = {"GOC_PROCS=1", NULL};
+    coro_child_run(&c, "--blockedready", env);
+    gt_note("%s", c.err);
+    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status, c.err);
+}
+
 static void spin_stall(void);
 static void runnext_stall(void);
 static void talk_poll(void);
@@ -175,6 +242,7 @@ static void test_main(void) {
     gt_run("T_spin_stall", spin_stall);
     gt_run("T_runnext_stall", runnext_stall);
     gt_run("T_talk_poll", talk_poll);
+    gt_run("T_blocked_ready", blocked_ready);
 }
 /* --------------------------------------------------------- spin stall -- */
 
@@ -331,6 +399,7 @@ static void talk_poll(void) {
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--talk")) return talk_child();
+    if (argc > 1 && !strcmp(argv[1], "--blockedready")) return br_child();
     if (argc > 1 && !strcmp(argv[1], "--runnext")) return rn_child();
     if (argc > 1 && !strcmp(argv[1], "--spin")) return spin_child();
     if (argc > 1 && !strcmp(argv[1], "--window")) return window_child();
