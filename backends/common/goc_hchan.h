@@ -140,6 +140,22 @@ static inline void goc__hc_enter(void);
  * does; written so that the registration, when one is due, is a tail call
  * (the public functions' fast path then needs no frame). */
 static inline int goc__hc_try_failed(void);
+/* Spinning before parking (a plain send or receive on a buffered channel
+ * only; select and unbuffered channels park at once). With c->lock held:
+ *   goc__hc_note_done(c)  a plain op completed on c: record who ran it
+ *                         (c->last_who);
+ *   goc__hc_spin_ok(c,op) op would block: nonzero (a token for spin_wait)
+ *                         when it should first spin a little, unlocked (the
+ *                         backend's policy; it may update its hints in c);
+ *   goc__hc_spin_done(c,ok) after such a spin, when the op locks c again:
+ *                         whether c became ready during it.
+ * Unlocked: goc__hc_spin_wait(c,op,token) spins and returns true when c
+ * looks ready for op (a lock-free snapshot; the op then tries again under
+ * the lock). A backend that never spins returns 0 from spin_ok. */
+static inline void goc__hc_note_done(goc_chan *c);
+static inline uint32_t goc__hc_spin_ok(goc_chan *c, int op);
+static inline bool goc__hc_spin_wait(const goc_chan *c, int op, uint32_t token);
+static inline void goc__hc_spin_done(goc_chan *c, bool ok);
 #ifdef GOC_TSAN_PRECISE_ON
 /* Precise build: the call's W and C sync addresses (see the top). */
 static inline void *goc__hc_sync_w(struct goc__hc_call *call);
@@ -151,10 +167,18 @@ struct goc_chan {
     uint32_t elem_size;         /* set once */
     size_t cap;                 /* set once */
     goc__hc_lock lock;          /* guards everything below unless noted */
+    /* Spin hints (goc__hc_note_done and the spin hooks), in what was
+     * padding: the struct keeps its size. last_who: the thread of the last
+     * plain op that completed (the backend's index + 1; 0: none or not a
+     * backend thread), written under lock (relaxed), read under it by
+     * spin_ok and lock-free by a spinning op. spin_skip/spin_level: the
+     * backend's backoff, under lock. */
+    _Atomic uint32_t last_who;
     _Atomic size_t count;       /* written under lock (relaxed); read lock-free by
                                  * goc_chan_len and try-ops */
     size_t recvx, sendx;        /* ring indices */
     _Atomic bool closed;        /* written under lock (relaxed); read lock-free by try-ops */
+    uint8_t spin_skip, spin_level; /* see last_who */
     goc__wq recvq, sendq;       /* head: see goc_waitq.h */
     goc__timer *timer;          /* goc_after's timer: set once right after make */
     void (*dtor)(void *);       /* set once before sharing */
@@ -360,19 +384,32 @@ static inline void goc__hc_waiter_init(goc__hc_waiter *w, struct goc__hc_call *c
 
 /* -------------------------------------------------------- plain ops -- */
 
-/* A plain send or receive: one attempt under the lock, else park as a
- * one-clause waiter until a partner, close or the deadline completes it.
- * always_inline: each caller passes a constant op, so send and receive are
- * specialised as two hand-written functions would be (merged out of line,
- * it cost the icount gate +18% an operation). */
+static int goc__hc_send_spun(goc_chan *c, const void *elem, goc_time deadline, uint32_t token);
+static int goc__hc_recv_spun(goc_chan *c, void *elem, goc_time deadline, uint32_t token);
+
+/* goc__hc_plain's `spin`: the first attempt may spin (SPIN_MAY); a second
+ * one, after the spin, records how it went (SPUN_READY: c looked ready
+ * during it; SPUN_NOT) and parks if it must. */
+enum { GOC__HC_SPIN_MAY, GOC__HC_SPUN_READY, GOC__HC_SPUN_NOT };
+
+/* A plain send or receive: one attempt under the lock, else (a buffered
+ * channel, the backend's spin policy willing) a spin and one more attempt,
+ * else park as a one-clause waiter until a partner, close or the deadline
+ * completes it. always_inline: each caller passes a constant op, so send
+ * and receive are specialised as two hand-written functions would be
+ * (merged out of line, it cost the icount gate +18% an operation); the
+ * spin and its second attempt are out of line (goc__hc_*_spun), so the
+ * first attempt's code is what it was without them. */
 __attribute__((always_inline)) static inline int goc__hc_plain(goc_chan *c, int op, void *elem,
-                                                               goc_time deadline) {
+                                                               goc_time deadline, int spin) {
     bool send = op == GOC_SEND;
-    goc__hc_enter();
+    if (spin == GOC__HC_SPIN_MAY) goc__hc_enter();
     goc__hc_lock_acquire(&c->lock);
+    if (spin != GOC__HC_SPIN_MAY) goc__hc_spin_done(c, spin == GOC__HC_SPUN_READY);
     goc__hc_waiter *wk = NULL;
     int r = send ? goc__hc_send_locked(c, elem, &wk) : goc__hc_recv_locked(c, elem, &wk);
     if (r != 0) {
+        if (r > 0) goc__hc_note_done(c);
         goc__hc_unlock(c);
         if (wk) goc__hc_wake(wk->call);
         return r < 0 ? r : 0;
@@ -381,6 +418,11 @@ __attribute__((always_inline)) static inline int goc__hc_plain(goc_chan *c, int 
     if (kind == GOC_DL_NOW || (kind == GOC_DL_AT && deadline <= goc_now())) {
         goc__hc_unlock(c);
         return kind == GOC_DL_NOW ? -EAGAIN : -ETIMEDOUT;
+    }
+    uint32_t token;
+    if (spin == GOC__HC_SPIN_MAY && c->cap && (token = goc__hc_spin_ok(c, op))) {
+        goc__hc_unlock(c);
+        return send ? goc__hc_send_spun(c, elem, deadline, token) : goc__hc_recv_spun(c, elem, deadline, token);
     }
     struct goc__hc_call call;
     goc__hc_call_begin(&call);
@@ -418,10 +460,21 @@ static inline bool goc__hc_would_block(const goc_chan *c, int op) {
  * epilogue (coro 3.0-3.2 ns CPU, with coro_note_foreign called out of line
  * before the check; 2.0-2.2 after). */
 static __attribute__((noinline)) int goc__hc_send_call(goc_chan *c, const void *elem, goc_time deadline) {
-    return goc__hc_plain(c, GOC_SEND, (void *)elem, deadline);
+    return goc__hc_plain(c, GOC_SEND, (void *)elem, deadline, GOC__HC_SPIN_MAY);
 }
 static __attribute__((noinline)) int goc__hc_recv_call(goc_chan *c, void *elem, goc_time deadline) {
-    return goc__hc_plain(c, GOC_RECV, elem, deadline);
+    return goc__hc_plain(c, GOC_RECV, elem, deadline, GOC__HC_SPIN_MAY);
+}
+/* The spin the backend asked for (c unlocked), then the second attempt. */
+static __attribute__((noinline, cold)) int goc__hc_send_spun(goc_chan *c, const void *elem, goc_time deadline,
+                                                            uint32_t token) {
+    int how = goc__hc_spin_wait(c, GOC_SEND, token) ? GOC__HC_SPUN_READY : GOC__HC_SPUN_NOT;
+    return goc__hc_plain(c, GOC_SEND, (void *)elem, deadline, how);
+}
+static __attribute__((noinline, cold)) int goc__hc_recv_spun(goc_chan *c, void *elem, goc_time deadline,
+                                                            uint32_t token) {
+    int how = goc__hc_spin_wait(c, GOC_RECV, token) ? GOC__HC_SPUN_READY : GOC__HC_SPUN_NOT;
+    return goc__hc_plain(c, GOC_RECV, elem, deadline, how);
 }
 /* A plain send / receive as the public functions run it with the fuzzer
  * off: the lock-free try-op answer (goc__hc_try_failed registers the caller

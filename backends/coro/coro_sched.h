@@ -94,6 +94,8 @@ enum {
     ST_PARKS,      /* idle parks (futex or poll) */
     ST_READY_Q,    /* readies that queued (runnext occupied: kick to tail) */
     ST_REF_LONE,   /* refused: a lone task behind a talking one (STEAL_LONE_NS) */
+    ST_CHSPIN,     /* channel ops that spun before parking (chan.c) */
+    ST_CHSPIN_WON, /*   of which saw the channel ready while spinning */
     ST_NSTAT
 };
 
@@ -176,6 +178,8 @@ struct coro_worker {
 
 typedef struct {
     int nprocs;                 /* GOC_PROCS: workers that run tasks at once; set once at start */
+    bool chan_spin;             /* set once at start: 2 <= nprocs <= the CPUs we may run on
+                                 * (a channel op may spin, chan.c) */
     coro_worker *w;             /* wcap slots; set once at start */
     int wcap;                   /* nprocs + CORO_EXTRA_WORKERS; set once at start */
     _Atomic int nw;             /* slots with a thread (nprocs + sysmon's extra ones); release
@@ -381,6 +385,11 @@ static inline coro_task *runq_get(coro_worker *w) {
             return t;
     }
 }
+
+/* This thread's worker index + 1, 0 on a foreign thread (set with
+ * coro_tls_w): what a plain channel operation records as its channel's
+ * last user (chan.c, goc__hc_note_done) in one load and one store. */
+extern __thread uint32_t coro_tls_who;
 
 /* Every channel operation and select (goc__hc_enter): on a worker, counts
  * it for the placement policy (runq_grab); on a foreign thread, registers

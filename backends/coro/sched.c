@@ -36,6 +36,7 @@ coro_sched_state coro_sched = {.poll_until = INT64_MAX, .coarse_slack = INT64_MA
 /* coro.h (coro_note_foreign reads both inline) */
 __thread coro_worker *coro_tls_w;
 __thread int coro_tls_foreign; /* counted in S.nforeign */
+__thread uint32_t coro_tls_who; /* coro_sched.h */
 static __thread coro_parker tls_parker; /* parker of a foreign thread */
 static pthread_key_t foreign_key;
 static pthread_once_t foreign_once = PTHREAD_ONCE_INIT;
@@ -102,6 +103,7 @@ void AnnotateBenignRaceSized(const char *f, int l, const volatile void *mem, uns
 static void *worker_main(void *arg) {
     coro_worker *w = arg;
     coro_tls_w = w;
+    coro_tls_who = (uint32_t)w->id + 1;
     atomic_store_explicit(&w->tid, (int)syscall(SYS_gettid), memory_order_relaxed);
 #ifdef GOC_TSAN
     /* Tasks on this thread share its TLS. goc.h's call-site macros write
@@ -176,10 +178,16 @@ int coro_worker_start(coro_worker *w) {
     return goc__thread_create(&w->thread, NULL, worker_main, w);
 }
 
-static int parse_procs(void) {
+/* The CPUs this process may run on (its affinity mask, else the online ones). */
+static int cpus_available(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) n = CPU_COUNT(&set);
+    return n < 1 ? 1 : (int)n;
+}
+
+static int parse_procs(void) {
+    long n = cpus_available();
     const char *e = getenv("GOC_PROCS");
     if (e && *e) {
         char *end;
@@ -228,6 +236,8 @@ int coro_runtime_start(void) {
         for (int i = 0; i < n; i++) coro_worker_init(&ws[i], i);
         S.w = ws;
         S.nprocs = n;
+        /* several workers, none waiting for a CPU (chan.c's spin rule) */
+        S.chan_spin = n >= 2 && n <= cpus_available();
         S.wcap = cap;
         atomic_store_explicit(&S.nw, n, memory_order_release);
         const char *e = getenv("GOC_DEADLOCK");

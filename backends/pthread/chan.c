@@ -86,6 +86,16 @@ static inline void goc__hc_lock_acquire(goc__hc_lock *l) { pthread_mutex_lock(l)
 static inline void goc__hc_lock_release(goc__hc_lock *l) { pthread_mutex_unlock(l); }
 static inline void goc__hc_enter(void) {}
 static inline int goc__hc_try_failed(void) { return -EAGAIN; }
+/* A thread parks at once: no spinning on a channel (coro's chan.c spins;
+ * here there are often more threads than cores, and a spinning thread
+ * would take the CPU of the one it waits for). */
+static inline void goc__hc_note_done(goc_chan *c) { (void)c; }
+static inline uint32_t goc__hc_spin_ok(goc_chan *c, int op) { (void)c, (void)op; return 0; }
+static inline bool goc__hc_spin_wait(const goc_chan *c, int op, uint32_t token) {
+    (void)c, (void)op, (void)token;
+    return false;
+}
+static inline void goc__hc_spin_done(goc_chan *c, bool ok) { (void)c, (void)ok; }
 static inline void goc__hc_wait_begin(const char *op, const void *obj, goc_time deadline) {
     goc__wait_begin(op, obj, deadline);
 }

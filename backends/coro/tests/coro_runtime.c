@@ -25,6 +25,20 @@
  *        C26c's children trade too: the overflowing task first runs after
  *        a short task exited (it reports whether its frame lies in that
  *        task's slot), so the guard page and canary must follow the slot.
+ *   chan_spin: a receive that finds a buffered channel empty while the task
+ *        that emptied it runs on another worker spins before parking
+ *        (chan.c). A child at GOC_PROCS=2 with GOC_SCHEDSTATS=1: a holder
+ *        takes a cap-1 channel's token and gives it back only once a taker
+ *        on the other worker has announced its receive (busy waits, no goc
+ *        call, so both tasks keep running); over 2000 rounds the token's
+ *        values are checked and some receives must have spun and won
+ *        (schedstats chspin_won). Then a receive that spins with a
+ *        deadline while the holder keeps the token times out, and one that
+ *        spins while the holder closes the channel gets -EPIPE. A 1000-task
+ *        counter with the channel as its lock counts right at GOC_PROCS 1
+ *        and 2, and at 1 nothing spins. Skipped where the process may use
+ *        only one CPU (the runtime does not spin with more workers than
+ *        CPUs).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -510,6 +524,158 @@ static void schedstats(void) {
     GT_ASSERT_MSG(!strstr(c.err, "schedstats"), "GOC_SCHEDSTATS=0 printed: %s", c.err);
 }
 
+/* ----------------------------------------------------- chan_spin -- */
+
+#define CS_ROUNDS 2000
+static goc_chan *cs_ch;
+static _Atomic int cs_a_has, cs_b_at, cs_b_done, cs_bad;
+static goc_time cs_limit; /* a bound on every busy wait: a broken build fails, never hangs */
+static goc_wg *cs_wg;
+
+/* Waits without a goc call (the task keeps its worker) until *v == want. */
+static bool cs_wait(_Atomic int *v, int want) {
+    while (atomic_load(v) != want)
+        if (goc_now() > cs_limit) return false;
+    return true;
+}
+void goc__sched_dump(const char *why); /* coro's diagnostics (dump.c) */
+static void cs_fail(const char *what, int r, int got) {
+    int n = atomic_fetch_add(&cs_bad, 1);
+    if (n < 5) fprintf(stderr, "chan_spin: %s (round %d, got %d)\n", what, r, got);
+    if (n == 0) goc__sched_dump(what);
+}
+/* Takes the token (2(r-1)), waits until the taker is at its receive, gives
+ * it back + 1, waits until the taker has returned it. */
+static void cs_holder(void *p) {
+    (void)p;
+    for (int r = 1; r <= CS_ROUNDS && !atomic_load(&cs_bad); r++) {
+        int v = -1;
+        int e = goc_chan_recv(cs_ch, &v, GOC_NEVER);
+        if (e || v != 2 * (r - 1)) cs_fail("holder's token", r, e ? e : v);
+        atomic_store(&cs_a_has, r);
+        if (!cs_wait(&cs_b_at, r)) cs_fail("the taker never came", r, 0);
+        v++;
+        goc_chan_send(cs_ch, &v, GOC_NEVER);
+        if (!cs_wait(&cs_b_done, r)) cs_fail("the taker never gave it back", r, 0);
+    }
+    atomic_store(&cs_a_has, -1);
+    goc_wg_done(cs_wg);
+}
+static void cs_taker(void *p) {
+    (void)p;
+    for (int r = 1; r <= CS_ROUNDS; r++) {
+        while (atomic_load(&cs_a_has) != r) {
+            if (atomic_load(&cs_a_has) < 0 || goc_now() > cs_limit) goto out;
+        }
+        atomic_store(&cs_b_at, r);
+        int v = -1;
+        int e = goc_chan_recv(cs_ch, &v, GOC_NEVER); /* the holder has it: spin or park */
+        if (e || v != 2 * r - 1) cs_fail("taker's token", r, e ? e : v);
+        v++;
+        goc_chan_send(cs_ch, &v, GOC_NEVER);
+        atomic_store(&cs_b_done, r);
+    }
+out:
+    goc_wg_done(cs_wg);
+}
+/* One timed receive, or one plain receive the holder answers by closing. */
+static _Atomic int cs_phase_rc = 1;
+static void cs_late_taker(void *p) {
+    int v = -1;
+    atomic_store(&cs_b_at, 1);
+    atomic_store(&cs_phase_rc, goc_chan_recv(cs_ch, &v, p ? goc_now() + 2000000 : GOC_NEVER));
+    goc_wg_done(cs_wg);
+}
+static void cs_root(void *p) {
+    (void)p;
+    cs_limit = goc_now() + 20 * 1000000000LL;
+    cs_ch = goc_chan_make(sizeof(int), 1);
+    cs_wg = goc_wg_make();
+    int zero = 0;
+    goc_chan_send(cs_ch, &zero, GOC_NEVER);
+    goc_wg_add(cs_wg, 2);
+    goc_go(cs_holder, NULL);
+    goc_go(cs_taker, NULL);
+    goc_wg_wait(cs_wg, GOC_NEVER);
+    /* the token is back in the channel: 2 * CS_ROUNDS */
+    int v = -1;
+    if (atomic_load(&cs_bad) == 0 && (goc_chan_recv(cs_ch, &v, GOC_NEVER) != 0 || v != 2 * CS_ROUNDS))
+        cs_fail("final token", CS_ROUNDS, v);
+    /* timed: the channel stays empty (we hold the token), the taker's
+     * receive may spin, then waits out its 2 ms deadline */
+    for (int closing = 0; closing < 2; closing++) {
+        atomic_store(&cs_b_at, 0);
+        atomic_store(&cs_phase_rc, 1);
+        goc_wg_add(cs_wg, 1);
+        goc_go(cs_late_taker, closing ? NULL : (void *)1);
+        if (!cs_wait(&cs_b_at, 1)) cs_fail("late taker never came", 0, 0);
+        if (closing) goc_chan_close(cs_ch);
+        goc_wg_wait(cs_wg, GOC_NEVER);
+        int want = closing ? -EPIPE : -ETIMEDOUT, got = atomic_load(&cs_phase_rc);
+        if (got != want) cs_fail(closing ? "receive across close" : "timed receive", 0, got);
+    }
+    goc_chan_free(cs_ch);
+    goc_wg_free(cs_wg);
+}
+
+/* The channel as a lock: 1000 tasks each take the count, add one, put it
+ * back (the article's counter, patterns' CounterChanLock). */
+static goc_chan *cl_ch;
+static goc_wg *cl_wg;
+static void cl_inc(void *p) {
+    (void)p;
+    int v;
+    goc_chan_recv(cl_ch, &v, GOC_NEVER);
+    v++;
+    goc_chan_send(cl_ch, &v, GOC_NEVER);
+    goc_wg_done(cl_wg);
+}
+static int cl_rc;
+static void cl_root(void *p) {
+    (void)p;
+    cl_ch = goc_chan_make(sizeof(int), 1);
+    cl_wg = goc_wg_make();
+    int v = 0;
+    goc_chan_send(cl_ch, &v, GOC_NEVER);
+    for (int run = 0; run < 20; run++) {
+        goc_wg_add(cl_wg, 1000);
+        for (int i = 0; i < 1000; i++) goc_go(cl_inc, NULL);
+        goc_wg_wait(cl_wg, GOC_NEVER);
+    }
+    goc_chan_recv(cl_ch, &v, GOC_NEVER);
+    if (v != 20 * 1000) {
+        fprintf(stderr, "chan_lock: counted %d, want 20000\n", v);
+        cl_rc = 1;
+    }
+    goc_chan_free(cl_ch);
+    goc_wg_free(cl_wg);
+}
+
+static void chan_spin(void) {
+    coro_child c;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < 2) {
+        gt_skip("one CPU: the runtime never spins on a channel there (S.chan_spin)");
+        return;
+    }
+    const char *two[] = {"GOC_SCHEDSTATS=1", "GOC_PROCS=2", NULL};
+    coro_child_run(&c, "--chspin", two);
+    gt_note("child stderr: %s", c.err);
+    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status,
+                  c.err);
+    long long spun = ss_total(c.err, "chspin"), won = ss_total(c.err, "chspin_won");
+    GT_ASSERT_MSG(won >= 1 && spun >= won, "chspin %lld, chspin_won %lld over %d rounds: %s", spun, won,
+                  CS_ROUNDS, c.err);
+    for (int procs = 1; procs <= 2; procs++) {
+        const char *env[] = {"GOC_SCHEDSTATS=1", procs == 1 ? "GOC_PROCS=1" : "GOC_PROCS=2", NULL};
+        coro_child_run(&c, "--chanlock", env);
+        GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "GOC_PROCS=%d: child status 0x%x: %s",
+                      procs, c.status, c.err);
+        spun = ss_total(c.err, "chspin");
+        GT_ASSERT_MSG(procs == 2 ? spun >= 0 : spun == 0, "GOC_PROCS=%d: chspin %lld: %s", procs, spun, c.err);
+    }
+}
+
 static void test_main(void) {
     gt_run("C26a_migration", c26_migration);
     gt_run("C26b_spawn_exit", c26_spawn_exit);
@@ -519,12 +685,15 @@ static void test_main(void) {
     gt_run("GOC_SCHEDSTATS", schedstats);
     gt_run("timer_bound", timer_bound);
     gt_run("stack_trade", stack_trade);
+    gt_run("chan_spin", chan_spin);
 }
 
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--overflow")) return goc_main(overflow_root, NULL) == 0 ? 0 : 1;
     if (argc > 1 && !strcmp(argv[1], "--f03")) return f03_child();
     if (argc > 1 && !strcmp(argv[1], "--trade")) return goc_main(tr_root, NULL) == 0 ? tr_rc : 1;
+    if (argc > 1 && !strcmp(argv[1], "--chspin")) return goc_main(cs_root, NULL) == 0 && !cs_bad ? 0 : 1;
+    if (argc > 1 && !strcmp(argv[1], "--chanlock")) return goc_main(cl_root, NULL) == 0 ? cl_rc : 1;
     if (argc > 1 && !strcmp(argv[1], "--schedstats"))
         return goc_main(ss_root, NULL) == 0 && ss_bad == 0 ? 0 : 1;
     return gt_main(argc, argv, __FILE__, test_main);
