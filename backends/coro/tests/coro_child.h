@@ -61,4 +61,17 @@ static inline void coro_child_run(coro_child *c, const char *mode, const char *c
     GT_ASSERT_EQ(waitpid(pid, &c->status, 0), pid);
 }
 
+/* Fails the subtest, with the child's stderr, unless it exited with 0. */
+#define CORO_CHILD_ASSERT_OK(c)                                                                    \
+    GT_ASSERT_MSG(WIFEXITED((c)->status) && WEXITSTATUS((c)->status) == 0, "child status 0x%x: %s",  \
+                  (c)->status, (c)->err)
+
+/* coro_child_run, the child's stderr as a note, and CORO_CHILD_ASSERT_OK. */
+#define coro_child_run_ok(c, mode, env_extra)                                                      \
+    do {                                                                                           \
+        coro_child_run((c), (mode), (env_extra));                                                  \
+        gt_note("%s", (c)->err);                                                                   \
+        CORO_CHILD_ASSERT_OK(c);                                                                   \
+    } while (0)
+
 #endif

@@ -325,10 +325,7 @@ static void tr_root(void *p) {
 static void stack_trade(void) {
     coro_child c;
     const char *env[] = {"GOC_PROCS=1", NULL};
-    coro_child_run(&c, "--trade", env);
-    gt_note("%s", c.err);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status,
-                  c.err);
+    coro_child_run_ok(&c, "--trade", env);
 }
 
 /* ------------------------------------------------------------- F03 coro -- */
@@ -369,8 +366,7 @@ static int f03_child(void) {
 static void f03_coro(void) {
     coro_child c;
     coro_child_run(&c, "--f03", NULL);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status,
-                  c.err);
+    CORO_CHILD_ASSERT_OK(&c);
 }
 
 /* ------------------------------------------ timer heap's lower bound -- */
@@ -509,8 +505,7 @@ static void schedstats(void) {
     const char *on[] = {"GOC_SCHEDSTATS=1", "GOC_PROCS=2", NULL};
     coro_child_run(&c, "--schedstats", on);
     gt_note("child stderr: %s", c.err);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status,
-                  c.err);
+    CORO_CHILD_ASSERT_OK(&c);
     GT_ASSERT_MSG(strstr(c.err, "goc schedstats: 2 workers (GOC_PROCS=2)"), "no header: %s", c.err);
     long long run = ss_total(c.err, "run"), direct = ss_total(c.err, "direct");
     long long parks = ss_total(c.err, "parks");
@@ -519,8 +514,7 @@ static void schedstats(void) {
     GT_ASSERT_MSG(parks >= 0, "no parks column: %s", c.err);
     const char *off[] = {"GOC_SCHEDSTATS=0", "GOC_PROCS=2", NULL};
     coro_child_run(&c, "--schedstats", off);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status,
-                  c.err);
+    CORO_CHILD_ASSERT_OK(&c);
     GT_ASSERT_MSG(!strstr(c.err, "schedstats"), "GOC_SCHEDSTATS=0 printed: %s", c.err);
 }
 
@@ -661,8 +655,7 @@ static void chan_spin(void) {
     const char *two[] = {"GOC_SCHEDSTATS=1", "GOC_PROCS=2", NULL};
     coro_child_run(&c, "--chspin", two);
     gt_note("child stderr: %s", c.err);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status,
-                  c.err);
+    CORO_CHILD_ASSERT_OK(&c);
     long long spun = ss_total(c.err, "chspin"), won = ss_total(c.err, "chspin_won");
     GT_ASSERT_MSG(won >= 1 && spun >= won, "chspin %lld, chspin_won %lld over %d rounds: %s", spun, won,
                   CS_ROUNDS, c.err);

@@ -147,8 +147,7 @@ static void poll_window(void) {
     coro_child c;
     const char *env[] = {"GOC_PROCS=2", NULL};
     coro_child_run(&c, "--window", env);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s",
-                  c.status, c.err);
+    CORO_CHILD_ASSERT_OK(&c);
 }
 
 /* --------------------------------------------------------- poll stall -- */
@@ -227,9 +226,7 @@ static int br_child(void) {
 static void blocked_ready(void) {
     coro_child c;
     const char *env[] = {"GOC_PROCS=1", NULL};
-    coro_child_run(&c, "--blockedready", env);
-    gt_note("%s", c.err);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s", c.status, c.err);
+    coro_child_run_ok(&c, "--blockedready", env);
 }
 
 static void spin_stall(void);
@@ -328,10 +325,7 @@ static int rn_child(void) {
 static void runnext_stall(void) {
     coro_child c;
     const char *env[] = {"GOC_PROCS=2", NULL};
-    coro_child_run(&c, "--runnext", env);
-    gt_note("%s", c.err);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s",
-                  c.status, c.err);
+    coro_child_run_ok(&c, "--runnext", env);
 }
 
 /* ---------------------------------------------------------- talk poll -- */
@@ -391,10 +385,7 @@ static int talk_child(void) {
 static void talk_poll(void) {
     coro_child c;
     const char *env[] = {"GOC_PROCS=2", NULL};
-    coro_child_run(&c, "--talk", env);
-    gt_note("%s", c.err);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x: %s",
-                  c.status, c.err);
+    coro_child_run_ok(&c, "--talk", env);
 }
 
 int main(int argc, char **argv) {
