@@ -32,11 +32,13 @@
  *        on the other worker has announced its receive (busy waits, no goc
  *        call, so both tasks keep running); over 2000 rounds the token's
  *        values are checked and some receives must have spun and won
- *        (schedstats chspin_won). Then a receive that spins with a
+ *        (schedstats chspin_won). The same with the channel as a
+ *        semaphore (acquire = a send that finds it full, release = a
+ *        receive), in a second child. Then a receive that spins with a
  *        deadline while the holder keeps the token times out, and one that
- *        spins while the holder closes the channel gets -EPIPE. A 1000-task
- *        counter with the channel as its lock counts right at GOC_PROCS 1
- *        and 2, and at 1 nothing spins. Skipped where the process may use
+ *        spins while the holder closes the channel gets -EPIPE. Runs of
+ *        1000 tasks counting with the channel as their lock count right
+ *        at GOC_PROCS 1 and 2, and at 1 nothing spins. Skipped where the process may use
  *        only one CPU (the runtime does not spin with more workers than
  *        CPUs).
  */
@@ -538,18 +540,26 @@ static void cs_fail(const char *what, int r, int got) {
     if (n < 5) fprintf(stderr, "chan_spin: %s (round %d, got %d)\n", what, r, got);
     if (n == 0) goc__sched_dump(what);
 }
-/* Takes the token (2(r-1)), waits until the taker is at its receive, gives
- * it back + 1, waits until the taker has returned it. */
+/* The channel as a lock (cs_sem 0: the token sits in it; acquire =
+ * receive, release = send) or as a semaphore (1: it starts empty; acquire
+ * = send, release = receive: a blocked acquire finds it full). */
+static int cs_sem;
+static int cs_acquire(int *v) { return cs_sem ? goc_chan_send(cs_ch, v, GOC_NEVER) : goc_chan_recv(cs_ch, v, GOC_NEVER); }
+static int cs_release(int *v) { return cs_sem ? goc_chan_recv(cs_ch, v, GOC_NEVER) : goc_chan_send(cs_ch, v, GOC_NEVER); }
+/* Acquires (lock: the token is 2(r-1)), waits until the taker is at its
+ * acquire, releases (lock: the token + 1; semaphore: gets its own r back),
+ * waits until the taker has released too. */
 static void cs_holder(void *p) {
     (void)p;
     for (int r = 1; r <= CS_ROUNDS && !atomic_load(&cs_bad); r++) {
-        int v = -1;
-        int e = goc_chan_recv(cs_ch, &v, GOC_NEVER);
-        if (e || v != 2 * (r - 1)) cs_fail("holder's token", r, e ? e : v);
+        int v = cs_sem ? r : -1;
+        int e = cs_acquire(&v);
+        if (e || (!cs_sem && v != 2 * (r - 1))) cs_fail("holder's acquire", r, e ? e : v);
         atomic_store(&cs_a_has, r);
         if (!cs_wait(&cs_b_at, r)) cs_fail("the taker never came", r, 0);
-        v++;
-        goc_chan_send(cs_ch, &v, GOC_NEVER);
+        if (!cs_sem) v++;
+        e = cs_release(&v);
+        if (e || (cs_sem && v != r)) cs_fail("holder's release", r, e ? e : v);
         if (!cs_wait(&cs_b_done, r)) cs_fail("the taker never gave it back", r, 0);
     }
     atomic_store(&cs_a_has, -1);
@@ -562,11 +572,12 @@ static void cs_taker(void *p) {
             if (atomic_load(&cs_a_has) < 0 || goc_now() > cs_limit) goto out;
         }
         atomic_store(&cs_b_at, r);
-        int v = -1;
-        int e = goc_chan_recv(cs_ch, &v, GOC_NEVER); /* the holder has it: spin or park */
-        if (e || v != 2 * r - 1) cs_fail("taker's token", r, e ? e : v);
-        v++;
-        goc_chan_send(cs_ch, &v, GOC_NEVER);
+        int v = cs_sem ? 1000 + r : -1;
+        int e = cs_acquire(&v); /* the holder has it: spin or park */
+        if (e || (!cs_sem && v != 2 * r - 1)) cs_fail("taker's acquire", r, e ? e : v);
+        if (!cs_sem) v++;
+        e = cs_release(&v);
+        if (e || (cs_sem && v != 1000 + r)) cs_fail("taker's release", r, e ? e : v);
         atomic_store(&cs_b_done, r);
     }
 out:
@@ -586,11 +597,17 @@ static void cs_root(void *p) {
     cs_ch = goc_chan_make(sizeof(int), 1);
     cs_wg = goc_wg_make();
     int zero = 0;
-    goc_chan_send(cs_ch, &zero, GOC_NEVER);
+    if (!cs_sem) goc_chan_send(cs_ch, &zero, GOC_NEVER);
     goc_wg_add(cs_wg, 2);
     goc_go(cs_holder, NULL);
     goc_go(cs_taker, NULL);
     goc_wg_wait(cs_wg, GOC_NEVER);
+    if (cs_sem) { /* every acquire was released: empty */
+        if (goc_chan_len(cs_ch) != 0) cs_fail("semaphore not empty at the end", CS_ROUNDS, (int)goc_chan_len(cs_ch));
+        goc_chan_free(cs_ch);
+        goc_wg_free(cs_wg);
+        return;
+    }
     /* the token is back in the channel: 2 * CS_ROUNDS */
     int v = -1;
     if (atomic_load(&cs_bad) == 0 && (goc_chan_recv(cs_ch, &v, GOC_NEVER) != 0 || v != 2 * CS_ROUNDS))
@@ -631,14 +648,15 @@ static void cl_root(void *p) {
     cl_wg = goc_wg_make();
     int v = 0;
     goc_chan_send(cl_ch, &v, GOC_NEVER);
-    for (int run = 0; run < 20; run++) {
+    int runs = (int)gt_n(20, 4); /* spawns cost ~50 us each under TSan */
+    for (int run = 0; run < runs; run++) {
         goc_wg_add(cl_wg, 1000);
         for (int i = 0; i < 1000; i++) goc_go(cl_inc, NULL);
         goc_wg_wait(cl_wg, GOC_NEVER);
     }
     goc_chan_recv(cl_ch, &v, GOC_NEVER);
-    if (v != 20 * 1000) {
-        fprintf(stderr, "chan_lock: counted %d, want 20000\n", v);
+    if (v != runs * 1000) {
+        fprintf(stderr, "chan_lock: counted %d, want %d\n", v, runs * 1000);
         cl_rc = 1;
     }
     goc_chan_free(cl_ch);
@@ -653,12 +671,16 @@ static void chan_spin(void) {
         return;
     }
     const char *two[] = {"GOC_SCHEDSTATS=1", "GOC_PROCS=2", NULL};
-    coro_child_run(&c, "--chspin", two);
-    gt_note("child stderr: %s", c.err);
-    CORO_CHILD_ASSERT_OK(&c);
-    long long spun = ss_total(c.err, "chspin"), won = ss_total(c.err, "chspin_won");
-    GT_ASSERT_MSG(won >= 1 && spun >= won, "chspin %lld, chspin_won %lld over %d rounds: %s", spun, won,
-                  CS_ROUNDS, c.err);
+    long long spun, won;
+    for (int sem = 0; sem < 2; sem++) {
+        coro_child_run(&c, sem ? "--chspin-sem" : "--chspin", two);
+        gt_note("%s: child stderr: %s", sem ? "semaphore" : "lock", c.err);
+        CORO_CHILD_ASSERT_OK(&c);
+        spun = ss_total(c.err, "chspin");
+        won = ss_total(c.err, "chspin_won");
+        GT_ASSERT_MSG(won >= 1 && spun >= won, "%s: chspin %lld, chspin_won %lld over %d rounds: %s",
+                      sem ? "semaphore" : "lock", spun, won, CS_ROUNDS, c.err);
+    }
     for (int procs = 1; procs <= 2; procs++) {
         const char *env[] = {"GOC_SCHEDSTATS=1", procs == 1 ? "GOC_PROCS=1" : "GOC_PROCS=2", NULL};
         coro_child_run(&c, "--chanlock", env);
@@ -686,6 +708,10 @@ int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--f03")) return f03_child();
     if (argc > 1 && !strcmp(argv[1], "--trade")) return goc_main(tr_root, NULL) == 0 ? tr_rc : 1;
     if (argc > 1 && !strcmp(argv[1], "--chspin")) return goc_main(cs_root, NULL) == 0 && !cs_bad ? 0 : 1;
+    if (argc > 1 && !strcmp(argv[1], "--chspin-sem")) {
+        cs_sem = 1;
+        return goc_main(cs_root, NULL) == 0 && !cs_bad ? 0 : 1;
+    }
     if (argc > 1 && !strcmp(argv[1], "--chanlock")) return goc_main(cl_root, NULL) == 0 ? cl_rc : 1;
     if (argc > 1 && !strcmp(argv[1], "--schedstats"))
         return goc_main(ss_root, NULL) == 0 && ss_bad == 0 ? 0 : 1;
