@@ -9,6 +9,8 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -65,6 +67,15 @@ static inline void coro_child_run(coro_child *c, const char *mode, const char *c
 #define CORO_CHILD_ASSERT_OK(c)                                                                    \
     GT_ASSERT_MSG(WIFEXITED((c)->status) && WEXITSTATUS((c)->status) == 0, "child status 0x%x: %s",  \
                   (c)->status, (c)->err)
+
+/* Waits without a goc call (the calling task keeps its worker, as a task
+ * stuck in C code does) until *v == want; false once goc_now() passes
+ * bound, so that a broken build fails instead of hanging. */
+static inline bool coro_busy_wait_for(_Atomic int *v, int want, goc_time bound) {
+    while (atomic_load(v) != want)
+        if (goc_now() > bound) return false;
+    return true;
+}
 
 /* coro_child_run, the child's stderr as a note, and CORO_CHILD_ASSERT_OK. */
 #define coro_child_run_ok(c, mode, env_extra)                                                      \

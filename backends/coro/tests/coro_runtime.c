@@ -529,11 +529,7 @@ static goc_time cs_limit; /* a bound on every busy wait: a broken build fails, n
 static goc_wg *cs_wg;
 
 /* Waits without a goc call (the task keeps its worker) until *v == want. */
-static bool cs_wait(_Atomic int *v, int want) {
-    while (atomic_load(v) != want)
-        if (goc_now() > cs_limit) return false;
-    return true;
-}
+static bool cs_wait(_Atomic int *v, int want) { return coro_busy_wait_for(v, want, cs_limit); }
 void goc__sched_dump(const char *why); /* coro's diagnostics (dump.c) */
 static void cs_fail(const char *what, int r, int got) {
     int n = atomic_fetch_add(&cs_bad, 1);

@@ -192,19 +192,13 @@ static void br_receiver(void *p) {
     int v = 0;
     if (goc_chan_recv(br_ch, &v, GOC_NEVER) == 0 && v == 42) atomic_store(&br_recv_ran, 1);
 }
-/* Computes (no goc call) until *flag is set or the bound passes. */
-static bool br_spin_until(atomic_int *flag, goc_time bound) {
-    while (!atomic_load(flag))
-        if (goc_now() > bound) return false;
-    return true;
-}
 static void br_root(void *p) {
     (void)p;
     br_ch = goc_chan_make(sizeof(int), 0);
     goc_go(br_receiver, NULL);
     goc_sleep(goc_deadline(5000000)); /* the receiver is parked on br_ch */
     goc_go(br_queued, NULL);           /* waits behind us: sysmon hands our worker off */
-    if (!br_spin_until(&br_queued_ran, goc_now() + 5000000000LL)) {
+    if (!coro_busy_wait_for(&br_queued_ran, 1, goc_now() + 5000000000LL)) {
         fprintf(stderr, "blocked_ready: no handoff in 5 s (the queued task never ran)\n");
         return;
     }
@@ -214,7 +208,7 @@ static void br_root(void *p) {
     int v = 42;
     goc_chan_send(br_ch, &v, GOC_NEVER); /* readies the receiver from a blocked worker */
     goc_time t0 = goc_now();
-    if (br_spin_until(&br_recv_ran, t0 + 5000000000LL)) br_wait_ns = goc_now() - t0;
+    if (coro_busy_wait_for(&br_recv_ran, 1, t0 + 5000000000LL)) br_wait_ns = goc_now() - t0;
 }
 static int br_child(void) {
     int rc = goc_main(br_root, NULL);
