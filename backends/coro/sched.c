@@ -186,8 +186,9 @@ static int cpus_available(void) {
     return n < 1 ? 1 : (int)n;
 }
 
-static int parse_procs(void) {
-    long n = cpus_available();
+/* GOC_PROCS, else ncpu (the CPUs we may run on). */
+static int parse_procs(int ncpu) {
+    long n = ncpu;
     const char *e = getenv("GOC_PROCS");
     if (e && *e) {
         char *end;
@@ -219,7 +220,8 @@ int coro_runtime_start(void) {
     int rc = 0;
     if (atomic_load_explicit(&S.started, memory_order_relaxed)) goto out;
     if (!S.w) {
-        int n = parse_procs();
+        int ncpu = cpus_available();
+        int n = parse_procs(ncpu);
         int cap = n + CORO_EXTRA_WORKERS;
         /* mmap: page-aligned and zero; the extra slots' pages are touched
          * only when sysmon starts one (coro_worker_init) */
@@ -237,7 +239,7 @@ int coro_runtime_start(void) {
         S.w = ws;
         S.nprocs = n;
         /* several workers, none waiting for a CPU (chan.c's spin rule) */
-        S.chan_spin = n >= 2 && n <= cpus_available();
+        S.chan_spin = n >= 2 && n <= ncpu;
         S.wcap = cap;
         atomic_store_explicit(&S.nw, n, memory_order_release);
         const char *e = getenv("GOC_DEADLOCK");
