@@ -9,12 +9,24 @@
  *                                cap-128 channel of 8-byte values, close-
  *                                terminated; op = one message.
  *   ScalingWorkerPool/workers:W  one producer task feeds a cap-W jobs
- *                                channel, W workers each do ~2 us of
- *                                arithmetic (JOB_ROUNDS rounds of xorshift)
- *                                per job and send the result on a cap-W
- *                                results channel, the root collects them;
- *                                op = one job. The work makes the pool's
- *                                parallel speed-up visible (up to the cores).
+ *                                channel, W workers each do a job of
+ *                                arithmetic (JOB_ROUNDS rounds of xorshift:
+ *                                ~3.7 us on the 2-vCPU VM) and send the
+ *                                result on a cap-W results channel, the root
+ *                                collects them; op = one job. The work makes
+ *                                the pool's parallel speed-up visible (up to
+ *                                the cores).
+ *   ScalingBarePool/workers:W    the machine's ceiling for that pool: the
+ *                                same jobs on W plain OS threads that take
+ *                                job numbers from one atomic counter, no
+ *                                channel and no goc call; op = one job.
+ *                                workers:cores / workers:1 is the speed-up
+ *                                the hardware gives (two vCPUs of a shared
+ *                                host may give less than 2). Thread
+ *                                backends' binaries only (in coro's, the
+ *                                root task would block its worker in
+ *                                pthread_join): a floor, like micro's
+ *                                BarePingPong, with no Go counterpart.
  * P, W in {1, 2, 4, 8, 16}: the same on every backend and in Go. The
  * iteration counts are fixed (MPMC 100,000 messages, pool 10,000 jobs per
  * repetition), as in Go (-benchtime=Nx), so that a slow first probe on a
@@ -27,6 +39,8 @@
 
 #include "goc_bench.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -253,6 +267,65 @@ static void bm_pool(goc_bench_state *st) {
     settle();
 }
 
+/* ---------------------------------------------------------- bare pool --- */
+
+/* Shared by the threads of one run: the next job number (relaxed
+ * fetch_add: each number is taken once, and the sums need no ordering
+ * beyond pthread_join, which happens before the root reads them). */
+typedef struct bare_pool {
+    _Atomic uint64_t next;
+    uint64_t n;
+} bare_pool;
+
+typedef struct bare_side {
+    bare_pool *bp;
+    uint64_t count, sum; /* written by the thread, read after pthread_join */
+} bare_side;
+
+static void *bare_pool_thread(void *p) {
+    bare_side *s = p;
+    for (;;) {
+        uint64_t i = atomic_fetch_add_explicit(&s->bp->next, 1, memory_order_relaxed) + 1;
+        if (i > s->bp->n) break;
+        s->sum += job(i);
+        s->count++;
+    }
+    return NULL;
+}
+
+static void bm_bare_pool(goc_bench_state *st) {
+    int t = (int)goc_bench_arg_get(st, 0);
+    if (t < 1 || t > MAX_SIDE) { goc_bench_error(st, "workers %d out of 1..%d", t, MAX_SIDE); return; }
+    int64_t n = goc_bench_max_iterations(st);
+    uint64_t want = 0;
+    for (uint64_t i = 1; i <= (uint64_t)n; i++) want += job(i);
+    bare_pool bp = {.n = (uint64_t)n};
+    bare_side sd[MAX_SIDE];
+    pthread_t th[MAX_SIDE];
+    int started = 0, err = 0;
+    goc_bench_begin(st);
+    for (; started < t; started++) {
+        sd[started] = (bare_side){.bp = &bp};
+        if ((err = pthread_create(&th[started], NULL, bare_pool_thread, &sd[started])) != 0) {
+            atomic_store_explicit(&bp.next, bp.n, memory_order_relaxed); /* stop the others */
+            break;
+        }
+    }
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    goc_bench_end(st);
+    uint64_t done = 0, sum = 0;
+    for (int i = 0; i < started; i++) {
+        done += sd[i].count;
+        sum += sd[i].sum;
+    }
+    if (err)
+        goc_bench_error(st, "pthread_create: %s", strerror(err));
+    else if (done != (uint64_t)n || sum != want)
+        goc_bench_error(st, "threads did %llu jobs (want %lld), sum mismatch: %s",
+                        (unsigned long long)done, (long long)n, sum != want ? "yes" : "no");
+    goc_bench_set_items_processed(st, n);
+}
+
 GOC_BENCH_INIT(register_scaling) {
     static const char *const pn[] = {"producers"}, *const wn[] = {"workers"};
     goc_bench *m = goc_bench_register("ScalingMPMC", bm_mpmc);
@@ -265,4 +338,10 @@ GOC_BENCH_INIT(register_scaling) {
     }
     goc_bench_use_real_time(goc_bench_iterations(m, 100000));
     goc_bench_use_real_time(goc_bench_iterations(w, 10000));
+    if (strcmp(goc_backend_name(), "coro") != 0) {
+        goc_bench *bp = goc_bench_register("ScalingBarePool", bm_bare_pool);
+        goc_bench_arg_names(bp, 1, wn);
+        for (int64_t k = 1; k <= MAX_SIDE; k *= 2) goc_bench_arg(bp, k);
+        goc_bench_use_real_time(goc_bench_iterations(bp, 10000));
+    }
 }

@@ -209,6 +209,9 @@ def plot_scaling(runs, path):
     for i, fam in enumerate(fams):
         for j, b in enumerate(bs):
             ax = axes[i][j]
+            if not per[fam].get(b):  # ScalingBarePool: thread backends' binaries only
+                ax.set_visible(False)
+                continue
             for k, r in enumerate(runs):
                 pts = per[fam].get(b, {}).get(r["label"])
                 if not pts:

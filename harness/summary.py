@@ -229,6 +229,44 @@ def load_scaling(run):
     return out
 
 
+BARE_POOL = "ScalingBarePool"
+POOL = "ScalingWorkerPool"
+
+
+def bare_pool_curve(sc):
+    """[(threads, median jobs/s)] of ScalingBarePool (bench_scaling.c: the
+    pool's jobs on plain OS threads, the machine's ceiling): per thread
+    count the median over the binaries that ran it (the same code in each
+    thread backend's binary); [] when none did."""
+    per = sc.get(BARE_POOL) or {}
+    by = {}
+    for pts in per.values():
+        for n, md, *_ in pts:
+            by.setdefault(n, []).append(md)
+    return sorted((n, statistics.median(v)) for n, v in by.items())
+
+
+def pool_ceiling_line(sc):
+    """One sentence: each label's ScalingWorkerPool at its most workers over
+    one bare thread's jobs/s, beside the best the bare threads reached (the
+    hardware's ceiling for that ratio); None without both families."""
+    bare = bare_pool_curve(sc)
+    one = dict(bare).get(1)
+    pool = sc.get(POOL) or {}
+    if not one or not pool:
+        return None
+    best_n, best = max(bare, key=lambda x: x[1])
+    parts = []
+    for b in sorted(pool, key=backend_key):
+        n, md = max(pool[b])[:2]
+        parts.append("%s %s" % (b, fmt_ratio(md / one)))
+    return ("Against the machine (%s: the same jobs on plain threads, no channels): one bare "
+            "thread does %s; the bare threads' best is %s at %d workers, a ceiling of %s. "
+            "%s at its most workers over one bare thread: %s." % (
+                BARE_POOL, fmt_rate(one), fmt_rate(best), best_n, fmt_ratio(best / one),
+                POOL, ", ".join(parts)))
+
+
 def load_hyperfine(run):
     """{pattern: [(command name, mean s, stddev s, min s, max s, median s)]}"""
     out = {}
@@ -534,16 +572,20 @@ def summarize(run):
     sc = load_scaling(run)
     out.append("\n## Scaling (throughput, items/s, median)\n")
     if sc:
-        for fam, per in sorted(sc.items()):
+        for fam, per in sorted(sc.items(), key=lambda kv: (kv[0] == BARE_POOL, kv[0])):
             ns = sorted({n for pts in per.values() for n, *_ in pts})
             rows = []
             for b in sorted(per, key=backend_key):
                 d = {n: md for n, md, *_ in per[b]}
                 rows.append([b] + [fmt_rate(d.get(n)) for n in ns])
-            unit = "workers" if "Pool" in fam else "producers"
+            unit = ("workers, each a plain thread" if fam == BARE_POOL else
+                    "workers" if "Pool" in fam else "producers")
             out.append("**%s** (columns: %s)\n" % (fam, unit))
             out.append(md_table(["backend"] + [str(n) for n in ns], rows, ["---"] + ["---:"] * len(ns)))
             out.append("")
+        line = pool_ceiling_line(sc)
+        if line:
+            out.append(line + "\n")
     else:
         out.append("_Not measured in this run._")
         missing.append("scaling-*.json (./run_all.sh scaling)")

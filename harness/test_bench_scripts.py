@@ -406,6 +406,46 @@ class Compare(unittest.TestCase):
         nogo = {("micro", "X"): {"coro": ent([1, 2], [1, 2])}}
         self.assertEqual(FL.round_lines(nogo, [("micro", "X")], [], fr, fn), [])
 
+    def test_pool_ceiling(self):
+        """ScalingBarePool (bare threads) gives the scaling section its
+        ceiling: per thread count the median over binaries, and each label's
+        ScalingWorkerPool at its most workers over one bare thread."""
+        sys.path.insert(0, HERE)
+        import summary as S
+        run_dir = os.path.join(self.dir.name, "run")
+        os.makedirs(run_dir)
+        bare = {"lockfree": (4000, 2100), "pthread": (4200, 2000)}
+        for b, (t1, t2) in bare.items():
+            doc = gbench_doc(b, [("ScalingBarePool/workers:1", t1), ("ScalingBarePool/workers:2", t2),
+                                 ("ScalingWorkerPool/workers:1", 5000),
+                                 ("ScalingWorkerPool/workers:16", 2500)])
+            with open(os.path.join(run_dir, "scaling-%s.json" % b), "w") as f:
+                json.dump(doc, f)
+        for p, ns in ((1, 4100), (2, 2200)):
+            doc = gbench_doc("coro", [("ScalingWorkerPool/workers:1", 4000),
+                                      ("ScalingWorkerPool/workers:16", ns)])
+            doc["context"]["goc_procs"] = str(p)
+            with open(os.path.join(run_dir, "scaling-coro-p%d.json" % p), "w") as f:
+                json.dump(doc, f)
+        sc = S.load_scaling(run_dir)
+        curve = S.bare_pool_curve(sc)
+        self.assertEqual([n for n, _ in curve], [1, 2])
+        one, two = (1e9 / 4000 + 1e9 / 4200) / 2, (1e9 / 2100 + 1e9 / 2000) / 2  # medians of rates
+        self.assertAlmostEqual(curve[0][1], one)
+        self.assertAlmostEqual(curve[1][1], two)
+        line = S.pool_ceiling_line(sc)
+        self.assertIn("the bare threads' best is", line)
+        self.assertIn("at 2 workers, a ceiling of %s" % S.fmt_ratio(two / one), line)
+        self.assertIn("coro-p2 %s" % S.fmt_ratio(1e9 / 2200 / one), line)
+        self.assertIn("coro-p1 %s" % S.fmt_ratio(1e9 / 4100 / one), line)
+        self.assertIn("lockfree %s" % S.fmt_ratio(1e9 / 2500 / one), line)
+        # no bare rows (coro-only run, or an older run): no line
+        self.assertIsNone(S.pool_ceiling_line({k: v for k, v in sc.items() if k != S.BARE_POOL}))
+        self.assertIsNone(S.pool_ceiling_line({S.BARE_POOL: sc[S.BARE_POOL]}))
+        md, _missing = S.summarize(run_dir)
+        self.assertIn("**ScalingBarePool** (columns: workers, each a plain thread)", md)
+        self.assertIn("Against the machine (ScalingBarePool", md)
+
     def test_unreadable(self):
         rc, _, _ = run([COMPARE, os.path.join(self.dir.name, "missing.json")])
         self.assertEqual(rc, 2)

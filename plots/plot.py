@@ -208,7 +208,11 @@ def plot_scaling(run, out, foot, made, notes):
     if not sc:
         notes.append("no scaling-*.json: no scaling.png")
         return
-    fams = sorted(sc)
+    bare = S.bare_pool_curve(sc)  # drawn as the pool panel's ceiling, not a panel
+    fams = sorted(f for f in sc if f != S.BARE_POOL)
+    if not fams:
+        notes.append("only %s in scaling-*.json: no scaling.png" % S.BARE_POOL)
+        return
     fig, axes = plt.subplots(1, len(fams), figsize=(6 * len(fams), 4.8), squeeze=False)
     for ax, fam in zip(axes.flat, fams):
         for b in sorted(sc[fam], key=S.backend_key):
@@ -217,6 +221,9 @@ def plot_scaling(run, out, foot, made, notes):
             md = [x[1] for x in p]
             err = [[x[1] - x[2] for x in p], [x[3] - x[1] for x in p]]
             ax.errorbar(ns, md, yerr=err, label=b, color=color(b), capsize=2, **style(b))
+        if fam == S.POOL and bare:
+            ax.plot([n for n, _ in bare], [m for _, m in bare], color="black", linestyle=":",
+                    linewidth=1.2, label="bare threads (ceiling)")
         ax.set_xscale("log", base=2)
         ax.set_xticks(sorted({x[0] for p in sc[fam].values() for x in p}))
         ax.get_xaxis().set_major_formatter(FuncFormatter(lambda v, _p: "%d" % v))

@@ -2,7 +2,9 @@
 #   ./run_all.sh scaling [--quick] [--backends LIST]
 #
 # harness/bench_scaling.c (scaling-<backend>): ScalingMPMC/producers:P and
-# ScalingWorkerPool/workers:W for P, W = 1..16; coro once per GOC_PROCS =
+# ScalingWorkerPool/workers:W for P, W = 1..16, and in the thread backends'
+# binaries ScalingBarePool/workers:W (the pool's jobs on W plain threads: the
+# machine's ceiling, drawn in the pool's panel); coro once per GOC_PROCS =
 # 1..cores (the JSON context carries goc_procs; plots label it coro-pK);
 # Go's twin (reference/go/scaling) at GOMAXPROCS=1 and =cores (go-p1,
 # go-pN). Repetitions: 3 (--quick: 1). Writes scaling-<label>.json (Google
