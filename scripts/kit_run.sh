@@ -130,7 +130,7 @@ else
   d="$res/scaling"
   mkdir -p "$d"
   sflags=(--benchmark_repetitions=3 --benchmark_enable_random_interleaving=true --benchmark_out_format=json
-          --benchmark_filter='^Scaling(WorkerPool/workers|MPMC/producers):(1|2|4|8|16)/')
+          --benchmark_filter='^Scaling(WorkerPool/workers|MPMC/producers|BarePool/workers):(1|2|4|8|16)/')
   for b in pthread lockfree; do
     [ -x "$KIT/bin/scaling-$b" ] || continue
     log "scaling $b"
