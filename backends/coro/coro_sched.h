@@ -96,6 +96,7 @@ enum {
     ST_REF_LONE,   /* refused: a lone task behind a talking one (STEAL_LONE_NS) */
     ST_CHSPIN,     /* channel ops that spun before parking (chan.c) */
     ST_CHSPIN_WON, /*   of which saw the channel ready while spinning */
+    ST_PREEMPT,    /* yields at a channel operation that sysmon asked for */
     ST_NSTAT
 };
 
@@ -120,6 +121,17 @@ struct coro_worker {
      * runnext's line and sysmon the one below, while a thief reads this one
      * twice per watch, pulling it from the owner at most twice per try. */
     _Atomic uint64_t nops GOC_ALIGNED_CL;
+    /* sysmon's request that the task running here yield at its next channel
+     * operation or select (coro_note_op; Go's cooperative preemption before
+     * its asynchronous one): set by sysmon (relaxed store) when that task
+     * has run SYSMON_STUCK_NS without a switch while work waits, cleared by
+     * the owner when it yields (coro_preempted). Its own word, not a bit of
+     * nops: the owner bumps nops with a load and a store, which would lose a
+     * request landing between them (3 handoffs in one 0.5 s ChanContended
+     * run at GOC_PROCS=1 when it was). A request seen late, or left over
+     * after the task switched on its own, costs one yield. On nops' line,
+     * which the owner holds when it reads it. */
+    _Atomic uint32_t preempt;
 
     /* GOC_SCHEDSTATS counters (stat()), its own lines: owner-only. */
     _Atomic uint64_t st[ST_NSTAT] GOC_ALIGNED_CL;
@@ -146,6 +158,8 @@ struct coro_worker {
     goc_time sm_since;          /* when sysmon saw schedtick change (or the worker out of a task) */
     coro_task *sm_next;         /* runnext at the previous tick */
     bool sm_out;                /* the previous look saw it between tasks (RUN, not in_task) */
+    bool sm_asked;              /* preempt was set for the task seen stuck now */
+    int64_t sm_ask_cpu;         /* the thread's CPU time then (-1: unknown) */
     uint32_t sm_head;           /* rq_head at the previous tick */
     int64_t sm_cpu;             /* the thread's CPU time when sysmon first saw it stuck (-1: not yet) */
     _Atomic int tid;            /* the worker thread's kernel id (set by the thread at start) */
@@ -398,11 +412,13 @@ extern __thread uint32_t coro_tls_who;
  * address name the worker a task left, the count lands on that worker: a
  * relaxed store on an atomic from a second thread, no race, one count
  * misplaced in a hint. */
+void coro_preempted(coro_worker *w);
 static inline void coro_note_op(void) {
     coro_worker *w = coro_tls_w;
     if (GOC_LIKELY(w)) {
         atomic_store_explicit(&w->nops, atomic_load_explicit(&w->nops, memory_order_relaxed) + 1,
                               memory_order_relaxed);
+        if (GOC_UNLIKELY(atomic_load_explicit(&w->preempt, memory_order_relaxed))) coro_preempted(w);
         return;
     }
     coro_note_foreign();

@@ -347,6 +347,25 @@ int goc_go_at(void (*fn)(void *), void *arg, const char *file, int line, const c
 
 int goc_go(void (*fn)(void *), void *arg) { return goc_go_at(fn, arg, "?", 0, "?"); }
 
+/* coro_note_op saw sysmon's request (w->preempt): the running task yields
+ * here, at the start of a channel operation or select, where it holds no
+ * runtime lock, and goes to its worker's queue tail behind the tasks that
+ * waited (task_left). On the scheduler's stack (a timer callback's
+ * operation) there is no task to yield: the request is dropped, as it is
+ * on a worker sysmon has replaced since. */
+__attribute__((noinline, cold)) void coro_preempted(coro_worker *w) {
+    atomic_store_explicit(&w->preempt, 0, memory_order_relaxed);
+    coro_task *t = w->cur;
+    /* A worker sysmon replaced meanwhile (BLOCKED) retires when its task
+     * comes back to the scheduler: a yield there would only send the task
+     * through the global queue (coro_sysmon T_blocked_ready: 36 ms). */
+    if (!t || atomic_load_explicit(&w->state, memory_order_relaxed) != CORO_W_RUN) return;
+    stat(w, ST_PREEMPT, 1);
+    GOC_RACE_CALL_BEGIN();
+    coro_task_switch_out(t, ACT_YIELD);
+    GOC_RACE_CALL_END();
+}
+
 void goc_yield(void) {
     coro_task *t = coro_self();
     if (!t) {

@@ -25,7 +25,7 @@ static const char *const st_name[ST_NSTAT] = {
     [ST_STEAL_RN] = "steal_rn", [ST_REF_TALK] = "ref_talk",   [ST_REF_CHAT] = "ref_chat",
     [ST_REF_DRAIN] = "ref_drain", [ST_TALK_STEAL] = "talk_steal", [ST_WAKES] = "wakes",
     [ST_PARKS] = "parks",       [ST_READY_Q] = "ready_q",     [ST_REF_LONE] = "ref_lone",
-    [ST_CHSPIN] = "chspin",     [ST_CHSPIN_WON] = "chspin_won",
+    [ST_CHSPIN] = "chspin",     [ST_CHSPIN_WON] = "chspin_won", [ST_PREEMPT] = "preempt",
 };
 
 static void stats_print(void) {

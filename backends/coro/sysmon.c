@@ -10,7 +10,11 @@
  *    preemption here; not a thread the OS merely did not run: its /proc
  *    state and CPU time tell) while work waits that no idle worker can take (its
  *    queue or runnext, the global queue, a pending timer or fd wait, and no
- *    worker idle) is marked BLOCKED and replaced: a spare worker is woken,
+ *    worker idle) first has its task asked to yield (the worker's preempt
+ *    word, read at every channel operation and select: coro_note_op) when
+ *    its thread is running; a task that then uses SYSMON_ASKED_CPU_NS more
+ *    CPU without yielding, or a thread asleep in the kernel, gets the worker
+ *    marked BLOCKED and replaced: a spare worker is woken,
  *    or a new worker thread started in one of CORO_EXTRA_WORKERS slots. The
  *    replacement steals the blocked worker's queue and runnext at once
  *    (runq_grab skips its patience for a blocked victim) and runs every
@@ -85,6 +89,10 @@ GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 /* Handoffs so far (tests: coro_runtime's C26a allows a task to resume on
  * another thread at GOC_PROCS=1 only after one). */
 _Atomic long coro_sysmon_handoffs;
+
+/* A task asked to yield (coro_preempted) that has used this much CPU since
+ * without a channel operation computes without goc calls: hand it off. */
+#define SYSMON_ASKED_CPU_NS (1000 * 1000LL)
 
 /* True when work is waiting that needs a thread: v's own queue or runnext,
  * or, with no worker idle to take it, the global queue, timers or fds. */
@@ -267,6 +275,7 @@ static bool sysmon_check(bool *busy_out) {
             v->sm_since = now;
             v->sm_next = rn;
             v->sm_cpu = -1;
+            v->sm_asked = false;
             continue;
         }
         if (v->sm_cpu < 0) v->sm_cpu = thread_cpu(v); /* first look at it not switching */
@@ -274,8 +283,38 @@ static bool sysmon_check(bool *busy_out) {
         v->sm_next = rn;
         if (now - v->sm_since >= SYSMON_STUCK_NS && idle == 0 && work_waiting(v) &&
             really_stuck(v)) {
-            handoff(v);
-            v->sm_since = now;
+            /* A task that computes (its thread runs) is first asked to
+             * yield at its next channel operation or select (coro_note_op):
+             * one that communicates as it computes (ChanContended's four
+             * tasks that never block) then takes turns with the queued
+             * ones on the same thread, as Go's time slice makes them do.
+             * Replaced at once, each such worker added a thread, and the
+             * extra threads time-sliced on the CPUs with the channel's spin
+             * lock held across the OS's preemptions (ChanContended at
+             * GOC_PROCS=2: 10-17 us an op within one process, workers 3 and
+             * 4 started). One that has since used SYSMON_ASKED_CPU_NS of CPU
+             * without yielding (it computes without a goc call), or that
+             * sleeps in the kernel (a system call), is handed off; one that
+             * has not run since (the OS gave its CPU to others) is left to
+             * yield when it runs. */
+            char st = thread_state(v);
+            if (st == 'S' || st == 'D') {
+                handoff(v);
+                v->sm_since = now;
+            } else if (!v->sm_asked) {
+                atomic_store_explicit(&v->preempt, 1, memory_order_relaxed);
+                v->sm_asked = true;
+                v->sm_ask_cpu = thread_cpu(v);
+                did = "asked a stuck task to yield";
+            } else {
+                int64_t cpu = thread_cpu(v);
+                if (v->sm_ask_cpu < 0 || cpu < 0 || cpu - v->sm_ask_cpu >= SYSMON_ASKED_CPU_NS) {
+                    /* the request is moot now (its worker is replaced) */
+                    atomic_store_explicit(&v->preempt, 0, memory_order_relaxed);
+                    handoff(v);
+                    v->sm_since = now;
+                }
+            }
             acted = true;
         }
     }

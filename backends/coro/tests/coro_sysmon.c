@@ -72,6 +72,16 @@
  *        its thread (found by chan_spin's handshake under ctest -j3). Now
  *        a ready on a blocked worker queues globally and wakes a worker;
  *        typically it runs within a millisecond.
+ *   T_preempt_chan: a task that never blocks but does channel operations
+ *        (a send and a receive on its own cap-1 channel, in a loop) keeps a
+ *        spawned task waiting behind it (GOC_PROCS=1). Sysmon must ask it
+ *        to yield at its next operation (coro_note_op), so that the
+ *        waiting task runs on the same worker thread, with no handoff: before,
+ *        sysmon replaced the worker with a new thread each time, and four
+ *        such tasks at GOC_PROCS=2 (ChanContended) ran on four threads. The
+ *        waiter must run within 5 s (typically 10-12 ms: sysmon's stuck
+ *        rule), on the looping task's thread, with coro_sysmon_handoffs
+ *        still 0.
  */
 #include <pthread.h>
 #include <unistd.h>
@@ -223,6 +233,47 @@ static void blocked_ready(void) {
     coro_child_run_ok(&c, "--blockedready", env);
 }
 
+/* ---------------------------------------------------- preempt at op -- */
+
+static atomic_int pc_waiter_ran;
+static pthread_t pc_loop_thread, pc_waiter_thread;
+static int64_t pc_wait_ns = -1;
+static long pc_ops;
+static void pc_waiter(void *p) {
+    (void)p;
+    pc_waiter_thread = pthread_self(); /* read by the root after it sees pc_waiter_ran */
+    atomic_store(&pc_waiter_ran, 1);
+}
+static void pc_root(void *p) {
+    (void)p;
+    goc_chan *ch = goc_chan_make(sizeof(int), 1);
+    if (!ch) return;
+    pc_loop_thread = pthread_self();
+    goc_go(pc_waiter, NULL); /* our runnext: we never block, so it waits */
+    goc_time t0 = goc_now(), until = t0 + 5000000000LL;
+    while (!atomic_load(&pc_waiter_ran) && goc_now() < until) {
+        int v = 1;
+        if (goc_chan_send(ch, &v, GOC_NEVER) != 0 || goc_chan_recv(ch, &v, GOC_NEVER) != 0) break;
+        pc_ops += 2;
+    }
+    if (atomic_load(&pc_waiter_ran)) pc_wait_ns = goc_now() - t0;
+    goc_chan_free(ch);
+}
+static int pc_child(void) {
+    int rc = goc_main(pc_root, NULL);
+    long h = atomic_load(&coro_sysmon_handoffs);
+    bool same = pc_wait_ns >= 0 && pthread_equal(pc_loop_thread, pc_waiter_thread);
+    fprintf(stderr, "preempt_chan: waiter ran %.3f ms after the loop began (-1: not in 5 s), %ld ops, "
+            "same thread %s, handoffs %ld\n", pc_wait_ns < 0 ? -1.0 : pc_wait_ns / 1e6, pc_ops,
+            same ? "yes" : "no", h);
+    return rc == 0 && pc_wait_ns >= 0 && same && h == 0 ? 0 : 1;
+}
+static void preempt_chan(void) {
+    coro_child c;
+    const char *env[] = {"GOC_PROCS=1", NULL};
+    coro_child_run_ok(&c, "--preempt", env);
+}
+
 static void spin_stall(void);
 static void runnext_stall(void);
 static void talk_poll(void);
@@ -234,6 +285,7 @@ static void test_main(void) {
     gt_run("T_runnext_stall", runnext_stall);
     gt_run("T_talk_poll", talk_poll);
     gt_run("T_blocked_ready", blocked_ready);
+    gt_run("T_preempt_chan", preempt_chan);
 }
 /* --------------------------------------------------------- spin stall -- */
 
@@ -385,6 +437,7 @@ static void talk_poll(void) {
 int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--talk")) return talk_child();
     if (argc > 1 && !strcmp(argv[1], "--blockedready")) return br_child();
+    if (argc > 1 && !strcmp(argv[1], "--preempt")) return pc_child();
     if (argc > 1 && !strcmp(argv[1], "--runnext")) return rn_child();
     if (argc > 1 && !strcmp(argv[1], "--spin")) return spin_child();
     if (argc > 1 && !strcmp(argv[1], "--window")) return window_child();
