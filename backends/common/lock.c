@@ -6,9 +6,9 @@
  * sets 2 before sleeping, so the unlocker that sees 2 issues the wake: no
  * wakeup is lost because the futex word itself is the state being changed.
  *
- * goc__spin: test-and-test-and-set with pause, then a yield per try.
+ * goc__spin: test-and-test-and-set with pause, then a short timed futex
+ * sleep per try.
  */
-#include <sched.h>
 
 #include "goc_internal.h"
 
@@ -39,7 +39,9 @@ void goc__spin_slow(goc__spin *l) {
         if (atomic_load_explicit(&l->state, memory_order_relaxed) == 0 && goc__spin_try(l)) return;
         if (i < GOC__SPIN_PAUSES)
             goc__cpu_relax();
-        else
-            sched_yield(); /* the holder may be preempted: let it run */
+        else /* still held: the holder is off its CPU (goc_internal.h); give
+              * ours up for GOC__SPIN_NAP_NS, or until the word is no longer
+              * 1 when the kernel looks. Nobody wakes us: the timeout does. */
+            goc__futex_wait(&l->state, 1, goc_now() + GOC__SPIN_NAP_NS);
     }
 }
