@@ -200,6 +200,13 @@ static void bm_mpmc(goc_bench_state *st) {
 
 /* ------------------------------------------------------ worker pool --- */
 
+/* The answer a pool run must produce (computed before the timer). */
+static uint64_t pool_want(int64_t n) {
+    uint64_t want = 0;
+    for (uint64_t i = 1; i <= (uint64_t)n; i++) want += job(i);
+    return want;
+}
+
 static void pool_feeder(void *p) {
     side *s = p;
     (void)goc_chan_recv(s->c->gate, NULL, GOC_NEVER);
@@ -231,8 +238,7 @@ static void bm_pool(goc_bench_state *st) {
     int w = (int)goc_bench_arg_get(st, 0);
     if (w < 1 || w > MAX_SIDE) { goc_bench_error(st, "workers %d out of 1..%d", w, MAX_SIDE); return; }
     int64_t n = goc_bench_max_iterations(st);
-    uint64_t want = 0; /* computed before the timer: the answer to check */
-    for (uint64_t i = 1; i <= (uint64_t)n; i++) want += job(i);
+    uint64_t want = pool_want(n);
     scale_ctx c;
     if (!ctx_init(&c, st, (size_t)w, (size_t)w)) return;
     c.s[0] = (side){.c = &c, .n = (uint64_t)n};
@@ -297,8 +303,7 @@ static void bm_bare_pool(goc_bench_state *st) {
     int t = (int)goc_bench_arg_get(st, 0);
     if (t < 1 || t > MAX_SIDE) { goc_bench_error(st, "workers %d out of 1..%d", t, MAX_SIDE); return; }
     int64_t n = goc_bench_max_iterations(st);
-    uint64_t want = 0;
-    for (uint64_t i = 1; i <= (uint64_t)n; i++) want += job(i);
+    uint64_t want = pool_want(n);
     bare_pool bp = {.n = (uint64_t)n};
     bare_side sd[MAX_SIDE];
     pthread_t th[MAX_SIDE];

@@ -131,15 +131,16 @@ static char thread_state(coro_worker *v) {
 }
 
 /* v has not switched for SYSMON_STUCK_NS: is its thread really stuck in a
- * task? Yes if it sleeps in the kernel (a blocking system call) or used
- * most of that time computing; no if it is runnable but did not run (the
- * OS gave its CPU to others: another thread would not run either, and a
- * handoff would only move tasks to another thread). */
-static bool really_stuck(coro_worker *v) {
-    int64_t cpu = thread_cpu(v);
-    if (v->sm_cpu >= 0 && cpu >= 0 && cpu - v->sm_cpu >= SYSMON_STUCK_NS / 2) return true;
+ * task, and how? 'S' if it sleeps in the kernel (a blocking system call),
+ * 'R' if it used most of that time computing; 0 if it is runnable but did
+ * not run (the OS gave its CPU to others: another thread would not run
+ * either, and a handoff would only move tasks to another thread). *cpu:
+ * its CPU time now (-1 if unknown). One read of each per look. */
+static char stuck_how(coro_worker *v, int64_t *cpu) {
     char st = thread_state(v);
-    return st == 'S' || st == 'D';
+    *cpu = thread_cpu(v);
+    if (st == 'S' || st == 'D') return 'S';
+    return v->sm_cpu >= 0 && *cpu >= 0 && *cpu - v->sm_cpu >= SYSMON_STUCK_NS / 2 ? 'R' : 0;
 }
 
 /* Replaces blocked worker v: a spare comes back, or a new slot's thread
@@ -281,8 +282,10 @@ static bool sysmon_check(bool *busy_out) {
         if (v->sm_cpu < 0) v->sm_cpu = thread_cpu(v); /* first look at it not switching */
         if (rn && rn == v->sm_next) stuck_next = true;
         v->sm_next = rn;
+        int64_t cpu;
+        char how;
         if (now - v->sm_since >= SYSMON_STUCK_NS && idle == 0 && work_waiting(v) &&
-            really_stuck(v)) {
+            (how = stuck_how(v, &cpu))) {
             /* A task that computes (its thread runs) is first asked to
              * yield at its next channel operation or select (coro_note_op):
              * one that communicates as it computes (ChanContended's four
@@ -297,17 +300,15 @@ static bool sysmon_check(bool *busy_out) {
              * sleeps in the kernel (a system call), is handed off; one that
              * has not run since (the OS gave its CPU to others) is left to
              * yield when it runs. */
-            char st = thread_state(v);
-            if (st == 'S' || st == 'D') {
+            if (how == 'S') {
                 handoff(v);
                 v->sm_since = now;
             } else if (!v->sm_asked) {
                 atomic_store_explicit(&v->preempt, 1, memory_order_relaxed);
                 v->sm_asked = true;
-                v->sm_ask_cpu = thread_cpu(v);
+                v->sm_ask_cpu = cpu;
                 did = "asked a stuck task to yield";
             } else {
-                int64_t cpu = thread_cpu(v);
                 if (v->sm_ask_cpu < 0 || cpu < 0 || cpu - v->sm_ask_cpu >= SYSMON_ASKED_CPU_NS) {
                     /* the request is moot now (its worker is replaced) */
                     atomic_store_explicit(&v->preempt, 0, memory_order_relaxed);
