@@ -237,6 +237,15 @@ typedef struct {
 #define GOC__SPIN_NAP_NS 20000
 #endif
 void goc__spin_slow(goc__spin *l);
+/* A runtime that watches its threads from outside (coro's sysmon reads a
+ * worker's state in /proc) points this at a word of its own, once, from the
+ * thread itself: goc__spin_slow adds 1 to *word before each nap and 1 after
+ * (odd: napping), so that a thread asleep on a spin lock (state 'S' for up
+ * to GOC__SPIN_NAP_NS) is not taken for one blocked in a system call.
+ * Only this thread writes the word (relaxed load + store: no locked
+ * instruction); the reader's view is a hint, like the /proc state. NULL
+ * (every other thread): nothing is counted. */
+extern _Thread_local _Atomic uint32_t *goc__spin_nap_word;
 static inline bool goc__spin_try(goc__spin *l) {
     uint32_t z = 0;
     /* acquire: pairs with goc__spin_release's release store; orders the

@@ -32,6 +32,21 @@ void goc__unlock_slow(goc__lock *l) {
     goc__futex_wake(&l->state, 1);
 }
 
+_Thread_local _Atomic uint32_t *goc__spin_nap_word;
+
+static inline void nap_count(_Atomic uint32_t *w) {
+    /* relaxed: this thread is the word's only writer; the reader (coro's
+     * sysmon) takes it as a hint next to the thread's /proc state */
+    if (w) atomic_store_explicit(w, atomic_load_explicit(w, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+static __attribute__((noinline)) void spin_nap(goc__spin *l) {
+    _Atomic uint32_t *w = goc__spin_nap_word;
+    nap_count(w); /* odd: napping */
+    goc__futex_wait(&l->state, 1, goc_now() + GOC__SPIN_NAP_NS);
+    nap_count(w);
+}
+
 void goc__spin_slow(goc__spin *l) {
     for (unsigned i = 0;; i++) {
         /* test before the CAS: waiters read the line shared instead of
@@ -42,6 +57,6 @@ void goc__spin_slow(goc__spin *l) {
         else /* still held: the holder is off its CPU (goc_internal.h); give
               * ours up for GOC__SPIN_NAP_NS, or until the word is no longer
               * 1 when the kernel looks. Nobody wakes us: the timeout does. */
-            goc__futex_wait(&l->state, 1, goc_now() + GOC__SPIN_NAP_NS);
+            spin_nap(l);
     }
 }

@@ -132,6 +132,11 @@ struct coro_worker {
      * after the task switched on its own, costs one yield. On nops' line,
      * which the owner holds when it reads it. */
     _Atomic uint32_t preempt;
+    /* Naps of this worker's thread on a channel's spin lock (goc__spin_nap_word,
+     * goc_internal.h: odd while it naps), bumped by the thread itself (once
+     * per nap of up to 20 us, after 64 pauses), read by sysmon's stuck check:
+     * a thread asleep there is in a channel operation, not in a system call. */
+    _Atomic uint32_t lock_naps;
 
     /* GOC_SCHEDSTATS counters (stat()), its own lines: owner-only. */
     _Atomic uint64_t st[ST_NSTAT] GOC_ALIGNED_CL;
@@ -160,6 +165,7 @@ struct coro_worker {
     bool sm_out;                /* the previous look saw it between tasks (RUN, not in_task) */
     bool sm_asked;              /* preempt was set for the task seen stuck now */
     int64_t sm_ask_cpu;         /* the thread's CPU time then (-1: unknown) */
+    uint32_t sm_ask_naps;       /* its lock_naps then */
     uint32_t sm_head;           /* rq_head at the previous tick */
     int64_t sm_cpu;             /* the thread's CPU time when sysmon first saw it stuck (-1: not yet) */
     _Atomic int tid;            /* the worker thread's kernel id (set by the thread at start) */

@@ -104,6 +104,7 @@ static void *worker_main(void *arg) {
     coro_worker *w = arg;
     coro_tls_w = w;
     coro_tls_who = (uint32_t)w->id + 1;
+    goc__spin_nap_word = &w->lock_naps;
     atomic_store_explicit(&w->tid, (int)syscall(SYS_gettid), memory_order_relaxed);
 #ifdef GOC_TSAN
     /* Tasks on this thread share its TLS. goc.h's call-site macros write

@@ -89,6 +89,9 @@ GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 /* Handoffs so far (tests: coro_runtime's C26a allows a task to resume on
  * another thread at GOC_PROCS=1 only after one). */
 _Atomic long coro_sysmon_handoffs;
+/* Looks that found a stuck worker napping on a channel lock (stuck_how 'N';
+ * coro_sysmon T_nap_not_blocked: the scenario happened). */
+_Atomic long coro_sysmon_naps_seen;
 
 /* A task asked to yield (coro_preempted) that has used this much CPU since
  * without a channel operation computes without goc calls: hand it off. */
@@ -132,14 +135,28 @@ static char thread_state(coro_worker *v) {
 
 /* v has not switched for SYSMON_STUCK_NS: is its thread really stuck in a
  * task, and how? 'S' if it sleeps in the kernel (a blocking system call),
- * 'R' if it used most of that time computing; 0 if it is runnable but did
+ * 'N' if it sleeps in a nap on a channel lock, 'R' if it used most of that
+ * time computing; 0 if it is runnable but did
  * not run (the OS gave its CPU to others: another thread would not run
  * either, and a handoff would only move tasks to another thread). *cpu:
- * its CPU time now (-1 if unknown). One read of each per look. */
-static char stuck_how(coro_worker *v, int64_t *cpu) {
+ * its CPU time now (-1 if unknown); *naps: its lock_naps. One read of each
+ * per look. */
+static char stuck_how(coro_worker *v, int64_t *cpu, uint32_t *naps) {
+    uint32_t n0 = atomic_load_explicit(&v->lock_naps, memory_order_relaxed);
     char st = thread_state(v);
+    uint32_t n1 = atomic_load_explicit(&v->lock_naps, memory_order_relaxed);
     *cpu = thread_cpu(v);
-    if (st == 'S' || st == 'D') return 'S';
+    *naps = n1;
+    /* Asleep, but maybe in a nap on a channel's spin lock (n0 or n1 odd, or
+     * a nap began and ended around the /proc read): 'N'. Its task is inside
+     * a channel operation, waiting for a holder the OS took off its CPU; it
+     * yields at its next operation when asked, and a new thread would only
+     * compete with that holder for a CPU. Taken for a system call,
+     * ChanContended's workers at GOC_PROCS=2 were replaced 6-8 times a
+     * 3-repetition run, each replacement a thread more time-slicing on the
+     * CPUs (the nap came after the 'S' rule: coro README, "The channel lock
+     * is a spin lock"). */
+    if (st == 'S' || st == 'D') return (n0 | n1) & 1 || n0 != n1 ? 'N' : 'S';
     return v->sm_cpu >= 0 && *cpu >= 0 && *cpu - v->sm_cpu >= SYSMON_STUCK_NS / 2 ? 'R' : 0;
 }
 
@@ -283,9 +300,10 @@ static bool sysmon_check(bool *busy_out) {
         if (rn && rn == v->sm_next) stuck_next = true;
         v->sm_next = rn;
         int64_t cpu;
+        uint32_t naps;
         char how;
         if (now - v->sm_since >= SYSMON_STUCK_NS && idle == 0 && work_waiting(v) &&
-            (how = stuck_how(v, &cpu))) {
+            (how = stuck_how(v, &cpu, &naps))) {
             /* A task that computes (its thread runs) is first asked to
              * yield at its next channel operation or select (coro_note_op):
              * one that communicates as it computes (ChanContended's four
@@ -299,22 +317,29 @@ static bool sysmon_check(bool *busy_out) {
              * without yielding (it computes without a goc call), or that
              * sleeps in the kernel (a system call), is handed off; one that
              * has not run since (the OS gave its CPU to others) is left to
-             * yield when it runs. */
+             * yield when it runs, and so is one napping on a channel lock
+             * ('N': asked, never replaced for it). The CPU a thread spends
+             * waiting on a channel lock is not computing either: a task
+             * asked while inside an operation yields at its next one, so
+             * naps since the ask mean it still waits in that one (a nap
+             * costs ~2.5 us of CPU a 20 us try: a 40 ms wait reached the
+             * 1 ms), and its budget starts again from the latest look. */
+            if (how == 'N') atomic_fetch_add_explicit(&coro_sysmon_naps_seen, 1, memory_order_relaxed);
             if (how == 'S') {
                 handoff(v);
                 v->sm_since = now;
-            } else if (!v->sm_asked) {
+            } else if (!v->sm_asked || naps != v->sm_ask_naps) {
+                if (!v->sm_asked) did = "asked a stuck task to yield";
                 atomic_store_explicit(&v->preempt, 1, memory_order_relaxed);
                 v->sm_asked = true;
                 v->sm_ask_cpu = cpu;
-                did = "asked a stuck task to yield";
-            } else {
-                if (v->sm_ask_cpu < 0 || cpu < 0 || cpu - v->sm_ask_cpu >= SYSMON_ASKED_CPU_NS) {
-                    /* the request is moot now (its worker is replaced) */
-                    atomic_store_explicit(&v->preempt, 0, memory_order_relaxed);
-                    handoff(v);
-                    v->sm_since = now;
-                }
+                v->sm_ask_naps = naps;
+            } else if (how == 'R' &&
+                       (v->sm_ask_cpu < 0 || cpu < 0 || cpu - v->sm_ask_cpu >= SYSMON_ASKED_CPU_NS)) {
+                /* the request is moot now (its worker is replaced) */
+                atomic_store_explicit(&v->preempt, 0, memory_order_relaxed);
+                handoff(v);
+                v->sm_since = now;
             }
             acted = true;
         }

@@ -82,11 +82,24 @@
  *        waiter must run within 5 s (typically 10-12 ms: sysmon's stuck
  *        rule), on the looping task's thread, with coro_sysmon_handoffs
  *        still 0.
+ *   T_nap_not_blocked: a worker thread asleep in a nap on a channel lock
+ *        (goc__spin past its pauses: a futex wait of up to 20 us per try)
+ *        reads as state 'S' in /proc, as a blocking system call does; sysmon
+ *        must not replace it for that (ChanContended at GOC_PROCS=2 added
+ *        two threads a run), only ask its task to yield. The root
+ *        (GOC_PROCS=1) takes a test spin lock that a foreign thread
+ *        releases 40 ms later, with a spawned task waiting behind it, then
+ *        does one channel operation: the waiter must have run there (asked
+ *        to yield), on the root's thread, with coro_sysmon_handoffs 0. A run
+ *        in which sysmon never looked at the napping worker (a loaded
+ *        machine: coro_sysmon_naps_seen still 0) is set up again, up to 8
+ *        runs. With the nap check removed: "handoffs 1".
  */
 #include <pthread.h>
 #include <unistd.h>
 
 #include "coro_child.h"
+#include "goc_internal.h" /* goc__spin: T_nap_not_blocked */
 
 extern _Atomic long coro_sysmon_handoffs; /* sysmon.c */
 
@@ -274,6 +287,77 @@ static void preempt_chan(void) {
     coro_child_run_ok(&c, "--preempt", env);
 }
 
+/* ------------------------------------------------ nap is not blocked -- */
+
+extern _Atomic long coro_sysmon_naps_seen; /* sysmon.c */
+static goc__spin nb_lock;
+static atomic_int nb_waiter_ran;
+static pthread_t nb_root_thread, nb_waiter_thread;
+static int nb_ran_at_op = -1;
+static int64_t nb_nap_ns = -1;
+static void nb_waiter(void *p) {
+    (void)p;
+    nb_waiter_thread = pthread_self(); /* read by the root after it sees nb_waiter_ran */
+    atomic_store(&nb_waiter_ran, 1);
+}
+static void *nb_holder(void *p) {
+    (void)p;
+    usleep(40000);
+    goc__spin_release(&nb_lock); /* taken by the root: a spin lock has no owner */
+    return NULL;
+}
+static void nb_root(void *p) {
+    (void)p;
+    goc_chan *ch = goc_chan_make(sizeof(int), 1);
+    if (!ch) return;
+    nb_root_thread = pthread_self();
+    goc__spin_acquire(&nb_lock); /* free: ours at once */
+    pthread_t th;
+    if (pthread_create(&th, NULL, nb_holder, NULL) != 0) {
+        goc_chan_free(ch);
+        return;
+    }
+    goc_go(nb_waiter, NULL); /* our runnext: it waits while we nap */
+    goc_time t0 = goc_now();
+    goc__spin_acquire(&nb_lock); /* naps until the holder lets go */
+    nb_nap_ns = goc_now() - t0;
+    goc__spin_release(&nb_lock);
+    int v = 1;
+    if (goc_chan_send(ch, &v, GOC_NEVER) == 0) /* asked: we yield here */
+        nb_ran_at_op = atomic_load(&nb_waiter_ran);
+    while (!atomic_load(&nb_waiter_ran)) goc_sleep(goc_deadline(1000000));
+    pthread_join(th, NULL);
+    goc_chan_free(ch);
+}
+/* Exit status: 0 passed, 1 failed, NAP_UNSET: sysmon never looked at the
+ * worker while it napped, so the run says nothing (the parent sets it up
+ * again: a precondition, not the verdict, is what is retried). */
+#define NAP_UNSET 3
+static int nb_child(void) {
+    int rc = goc_main(nb_root, NULL);
+    long h = atomic_load(&coro_sysmon_handoffs), seen = atomic_load(&coro_sysmon_naps_seen);
+    bool same = atomic_load(&nb_waiter_ran) && pthread_equal(nb_root_thread, nb_waiter_thread);
+    fprintf(stderr, "nap_not_blocked: napped %.1f ms, sysmon saw the nap %ld time(s), handoffs %ld, "
+            "waiter ran at the next channel op %s, on the same thread %s\n", nb_nap_ns / 1e6, seen, h,
+            nb_ran_at_op == 1 ? "yes" : "no", same ? "yes" : "no");
+    if (rc != 0 || h != 0) return 1;
+    if (seen == 0) return NAP_UNSET;
+    return nb_ran_at_op == 1 && same ? 0 : 1;
+}
+static void nap_not_blocked(void) {
+    coro_child c;
+    const char *env[] = {"GOC_PROCS=1", NULL};
+    int tries = 0;
+    do {
+        coro_child_run(&c, "--nap", env);
+    } while (++tries < 8 && WIFEXITED(c.status) && WEXITSTATUS(c.status) == NAP_UNSET);
+    gt_note("%d run(s) to set the scenario up: %s", tries, c.err);
+    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x after %d run(s)%s: %s",
+                  c.status, tries,
+                  WIFEXITED(c.status) && WEXITSTATUS(c.status) == NAP_UNSET ? " (sysmon never saw the nap)" : "",
+                  c.err);
+}
+
 static void spin_stall(void);
 static void runnext_stall(void);
 static void talk_poll(void);
@@ -286,6 +370,7 @@ static void test_main(void) {
     gt_run("T_talk_poll", talk_poll);
     gt_run("T_blocked_ready", blocked_ready);
     gt_run("T_preempt_chan", preempt_chan);
+    gt_run("T_nap_not_blocked", nap_not_blocked);
 }
 /* --------------------------------------------------------- spin stall -- */
 
@@ -438,6 +523,7 @@ int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "--talk")) return talk_child();
     if (argc > 1 && !strcmp(argv[1], "--blockedready")) return br_child();
     if (argc > 1 && !strcmp(argv[1], "--preempt")) return pc_child();
+    if (argc > 1 && !strcmp(argv[1], "--nap")) return nb_child();
     if (argc > 1 && !strcmp(argv[1], "--runnext")) return rn_child();
     if (argc > 1 && !strcmp(argv[1], "--spin")) return spin_child();
     if (argc > 1 && !strcmp(argv[1], "--window")) return window_child();
