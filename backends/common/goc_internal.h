@@ -220,19 +220,28 @@ static inline void goc__lock_release(goc__lock *l) {
  * exchange on release to see sleeping waiters, and that exchange with the
  * acquiring CAS was most of an uncontended coro channel operation (perf:
  * the two locked instructions held ~80 % of SelectUncontended's samples).
- * A waiter spins (TTAS, pause); a lock still held after GOC__SPIN_PAUSES
- * tries (~0.75 us) has a holder the OS took off its CPU, and the waiter
- * then sleeps on the word for GOC__SPIN_NAP_NS at each try (a futex wait
- * with a timeout: the release stays a plain store and wakes nobody), so
- * that holder gets a CPU. It used to sched_yield instead, which on two
- * busy vCPUs did not give the holder the CPU: ChanContended at
- * GOC_PROCS=2 waited 76-107 ms per 0.7 s repetition in waits of 1 us to
- * 8 ms; with the nap, 15.9 -> 4.4 us an op (coro README, "The channel lock
- * is a spin lock"). 0 = unlocked, 1 = locked. */
+ * A waiter spins (TTAS, pause), looking at the word once every
+ * GOC__SPIN_LOOK_EVERY pauses: each look pulls the line from the holder,
+ * whose next acquire must then take it back, so a waiter that looked on
+ * every pause slowed the holder it waited for (two workers on one channel,
+ * ChanContended at GOC_PROCS=2: 9-11 us an op looking every pause, 1.9
+ * looking every 16). A lock still held after GOC__SPIN_PAUSES pauses (~0.7
+ * us, 4 looks) has a holder the OS took off its CPU, or other waiters that
+ * keep winning it, and the waiter then sleeps on the word for
+ * GOC__SPIN_NAP_NS at each try (a futex wait with a timeout: the release
+ * stays a plain store and wakes nobody), so that holder gets a CPU or the
+ * winners run a batch while the line stays on their core. It used to
+ * sched_yield instead, which on two busy vCPUs did not give the holder the
+ * CPU: ChanContended at GOC_PROCS=2 waited 76-107 ms per 0.7 s repetition
+ * in waits of 1 us to 8 ms; with the nap, 15.9 -> 4.4 us an op (coro
+ * README, "The channel lock is a spin lock"). 0 = unlocked, 1 = locked. */
 typedef struct {
     _Atomic uint32_t state;
 } goc__spin;
 #define GOC__SPIN_PAUSES 64
+#ifndef GOC__SPIN_LOOK_EVERY
+#define GOC__SPIN_LOOK_EVERY 16 /* 1: the look on every pause of before (a kit variant) */
+#endif
 #ifndef GOC__SPIN_NAP_NS
 #define GOC__SPIN_NAP_NS 20000
 #endif

@@ -6,8 +6,8 @@
  * sets 2 before sleeping, so the unlocker that sees 2 issues the wake: no
  * wakeup is lost because the futex word itself is the state being changed.
  *
- * goc__spin: test-and-test-and-set with pause, then a short timed futex
- * sleep per try.
+ * goc__spin: test-and-test-and-set, a look every GOC__SPIN_LOOK_EVERY
+ * pauses, then a short timed futex sleep per try.
  */
 
 #include "goc_internal.h"
@@ -52,11 +52,12 @@ void goc__spin_slow(goc__spin *l) {
         /* test before the CAS: waiters read the line shared instead of
          * taking it from the holder on every try */
         if (atomic_load_explicit(&l->state, memory_order_relaxed) == 0 && goc__spin_try(l)) return;
-        if (i < GOC__SPIN_PAUSES)
-            goc__cpu_relax();
-        else /* still held: the holder is off its CPU (goc_internal.h); give
-              * ours up for GOC__SPIN_NAP_NS, or until the word is no longer
-              * 1 when the kernel looks. Nobody wakes us: the timeout does. */
+        if (i < GOC__SPIN_PAUSES / GOC__SPIN_LOOK_EVERY)
+            for (int k = 0; k < GOC__SPIN_LOOK_EVERY; k++) goc__cpu_relax();
+        else /* still held: the holder is off its CPU or other waiters keep
+              * winning (goc_internal.h); give ours up for GOC__SPIN_NAP_NS,
+              * or until the word is no longer 1 when the kernel looks.
+              * Nobody wakes us: the timeout does. */
             spin_nap(l);
     }
 }

@@ -26,7 +26,7 @@ struct goc__hc_call {
 /* the core, over the hooks below. The channel lock is a spin lock: no
  * task holds it across a switch (a parking task's is released by the
  * park's after() callback), so a waiter only ever waits for a holder that
- * is running, or that the OS preempted (goc__spin yields then). */
+ * is running, or that the OS preempted (goc__spin's waiter naps then). */
 typedef goc__spin goc__hc_lock;
 #include "goc_hchan.h"
 
