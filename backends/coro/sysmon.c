@@ -92,6 +92,9 @@ _Atomic long coro_sysmon_handoffs;
 /* Looks that found a stuck worker napping on a channel lock (stuck_how 'N';
  * coro_sysmon T_nap_not_blocked: the scenario happened). */
 _Atomic long coro_sysmon_naps_seen;
+/* Why the latest handoff happened (tests print it): 'S' asleep in the
+ * kernel, 'R' computing after it was asked to yield, 'P' a late poller. */
+_Atomic int coro_sysmon_last_why;
 
 /* A task asked to yield (coro_preempted) that has used this much CPU since
  * without a channel operation computes without goc calls: hand it off. */
@@ -163,7 +166,8 @@ static char stuck_how(coro_worker *v, int64_t *cpu, uint32_t *naps) {
 /* Replaces blocked worker v: a spare comes back, or a new slot's thread
  * starts. On failure (no slot left, thread creation failed) v is RUN
  * again: its tasks wait for it, as without sysmon. */
-static void handoff(coro_worker *v) {
+static void handoff(coro_worker *v, char why) {
+    atomic_store_explicit(&coro_sysmon_last_why, why, memory_order_relaxed);
     int run = CORO_W_RUN;
     if (!atomic_compare_exchange_strong_explicit(&v->state, &run, CORO_W_BLOCKED,
                                                  memory_order_seq_cst, memory_order_relaxed))
@@ -326,7 +330,7 @@ static bool sysmon_check(bool *busy_out) {
              * 1 ms), and its budget starts again from the latest look. */
             if (how == 'N') atomic_fetch_add_explicit(&coro_sysmon_naps_seen, 1, memory_order_relaxed);
             if (how == 'S') {
-                handoff(v);
+                handoff(v, 'S');
                 v->sm_since = now;
             } else if (!v->sm_asked || naps != v->sm_ask_naps) {
                 if (!v->sm_asked) did = "asked a stuck task to yield";
@@ -338,7 +342,7 @@ static bool sysmon_check(bool *busy_out) {
                        (v->sm_ask_cpu < 0 || cpu < 0 || cpu - v->sm_ask_cpu >= SYSMON_ASKED_CPU_NS)) {
                 /* the request is moot now (its worker is replaced) */
                 atomic_store_explicit(&v->preempt, 0, memory_order_relaxed);
-                handoff(v);
+                handoff(v, 'R');
                 v->sm_since = now;
             }
             acted = true;
@@ -364,7 +368,7 @@ static bool sysmon_check(bool *busy_out) {
          * worker regardless of nspinning, one per look while the timers
          * stay overdue, or replaces a poller that is the only worker. */
         coro_worker *p = coro_late_poller_rescue();
-        if (p) handoff(p);
+        if (p) handoff(p, 'P');
         did = p ? "late-thread rescue: handoff of the poller" : "late-thread rescue: woke an idle worker or none";
         acted = true;
     } else if (stuck_next || (!atomic_load_explicit(&S.poller, memory_order_relaxed) && tn <= now)) {

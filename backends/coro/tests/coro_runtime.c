@@ -523,6 +523,14 @@ static void schedstats(void) {
 /* ----------------------------------------------------- chan_spin -- */
 
 #define CS_ROUNDS 2000
+/* The bound on every busy wait: a broken build fails, never hangs. 60 s:
+ * when sysmon has replaced the holder's worker (both tasks busy-wait, so
+ * one landing behind the other gets its worker handed off after 10 ms),
+ * every handover readies the taker through the global queue and a futex
+ * wake, and under TSan with ctest -j6 beside it the 2000 rounds took more
+ * than the 20 s of before (the taker gave up at round 832-1967). Fewer
+ * rounds instead left too few spins to win one (500: chspin 12, won 0). */
+#define CS_BOUND_NS (60 * 1000000000LL)
 static goc_chan *cs_ch;
 static _Atomic int cs_a_has, cs_b_at, cs_b_done, cs_bad;
 static goc_time cs_limit; /* a bound on every busy wait: a broken build fails, never hangs */
@@ -534,7 +542,10 @@ void goc__sched_dump(const char *why); /* coro's diagnostics (dump.c) */
 static void cs_fail(const char *what, int r, int got) {
     int n = atomic_fetch_add(&cs_bad, 1);
     if (n < 5) fprintf(stderr, "chan_spin: %s (round %d, got %d)\n", what, r, got);
-    if (n == 0) goc__sched_dump(what);
+    if (n == 0) {
+        goc__sched_dump(what);
+        goc_tasks_report(stderr); /* where each task is blocked */
+    }
 }
 /* The channel as a lock (cs_sem 0: the token sits in it; acquire =
  * receive, release = send) or as a semaphore (1: it starts empty; acquire
@@ -565,7 +576,11 @@ static void cs_taker(void *p) {
     (void)p;
     for (int r = 1; r <= CS_ROUNDS; r++) {
         while (atomic_load(&cs_a_has) != r) {
-            if (atomic_load(&cs_a_has) < 0 || goc_now() > cs_limit) goto out;
+            if (atomic_load(&cs_a_has) < 0) goto out;
+            if (goc_now() > cs_limit) {
+                cs_fail("the taker ran out of the 60 s bound", r, 0);
+                goto out;
+            }
         }
         atomic_store(&cs_b_at, r);
         int v = cs_sem ? 1000 + r : -1;
@@ -589,7 +604,7 @@ static void cs_late_taker(void *p) {
 }
 static void cs_root(void *p) {
     (void)p;
-    cs_limit = goc_now() + 20 * 1000000000LL;
+    cs_limit = goc_now() + CS_BOUND_NS;
     cs_ch = goc_chan_make(sizeof(int), 1);
     cs_wg = goc_wg_make();
     int zero = 0;

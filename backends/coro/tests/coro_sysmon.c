@@ -92,8 +92,9 @@
  *        does one channel operation: the waiter must have run there (asked
  *        to yield), on the root's thread, with coro_sysmon_handoffs 0. A run
  *        in which sysmon never looked at the napping worker (a loaded
- *        machine: coro_sysmon_naps_seen still 0) is set up again, up to 8
- *        runs. With the nap check removed: "handoffs 1".
+ *        machine: coro_sysmon_naps_seen still 0), or also found its thread
+ *        asleep elsewhere (nb_child), is set up again, up to 8 runs. With
+ *        the nap check removed: no nap seen in any run, "handoffs 1".
  */
 #include <pthread.h>
 #include <unistd.h>
@@ -290,6 +291,7 @@ static void preempt_chan(void) {
 /* ------------------------------------------------ nap is not blocked -- */
 
 extern _Atomic long coro_sysmon_naps_seen; /* sysmon.c */
+extern _Atomic int coro_sysmon_last_why;     /* sysmon.c */
 static goc__spin nb_lock;
 static atomic_int nb_waiter_ran;
 static pthread_t nb_root_thread, nb_waiter_thread;
@@ -329,19 +331,29 @@ static void nb_root(void *p) {
     pthread_join(th, NULL);
     goc_chan_free(ch);
 }
-/* Exit status: 0 passed, 1 failed, NAP_UNSET: sysmon never looked at the
- * worker while it napped, so the run says nothing (the parent sets it up
- * again: a precondition, not the verdict, is what is retried). */
+/* Exit status: 0 passed, 1 failed, NAP_UNSET: the run says nothing, and
+ * the parent sets it up again (a precondition, not the verdict, is what is
+ * retried): sysmon never looked at the worker while it napped, or it did
+ * and also found the thread asleep outside a nap ('S' with the nap count
+ * even and unchanged around the /proc read: a page fault under memory
+ * pressure, or a futex wait inside TSan's runtime; seen once in a tsan
+ * suite run beside other tests, "handoffs 1" with 4 nap looks), which is a
+ * handoff the rule allows. A nap counted wrongly shows as no nap seen in
+ * every run; a handoff for CPU spent napping ('R') fails at once. */
 #define NAP_UNSET 3
 static int nb_child(void) {
     int rc = goc_main(nb_root, NULL);
     long h = atomic_load(&coro_sysmon_handoffs), seen = atomic_load(&coro_sysmon_naps_seen);
+    int last_why = atomic_load(&coro_sysmon_last_why);
     bool same = atomic_load(&nb_waiter_ran) && pthread_equal(nb_root_thread, nb_waiter_thread);
-    fprintf(stderr, "nap_not_blocked: napped %.1f ms, sysmon saw the nap %ld time(s), handoffs %ld, "
-            "waiter ran at the next channel op %s, on the same thread %s\n", nb_nap_ns / 1e6, seen, h,
+    char why[32] = "";
+    if (h) snprintf(why, sizeof why, " (the last: '%c')", atomic_load(&coro_sysmon_last_why));
+    fprintf(stderr, "nap_not_blocked: napped %.1f ms, sysmon saw the nap %ld time(s), handoffs %ld%s, "
+            "waiter ran at the next channel op %s, on the same thread %s\n", nb_nap_ns / 1e6, seen, h, why,
             nb_ran_at_op == 1 ? "yes" : "no", same ? "yes" : "no");
-    if (rc != 0 || h != 0) return 1;
-    if (seen == 0) return NAP_UNSET;
+    if (rc != 0) return 1;
+    if (seen == 0 || (h == 1 && last_why == 'S')) return NAP_UNSET;
+    if (h != 0) return 1;
     return nb_ran_at_op == 1 && same ? 0 : 1;
 }
 static void nap_not_blocked(void) {
@@ -354,7 +366,9 @@ static void nap_not_blocked(void) {
     gt_note("%d run(s) to set the scenario up: %s", tries, c.err);
     GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x after %d run(s)%s: %s",
                   c.status, tries,
-                  WIFEXITED(c.status) && WEXITSTATUS(c.status) == NAP_UNSET ? " (sysmon never saw the nap)" : "",
+                  WIFEXITED(c.status) && WEXITSTATUS(c.status) == NAP_UNSET
+                      ? " (sysmon never saw the nap alone: no look during it, or the thread also slept elsewhere)"
+                      : "",
                   c.err);
 }
 
