@@ -77,6 +77,27 @@ static inline bool coro_busy_wait_for(_Atomic int *v, int want, goc_time bound) 
     return true;
 }
 
+/* The exit status of a child whose scenario did not happen (a hook never
+ * reached, a look that never came on a loaded machine): that run says
+ * nothing either way, and coro_child_run_until_set sets it up again. */
+#define CORO_CHILD_UNSET 3
+
+/* coro_child_run until the child exits with something other than
+ * CORO_CHILD_UNSET, at most 8 runs (a precondition is retried, never the
+ * verdict); notes the runs and the last child's stderr, and fails unless
+ * it exited 0 (`unset_why` says what never happened, when that is why). */
+static inline void coro_child_run_until_set(coro_child *c, const char *mode, const char *const *env_extra,
+                                            const char *unset_why) {
+    int tries = 0;
+    do {
+        coro_child_run(c, mode, env_extra);
+    } while (++tries < 8 && WIFEXITED(c->status) && WEXITSTATUS(c->status) == CORO_CHILD_UNSET);
+    gt_note("%d run(s) to set the scenario up: %s", tries, c->err);
+    bool unset = WIFEXITED(c->status) && WEXITSTATUS(c->status) == CORO_CHILD_UNSET;
+    GT_ASSERT_MSG(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0, "child status 0x%x after %d run(s)%s%s%s: %s",
+                  c->status, tries, unset ? " (" : "", unset ? unset_why : "", unset ? ")" : "", c->err);
+}
+
 /* coro_child_run, the child's stderr as a note, and CORO_CHILD_ASSERT_OK. */
 #define coro_child_run_ok(c, mode, env_extra)                                                      \
     do {                                                                                           \

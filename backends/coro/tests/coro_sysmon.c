@@ -340,7 +340,7 @@ static void nb_root(void *p) {
  * suite run beside other tests, "handoffs 1" with 4 nap looks), which is a
  * handoff the rule allows. A nap counted wrongly shows as no nap seen in
  * every run; a handoff for CPU spent napping ('R') fails at once. */
-#define NAP_UNSET 3
+#define NAP_UNSET CORO_CHILD_UNSET
 static int nb_child(void) {
     int rc = goc_main(nb_root, NULL);
     long h = atomic_load(&coro_sysmon_handoffs), seen = atomic_load(&coro_sysmon_naps_seen);
@@ -359,17 +359,8 @@ static int nb_child(void) {
 static void nap_not_blocked(void) {
     coro_child c;
     const char *env[] = {"GOC_PROCS=1", NULL};
-    int tries = 0;
-    do {
-        coro_child_run(&c, "--nap", env);
-    } while (++tries < 8 && WIFEXITED(c.status) && WEXITSTATUS(c.status) == NAP_UNSET);
-    gt_note("%d run(s) to set the scenario up: %s", tries, c.err);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x after %d run(s)%s: %s",
-                  c.status, tries,
-                  WIFEXITED(c.status) && WEXITSTATUS(c.status) == NAP_UNSET
-                      ? " (sysmon never saw the nap alone: no look during it, or the thread also slept elsewhere)"
-                      : "",
-                  c.err);
+    coro_child_run_until_set(&c, "--nap", env,
+                             "sysmon never saw the nap alone: no look during it, or the thread also slept elsewhere");
 }
 
 static void spin_stall(void);
@@ -418,7 +409,7 @@ static void spin_root(void *p) {
  * worker as the poller at the head of the idle list (the spawner's 15 ms
  * guess was off). That run says nothing either way, so the parent sets the
  * scenario up again (a precondition, not the verdict, is what is retried). */
-#define SPIN_UNSET 3
+#define SPIN_UNSET CORO_CHILD_UNSET
 static int spin_child(void) {
     int rc = goc_main(spin_root, NULL);
     bool used = !atomic_load(&coro_test_spinstall_ns);
@@ -431,15 +422,7 @@ static int spin_child(void) {
 static void spin_stall(void) {
     coro_child c;
     const char *env[] = {"GOC_PROCS=2", NULL};
-    int tries = 0;
-    do {
-        coro_child_run(&c, "--spin", env);
-    } while (++tries < 8 && WIFEXITED(c.status) && WEXITSTATUS(c.status) == SPIN_UNSET);
-    gt_note("%d run(s) to set the scenario up", tries);
-    GT_ASSERT_MSG(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0, "child status 0x%x after %d run(s)%s: %s",
-                  c.status, tries,
-                  WIFEXITED(c.status) && WEXITSTATUS(c.status) == SPIN_UNSET ? " (the scenario never happened)" : "",
-                  c.err);
+    coro_child_run_until_set(&c, "--spin", env, "the scenario never happened");
 }
 
 /* ------------------------------------------------------ runnext stall -- */
