@@ -167,11 +167,11 @@ static char stuck_how(coro_worker *v, int64_t *cpu, uint32_t *naps) {
  * starts. On failure (no slot left, thread creation failed) v is RUN
  * again: its tasks wait for it, as without sysmon. */
 static void handoff(coro_worker *v, char why) {
-    atomic_store_explicit(&coro_sysmon_last_why, why, memory_order_relaxed);
     int run = CORO_W_RUN;
     if (!atomic_compare_exchange_strong_explicit(&v->state, &run, CORO_W_BLOCKED,
                                                  memory_order_seq_cst, memory_order_relaxed))
         return;
+    atomic_store_explicit(&coro_sysmon_last_why, why, memory_order_relaxed);
     atomic_fetch_add_explicit(&coro_sysmon_handoffs, 1, memory_order_relaxed);
     int nw = coro_nw();
     for (int i = 0; i < nw; i++) {
