@@ -37,7 +37,15 @@
 #ifndef SPIN_NS
 #define SPIN_NS (20 * 1000) /* an idle spinner polls this long before parking */
 #endif
-#define SPIN_GAP_MAX 1024u   /* and looks at the run queues after at most this many pauses */
+#ifndef SPIN_GAP_MIN
+#define SPIN_GAP_MIN 64u     /* its first look at the run queues comes after this many pauses */
+#endif
+#ifndef SPIN_GAP_MAX
+#define SPIN_GAP_MAX 1024u   /* and the gap doubles up to this many */
+#endif
+#ifndef SPIN_GAP_KEEP
+#define SPIN_GAP_KEEP 1      /* a look that saw one queued task keeps the gap (0: restart at MIN) */
+#endif
 #ifndef RUNNEXT_STEAL_NS
 #define RUNNEXT_STEAL_NS (50 * 1000) /* a busy worker's runnext is stolen after this */
 #endif
@@ -46,6 +54,9 @@
 #endif
 #ifndef STEAL_WATCH_NS
 #define STEAL_WATCH_NS (2 * 1000)    /* a thief watches a victim's queue drain this long */
+#endif
+#ifndef STEAL_WATCH_PEEK
+#define STEAL_WATCH_PEEK 0           /* reading its queue once, at the end (1: every ~160 ns) */
 #endif
 #ifndef STEAL_DRAIN_NS
 #define STEAL_DRAIN_NS (10 * 1000)   /* and steals what the victim would reach later than this */
