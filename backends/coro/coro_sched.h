@@ -43,6 +43,8 @@
 #ifndef SPIN_GAP_MAX
 #define SPIN_GAP_MAX 1024u   /* and the gap doubles up to this many */
 #endif
+_Static_assert(SPIN_GAP_MIN > 0 && SPIN_GAP_MIN <= SPIN_GAP_MAX,
+               "the spinner's gap doubles from SPIN_GAP_MIN (> 0) up to SPIN_GAP_MAX");
 #ifndef SPIN_GAP_KEEP
 #define SPIN_GAP_KEEP 1      /* a look that saw one queued task keeps the gap (0: restart at MIN) */
 #endif

@@ -112,8 +112,10 @@ coro_task *coro_find_runnable(coro_worker *w) {
              * every 64 pauses for the whole 20 us made FanOutFanIn at
              * GOC_PROCS=2 1.45x slower than with this backoff (README
              * "Keeping a communicating group on one worker").
-             * A look that sees a single queued task keeps the gap it had
-             * reached for the next round (gap0) instead of starting again
+             * A look whose first non-empty queue (in worker order; the
+             * steal pass after it looks at them all) holds a single task
+             * keeps the gap it had reached for the next round (gap0)
+             * instead of starting again
              * at SPIN_GAP_MIN: that task is usually a partner its busy
              * worker kicked from runnext and runs within a microsecond (a
              * spawn before a wait, a pipeline's handoff), so the queue

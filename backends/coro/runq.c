@@ -145,7 +145,12 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
              * read pulled the line that v's next push or pop (a locked
              * instruction) then had to take back (SelectTimeout and
              * ContextCancel at GOC_PROCS=2: 0.71-0.74x as long with a read
-             * every 640 ns instead of 160, README "The spinner's looks").
+             * every 640 ns instead of 160, with the vCPUs slow to share a
+             * line; 0.96-1.01x when they were not). The price: a queue that
+             * drained is seen only at the end, so every watch lasts the
+             * whole STEAL_WATCH_NS, and one that drained and filled again
+             * meanwhile goes through the rules below instead of ending the
+             * watch (README "The spinner's looks").
              * relaxed loads: hints; the CAS below decides. */
             goc_time t0 = goc_now(), now;
             if (coro_steal_backoff(v, t0)) return 0;
