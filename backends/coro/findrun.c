@@ -115,10 +115,10 @@ coro_task *coro_find_runnable(coro_worker *w) {
              * A look whose first non-empty queue (in worker order; the
              * steal pass after it looks at them all) holds a single task
              * keeps the gap it had reached for the next round (gap0)
-             * instead of starting again
-             * at SPIN_GAP_MIN: that task is usually a partner its busy
-             * worker kicked from runnext and runs within a microsecond (a
-             * spawn before a wait, a pipeline's handoff), so the queue
+             * instead of starting again at SPIN_GAP_MIN: that task is
+             * usually a partner its busy worker kicked from runnext and
+             * runs within a microsecond (a spawn before a wait, a
+             * pipeline's handoff), so the queue
              * shows one task for a moment on nearly every handoff, and a
              * spinner restarting at 64 pauses each time looked every ~1 us
              * for as long as the group ran (SelectTimeout and FanOutFanIn
@@ -140,8 +140,11 @@ coro_task *coro_find_runnable(coro_worker *w) {
                      * queue of a victim we just refused (runq.c,
                      * coro_steal_backoff): we would only refuse it again */
                     if (coro_steal_backoff(v, tnow)) continue;
-                    uint32_t q = atomic_load_explicit(&v->rq_tail, memory_order_relaxed) -
-                                 atomic_load_explicit(&v->rq_head, memory_order_relaxed);
+                    /* head first, as before: a tail read after it is
+                     * not behind it (where loads may pass each other, a
+                     * torn count is only a spurious "seen", not lone) */
+                    uint32_t hd = atomic_load_explicit(&v->rq_head, memory_order_relaxed);
+                    uint32_t q = atomic_load_explicit(&v->rq_tail, memory_order_relaxed) - hd;
                     if (q) {
                         seen = true;
                         lone = q == 1;
