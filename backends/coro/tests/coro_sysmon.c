@@ -331,7 +331,7 @@ static void nb_root(void *p) {
     pthread_join(th, NULL);
     goc_chan_free(ch);
 }
-/* Exit status: 0 passed, 1 failed, NAP_UNSET: the run says nothing, and
+/* Exit status: 0 passed, 1 failed, CORO_CHILD_UNSET: the run says nothing, and
  * the parent sets it up again (a precondition, not the verdict, is what is
  * retried): sysmon never looked at the worker while it napped, or it did
  * and also found the thread asleep outside a nap ('S' with the nap count
@@ -340,19 +340,18 @@ static void nb_root(void *p) {
  * suite run beside other tests, "handoffs 1" with 4 nap looks), which is a
  * handoff the rule allows. A nap counted wrongly shows as no nap seen in
  * every run; a handoff for CPU spent napping ('R') fails at once. */
-#define NAP_UNSET CORO_CHILD_UNSET
 static int nb_child(void) {
     int rc = goc_main(nb_root, NULL);
     long h = atomic_load(&coro_sysmon_handoffs), seen = atomic_load(&coro_sysmon_naps_seen);
     int last_why = atomic_load(&coro_sysmon_last_why);
     bool same = atomic_load(&nb_waiter_ran) && pthread_equal(nb_root_thread, nb_waiter_thread);
     char why[32] = "";
-    if (h) snprintf(why, sizeof why, " (the last: '%c')", atomic_load(&coro_sysmon_last_why));
+    if (h) snprintf(why, sizeof why, " (the last: '%c')", last_why);
     fprintf(stderr, "nap_not_blocked: napped %.1f ms, sysmon saw the nap %ld time(s), handoffs %ld%s, "
             "waiter ran at the next channel op %s, on the same thread %s\n", nb_nap_ns / 1e6, seen, h, why,
             nb_ran_at_op == 1 ? "yes" : "no", same ? "yes" : "no");
     if (rc != 0) return 1;
-    if (seen == 0 || (h == 1 && last_why == 'S')) return NAP_UNSET;
+    if (seen == 0 || (h == 1 && last_why == 'S')) return CORO_CHILD_UNSET;
     if (h != 0) return 1;
     return nb_ran_at_op == 1 && same ? 0 : 1;
 }
@@ -404,12 +403,11 @@ static void spin_root(void *p) {
     pthread_join(th, NULL);
 }
 /* Exit status of a --spin child: 0 the rescue worked, 1 the timer was late
- * (or goc_main failed), SPIN_UNSET the scenario did not happen: the hook
+ * (or goc_main failed), CORO_CHILD_UNSET the scenario did not happen: the hook
  * was never reached because under load the wakep did not find the root's
  * worker as the poller at the head of the idle list (the spawner's 15 ms
  * guess was off). That run says nothing either way, so the parent sets the
  * scenario up again (a precondition, not the verdict, is what is retried). */
-#define SPIN_UNSET CORO_CHILD_UNSET
 static int spin_child(void) {
     int rc = goc_main(spin_root, NULL);
     bool used = !atomic_load(&coro_test_spinstall_ns);
@@ -417,7 +415,7 @@ static int spin_child(void) {
             late_ns / 1e6, used ? "used" : "not used");
     /* _exit: the stalled spinner may still be in its hook */
     if (rc != 0 || late_ns >= 1000000000LL) _exit(1);
-    _exit(used ? 0 : SPIN_UNSET);
+    _exit(used ? 0 : CORO_CHILD_UNSET);
 }
 static void spin_stall(void) {
     coro_child c;
