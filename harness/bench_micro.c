@@ -144,13 +144,15 @@ static void wait_gate(bench_ctx *c) {
 static void wait_ready(bench_ctx *c) { goc_wg_wait(c->ready_wg, GOC_NEVER); }
 
 /* Spawns the task; on failure reports it and returns false (the caller then
- * aborts the run, see abort_run). The WaitGroup is incremented first. */
-static bool spawn(bench_ctx *c, goc_bench_state *st, void (*fn)(void *), task_res *r,
-                  bool producer) {
+ * aborts the run, see abort_run). The WaitGroup is incremented first. The
+ * task carries fn's own name (leak reports, coro's GOC_SCHEDLOG). */
+#define spawn(c, st, fn, r, producer) spawn_named((c), (st), (fn), #fn, (r), (producer))
+static bool spawn_named(bench_ctx *c, goc_bench_state *st, void (*fn)(void *), const char *name,
+                        task_res *r, bool producer) {
     goc_wg_add(c->all_wg, 1);
     goc_wg_add(c->ready_wg, 1);
     if (producer) goc_wg_add(c->prod_wg, 1);
-    int e = goc_go(fn, r);
+    int e = goc_go_at(fn, r, __FILE__, __LINE__, name);
     if (e) {
         goc_wg_done(c->all_wg);
         goc_wg_done(c->ready_wg);

@@ -103,11 +103,14 @@ static bool ctx_init(scale_ctx *c, goc_bench_state *st, size_t cap, size_t res_c
 }
 
 /* Spawn; on failure close everything so started tasks return, wait, and
- * report. */
-static bool spawn(scale_ctx *c, goc_bench_state *st, void (*fn)(void *), side *s, bool counted) {
+ * report. The task carries fn's own name (leak reports, coro's
+ * GOC_SCHEDLOG), not this helper's parameter's. */
+#define spawn(c, st, fn, s, counted) spawn_named((c), (st), (fn), #fn, (s), (counted))
+static bool spawn_named(scale_ctx *c, goc_bench_state *st, void (*fn)(void *), const char *name,
+                        side *s, bool counted) {
     goc_wg_add(c->all_wg, 1);
     if (counted) goc_wg_add(c->prod_wg, 1);
-    int e = goc_go(fn, s);
+    int e = goc_go_at(fn, s, __FILE__, __LINE__, name);
     if (!e) return true;
     goc_wg_done(c->all_wg);
     if (counted) goc_wg_done(c->prod_wg);

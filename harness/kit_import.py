@@ -13,18 +13,22 @@ at GOMAXPROCS=1, from the P=1 run, in every folder), env.json (from
 env.txt: CPU, cores, kernel, the kit's commit, and `pinned_cpus` = P),
 floors.json (the cross-core probes around that P). The scaling results go
 into the largest P's folder as the scaling stage names them, and so do the
-coro scheduler counts (schedstats-p<P>.txt) and an A/B of coro variant
+coro scheduler counts (schedstats-p<P>.txt), the pool's scheduler event
+log (schedlog-pool16-p<P>.log.gz, summarised by schedlog.py as
+schedlog-pool16-p<P>.txt) and an A/B of coro variant
 builds (ab-p<P>.txt, tabulated as ab.md by kit_ab.py). Prints the
 folders made, one per line. Exit status 0; 1 when a conversion failed (the
 folders keep what converted); 2 when the input is not kit results.
 """
 import argparse
+import gzip
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -152,6 +156,28 @@ def main(argv=None):
         for f in sorted(os.listdir(ss)):
             if re.fullmatch(r"p\d+\.txt", f):
                 shutil.copy(os.path.join(ss, f), os.path.join(made[-1], "schedstats-" + f))
+    sl = os.path.join(a.kit, "schedlog")
+    if os.path.isdir(sl):  # coro's GOC_SCHEDLOG of the pool: summarised beside the largest P
+        for f in sorted(os.listdir(sl)):
+            mm = re.fullmatch(r"(pool16-p\d+)\.log(\.gz)?", f)
+            if not mm:
+                continue
+            src = os.path.join(sl, f)
+            shutil.copy(src, os.path.join(made[-1], "schedlog-" + f))
+            opener = gzip.open if mm.group(2) else open
+            with opener(src, "rt") as fin, tempfile.NamedTemporaryFile("w", suffix=".log") as tmp:
+                shutil.copyfileobj(fin, tmp)
+                tmp.flush()
+                r = subprocess.run([sys.executable, os.path.join(HERE, "schedlog.py"), tmp.name,
+                                    "--span", "pool_feeder", "--gaps", "12"],
+                                   capture_output=True, text=True)
+            if r.returncode == 0:
+                with open(os.path.join(made[-1], "schedlog-%s.txt" % mm.group(1)), "w",
+                          encoding="utf-8") as fo:
+                    fo.write(r.stdout)
+            else:
+                print("kit_import.py: schedlog %s: %s" % (f, r.stderr.strip()), file=sys.stderr)
+                rc = 1
     for m in made:
         print(os.path.abspath(m))
     return rc

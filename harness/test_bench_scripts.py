@@ -7,7 +7,11 @@ harness/bench_compare.py: medians, min-max, ratios to go-p1/go-pN/best Go,
 suites kept apart, errors reported (exit 1), the vtbl dispatch table, the
 channel rows over the bare floors (harness/floors.py).
 harness/stability.py: per-row max/min and verdict flips over fresh runs.
+harness/schedlog.py: time in tasks / between / watching / parked, gaps,
+migrations and CPU sharing from a small hand-made GOC_SCHEDLOG file; the
+--span window; malformed input (exit 2).
 """
+import gzip
 import json
 import os
 import subprocess
@@ -19,6 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONVERTER = os.path.join(HERE, "..", "reference", "go", "gbench_json.py")
 COMPARE = os.path.join(HERE, "bench_compare.py")
 STABILITY = os.path.join(HERE, "stability.py")
+SCHEDLOG = os.path.join(HERE, "schedlog.py")
+sys.path.insert(0, HERE)
+import schedlog  # noqa: E402
 
 GO_TEXT = """goos: linux
 goarch: amd64
@@ -329,6 +336,9 @@ class Compare(unittest.TestCase):
         os.makedirs(os.path.join(kit, "schedstats"))
         with open(os.path.join(kit, "schedstats", "p2.txt"), "w") as f:
             f.write("=== GOC_PROCS=2 micro-coro ^ChanSync/\ngoc schedstats: 2 workers (GOC_PROCS=2)\n")
+        os.makedirs(os.path.join(kit, "schedlog"))
+        with gzip.open(os.path.join(kit, "schedlog", "pool16-p2.log.gz"), "wt") as f:
+            f.write(schedlog_text().replace(" alpha", " pool_feeder"))
         os.makedirs(os.path.join(kit, "ab"))
         with open(os.path.join(kit, "ab", "p2.txt"), "w") as f:
             for r in (1, 2, 3):
@@ -352,6 +362,10 @@ class Compare(unittest.TestCase):
         self.assertTrue(os.path.exists(os.path.join(p2, "scaling-coro-p2.json")), "scaling goes to the largest P")
         self.assertTrue(os.path.exists(os.path.join(p2, "schedstats-p2.txt")), "schedstats go to the largest P")
         self.assertFalse(os.path.exists(os.path.join(p1, "schedstats-p2.txt")))
+        # the pool's event log: kept, and summarised over the feeder's life (1000..5000 ns)
+        self.assertTrue(os.path.exists(os.path.join(p2, "schedlog-pool16-p2.log.gz")))
+        with open(os.path.join(p2, "schedlog-pool16-p2.txt")) as f:
+            self.assertIn("window 0.004 ms, 2 workers", f.read())
         # the A/B of variant builds: per-round ratios 0.6, 0.7, 0.8 -> median 0.70 (0.60-0.80)
         self.assertTrue(os.path.exists(os.path.join(p2, "ab-p2.txt")))
         with open(os.path.join(p2, "ab.md")) as f:
@@ -449,6 +463,84 @@ class Compare(unittest.TestCase):
     def test_unreadable(self):
         rc, _, _ = run([COMPARE, os.path.join(self.dir.name, "missing.json")])
         self.assertEqual(rc, 2)
+
+
+# Two workers, 9 us (1000..10000 ns). w0: task 5 for 4 us, then between
+# tasks for 4 us (a 2 us watch of w1, a steal), then task 6 (which ran on
+# w1 before: a migration) for 1 us. w1: task 6 for 1 us, parked 6 us,
+# between tasks 2 us. CPUs: {cpu0} for w0 and {cpu1} for w1.
+def schedlog_text(cpu0=0, cpu1=1):
+    return f"""# goc schedlog 1: workers 2 procs 2 dropped 0
+# ns worker cpu event who arg
+0 0 0 name 5 0 alpha
+0 1 0 name 6 0 beta
+1000 0 {cpu0} in 5 0
+5000 0 {cpu0} out 5 2
+6000 0 {cpu0} spin 0 0
+6500 0 {cpu0} watch 1 0
+8500 0 {cpu0} steal 1 1
+9000 0 {cpu0} in 6 0
+10000 0 {cpu0} out 6 3
+1000 1 {cpu1} in 6 0
+2000 1 {cpu1} out 6 2
+2000 1 {cpu1} park 0 0
+8000 1 {cpu1} unpark 0 0
+10000 1 {cpu1} spin 0 0
+"""
+
+
+class SchedLog(unittest.TestCase):
+    def analyse(self, text, t0=1000, t1=10000):
+        events, names, _ = schedlog.parse(text.splitlines(True))
+        with open(os.devnull, "w") as null:
+            return schedlog.analyse(events, names, t0, t1, out=null)
+
+    def test_time_split(self):
+        W, shared, hist, tasks = self.analyse(schedlog_text())
+        self.assertEqual((W[0]["task"], W[0]["between"], W[0]["watch"], W[0]["parked"]),
+                         (5000, 4000, 2000, 0))
+        self.assertEqual((W[1]["task"], W[1]["between"], W[1]["parked"]), (1000, 2000, 6000))
+        self.assertEqual((W[0]["steals"], W[0]["stolen"], W[0]["switches"]), (1, 1, 2))
+
+    def test_gaps_and_migrations(self):
+        W, shared, hist, tasks = self.analyse(schedlog_text())
+        self.assertEqual(hist["1-5us"], [1, 4000])  # w0: out at 5000, in at 9000
+        self.assertEqual(sum(n for n, _ in hist.values()), 1)
+        self.assertEqual(tasks["beta"][1:], [2, 2000, 1])  # runs, ns, migrated once
+        self.assertEqual(tasks["alpha"][1:], [1, 4000, 0])
+
+    def test_cpu_sharing(self):
+        self.assertEqual(sum(self.analyse(schedlog_text())[1].values()), 0)
+        # both on CPU 0: w1 unparked 1000..2000 and 8000..10000
+        self.assertEqual(dict(self.analyse(schedlog_text(0, 0))[1]), {0: 3000})
+
+    def test_cli_span_and_errors(self):
+        with tempfile.TemporaryDirectory() as d:
+            good = os.path.join(d, "log")
+            with open(good, "w") as f:
+                f.write(schedlog_text())
+            rc, out, err = run([SCHEDLOG, good])
+            self.assertEqual(rc, 0, err)
+            self.assertIn("window 0.009 ms", out)
+            self.assertRegex(out, r"w0\s+55\.6%\s+44\.4%\s+22\.2%")
+            rc, out, err = run([SCHEDLOG, good, "--span", "alpha"])  # 1000..5000
+            self.assertEqual(rc, 0, err)
+            self.assertIn("window 0.004 ms", out)
+            for args, msg in (([good, "--span", "gamma"], "no task of that name"),
+                              ([good, "--window", "x"], "want A:B"),
+                              ([os.path.join(d, "missing")], "No such file")):
+                rc, out, err = run([SCHEDLOG] + args)
+                self.assertEqual(rc, 2, args)
+                self.assertIn(msg, err)
+            bad = os.path.join(d, "bad")
+            for text, msg in (("1 0 0 in 5 0\n", "no '# goc schedlog' header"),
+                              ("# goc schedlog 1: workers 1\n1 0 0 jump 0 0\n", "line 2"),
+                              ("1 2 3\n", "line 1: not a schedlog event")):
+                with open(bad, "w") as f:
+                    f.write(text)
+                rc, out, err = run([SCHEDLOG, bad])
+                self.assertEqual(rc, 2, text)
+                self.assertIn(msg, err)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@
 # With variant builds in var/ (kit build --variant), an A/B of each against
 # the default coro build at P = cores and 4 (ab/p<P>.txt).
 # Then, at P = cores, coro's scheduler counts (GOC_SCHEDSTATS) on the rows
-# it lost, one process per row (schedstats/p<cores>.txt).
+# it lost, one process per row (schedstats/p<cores>.txt), and the event log
+# of one pool run (schedlog/pool16-p<cores>.log.gz, GOC_SCHEDLOG).
 # Before and after each P the cross-core probe (BarePingPong of the pthread
 # binary on cores 0-1) as for the bench stage. Stops starting new work once
 # --budget seconds (default 420) have passed, and always ends with the
@@ -213,6 +214,21 @@ elif [ "$ncpu" -ge 2 ]; then
       env GOC_SCHEDSTATS=1 GOC_PROCS="$ncpu" "${CB[@]}" --benchmark_filter="$row" \
         --benchmark_min_time=0.1 --benchmark_format=csv 2>&1 | grep -v '^name'; } >>"$d/p$ncpu.txt"
   done
+fi
+# The scheduler's event log (GOC_SCHEDLOG, backends/coro/schedlog.c) of one
+# measured run of the pool at P = cores, without gbench's warm-up runs:
+# `kit import` summarises it (harness/schedlog.py: each worker's time in
+# tasks, between tasks, watching a victim and parked; CPU sharing; gaps).
+if over; then
+  log "budget of ${budget}s spent: schedlog not run"
+elif [ "$ncpu" -ge 2 ] && [ -x "$KIT/bin/scaling-coro" ]; then
+  mkdir -p "$res/schedlog"
+  log "schedlog coro GOC_PROCS=$ncpu ScalingWorkerPool/workers:16"
+  cbin scaling-coro
+  env GOC_SCHEDLOG="$res/schedlog/pool16-p$ncpu.log" GOC_PROCS="$ncpu" "${CB[@]}" \
+    --benchmark_filter='^ScalingWorkerPool/workers:16/' --benchmark_min_warmup_time=0 \
+    --benchmark_format=csv >"$res/schedlog/pool16-p$ncpu.csv" 2>&1 &&
+    gzip -f "$res/schedlog/pool16-p$ncpu.log" || log "schedlog run failed"
 fi
 log "done; packing"
 tar czf "$out/kit-results.tar.gz" -C "$out" kit-results && log "wrote $out/kit-results.tar.gz"

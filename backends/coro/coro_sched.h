@@ -110,8 +110,36 @@ enum {
     ST_CHSPIN,     /* channel ops that spun before parking (chan.c) */
     ST_CHSPIN_WON, /*   of which saw the channel ready while spinning */
     ST_PREEMPT,    /* yields at a channel operation that sysmon asked for */
+    ST_SPIN_NS,    /* time between tasks, not parked: finding work, spinning, stealing */
+    ST_PARKED_NS,  /* time parked idle (coro_idle_park) */
+    ST_WATCH_NS,   /* thieves' watches of a victim's queue (runq.c; part of spin) */
     ST_NSTAT
 };
+
+/* GOC_SCHEDLOG=FILE events (schedlog.c): per worker, owner-only. */
+enum {
+    CORO_EV_IN = 1,   /* a task switched in (who: task id; arg 1: direct switch, +128: root) */
+    CORO_EV_OUT,      /* the running task switched out (arg: ACT_YIELD, ACT_PARK, ACT_EXIT) */
+    CORO_EV_STEAL,    /* half a victim's queue taken (who: victim worker; arg: tasks) */
+    CORO_EV_STEAL_RN, /* a victim's runnext taken */
+    CORO_EV_REFUSE,   /* a watched victim's queue left alone (arg: CORO_REF_*) */
+    CORO_EV_WATCH,    /* a thief starts watching a victim's queue (runq_grab) */
+    CORO_EV_SPIN,     /* the idle spinner starts its looks (find_runnable) */
+    CORO_EV_PARK,     /* an idle park starts */
+    CORO_EV_UNPARK,   /* and ends */
+    CORO_EV_WAKE,     /* this thread woke a parked worker (who: its id) */
+    CORO_EV_GLOBAL,   /* tasks taken from the global queue (arg: how many) */
+    CORO_EV_NAME,     /* a task's first switch-in: who = its id, the record's ts = its fn_name */
+    CORO_EV_N
+};
+enum { CORO_REF_TALK = 1, CORO_REF_DRAIN, CORO_REF_LONE, CORO_REF_EMPTY /* drained meanwhile */ };
+typedef struct coro_tev {
+    uint64_t ts;  /* TSC (x86-64) or clock ns; CORO_EV_NAME: the name's address */
+    uint32_t who; /* a task id (low 32 bits) or a worker id, by event */
+    uint16_t cpu; /* the CPU the worker's thread ran on */
+    uint8_t ev, arg;
+} coro_tev;
+#define CORO_TLOG_CAP (1u << 20) /* events kept per worker: the last ones */
 
 struct coro_worker {
     /* Thieves read head/slots; only the owner writes tail and slots. */
@@ -153,6 +181,12 @@ struct coro_worker {
 
     /* GOC_SCHEDSTATS counters (stat()), its own lines: owner-only. */
     _Atomic uint64_t st[ST_NSTAT] GOC_ALIGNED_CL;
+    /* GOC_SCHEDLOG (schedlog.c): the owner appends, the exit dump reads
+     * (tlog_n: release store by the owner, acquire load by the dump). */
+    coro_tev *tlog;             /* owner: mapped at its first event */
+    _Atomic uint64_t tlog_n;    /* events appended */
+    bool tlog_failed;           /* owner: the mapping failed, log nothing */
+    goc_time parked_ns;         /* owner: parked during this find_runnable (ST_SPIN_NS) */
 
     /* Owner-only fields (the worker thread). */
     int id GOC_ALIGNED_CL;
@@ -246,7 +280,8 @@ typedef struct {
                                    the detector's epoch */
     _Atomic int nforeign;       /* foreign threads that may still wake a task */
     bool detector;              /* GOC_DEADLOCK != 0/off; set once before the workers start */
-    bool stats;                 /* GOC_SCHEDSTATS set and not 0: count (stat()); set once */
+    bool stats;                 /* GOC_SCHEDSTATS or GOC_SCHEDLOG set: count (stat()); set once */
+    bool tlog;                  /* GOC_SCHEDLOG set: log events too (tlog()); set once */
     /* How far the coarse clock may lag the precise one (coro_due): twice
      * CLOCK_MONOTONIC_COARSE's resolution; huge (always read the precise
      * clock) until the runtime starts or if the resolution is unusable. */
@@ -303,6 +338,21 @@ static inline void stat(coro_worker *w, int k, uint64_t n) {
         if (GOC_UNLIKELY(S.stats)) stat(coro_worker_self(), (k), (n));                            \
     } while (0)
 
+/* Logs an event of w (GOC_SCHEDLOG, schedlog.c): behind the same flag as
+ * stat(), so nothing more when both are off. w NULL: not logged. */
+void coro_tlog_put(coro_worker *w, int ev, uint32_t who, unsigned arg, uint64_t raw);
+static inline void tlog(coro_worker *w, int ev, uint32_t who, unsigned arg) {
+    if (GOC_UNLIKELY(S.stats) && S.tlog && w) coro_tlog_put(w, ev, who, arg, 0);
+}
+/* A task's id as the log writes it (low 32 bits), with the root flag. */
+static inline uint32_t tlog_id(const coro_task *t) {
+    return (uint32_t)atomic_load_explicit(&t->rec.id, memory_order_relaxed);
+}
+#define tlog_self(ev, who, arg)                                                                   \
+    do {                                                                                          \
+        if (GOC_UNLIKELY(S.stats) && S.tlog) tlog(coro_worker_self(), (ev), (who), (arg));        \
+    } while (0)
+
 /* The owner counts a schedule (relaxed: sysmon only compares values). */
 static inline uint32_t sched_tick(coro_worker *w) {
     uint32_t t = atomic_load_explicit(&w->schedtick, memory_order_relaxed) + 1;
@@ -314,6 +364,8 @@ static inline uint32_t sched_tick(coro_worker *w) {
 void coro_worker_init(coro_worker *w, int i);
 /* stats.c: GOC_SCHEDSTATS: counting on, and the counts printed at exit. */
 void coro_stats_start(void);
+/* schedlog.c: GOC_SCHEDLOG=path: logging on, the log written at exit. */
+void coro_tlog_start(const char *path);
 int coro_worker_start(coro_worker *w);
 
 /* --------------------------------------------------------- sysmon.c -- */

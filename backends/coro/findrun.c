@@ -102,6 +102,7 @@ coro_task *coro_find_runnable(coro_worker *w) {
              * wakers see nspinning > 0 and skip the futex wake, so a
              * producer/consumer or ping-pong pair split across two workers
              * does not pay a system call per handoff. Bounded: SPIN_NS. */
+            tlog(w, CORO_EV_SPIN, 0, 0);
             goc_time until = goc_now() + SPIN_NS;
             bool seen = false;
             /* Pauses between two looks, doubling up to SPIN_GAP_MAX: a
@@ -157,7 +158,18 @@ coro_task *coro_find_runnable(coro_worker *w) {
             }
         }
 
+        goc_time p0 = 0;
+        if (GOC_UNLIKELY(S.stats)) {
+            p0 = goc_now();
+            tlog(w, CORO_EV_PARK, 0, 0);
+        }
         if (!coro_idle_park(w)) return NULL;
+        if (GOC_UNLIKELY(S.stats)) {
+            goc_time d = goc_now() - p0;
+            stat(w, ST_PARKED_NS, (uint64_t)d);
+            w->parked_ns += d;
+            tlog(w, CORO_EV_UNPARK, 0, 0);
+        }
         gap0 = SPIN_GAP_MIN;
     }
 }

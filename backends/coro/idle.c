@@ -64,6 +64,7 @@ void coro_wakep(void) {
         atomic_store_explicit(&w->park_word, 0, memory_order_release);
     goc__lock_release(&S.idle_lock);
     stat_self(ST_WAKES, 1);
+    tlog_self(CORO_EV_WAKE, (uint32_t)w->id, 0);
     if (mode == PARK_FUTEX) goc__futex_wake(&w->park_word, 1);
     else coro_netpoll_break();
 }

@@ -117,6 +117,7 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
                                                              memory_order_acq_rel,
                                                              memory_order_relaxed)) {
                 stat_self(ST_STEAL_RN, 1);
+                tlog_self(CORO_EV_STEAL_RN, (uint32_t)v->id, 1);
                 out[0] = t;
                 return 1;
             }
@@ -154,6 +155,7 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
              * relaxed loads: hints; the CAS below decides. */
             goc_time t0 = goc_now(), now;
             if (coro_steal_backoff(v, t0)) return 0;
+            tlog_self(CORO_EV_WATCH, (uint32_t)v->id, 0);
             uint64_t ops0 = atomic_load_explicit(&v->nops, memory_order_relaxed);
             unsigned it = 0;
             uint32_t hn = h, left = 0;
@@ -163,9 +165,14 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
                 if (STEAL_WATCH_PEEK || now - t0 >= STEAL_WATCH_NS) {
                     hn = atomic_load_explicit(&v->rq_head, memory_order_relaxed);
                     left = atomic_load_explicit(&v->rq_tail, memory_order_relaxed) - hn;
-                    if (left == 0 || left > RUNQ_SIZE) return 0; /* drained (or torn read) */
+                    if (left == 0 || left > RUNQ_SIZE) { /* drained (or torn read) */
+                        stat_self(ST_WATCH_NS, (uint64_t)(now - t0));
+                        tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_EMPTY);
+                        return 0;
+                    }
                 }
             } while (now - t0 < STEAL_WATCH_NS);
+            stat_self(ST_WATCH_NS, (uint64_t)(now - t0));
             /* v's tasks started a channel operation or select at least
              * every STEAL_OP_GAP_NS: they communicate (a producer filling a
              * ring its queued consumers drain, MPMC's tasks on one
@@ -187,6 +194,7 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
             if (ops * STEAL_OP_GAP_NS >= (uint64_t)(now - t0)) {
                 chat_at = ops * STEAL_CHAT_GAP_NS >= (uint64_t)(now - t0) ? now : 0;
                 stat_self(ST_REF_TALK, 1);
+                tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_TALK);
                 if (chat_at) stat_self(ST_REF_CHAT, 1);
                 if (talk_v != v || talk_h != hn) {
                     talk_v = v;
@@ -208,10 +216,12 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
                     lone_h = hn;
                     lone_since = now;
                     stat_self(ST_REF_LONE, 1);
+                    tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_LONE);
                     return 0;
                 }
                 if (now - lone_since < STEAL_LONE_NS) {
                     stat_self(ST_REF_LONE, 1);
+                    tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_LONE);
                     return 0;
                 }
                 lone_v = NULL;
@@ -219,6 +229,7 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
             uint64_t adv = hn - h;
             if (adv && (uint64_t)left * (uint64_t)(now - t0) <= adv * STEAL_DRAIN_NS) {
                 stat_self(ST_REF_DRAIN, 1);
+                tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_DRAIN);
                 return 0; /* v reaches them within STEAL_DRAIN_NS: leave them */
             }
             watched = true;
@@ -230,6 +241,7 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
                                                     memory_order_relaxed)) {
             stat_self(ST_STEALS, 1);
             stat_self(ST_STOLEN, n);
+            tlog_self(CORO_EV_STEAL, (uint32_t)v->id, n);
             return n;
         }
     }
@@ -266,6 +278,7 @@ coro_task *coro_global_get(coro_worker *w, uint32_t max) {
     atomic_store_explicit(&S.gsize, n - got, memory_order_seq_cst);
     goc__lock_release(&S.glock);
     stat(w, ST_GLOBAL, got);
+    tlog(w, CORO_EV_GLOBAL, 0, got);
     coro_chain_walk k = chainq_walk(first, got);
     coro_task *t = chainq_next(&k), *x;
     while ((x = chainq_next(&k))) runq_put_tail(w, x);

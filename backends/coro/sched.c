@@ -154,7 +154,13 @@ static void *worker_main(void *arg) {
     }
 #endif
     for (;;) {
+        goc_time t0 = 0;
+        if (GOC_UNLIKELY(S.stats)) {
+            t0 = goc_now();
+            w->parked_ns = 0;
+        }
         coro_task *t = coro_find_runnable(w);
+        if (GOC_UNLIKELY(S.stats)) stat(w, ST_SPIN_NS, (uint64_t)(goc_now() - t0 - w->parked_ns));
         if (!t) break;
         coro_reset_spinning(w);
         coro_run_task(w, t);
@@ -251,6 +257,8 @@ int coro_runtime_start(void) {
             S.coarse_slack = 2 * (goc_time)res.tv_nsec; /* else: always the precise clock */
         e = getenv("GOC_SCHEDSTATS");
         if (e && *e && strcmp(e, "0")) coro_stats_start();
+        e = getenv("GOC_SCHEDLOG");
+        if (e && *e) coro_tlog_start(e);
         if ((rc = coro_netpoll_init()) != 0) goto out;
         coro_install_segv_handler();
     }

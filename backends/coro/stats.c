@@ -2,8 +2,11 @@
  * stats.c: GOC_SCHEDSTATS=1, the scheduler's event counts, printed to
  * stderr when the process exits: what each worker ran and where it found
  * the work (its own queue, the global queue, a steal), what the thieves
- * refused and why (runq.c's placement policy), wake-ups and idle parks.
- * For explaining a benchmark's placement on a many-core machine where no
+ * refused and why (runq.c's placement policy), wake-ups and idle parks,
+ * and where its time between tasks went: spin_us (finding work, spinning,
+ * stealing; not parked), of which watch_us (watching a victim's queue
+ * before a steal or a refusal), and parked_us. GOC_SCHEDLOG (schedlog.c)
+ * logs the same events with their times. For explaining a benchmark's placement on a many-core machine where no
  * profiler is at hand (the device kit): run one benchmark per process.
  *
  * The counters are per worker and owner-only (coro_sched.h stat()); off,
@@ -26,7 +29,14 @@ static const char *const st_name[ST_NSTAT] = {
     [ST_REF_DRAIN] = "ref_drain", [ST_TALK_STEAL] = "talk_steal", [ST_WAKES] = "wakes",
     [ST_PARKS] = "parks",       [ST_READY_Q] = "ready_q",     [ST_REF_LONE] = "ref_lone",
     [ST_CHSPIN] = "chspin",     [ST_CHSPIN_WON] = "chspin_won", [ST_PREEMPT] = "preempt",
+    [ST_SPIN_NS] = "spin_us", [ST_PARKED_NS] = "parked_us",
+    [ST_WATCH_NS] = "watch_us",
 };
+
+/* The time columns count ns and print us. */
+static uint64_t shown(int k, uint64_t v) {
+    return k == ST_SPIN_NS || k == ST_PARKED_NS || k == ST_WATCH_NS ? v / 1000 : v;
+}
 
 static void stats_print(void) {
     int n = coro_nw();
@@ -44,11 +54,11 @@ static void stats_print(void) {
         }
         if (!any) continue;
         fprintf(stderr, "w%-5d", i);
-        for (int k = 0; k < ST_NSTAT; k++) fprintf(stderr, " %10llu", (unsigned long long)v[k]);
+        for (int k = 0; k < ST_NSTAT; k++) fprintf(stderr, " %10llu", (unsigned long long)shown(k, v[k]));
         fputc('\n', stderr);
     }
     fprintf(stderr, "%-6s", "total");
-    for (int k = 0; k < ST_NSTAT; k++) fprintf(stderr, " %10llu", (unsigned long long)tot[k]);
+    for (int k = 0; k < ST_NSTAT; k++) fprintf(stderr, " %10llu", (unsigned long long)shown(k, tot[k]));
     fputc('\n', stderr);
 }
 

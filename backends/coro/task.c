@@ -101,6 +101,9 @@ static void task_entry(void *arg);
  * switch paths, and these calls there cost the handoff rows' saved
  * registers (ChanSync +4 %). */
 static __attribute__((noinline)) void task_first_enter(coro_worker *w, coro_task *t) {
+    if (GOC_UNLIKELY(S.stats) && S.tlog)
+        coro_tlog_put(w, CORO_EV_NAME, tlog_id(t), 0,
+                      (uint64_t)(uintptr_t)atomic_load_explicit(&t->rec.fn_name, memory_order_relaxed));
     if (!t->is_root) coro_stack_bind(&w->cache, t);
     coro_cctx_make(&t->ctx, t->stack_lo, t->stack_size, task_entry, t);
     t->fresh = false;
@@ -222,7 +225,11 @@ void coro_task_switch_out(coro_task *t, int act) {
     coro_task *n = act == ACT_YIELD ? NULL : direct_next(w);
     if (n) {
         /* Direct switch: n runs t's after action (task_resumed). */
-        stat(w, ST_DIRECT, 1);
+        if (GOC_UNLIKELY(S.stats)) {
+            stat(w, ST_DIRECT, 1);
+            tlog(w, CORO_EV_OUT, tlog_id(t), (unsigned)act);
+            tlog(w, CORO_EV_IN, tlog_id(n), 1u | (n->is_root ? 128u : 0u));
+        }
         t->saved_errno = errno;
         w->prev = t;
         w->prev_act = act;
@@ -305,8 +312,11 @@ coro_task *coro_task_new(coro_worker *w, bool root, void (*fn)(void *), void *ar
  * the last of a chain of direct switches that started with t), then
  * performs that task's after action. */
 void coro_run_task(coro_worker *w, coro_task *t) {
-    stat(w, ST_RUN, 1);
     task_enter(w, t);
+    if (GOC_UNLIKELY(S.stats)) {
+        stat(w, ST_RUN, 1);
+        tlog(w, CORO_EV_IN, tlog_id(t), t->is_root ? 128u : 0u);
+    }
     w->act = ACT_NONE;
     errno = t->saved_errno;
     atomic_store_explicit(&w->in_task, 1, memory_order_relaxed);
@@ -324,6 +334,7 @@ void coro_run_task(coro_worker *w, coro_task *t) {
     __sanitizer_finish_switch_fiber(w->fake_stack, NULL, NULL);
 #endif
     coro_task *p = w->cur; /* the task that switched back (not t after direct switches) */
+    tlog(w, CORO_EV_OUT, tlog_id(p), (unsigned)w->act);
     p->saved_errno = errno;
     goc__cur_task = NULL;
     w->cur = NULL;

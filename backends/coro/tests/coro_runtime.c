@@ -514,10 +514,91 @@ static void schedstats(void) {
     GT_ASSERT_MSG(run >= 1 && direct >= 0 && run + direct >= 2 * SS_TRIPS,
                   "run %lld + direct %lld switches for %d round trips", run, direct, SS_TRIPS);
     GT_ASSERT_MSG(parks >= 0, "no parks column: %s", c.err);
+    /* the time columns (a worker still counting while they print makes a
+     * sum of them a hint: no relation between them is checked) */
+    GT_ASSERT_MSG(ss_total(c.err, "spin_us") >= 0 && ss_total(c.err, "parked_us") >= 0 &&
+                      ss_total(c.err, "watch_us") >= 0,
+                  "no spin_us / parked_us / watch_us columns: %s", c.err);
     const char *off[] = {"GOC_SCHEDSTATS=0", "GOC_PROCS=2", NULL};
     coro_child_run(&c, "--schedstats", off);
     CORO_CHILD_ASSERT_OK(&c);
     GT_ASSERT_MSG(!strstr(c.err, "schedstats"), "GOC_SCHEDSTATS=0 printed: %s", c.err);
+}
+
+/* --------------------------------------------------- GOC_SCHEDLOG -- */
+
+/* The event log of the schedstats child (schedlog.c): a header, every
+ * worker's events in time order, each switch-out of the task its last
+ * switch-in ran, at least two switch-ins per round trip, the pong task's
+ * name and the root's flag; an unwritable path costs a message, not the
+ * run. */
+static void schedlog(void) {
+    char path[] = "/tmp/goc-schedlog-XXXXXX";
+    int fd = mkstemp(path);
+    GT_ASSERT_MSG(fd >= 0, "mkstemp: %s", strerror(errno));
+    close(fd);
+    char envv[64];
+    snprintf(envv, sizeof envv, "GOC_SCHEDLOG=%s", path);
+    const char *on[] = {envv, "GOC_PROCS=2", NULL};
+    coro_child c;
+    coro_child_run(&c, "--schedstats", on);
+    CORO_CHILD_ASSERT_OK(&c);
+    FILE *f = fopen(path, "r");
+    GT_ASSERT_MSG(f != NULL, "no log at %s", path);
+    char line[512];
+    int nw = -1, procs = -1, bad = 0, lines = 0;
+    long long in = 0, out = 0, root_in = 0;
+    bool pong_named = false;
+    enum { MAXW = 8 };
+    long long last_ns[MAXW];
+    unsigned cur[MAXW]; /* task id + 1 running on the worker, 0 none */
+    for (int i = 0; i < MAXW; i++) last_ns[i] = -1, cur[i] = 0;
+    char first_bad[512] = "";
+    while (fgets(line, sizeof line, f)) {
+        lines++;
+        if (line[0] == '#') {
+            if (nw < 0) sscanf(line, "# goc schedlog 1: workers %d procs %d", &nw, &procs);
+            continue;
+        }
+        long long ns;
+        int w;
+        unsigned cpu, who, arg;
+        char ev[16], name[64];
+        if (sscanf(line, "%lld %d %u %15s %u %u %63s", &ns, &w, &cpu, ev, &who, &arg, name) == 7 &&
+            !strcmp(ev, "name")) {
+            if (!strcmp(name, "ss_pong")) pong_named = true;
+            continue;
+        }
+        bool ok = sscanf(line, "%lld %d %u %15s %u %u", &ns, &w, &cpu, ev, &who, &arg) == 6 &&
+                  w >= 0 && w < MAXW && ns >= last_ns[w];
+        if (ok) {
+            last_ns[w] = ns;
+            if (!strcmp(ev, "in")) {
+                ok = cur[w] == 0;
+                cur[w] = who + 1;
+                in++;
+                if (arg & 128) root_in++;
+            } else if (!strcmp(ev, "out")) {
+                ok = cur[w] == who + 1 && arg >= 1 && arg <= 3;
+                cur[w] = 0;
+                out++;
+            }
+        }
+        if (!ok && !bad++) snprintf(first_bad, sizeof first_bad, "%s", line);
+    }
+    fclose(f);
+    unlink(path);
+    GT_ASSERT_MSG(nw >= 2 && procs == 2, "header: workers %d procs %d", nw, procs);
+    GT_ASSERT_MSG(bad == 0, "%d bad event line(s) of %d, first: %s", bad, lines, first_bad);
+    GT_ASSERT_MSG(in >= 2 * SS_TRIPS && out >= in - nw && root_in >= 1,
+                  "in %lld, out %lld, root in %lld for %d round trips", in, out, root_in, SS_TRIPS);
+    GT_ASSERT_MSG(pong_named, "no name line for ss_pong");
+
+    const char *nowhere[] = {"GOC_SCHEDLOG=/nonexistent-goc-dir/log", "GOC_PROCS=2", NULL};
+    coro_child_run(&c, "--schedstats", nowhere);
+    CORO_CHILD_ASSERT_OK(&c);
+    GT_ASSERT_MSG(strstr(c.err, "GOC_SCHEDLOG=/nonexistent-goc-dir/log: cannot write"),
+                  "no message for an unwritable log: %s", c.err);
 }
 
 /* ----------------------------------------------------- chan_spin -- */
@@ -709,6 +790,7 @@ static void test_main(void) {
     gt_run("C26c_guard_death", guard_death);
     gt_run("F03_worker_start", f03_coro);
     gt_run("GOC_SCHEDSTATS", schedstats);
+    gt_run("GOC_SCHEDLOG", schedlog);
     gt_run("timer_bound", timer_bound);
     gt_run("stack_trade", stack_trade);
     gt_run("chan_spin", chan_spin);
