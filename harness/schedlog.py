@@ -32,7 +32,7 @@ import argparse
 import collections
 import sys
 
-EVENTS = {"in", "out", "steal", "steal_rn", "refuse", "watch", "spin", "park", "unpark",
+EVENTS = {"in", "out", "steal", "steal_rn", "refuse", "watch", "spin", "park", "unpark", "spread",
           "wake", "global", "name"}
 REFUSE = {1: "talk", 2: "drain", 3: "lone", 4: "empty"}
 BUCKETS = [(1e3, "<1us"), (5e3, "1-5us"), (20e3, "5-20us"), (100e3, "20-100us"),

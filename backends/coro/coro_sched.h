@@ -24,6 +24,8 @@
 #ifndef GOC_CORO_SCHED_H
 #define GOC_CORO_SCHED_H
 
+#include <sched.h>
+
 #include "chainq.h"
 #include "coro.h"
 
@@ -81,6 +83,9 @@ _Static_assert(SPIN_GAP_MIN > 0 && SPIN_GAP_MIN <= SPIN_GAP_MAX,
 #define STEAL_LONE_NS 0
 #endif
 #define DEADLOCK_GRACE_NS (100 * 1000000LL)
+#ifndef SPREAD_GAP_NS
+#define SPREAD_GAP_NS (1000 * 1000) /* a worker moves itself (coro_spread) at most this often */
+#endif
 
 enum { ACT_NONE, ACT_YIELD, ACT_PARK, ACT_EXIT };
 enum { PARK_FUTEX, PARK_POLL };
@@ -113,6 +118,7 @@ enum {
     ST_SPIN_NS,    /* time between tasks, not parked: finding work, spinning, stealing */
     ST_PARKED_NS,  /* time parked idle (coro_idle_park) */
     ST_WATCH_NS,   /* thieves' watches of a victim's queue (runq.c; part of spin) */
+    ST_SPREAD,     /* moves off a CPU a busy worker's thread shared (coro_spread) */
     ST_NSTAT
 };
 
@@ -130,6 +136,7 @@ enum {
     CORO_EV_WAKE,     /* this thread woke a parked worker (who: its id) */
     CORO_EV_GLOBAL,   /* tasks taken from the global queue (arg: how many) */
     CORO_EV_NAME,     /* a task's first switch-in: who = its id, the record's ts = its fn_name */
+    CORO_EV_SPREAD,   /* this thread moved itself to CPU `who` (coro_spread) */
     CORO_EV_N
 };
 enum { CORO_REF_TALK = 1, CORO_REF_DRAIN, CORO_REF_LONE, CORO_REF_EMPTY /* drained meanwhile */ };
@@ -241,6 +248,16 @@ struct coro_worker {
     _Atomic uint32_t park_word; /* 1 while parked on it; 0 when woken (release/acquire) */
 
     coro_theap heap;            /* its own lock */
+
+    /* The CPU the thread last ran on, as the kernel keeps it in the
+     * thread's rseq area (glibc registers one per thread): set once by the
+     * thread at start (NULL without rseq), then read by any worker
+     * (coro_spread; release store, acquire load: glibc set the area up
+     * before the thread published it). The kernel writes the value whenever
+     * the thread returns to user space on another CPU; a reader gets a
+     * recent one, a hint. */
+    _Atomic(const volatile uint32_t *) cpu_now;
+    goc_time spread_at;         /* owner: its last move (coro_spread) */
 };
 
 typedef struct {
@@ -367,6 +384,13 @@ void coro_stats_start(void);
 /* schedlog.c: GOC_SCHEDLOG=path: logging on, the log written at exit. */
 void coro_tlog_start(const char *path);
 int coro_worker_start(coro_worker *w);
+
+/* ------------------------------------------------------------ idle.c -- */
+void coro_spread(coro_worker *w);
+/* coro_spread's switch and the CPUs it may move to: set once at start
+ * (GOC_SPREAD not 0, >= 2 workers, >= 2 CPUs in the process's mask). */
+extern bool coro_spread_on;
+extern cpu_set_t coro_spread_cpus;
 
 /* --------------------------------------------------------- sysmon.c -- */
 int coro_sysmon_start(void);

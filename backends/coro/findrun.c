@@ -103,6 +103,7 @@ coro_task *coro_find_runnable(coro_worker *w) {
              * producer/consumer or ping-pong pair split across two workers
              * does not pay a system call per handoff. Bounded: SPIN_NS. */
             tlog(w, CORO_EV_SPIN, 0, 0);
+            if (GOC_UNLIKELY(coro_spread_on)) coro_spread(w);
             goc_time until = goc_now() + SPIN_NS;
             bool seen = false;
             /* Pauses between two looks, doubling up to SPIN_GAP_MAX: a
@@ -170,6 +171,7 @@ coro_task *coro_find_runnable(coro_worker *w) {
             w->parked_ns += d;
             tlog(w, CORO_EV_UNPARK, 0, 0);
         }
+        if (GOC_UNLIKELY(coro_spread_on)) coro_spread(w);
         gap0 = SPIN_GAP_MIN;
     }
 }

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/rseq.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -106,6 +107,11 @@ static void *worker_main(void *arg) {
     coro_tls_who = (uint32_t)w->id + 1;
     goc__spin_nap_word = &w->lock_naps;
     atomic_store_explicit(&w->tid, (int)syscall(SYS_gettid), memory_order_relaxed);
+    if (__rseq_size >= 8) /* the kernel's cpu_id of this thread's rseq area */
+        atomic_store_explicit(&w->cpu_now,
+                              &((const volatile struct rseq *)((char *)__builtin_thread_pointer() +
+                                                               __rseq_offset))->cpu_id,
+                              memory_order_release);
 #ifdef GOC_TSAN
     /* Tasks on this thread share its TLS. goc.h's call-site macros write
      * goc__callsite from user code, and compiled code may keep the address
@@ -247,6 +253,11 @@ int coro_runtime_start(void) {
         S.nprocs = n;
         /* several workers, none waiting for a CPU (chan.c's spin rule) */
         S.chan_spin = n >= 2 && n <= ncpu;
+        /* coro_spread (idle.c): GOC_SPREAD=0 turns it off */
+        const char *e0 = getenv("GOC_SPREAD");
+        coro_spread_on = n >= 2 && !(e0 && !strcmp(e0, "0")) &&
+                         sched_getaffinity(0, sizeof coro_spread_cpus, &coro_spread_cpus) == 0 &&
+                         CPU_COUNT(&coro_spread_cpus) >= 2;
         S.wcap = cap;
         atomic_store_explicit(&S.nw, n, memory_order_release);
         const char *e = getenv("GOC_DEADLOCK");

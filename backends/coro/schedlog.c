@@ -57,6 +57,7 @@ static const char *const ev_name[CORO_EV_N] = {
     [CORO_EV_STEAL_RN] = "steal_rn", [CORO_EV_REFUSE] = "refuse", [CORO_EV_WATCH] = "watch",
     [CORO_EV_SPIN] = "spin",     [CORO_EV_PARK] = "park",     [CORO_EV_UNPARK] = "unpark",
     [CORO_EV_WAKE] = "wake",     [CORO_EV_GLOBAL] = "global", [CORO_EV_NAME] = "name",
+    [CORO_EV_SPREAD] = "spread",
 };
 
 static inline uint64_t tlog_stamp(uint16_t *cpu) {
@@ -126,7 +127,7 @@ static void tlog_dump(void) {
     fprintf(f, "# ns worker cpu event who arg (in: who = task id, arg 1 = direct switch, +128 = "
                "root; out: arg = 1 yield, 2 park, 3 exit; steal/steal_rn/refuse/watch: who = "
                "victim worker, steal arg = tasks, refuse arg = 1 talk, 2 drain, 3 lone, 4 empty; wake: "
-               "who = worker woken; global: arg = tasks; name: who = task id, then its function)\n");
+               "who = worker woken; global: arg = tasks; spread: who = the CPU moved to; name: who = task id, then its function)\n");
     for (int i = 0; i < nw; i++) {
         coro_worker *w = &S.w[i];
         uint64_t n = atomic_load_explicit(&w->tlog_n, memory_order_acquire);

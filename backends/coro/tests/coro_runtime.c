@@ -41,10 +41,23 @@
  *        at GOC_PROCS 1 and 2, and at 1 nothing spins. Skipped where the process may use
  *        only one CPU (the runtime does not spin with more workers than
  *        CPUs).
+ *   GOC_SCHEDSTATS / GOC_SCHEDLOG: the counts' columns; the event log well
+ *        formed (every switch-out of the task switched in before it, per
+ *        worker in time order, names) and an unwritable path reported.
+ *   spread: a worker whose thread shares a CPU with a busy worker moves
+ *        itself to a free CPU when it goes idle (idle.c coro_spread). A
+ *        child at GOC_PROCS=2: a task busy-waits on one worker; the root,
+ *        on the other, pins its thread to the busy one's CPU, restores the
+ *        mask and sleeps 20 ms; woken, its thread must be on another CPU
+ *        and schedstats must count a move (`spread`). Retried (at most 8
+ *        children) while the OS separates the threads first; with
+ *        GOC_SPREAD=0 no move is counted. Skipped with fewer than 2 CPUs.
  */
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
 
 #include "coro_child.h"
 
@@ -601,6 +614,75 @@ static void schedlog(void) {
                   "no message for an unwritable log: %s", c.err);
 }
 
+/* --------------------------------------------------------- spread -- */
+
+static _Atomic int sp_busy_cpu = -1, sp_busy_tid, sp_done;
+
+/* Keeps its worker busy (no goc call) until the root is done. */
+static void sp_busy(void *p) {
+    (void)p;
+    atomic_store(&sp_busy_tid, (int)syscall(SYS_gettid));
+    goc_time bound = goc_now() + 500000000LL; /* the root needs ~25 ms of it */
+    while (!atomic_load(&sp_done) && goc_now() < bound) atomic_store(&sp_busy_cpu, sched_getcpu());
+}
+
+/* The child: 0 when the root's thread, put on the busy worker's CPU, is
+ * on another CPU after an idle sleep; 1 when it is not; CORO_CHILD_UNSET
+ * when the busy task never ran beside the root. The parent reads the
+ * moves from schedstats. */
+static int sp_rc = CORO_CHILD_UNSET;
+static void sp_root(void *p) {
+    (void)p;
+    goc_go(sp_busy, NULL);
+    goc_time bound = goc_now() + 1000000000LL;
+    /* sleep until the busy task runs on the other worker's thread */
+    while ((atomic_load(&sp_busy_cpu) < 0 || atomic_load(&sp_busy_tid) == (int)syscall(SYS_gettid)) &&
+           goc_now() < bound)
+        goc_sleep(goc_deadline(1000000));
+    int cpu = atomic_load(&sp_busy_cpu);
+    if (cpu >= 0 && atomic_load(&sp_busy_tid) != (int)syscall(SYS_gettid)) {
+        cpu_set_t all, one;
+        if (sched_getaffinity(0, sizeof all, &all) == 0) {
+            CPU_ZERO(&one);
+            CPU_SET(cpu, &one);
+            if (sched_setaffinity(0, sizeof one, &one) == 0 && sched_getcpu() == cpu) {
+                sched_setaffinity(0, sizeof all, &all); /* on cpu now; free to move */
+                goc_sleep(goc_deadline(20000000));    /* this worker goes idle here */
+                sp_rc = sched_getcpu() != atomic_load(&sp_busy_cpu) ? 0 : 1;
+            }
+        }
+    }
+    atomic_store(&sp_done, 1);
+}
+
+static void spread(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) < 2) {
+        gt_skip("the process may use only one CPU");
+        return;
+    }
+    if (__rseq_size < 8) {
+        gt_skip("no rseq area (glibc.pthread.rseq=0?): the workers' CPUs are unknown");
+        return;
+    }
+    coro_child c;
+    const char *on[] = {"GOC_SCHEDSTATS=1", "GOC_PROCS=2", NULL};
+    long long moves = 0;
+    int tries = 0;
+    for (; tries < 8 && moves < 1; tries++) {
+        coro_child_run(&c, "--spread", on);
+        if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == CORO_CHILD_UNSET) continue;
+        CORO_CHILD_ASSERT_OK(&c); /* the root's thread left the busy CPU */
+        moves = ss_total(c.err, "spread");
+    }
+    gt_note("%d child run(s); last: %s", tries, c.err);
+    GT_ASSERT_MSG(moves >= 1, "no spread move in %d runs: %s", tries, c.err);
+    const char *off[] = {"GOC_SCHEDSTATS=1", "GOC_PROCS=2", "GOC_SPREAD=0", NULL};
+    coro_child_run(&c, "--spread", off);
+    GT_ASSERT_MSG(WIFEXITED(c.status), "child status 0x%x: %s", c.status, c.err);
+    GT_ASSERT_MSG(ss_total(c.err, "spread") == 0, "GOC_SPREAD=0 moved: %s", c.err);
+}
+
 /* ----------------------------------------------------- chan_spin -- */
 
 #define CS_ROUNDS 2000
@@ -791,6 +873,7 @@ static void test_main(void) {
     gt_run("F03_worker_start", f03_coro);
     gt_run("GOC_SCHEDSTATS", schedstats);
     gt_run("GOC_SCHEDLOG", schedlog);
+    gt_run("spread", spread);
     gt_run("timer_bound", timer_bound);
     gt_run("stack_trade", stack_trade);
     gt_run("chan_spin", chan_spin);
@@ -806,6 +889,7 @@ int main(int argc, char **argv) {
         return goc_main(cs_root, NULL) == 0 && !cs_bad ? 0 : 1;
     }
     if (argc > 1 && !strcmp(argv[1], "--chanlock")) return goc_main(cl_root, NULL) == 0 ? cl_rc : 1;
+    if (argc > 1 && !strcmp(argv[1], "--spread")) return goc_main(sp_root, NULL) == 0 ? sp_rc : 1;
     if (argc > 1 && !strcmp(argv[1], "--schedstats"))
         return goc_main(ss_root, NULL) == 0 && ss_bad == 0 ? 0 : 1;
     return gt_main(argc, argv, __FILE__, test_main);
