@@ -100,6 +100,17 @@ def analyse(events, names, t0, t1, ngaps=8, out=sys.stdout):
     gaps = []  # (length, worker, start, end)
     task_stats = collections.defaultdict(lambda: [set(), 0, 0, 0])  # name: ids, runs, ns, migr
     last_w = {}
+
+    def close(st, w, state, cpu, a, b):
+        """Counts [a, b) of worker w in `state` on `cpu` (None: not seen yet)."""
+        if b <= a:
+            return
+        st[state] += b - a
+        if cpu is not None:
+            cpu_share[w][cpu] += b - a
+            if state != "parked":
+                active_iv[cpu].append((a, b, w))
+
     for w in workers:
         evs = by_w[w]
         st = {"task": 0, "between": 0, "parked": 0, "watch": 0, "switches": 0, "direct": 0,
@@ -121,13 +132,7 @@ def analyse(events, names, t0, t1, ngaps=8, out=sys.stdout):
                 continue
             if ns > t1:
                 break
-            # close the interval [since, ns) in the current state
-            if ns > since:
-                st[state] += ns - since
-                if cpu is not None:
-                    cpu_share[w][cpu] += ns - since
-                    if state != "parked":
-                        active_iv[cpu].append((since, ns, w))
+            close(st, w, state, cpu, since, ns)
             if watch_at is not None and ev in ("refuse", "steal", "watch", "in", "spin", "park"):
                 st["watch"] += ns - watch_at
                 watch_at = None
@@ -168,12 +173,7 @@ def analyse(events, names, t0, t1, ngaps=8, out=sys.stdout):
                 st["wakes"] += 1
             elif ev == "global":
                 st["global"] += arg
-        if t1 > since:
-            st[state] += t1 - since
-            if cpu is not None:
-                cpu_share[w][cpu] += t1 - since
-                if state != "parked":
-                    active_iv[cpu].append((since, t1, w))
+        close(st, w, state, cpu, since, t1)
         W[w] = st
     # migrations, in time order over all workers: a run on another worker
     # than the task's previous run (its earlier runs before t0 count as
