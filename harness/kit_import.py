@@ -165,12 +165,17 @@ def main(argv=None):
             src = os.path.join(sl, f)
             shutil.copy(src, os.path.join(made[-1], "schedlog-" + f))
             opener = gzip.open if mm.group(2) else open
-            with opener(src, "rt") as fin, tempfile.NamedTemporaryFile("w", suffix=".log") as tmp:
-                shutil.copyfileobj(fin, tmp)
-                tmp.flush()
-                r = subprocess.run([sys.executable, os.path.join(HERE, "schedlog.py"), tmp.name,
-                                    "--span", "pool_feeder", "--gaps", "12"],
-                                   capture_output=True, text=True)
+            try:
+                with opener(src, "rt") as fin, tempfile.NamedTemporaryFile("w", suffix=".log") as tmp:
+                    shutil.copyfileobj(fin, tmp)
+                    tmp.flush()
+                    r = subprocess.run([sys.executable, os.path.join(HERE, "schedlog.py"), tmp.name,
+                                        "--span", "pool_feeder", "--gaps", "12"],
+                                       capture_output=True, text=True)
+            except (OSError, EOFError, UnicodeDecodeError) as e:  # a truncated or bad gzip
+                print("kit_import.py: schedlog %s: %s" % (f, e), file=sys.stderr)
+                rc = 1
+                continue
             if r.returncode == 0:
                 with open(os.path.join(made[-1], "schedlog-%s.txt" % mm.group(1)), "w",
                           encoding="utf-8") as fo:

@@ -29,7 +29,9 @@ A CPU is seen only at an event: a thread moved between two events counts on
 the old CPU until its next one. Exit status 2 on a missing or malformed log.
 """
 import argparse
+import bisect
 import collections
+import re
 import sys
 
 EVENTS = {"in", "out", "steal", "steal_rn", "refuse", "watch", "spin", "park", "unpark", "spread",
@@ -92,7 +94,11 @@ def analyse(events, names, t0, t1, ngaps=8, out=sys.stdout):
     if tot <= 0:
         raise LogError("empty window")
     workers = sorted({e[1] for e in events})
-    by_w = {w: [e for e in events if e[1] == w] for w in workers}
+    by_w = collections.defaultdict(list)
+    for e in events:  # one pass; each worker's list stays in time order
+        by_w[e[1]].append(e)
+    ins = sorted(e[0] for e in events if e[3] == "in")  # switch-in times, for "others"
+    ins_of = {w: sorted(e[0] for e in by_w[w] if e[3] == "in") for w in workers}
     # state of each worker at t0: from its events before the window
     W = {}
     cpu_share = collections.defaultdict(collections.Counter)
@@ -174,6 +180,9 @@ def analyse(events, names, t0, t1, ngaps=8, out=sys.stdout):
             elif ev == "global":
                 st["global"] += arg
         close(st, w, state, cpu, since, t1)
+        if "run_from" in st:  # a run still going at t1 counts up to t1
+            r0, name = st.pop("run_from")
+            task_stats[name][2] += t1 - r0
         W[w] = st
     # migrations, in time order over all workers: a run on another worker
     # than the task's previous run (its earlier runs before t0 count as
@@ -248,11 +257,15 @@ def analyse(events, names, t0, t1, ngaps=8, out=sys.stdout):
         p("")
         p(f"longest gaps (worker: start ms, length us; its events inside; others' switches):")
         for g, w, a, b in sorted(gaps, reverse=True)[:ngaps]:
-            inside = [e for e in by_w[w] if a < e[0] < b]
+            ew = by_w[w]
+            lo = bisect.bisect_right(ew, (a, w, 1 << 62))
+            hi = bisect.bisect_left(ew, (b, w, -1))
+            inside = ew[lo:hi]
             evs = collections.Counter(e[3] if e[3] != "refuse" else "refuse-" +
                                       REFUSE.get(e[5], str(e[5])) for e in inside)
-            cpus = sorted({e[2] for e in inside} | {e[2] for e in by_w[w] if e[0] in (a, b)})
-            others = sum(1 for e in events if a < e[0] < b and e[1] != w and e[3] == "in")
+            cpus = sorted({e[2] for e in ew[max(lo - 1, 0):hi + 1]})
+            others = ((bisect.bisect_left(ins, b) - bisect.bisect_right(ins, a)) -
+                      (bisect.bisect_left(ins_of[w], b) - bisect.bisect_right(ins_of[w], a)))
             p(f"  w{w}: {(a - t0) / 1e6:.3f} ms, {g / 1e3:.1f} us; "
               + (" ".join(f"{k} {v}" for k, v in sorted(evs.items())) or "no events")
               + f"; cpu {','.join(map(str, cpus))}; others switched {others}x")
@@ -275,6 +288,10 @@ def main(argv=None):
         if not events:
             raise LogError(f"{a.log}: no events")
         print(header)
+        m = re.search(r"dropped (\d+)", header)
+        if m and int(m.group(1)):
+            print(f"note: {m.group(1)} events were dropped (a worker's ring wrapped): its time "
+                  "before its first kept event is unknown; choose a later --window")
         first = events[0][0]
         t0, t1 = first, events[-1][0]
         if a.span and a.window:

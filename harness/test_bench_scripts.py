@@ -509,6 +509,11 @@ class SchedLog(unittest.TestCase):
         self.assertEqual(tasks["beta"][1:], [2, 2000, 1])  # runs, ns, migrated once
         self.assertEqual(tasks["alpha"][1:], [1, 4000, 0])
 
+    def test_runs_cut_by_the_window(self):
+        # both runs are still going at t1 = 1500: each counts 500 ns
+        tasks = self.analyse(schedlog_text(), 1000, 1500)[3]
+        self.assertEqual((tasks["alpha"][1:3], tasks["beta"][1:3]), ([1, 500], [1, 500]))
+
     def test_cpu_sharing(self):
         self.assertEqual(sum(self.analyse(schedlog_text())[1].values()), 0)
         # both on CPU 0: w1 unparked 1000..2000 and 8000..10000

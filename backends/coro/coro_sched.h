@@ -135,18 +135,25 @@ enum {
     CORO_EV_UNPARK,   /* and ends */
     CORO_EV_WAKE,     /* this thread woke a parked worker (who: its id) */
     CORO_EV_GLOBAL,   /* tasks taken from the global queue (arg: how many) */
-    CORO_EV_NAME,     /* a task's first switch-in: who = its id, the record's ts = its fn_name */
+    CORO_EV_NAME,     /* (not in the ring: a task's name goes to the worker's name table) */
     CORO_EV_SPREAD,   /* this thread moved itself to CPU `who` (coro_spread) */
     CORO_EV_N
 };
 enum { CORO_REF_TALK = 1, CORO_REF_DRAIN, CORO_REF_LONE, CORO_REF_EMPTY /* drained meanwhile */ };
 typedef struct coro_tev {
-    uint64_t ts;  /* TSC (x86-64) or clock ns; CORO_EV_NAME: the name's address */
+    uint64_t ts;  /* TSC (x86-64) or clock ns */
     uint32_t who; /* a task id (low 32 bits) or a worker id, by event */
     uint16_t cpu; /* the CPU the worker's thread ran on */
     uint8_t ev, arg;
 } coro_tev;
 #define CORO_TLOG_CAP (1u << 20) /* events kept per worker: the last ones */
+/* A task's function name, copied at its first switch-in (a caller of
+ * goc_go_at may pass a string that does not outlive the task). */
+typedef struct coro_tname {
+    uint32_t id;
+    char name[44];
+} coro_tname;
+#define CORO_TNAME_CAP (1u << 14) /* names kept per worker: the first ones */
 
 struct coro_worker {
     /* Thieves read head/slots; only the owner writes tail and slots. */
@@ -192,7 +199,9 @@ struct coro_worker {
      * (tlog_n: release store by the owner, acquire load by the dump). */
     coro_tev *tlog;             /* owner: mapped at its first event */
     _Atomic uint64_t tlog_n;    /* events appended */
-    bool tlog_failed;           /* owner: the mapping failed, log nothing */
+    coro_tname *tnames;         /* owner: mapped at its first name */
+    _Atomic uint32_t tnames_n;  /* names written (release store; the dump's acquire) */
+    bool tlog_failed;           /* owner: a mapping failed, log nothing */
     goc_time parked_ns;         /* owner: parked during this find_runnable (ST_SPIN_NS) */
 
     /* Owner-only fields (the worker thread). */
@@ -357,9 +366,10 @@ static inline void stat(coro_worker *w, int k, uint64_t n) {
 
 /* Logs an event of w (GOC_SCHEDLOG, schedlog.c): behind the same flag as
  * stat(), so nothing more when both are off. w NULL: not logged. */
-void coro_tlog_put(coro_worker *w, int ev, uint32_t who, unsigned arg, uint64_t raw);
+void coro_tlog_put(coro_worker *w, int ev, uint32_t who, unsigned arg);
+void coro_tlog_name(coro_worker *w, uint32_t id, const char *name);
 static inline void tlog(coro_worker *w, int ev, uint32_t who, unsigned arg) {
-    if (GOC_UNLIKELY(S.stats) && S.tlog && w) coro_tlog_put(w, ev, who, arg, 0);
+    if (GOC_UNLIKELY(S.stats) && S.tlog && w) coro_tlog_put(w, ev, who, arg);
 }
 /* A task's id as the log writes it (low 32 bits), with the root flag. */
 static inline uint32_t tlog_id(const coro_task *t) {
@@ -387,10 +397,14 @@ int coro_worker_start(coro_worker *w);
 
 /* ------------------------------------------------------------ idle.c -- */
 void coro_spread(coro_worker *w);
-/* coro_spread's switch and the CPUs it may move to: set once at start
- * (GOC_SPREAD not 0, >= 2 workers, >= 2 CPUs in the process's mask). */
-extern bool coro_spread_on;
-extern cpu_set_t coro_spread_cpus;
+/* coro_spread's switch: set at start (GOC_SPREAD not 0, 2 or more workers,
+ * no more than the CPUs, an rseq area); cleared for good by a refused move.
+ * Relaxed: a late reader makes one more harmless look. */
+extern _Atomic bool coro_spread_on;
+/* Owner: before a worker looks for work after an idle park or as a spinner. */
+static inline void spread_check(coro_worker *w) {
+    if (GOC_UNLIKELY(atomic_load_explicit(&coro_spread_on, memory_order_relaxed))) coro_spread(w);
+}
 
 /* --------------------------------------------------------- sysmon.c -- */
 int coro_sysmon_start(void);

@@ -61,9 +61,22 @@ coro_task *coro_find_runnable(coro_worker *w) {
         if (atomic_load_explicit(&S.stop, memory_order_acquire)) return NULL;
         /* sysmon gave our place to another worker while a task kept us:
          * hand what is queued here over and wait as a spare */
-        if (GOC_UNLIKELY(atomic_load_explicit(&w->state, memory_order_relaxed) == CORO_W_BLOCKED) &&
-            !coro_worker_retire(w))
-            return NULL;
+        if (GOC_UNLIKELY(atomic_load_explicit(&w->state, memory_order_relaxed) == CORO_W_BLOCKED)) {
+            /* its wait as a spare counts as parked (schedstats, the log) */
+            goc_time p0 = 0;
+            if (GOC_UNLIKELY(S.stats)) {
+                p0 = goc_now();
+                tlog(w, CORO_EV_PARK, 0, 0);
+            }
+            bool back = coro_worker_retire(w);
+            if (GOC_UNLIKELY(S.stats)) {
+                goc_time d = goc_now() - p0;
+                stat(w, ST_PARKED_NS, (uint64_t)d);
+                w->parked_ns += d;
+                tlog(w, CORO_EV_UNPARK, 0, 0);
+            }
+            if (!back) return NULL;
+        }
         if (coro_due(atomic_load_explicit(&w->heap.next_when, memory_order_relaxed)))
             timers_fired(w, coro_timers_run(&w->heap, goc_now()));
         coro_task *t;
@@ -103,7 +116,7 @@ coro_task *coro_find_runnable(coro_worker *w) {
              * producer/consumer or ping-pong pair split across two workers
              * does not pay a system call per handoff. Bounded: SPIN_NS. */
             tlog(w, CORO_EV_SPIN, 0, 0);
-            if (GOC_UNLIKELY(coro_spread_on)) coro_spread(w);
+            spread_check(w);
             goc_time until = goc_now() + SPIN_NS;
             bool seen = false;
             /* Pauses between two looks, doubling up to SPIN_GAP_MAX: a
@@ -171,7 +184,7 @@ coro_task *coro_find_runnable(coro_worker *w) {
             w->parked_ns += d;
             tlog(w, CORO_EV_UNPARK, 0, 0);
         }
-        if (GOC_UNLIKELY(coro_spread_on)) coro_spread(w);
+        spread_check(w);
         gap0 = SPIN_GAP_MIN;
     }
 }

@@ -28,7 +28,10 @@
  * (coro_late_poller_rescue, sysmon.c). That is only an extra wake: the
  * steps above are unchanged.
  */
+#include <errno.h>
 #include <sched.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "coro.h"
@@ -347,52 +350,70 @@ bool coro_idle_park(coro_worker *w) {
 
 /* A worker about to look for work (it woke from an idle park, or starts to
  * spin) whose thread the OS put on the CPU of a worker that runs a task
- * moves itself to a CPU no busy worker is on, if the process has one: on
+ * moves itself to the CPUs no busy worker is on, if its mask has some: on
  * that shared CPU it would only take turns with the busy one, and the work
  * it finds would wait for its turn. Seen on the 2-vCPU VM, whose kernel
  * packs threads onto one vCPU (its sched_vcpu_pack sysctl): in 5 of 8
  * logged ScalingWorkerPool runs at GOC_PROCS=2 both workers sat on one
  * vCPU for 7-36 % of the run (up to 70 % in others), the other vCPU idle,
  * 368-465k jobs/s against 485-525k apart; with this move, 0 of 8 (README
- * "The pool at GOC_PROCS=2, logged"). The move: sched_setaffinity to the free CPU
- * (the kernel migrates the calling thread before returning), then back to
- * the process's mask, so that the OS keeps balancing as before. At most
- * once per SPREAD_GAP_NS per worker. The CPUs come from the kernel's rseq
+ * "The pool at GOC_PROCS=2, logged"). The move: sched_setaffinity to those
+ * CPUs (the kernel migrates the calling thread before returning), then
+ * back to the thread's mask, so that the OS keeps balancing as before; a
+ * refused or failed call turns the moves off for the process. At most one
+ * look per SPREAD_GAP_NS per worker. The CPUs come from the kernel's rseq
  * cpu_id of each worker thread (relaxed hints: a stale one costs at most a
- * needless or a missed move). GOC_SPREAD=0 turns it off. */
-bool coro_spread_on;
-cpu_set_t coro_spread_cpus;
+ * needless or a missed move). Off with GOC_SPREAD=0, one worker, more
+ * workers than CPUs, or no rseq area. */
+_Atomic bool coro_spread_on;
 
 void coro_spread(coro_worker *w) {
     const volatile uint32_t *mine = atomic_load_explicit(&w->cpu_now, memory_order_relaxed);
-    if (!coro_spread_on || !mine) return;
+    if (!mine) return;
     goc_time now = goc_now();
     if (now - w->spread_at < SPREAD_GAP_NS) return;
+    w->spread_at = now; /* the look too, not only the move: a scan of every worker */
     uint32_t me = *mine;
     cpu_set_t busy;
     CPU_ZERO(&busy);
     bool shared = false;
     for (int i = 0, n = coro_nw(); i < n; i++) {
         coro_worker *v = &S.w[i];
+        /* busy: running a task on a worker sysmon has not replaced (a
+         * BLOCKED one is in a system call, off its CPU); checked before
+         * cpu_now is read, so that a worker thread that has ended (its
+         * cpu_now cleared, its rseq area gone) is never read */
+        if (v == w || atomic_load_explicit(&v->state, memory_order_relaxed) != CORO_W_RUN ||
+            !atomic_load_explicit(&v->in_task, memory_order_relaxed))
+            continue;
         const volatile uint32_t *at = atomic_load_explicit(&v->cpu_now, memory_order_acquire);
-        if (v == w || !at || !atomic_load_explicit(&v->in_task, memory_order_relaxed)) continue;
+        if (!at) continue;
         uint32_t c = *at;
         if (c < CPU_SETSIZE) CPU_SET(c, &busy);
         if (c == me) shared = true;
     }
     if (!shared) return;
-    int to = -1;
-    for (int c = 0; c < CPU_SETSIZE && to < 0; c++)
-        if (CPU_ISSET(c, &coro_spread_cpus) && !CPU_ISSET(c, &busy) && (uint32_t)c != me) to = c;
-    w->spread_at = now;
-    if (to < 0) return;
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(to, &one);
-    if (sched_setaffinity(0, sizeof one, &one) != 0) return;
-    (void)sched_setaffinity(0, sizeof coro_spread_cpus, &coro_spread_cpus);
+    /* the thread's own mask now (a user's taskset after start counts), less
+     * the busy workers' CPUs (ours among them): the kernel picks among the
+     * rest, so idle workers do not all land on one CPU */
+    cpu_set_t mask, to;
+    if (sched_getaffinity(0, sizeof mask, &mask) != 0) return;
+    CPU_AND(&to, &mask, &mask);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &busy)) CPU_CLR(c, &to);
+    if (CPU_COUNT(&to) == 0) return;
+    if (sched_setaffinity(0, sizeof to, &to) != 0) {
+        atomic_store_explicit(&coro_spread_on, false, memory_order_relaxed); /* not allowed here */
+        return;
+    }
+    if (sched_setaffinity(0, sizeof mask, &mask) != 0) {
+        /* the thread keeps the narrower mask: stop moving anyone, say so */
+        atomic_store_explicit(&coro_spread_on, false, memory_order_relaxed);
+        fprintf(stderr, "goc: coro worker %d: cannot restore its CPU mask after a move (%s); "
+                        "GOC_SPREAD is off from now on\n", w->id, strerror(errno));
+    }
     stat(w, ST_SPREAD, 1);
-    tlog(w, CORO_EV_SPREAD, (uint32_t)to, 0);
+    tlog(w, CORO_EV_SPREAD, *mine, 0);
 }
 
 GOC_RACE_FILE_END

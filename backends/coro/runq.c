@@ -194,15 +194,18 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
             if (ops * STEAL_OP_GAP_NS >= (uint64_t)(now - t0)) {
                 chat_at = ops * STEAL_CHAT_GAP_NS >= (uint64_t)(now - t0) ? now : 0;
                 stat_self(ST_REF_TALK, 1);
-                tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_TALK);
                 if (chat_at) stat_self(ST_REF_CHAT, 1);
                 if (talk_v != v || talk_h != hn) {
                     talk_v = v;
                     talk_h = hn;
                     talk_since = now;
+                    tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_TALK);
                     return 0;
                 }
-                if (now - talk_since < TALK_STEAL_NS) return 0;
+                if (now - talk_since < TALK_STEAL_NS) {
+                    tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_TALK);
+                    return 0;
+                }
                 talk_v = NULL; /* head still for TALK_STEAL_NS: steal */
                 stat_self(ST_TALK_STEAL, 1);
             }

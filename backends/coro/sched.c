@@ -20,8 +20,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/rseq.h>
 #include <sys/syscall.h>
+#if defined(__has_include)
+#if __has_include(<sys/rseq.h>) /* glibc 2.35 and later */
+#include <sys/rseq.h>
+#define CORO_HAVE_RSEQ 1
+#endif
+#endif
 #include <unistd.h>
 
 #ifdef GOC_ASAN
@@ -107,11 +112,13 @@ static void *worker_main(void *arg) {
     coro_tls_who = (uint32_t)w->id + 1;
     goc__spin_nap_word = &w->lock_naps;
     atomic_store_explicit(&w->tid, (int)syscall(SYS_gettid), memory_order_relaxed);
+#ifdef CORO_HAVE_RSEQ
     if (__rseq_size >= 8) /* the kernel's cpu_id of this thread's rseq area */
         atomic_store_explicit(&w->cpu_now,
                               &((const volatile struct rseq *)((char *)__builtin_thread_pointer() +
                                                                __rseq_offset))->cpu_id,
                               memory_order_release);
+#endif
 #ifdef GOC_TSAN
     /* Tasks on this thread share its TLS. goc.h's call-site macros write
      * goc__callsite from user code, and compiled code may keep the address
@@ -171,6 +178,7 @@ static void *worker_main(void *arg) {
         coro_reset_spinning(w);
         coro_run_task(w, t);
     }
+    atomic_store_explicit(&w->cpu_now, NULL, memory_order_relaxed); /* its rseq area ends with it */
 #ifdef GOC_TSAN_PRECISE_ON
     /* the hidden section opened above ends with the thread: TSan reports a
      * thread that finishes with ignores enabled ("finished with ignores",
@@ -255,9 +263,13 @@ int coro_runtime_start(void) {
         S.chan_spin = n >= 2 && n <= ncpu;
         /* coro_spread (idle.c): GOC_SPREAD=0 turns it off */
         const char *e0 = getenv("GOC_SPREAD");
-        coro_spread_on = n >= 2 && !(e0 && !strcmp(e0, "0")) &&
-                         sched_getaffinity(0, sizeof coro_spread_cpus, &coro_spread_cpus) == 0 &&
-                         CPU_COUNT(&coro_spread_cpus) >= 2;
+        bool rseq = false;
+#ifdef CORO_HAVE_RSEQ
+        rseq = __rseq_size >= 8;
+#endif
+        atomic_store_explicit(&coro_spread_on,
+                              rseq && n >= 2 && n <= ncpu && !(e0 && !strcmp(e0, "0")),
+                              memory_order_relaxed);
         S.wcap = cap;
         atomic_store_explicit(&S.nw, n, memory_order_release);
         const char *e = getenv("GOC_DEADLOCK");

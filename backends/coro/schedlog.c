@@ -26,9 +26,11 @@
  * (tlog_n: a release store after the event's bytes, which the exit dump's
  * acquire load pairs with). The dump runs at exit, after the benchmark's
  * last goc_main returned; a worker still spinning then may append past the
- * count the dump read (not printed) or, once it has wrapped, overwrite the
- * oldest event while it is printed (a torn first line, flagged by the
- * analyser's sanity checks, not a crash).
+ * count the dump read (not printed); the dump first closes the log (no
+ * new appends), copies each ring and keeps only the slots that the count
+ * read after the copy says no late append could have reached. A task's
+ * name is copied into a table of its worker at its first switch-in, so the
+ * dump never follows a pointer that a task's spawner handed in.
  */
 #include <errno.h>
 #include <sched.h>
@@ -48,15 +50,16 @@ GOC_RACE_FILE_BEGIN /* precise build: this file is uninstrumented */
 #define TLOG_TSC 0
 #endif
 
-static const char *tlog_path;   /* set once at start */
+static const char *tlog_path;   /* set once at start (a copy of the variable's value) */
 static goc_time tlog_ns0;       /* the clock at start */
 static uint64_t tlog_tsc0;      /* the TSC at start (x86-64) */
+static _Atomic bool tlog_closed; /* the dump has begun: append nothing more */
 
 static const char *const ev_name[CORO_EV_N] = {
     [CORO_EV_IN] = "in",         [CORO_EV_OUT] = "out",       [CORO_EV_STEAL] = "steal",
     [CORO_EV_STEAL_RN] = "steal_rn", [CORO_EV_REFUSE] = "refuse", [CORO_EV_WATCH] = "watch",
     [CORO_EV_SPIN] = "spin",     [CORO_EV_PARK] = "park",     [CORO_EV_UNPARK] = "unpark",
-    [CORO_EV_WAKE] = "wake",     [CORO_EV_GLOBAL] = "global", [CORO_EV_NAME] = "name",
+    [CORO_EV_WAKE] = "wake",     [CORO_EV_GLOBAL] = "global",
     [CORO_EV_SPREAD] = "spread",
 };
 
@@ -73,22 +76,24 @@ static inline uint64_t tlog_stamp(uint16_t *cpu) {
 #endif
 }
 
-void coro_tlog_put(coro_worker *w, int ev, uint32_t who, unsigned arg, uint64_t raw) {
+/* Owner: maps n zeroed bytes (demand-paged), or NULL after marking w failed. */
+static void *tlog_map(coro_worker *w, size_t n) {
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p != MAP_FAILED) return p;
+    w->tlog_failed = true;
+    return NULL;
+}
+
+void coro_tlog_put(coro_worker *w, int ev, uint32_t who, unsigned arg) {
     if (GOC_UNLIKELY(!w->tlog)) {
-        if (w->tlog_failed) return;
-        void *p = mmap(NULL, (size_t)CORO_TLOG_CAP * sizeof(coro_tev), PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p == MAP_FAILED) {
-            w->tlog_failed = true;
+        if (w->tlog_failed || !(w->tlog = tlog_map(w, (size_t)CORO_TLOG_CAP * sizeof(coro_tev))))
             return;
-        }
-        w->tlog = p;
     }
+    if (atomic_load_explicit(&tlog_closed, memory_order_relaxed)) return;
     uint64_t n = atomic_load_explicit(&w->tlog_n, memory_order_relaxed);
     coro_tev *e = &w->tlog[n % CORO_TLOG_CAP];
     uint16_t cpu;
-    uint64_t ts = tlog_stamp(&cpu);
-    e->ts = ev == CORO_EV_NAME ? raw : ts;
+    e->ts = tlog_stamp(&cpu);
     e->who = who;
     e->cpu = cpu;
     e->ev = (uint8_t)ev;
@@ -97,13 +102,25 @@ void coro_tlog_put(coro_worker *w, int ev, uint32_t who, unsigned arg, uint64_t 
     atomic_store_explicit(&w->tlog_n, n + 1, memory_order_release);
 }
 
-/* Text of a task's function name for one field: no spaces, not empty. */
-static void put_name(FILE *f, const char *s) {
-    if (!s || !*s) s = "?";
-    for (; *s; s++) fputc(*s == ' ' || *s == '\n' || *s == '\t' ? '_' : *s, f);
+void coro_tlog_name(coro_worker *w, uint32_t id, const char *name) {
+    if (GOC_UNLIKELY(!w->tnames)) {
+        if (w->tlog_failed || !(w->tnames = tlog_map(w, (size_t)CORO_TNAME_CAP * sizeof(coro_tname))))
+            return;
+    }
+    uint32_t n = atomic_load_explicit(&w->tnames_n, memory_order_relaxed);
+    if (n >= CORO_TNAME_CAP || atomic_load_explicit(&tlog_closed, memory_order_relaxed)) return;
+    coro_tname *t = &w->tnames[n];
+    t->id = id;
+    /* one field of the line: no blanks, never empty */
+    size_t k = 0;
+    for (const char *c = name && *name ? name : "?"; *c && k < sizeof t->name - 1; c++, k++)
+        t->name[k] = *c == ' ' || *c == '\n' || *c == '\t' ? '_' : *c;
+    t->name[k] = 0;
+    atomic_store_explicit(&w->tnames_n, n + 1, memory_order_release);
 }
 
 static void tlog_dump(void) {
+    atomic_store_explicit(&tlog_closed, true, memory_order_relaxed);
     FILE *f = fopen(tlog_path, "w");
     if (!f) {
         fprintf(stderr, "goc: GOC_SCHEDLOG=%s: cannot write: %s\n", tlog_path, strerror(errno));
@@ -126,34 +143,43 @@ static void tlog_dump(void) {
             (unsigned long long)dropped);
     fprintf(f, "# ns worker cpu event who arg (in: who = task id, arg 1 = direct switch, +128 = "
                "root; out: arg = 1 yield, 2 park, 3 exit; steal/steal_rn/refuse/watch: who = "
-               "victim worker, steal arg = tasks, refuse arg = 1 talk, 2 drain, 3 lone, 4 empty; wake: "
-               "who = worker woken; global: arg = tasks; spread: who = the CPU moved to; name: who = task id, then its function)\n");
+               "victim worker, steal arg = tasks, refuse arg = 1 talk, 2 drain, 3 lone, 4 empty; "
+               "wake: who = worker woken; global: arg = tasks (255: 255 or more); spread: who = "
+               "the CPU moved to; name: who = task id, then its function)\n");
+    coro_tev *copy = malloc((size_t)CORO_TLOG_CAP * sizeof(coro_tev));
     for (int i = 0; i < nw; i++) {
         coro_worker *w = &S.w[i];
-        uint64_t n = atomic_load_explicit(&w->tlog_n, memory_order_acquire);
-        uint64_t k = n > CORO_TLOG_CAP ? n - CORO_TLOG_CAP : 0;
-        for (; k < n; k++) {
-            const coro_tev *e = &w->tlog[k % CORO_TLOG_CAP];
+        uint32_t nn = atomic_load_explicit(&w->tnames_n, memory_order_acquire);
+        for (uint32_t k = 0; k < nn; k++)
+            fprintf(f, "0 %d 0 name %u 0 %s\n", i, w->tnames[k].id, w->tnames[k].name);
+        /* A worker still appending (one that was mid-event when the dump
+         * closed the log) may be overwriting the oldest slots of a full
+         * ring: copy, then keep only what the count read after the copy
+         * says no append could have reached. */
+        uint64_t n1 = atomic_load_explicit(&w->tlog_n, memory_order_acquire);
+        if (!n1 || !copy) continue;
+        uint64_t from = n1 > CORO_TLOG_CAP ? n1 - CORO_TLOG_CAP : 0;
+        for (uint64_t k = from; k < n1; k++) copy[k % CORO_TLOG_CAP] = w->tlog[k % CORO_TLOG_CAP];
+        uint64_t n2 = atomic_load_explicit(&w->tlog_n, memory_order_acquire);
+        if (n2 > CORO_TLOG_CAP + from) from = n2 - CORO_TLOG_CAP;
+        for (uint64_t k = from; k < n1; k++) {
+            const coro_tev *e = &copy[k % CORO_TLOG_CAP];
             if (e->ev >= CORO_EV_N || !ev_name[e->ev]) continue;
-            if (e->ev == CORO_EV_NAME) {
-                fprintf(f, "0 %d 0 name %u 0 ", i, e->who);
-                put_name(f, (const char *)(uintptr_t)e->ts);
-                fputc('\n', f);
-                continue;
-            }
             long long ns = TLOG_TSC ? (long long)(tlog_ns0 + (goc_time)((double)(int64_t)(e->ts - tlog_tsc0) * scale))
                                     : (long long)e->ts;
             fprintf(f, "%lld %d %u %s %u %u\n", ns, i, (unsigned)e->cpu, ev_name[e->ev], e->who,
                     (unsigned)e->arg);
         }
     }
+    free(copy);
     if (fclose(f) != 0)
         fprintf(stderr, "goc: GOC_SCHEDLOG=%s: write failed: %s\n", tlog_path, strerror(errno));
 }
 
 /* Before the workers start (coro_runtime_start, under start_lock). */
 void coro_tlog_start(const char *path) {
-    tlog_path = path;
+    tlog_path = strdup(path);
+    if (!tlog_path) return;
     uint16_t cpu;
     tlog_tsc0 = tlog_stamp(&cpu);
     tlog_ns0 = goc_now();

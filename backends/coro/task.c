@@ -102,8 +102,7 @@ static void task_entry(void *arg);
  * registers (ChanSync +4 %). */
 static __attribute__((noinline)) void task_first_enter(coro_worker *w, coro_task *t) {
     if (GOC_UNLIKELY(S.stats) && S.tlog)
-        coro_tlog_put(w, CORO_EV_NAME, tlog_id(t), 0,
-                      (uint64_t)(uintptr_t)atomic_load_explicit(&t->rec.fn_name, memory_order_relaxed));
+        coro_tlog_name(w, tlog_id(t), atomic_load_explicit(&t->rec.fn_name, memory_order_relaxed));
     if (!t->is_root) coro_stack_bind(&w->cache, t);
     coro_cctx_make(&t->ctx, t->stack_lo, t->stack_size, task_entry, t);
     t->fresh = false;
@@ -334,7 +333,7 @@ void coro_run_task(coro_worker *w, coro_task *t) {
     __sanitizer_finish_switch_fiber(w->fake_stack, NULL, NULL);
 #endif
     coro_task *p = w->cur; /* the task that switched back (not t after direct switches) */
-    tlog(w, CORO_EV_OUT, tlog_id(p), (unsigned)w->act);
+    if (GOC_UNLIKELY(S.stats)) tlog(w, CORO_EV_OUT, tlog_id(p), (unsigned)w->act);
     p->saved_errno = errno;
     goc__cur_task = NULL;
     w->cur = NULL;

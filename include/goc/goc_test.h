@@ -18,7 +18,10 @@ extern "C" {
  * from now (1-based) fails; with persistent, every later one fails too, until
  * goc_fault_reset(). n == 0 disables. */
 GOC_EXPORT void goc_fault_alloc(long n, int persistent);
-/* Allocations made since the last goc_fault_alloc/goc_fault_reset. */
+/* Allocations made since the last goc_fault_alloc/goc_fault_reset (nothing
+ * is counted before the first goc_fault_alloc/goc_fault_thread/
+ * goc_fault_reset of the process: the runtime's allocations then cost no
+ * shared counter). */
 GOC_EXPORT long goc_fault_alloc_count(void);
 /* Failures injected since the last reset. */
 GOC_EXPORT long goc_fault_hits(void);
