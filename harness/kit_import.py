@@ -21,14 +21,12 @@ folders made, one per line. Exit status 0; 1 when a conversion failed (the
 folders keep what converted); 2 when the input is not kit results.
 """
 import argparse
-import gzip
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -164,18 +162,9 @@ def main(argv=None):
                 continue
             src = os.path.join(sl, f)
             shutil.copy(src, os.path.join(made[-1], "schedlog-" + f))
-            opener = gzip.open if mm.group(2) else open
-            try:
-                with opener(src, "rt") as fin, tempfile.NamedTemporaryFile("w", suffix=".log") as tmp:
-                    shutil.copyfileobj(fin, tmp)
-                    tmp.flush()
-                    r = subprocess.run([sys.executable, os.path.join(HERE, "schedlog.py"), tmp.name,
-                                        "--span", "pool_feeder", "--gaps", "12"],
-                                       capture_output=True, text=True)
-            except (OSError, EOFError, UnicodeDecodeError) as e:  # a truncated or bad gzip
-                print("kit_import.py: schedlog %s: %s" % (f, e), file=sys.stderr)
-                rc = 1
-                continue
+            r = subprocess.run([sys.executable, os.path.join(HERE, "schedlog.py"), src,
+                                "--span", "pool_feeder", "--gaps", "12"],
+                               capture_output=True, text=True)
             if r.returncode == 0:
                 with open(os.path.join(made[-1], "schedlog-%s.txt" % mm.group(1)), "w",
                           encoding="utf-8") as fo:

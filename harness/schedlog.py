@@ -22,6 +22,7 @@ This prints, for a window of it:
   longest gaps the N longest, with the worker's own events inside and how
                many switches the other workers made meanwhile.
 
+LOG may be gzipped (name ending .gz, as the device kit brings it back).
 Window: the whole log, or --span NAME (from the first switch-in to the last
 switch-out of the last task named NAME: a benchmark's measured run, after
 gbench's warm-up runs), or --window A:B (ms from the log's first event).
@@ -31,6 +32,7 @@ the old CPU until its next one. Exit status 2 on a missing or malformed log.
 import argparse
 import bisect
 import collections
+import gzip
 import re
 import sys
 
@@ -280,11 +282,12 @@ def main(argv=None):
     ap.add_argument("--gaps", type=int, default=8, help="longest gaps to list (default 8)")
     a = ap.parse_args(argv)
     try:
+        opener = gzip.open if a.log.endswith(".gz") else open  # the device kit's is gzipped
         try:
-            with open(a.log) as f:
+            with opener(a.log, "rt") as f:
                 events, names, header = parse(f)
-        except OSError as e:
-            raise LogError(f"{a.log}: {e.strerror}")
+        except (OSError, EOFError, UnicodeDecodeError) as e:  # missing, a bad gzip, not text
+            raise LogError(f"{a.log}: {getattr(e, 'strerror', None) or e}")
         if not events:
             raise LogError(f"{a.log}: no events")
         print(header)

@@ -528,6 +528,18 @@ class SchedLog(unittest.TestCase):
             self.assertEqual(rc, 0, err)
             self.assertIn("window 0.009 ms", out)
             self.assertRegex(out, r"w0\s+55\.6%\s+44\.4%\s+22\.2%")
+            with gzip.open(good + ".gz", "wt") as f:  # the kit's logs come gzipped
+                f.write(schedlog_text())
+            rc, out, err = run([SCHEDLOG, good + ".gz"])
+            self.assertEqual(rc, 0, err)
+            self.assertIn("window 0.009 ms", out)
+            with open(good + ".gz", "rb") as f:
+                head = f.read(30)
+            with open(good + ".gz", "wb") as f:  # truncated
+                f.write(head)
+            rc, out, err = run([SCHEDLOG, good + ".gz"])
+            self.assertEqual(rc, 2, err)
+            self.assertIn(".gz:", err)
             rc, out, err = run([SCHEDLOG, good, "--span", "alpha"])  # 1000..5000
             self.assertEqual(rc, 0, err)
             self.assertIn("window 0.004 ms", out)

@@ -55,6 +55,22 @@ static void run_all_timers(coro_worker *w) {
     timers_fired(w, fired);
 }
 
+/* Around a wait of w's thread that counts as parked (an idle park, a
+ * spare's wait): GOC_SCHEDSTATS' parked_us (kept apart from spin_us by
+ * worker_main through w->parked_ns) and GOC_SCHEDLOG's park/unpark. */
+static inline goc_time parked_begin(coro_worker *w) {
+    if (GOC_LIKELY(!S.stats)) return 0;
+    tlog(w, CORO_EV_PARK, 0, 0);
+    return goc_now();
+}
+static inline void parked_end(coro_worker *w, goc_time p0) {
+    if (GOC_LIKELY(!S.stats)) return;
+    goc_time d = goc_now() - p0;
+    stat(w, ST_PARKED_NS, (uint64_t)d);
+    w->parked_ns += d;
+    tlog(w, CORO_EV_UNPARK, 0, 0);
+}
+
 coro_task *coro_find_runnable(coro_worker *w) {
     unsigned gap0 = SPIN_GAP_MIN;
     for (;;) {
@@ -63,18 +79,9 @@ coro_task *coro_find_runnable(coro_worker *w) {
          * hand what is queued here over and wait as a spare */
         if (GOC_UNLIKELY(atomic_load_explicit(&w->state, memory_order_relaxed) == CORO_W_BLOCKED)) {
             /* its wait as a spare counts as parked (schedstats, the log) */
-            goc_time p0 = 0;
-            if (GOC_UNLIKELY(S.stats)) {
-                p0 = goc_now();
-                tlog(w, CORO_EV_PARK, 0, 0);
-            }
+            goc_time p0 = parked_begin(w);
             bool back = coro_worker_retire(w);
-            if (GOC_UNLIKELY(S.stats)) {
-                goc_time d = goc_now() - p0;
-                stat(w, ST_PARKED_NS, (uint64_t)d);
-                w->parked_ns += d;
-                tlog(w, CORO_EV_UNPARK, 0, 0);
-            }
+            parked_end(w, p0);
             if (!back) return NULL;
         }
         if (coro_due(atomic_load_explicit(&w->heap.next_when, memory_order_relaxed)))
@@ -172,18 +179,10 @@ coro_task *coro_find_runnable(coro_worker *w) {
             }
         }
 
-        goc_time p0 = 0;
-        if (GOC_UNLIKELY(S.stats)) {
-            p0 = goc_now();
-            tlog(w, CORO_EV_PARK, 0, 0);
-        }
-        if (!coro_idle_park(w)) return NULL;
-        if (GOC_UNLIKELY(S.stats)) {
-            goc_time d = goc_now() - p0;
-            stat(w, ST_PARKED_NS, (uint64_t)d);
-            w->parked_ns += d;
-            tlog(w, CORO_EV_UNPARK, 0, 0);
-        }
+        goc_time p0 = parked_begin(w);
+        bool woke = coro_idle_park(w);
+        parked_end(w, p0);
+        if (!woke) return NULL;
         spread_check(w);
         gap0 = SPIN_GAP_MIN;
     }

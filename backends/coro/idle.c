@@ -396,9 +396,9 @@ void coro_spread(coro_worker *w) {
     /* the thread's own mask now (a user's taskset after start counts), less
      * the busy workers' CPUs (ours among them): the kernel picks among the
      * rest, so idle workers do not all land on one CPU */
-    cpu_set_t mask, to;
+    cpu_set_t mask;
     if (sched_getaffinity(0, sizeof mask, &mask) != 0) return;
-    CPU_AND(&to, &mask, &mask);
+    cpu_set_t to = mask;
     for (int c = 0; c < CPU_SETSIZE; c++)
         if (CPU_ISSET(c, &busy)) CPU_CLR(c, &to);
     if (CPU_COUNT(&to) == 0) return;

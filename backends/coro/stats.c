@@ -6,8 +6,9 @@
  * and where its time between tasks went: spin_us (finding work, spinning,
  * stealing; not parked), of which watch_us (watching a victim's queue
  * before a steal or a refusal), and parked_us. GOC_SCHEDLOG (schedlog.c)
- * logs the same events with their times. For explaining a benchmark's placement on a many-core machine where no
- * profiler is at hand (the device kit): run one benchmark per process.
+ * logs the same events with their times. For explaining a benchmark's
+ * placement on a many-core machine where no profiler is at hand (the
+ * device kit): run one benchmark per process.
  *
  * The counters are per worker and owner-only (coro_sched.h stat()); off,
  * each costs a load of S.stats and a predictable branch. The printout reads
