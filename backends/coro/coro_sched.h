@@ -74,6 +74,15 @@ _Static_assert(SPIN_GAP_MIN > 0 && SPIN_GAP_MIN <= SPIN_GAP_MAX,
 #ifndef TALK_BACKOFF_NS
 #define TALK_BACKOFF_NS (20 * 1000)
 #endif
+#ifndef REFUSE_STREAK
+#define REFUSE_STREAK 4              /* this many refusals of one victim in a row (0: never) */
+#endif
+#ifndef REFUSE_BACKOFF_NS
+#define REFUSE_BACKOFF_NS (20 * 1000) /* and the thief leaves it alone as after a chat, */
+#endif
+#ifndef REFUSE_BACKOFF_MAX_NS
+#define REFUSE_BACKOFF_MAX_NS (80 * 1000) /* doubling per further refusal up to this */
+#endif
 /* A queue holding a single task whose worker runs a task that did a channel
  * operation during the watch is left to that worker for this long (0: no
  * such rule, the default). An experiment for many cores, where a spread
@@ -119,6 +128,7 @@ enum {
     ST_PARKED_NS,  /* time parked idle (coro_idle_park) */
     ST_WATCH_NS,   /* thieves' watches of a victim's queue (runq.c; part of spin) */
     ST_SPREAD,     /* moves off a CPU a busy worker's thread shared (coro_spread) */
+    ST_REF_STREAK, /* refusals that began or extended a backoff (REFUSE_STREAK) */
     ST_NSTAT
 };
 
@@ -417,6 +427,8 @@ coro_task *coro_global_get(coro_worker *w, uint32_t max);
 bool coro_runq_put_slow(coro_worker *w, coro_task *t, uint32_t h, uint32_t tl);
 uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next);
 bool coro_steal_backoff(const coro_worker *v, goc_time now);
+void coro_refuse_note(const coro_worker *v, goc_time now);
+void coro_refuse_reset(void);
 bool coro_runq_empty(coro_worker *w);
 
 /* ---------------------------------------------------------- idle.c -- */

@@ -31,7 +31,7 @@ static const char *const st_name[ST_NSTAT] = {
     [ST_PARKS] = "parks",       [ST_READY_Q] = "ready_q",     [ST_REF_LONE] = "ref_lone",
     [ST_CHSPIN] = "chspin",     [ST_CHSPIN_WON] = "chspin_won", [ST_PREEMPT] = "preempt",
     [ST_SPIN_NS] = "spin_us", [ST_PARKED_NS] = "parked_us",
-    [ST_WATCH_NS] = "watch_us", [ST_SPREAD] = "spread",
+    [ST_WATCH_NS] = "watch_us", [ST_SPREAD] = "spread",         [ST_REF_STREAK] = "ref_streak",
 };
 
 /* The time columns count ns and print us. */

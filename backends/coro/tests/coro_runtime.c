@@ -53,6 +53,12 @@
  *        (`spread`). Retried (at most 8 children) while the OS separates
  *        the threads first; with GOC_SPREAD=0 no move is counted. Skipped
  *        with fewer than 2 CPUs or no rseq area.
+ *   refuse_streak: a thief's backoff after refusals of one victim in a
+ *        row (runq.c coro_refuse_note, the default constants), on a fresh
+ *        thread: three refusals leave the victim watched, the fourth keeps
+ *        the thief away from it (not from another) for 20 us, the fifth
+ *        40 us, later ones 80 us (the cap); a refusal of another victim
+ *        restarts the count, and a steal ends the backoff.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -536,8 +542,8 @@ static void schedstats(void) {
     /* the time columns (a worker still counting while they print makes a
      * sum of them a hint: no relation between them is checked) */
     GT_ASSERT_MSG(ss_total(c.err, "spin_us") >= 0 && ss_total(c.err, "parked_us") >= 0 &&
-                      ss_total(c.err, "watch_us") >= 0,
-                  "no spin_us / parked_us / watch_us columns: %s", c.err);
+                      ss_total(c.err, "watch_us") >= 0 && ss_total(c.err, "ref_streak") >= 0,
+                  "no spin_us / parked_us / watch_us / ref_streak columns: %s", c.err);
     const char *off[] = {"GOC_SCHEDSTATS=0", "GOC_PROCS=2", NULL};
     coro_child_run(&c, "--schedstats", off);
     CORO_CHILD_ASSERT_OK(&c);
@@ -667,6 +673,64 @@ static void sp_root(void *p) {
         }
     }
     atomic_store(&sp_done, 1);
+}
+
+/* ------------------------------------------------ refusal streak -- */
+
+struct coro_worker;
+void coro_refuse_note(const struct coro_worker *v, goc_time now); /* runq.c */
+void coro_refuse_reset(void);
+bool coro_steal_backoff(const struct coro_worker *v, goc_time now);
+
+static char rs_fake[2]; /* two victims: only their addresses are compared */
+#define RS_V(i) ((const struct coro_worker *)&rs_fake[i])
+
+/* The checks, on a thread whose thread-local thief state is fresh; the
+ * first failed one's description, or NULL. */
+static void *rs_thread(void *arg) {
+    (void)arg;
+    const goc_time t = 1000000000;
+#define RS_CHECK(cond)                                                                            \
+    do {                                                                                          \
+        if (!(cond)) return (void *)#cond;                                                        \
+    } while (0)
+    for (int i = 0; i < 3; i++) coro_refuse_note(RS_V(0), t);
+    RS_CHECK(!coro_steal_backoff(RS_V(0), t + 1));
+    coro_refuse_note(RS_V(0), t); /* the 4th in a row: 20 us */
+    RS_CHECK(coro_steal_backoff(RS_V(0), t + 1));
+    RS_CHECK(coro_steal_backoff(RS_V(0), t + 19999));
+    RS_CHECK(!coro_steal_backoff(RS_V(0), t + 20000));
+    RS_CHECK(!coro_steal_backoff(RS_V(1), t + 1));
+    const goc_time t5 = t + 30000, t6 = t5 + 50000, t7 = t6 + 90000;
+    coro_refuse_note(RS_V(0), t5); /* 40 us */
+    RS_CHECK(coro_steal_backoff(RS_V(0), t5 + 39999));
+    RS_CHECK(!coro_steal_backoff(RS_V(0), t5 + 40000));
+    coro_refuse_note(RS_V(0), t6); /* 80 us */
+    RS_CHECK(coro_steal_backoff(RS_V(0), t6 + 79999));
+    RS_CHECK(!coro_steal_backoff(RS_V(0), t6 + 80000));
+    coro_refuse_note(RS_V(0), t7); /* still 80 us: the cap */
+    RS_CHECK(coro_steal_backoff(RS_V(0), t7 + 79999));
+    RS_CHECK(!coro_steal_backoff(RS_V(0), t7 + 80000));
+    coro_refuse_reset(); /* a steal: the backoff ends */
+    RS_CHECK(!coro_steal_backoff(RS_V(0), t7 + 1));
+    const goc_time t8 = t7 + 100000;
+    for (int i = 0; i < 3; i++) coro_refuse_note(RS_V(0), t8);
+    coro_refuse_note(RS_V(1), t8); /* another victim: V0's count restarts */
+    coro_refuse_note(RS_V(0), t8);
+    RS_CHECK(!coro_steal_backoff(RS_V(0), t8 + 1));
+    RS_CHECK(!coro_steal_backoff(RS_V(1), t8 + 1));
+    for (int i = 0; i < 3; i++) coro_refuse_note(RS_V(0), t8);
+    RS_CHECK(coro_steal_backoff(RS_V(0), t8 + 1)); /* 4 in a row again */
+#undef RS_CHECK
+    return NULL;
+}
+
+static void refuse_streak(void) {
+    pthread_t th;
+    void *failed = (void *)"thread not started";
+    GT_ASSERT_MSG(pthread_create(&th, NULL, rs_thread, NULL) == 0, "pthread_create failed");
+    GT_ASSERT_MSG(pthread_join(th, &failed) == 0, "pthread_join failed");
+    GT_ASSERT_MSG(failed == NULL, "refusal streak: %s", (const char *)failed);
 }
 
 static void spread(void) {
@@ -893,6 +957,7 @@ static void test_main(void) {
     gt_run("GOC_SCHEDSTATS", schedstats);
     gt_run("GOC_SCHEDLOG", schedlog);
     gt_run("spread", spread);
+    gt_run("refuse_streak", refuse_streak);
     gt_run("timer_bound", timer_bound);
     gt_run("stack_trade", stack_trade);
     gt_run("chan_spin", chan_spin);
