@@ -10,6 +10,8 @@ harness/stability.py: per-row max/min and verdict flips over fresh runs.
 harness/schedlog.py: time in tasks / between / watching / parked, gaps,
 migrations and CPU sharing from a small hand-made GOC_SCHEDLOG file; the
 --span window; malformed input (exit 2).
+scripts/pool_placement.sh: rounds grouped by the probed round trip, a round
+whose probes disagree left out, bad arguments (exit 2), over fake binaries.
 """
 import gzip
 import json
@@ -24,6 +26,7 @@ CONVERTER = os.path.join(HERE, "..", "reference", "go", "gbench_json.py")
 COMPARE = os.path.join(HERE, "bench_compare.py")
 STABILITY = os.path.join(HERE, "stability.py")
 SCHEDLOG = os.path.join(HERE, "schedlog.py")
+POOL_PLACEMENT = os.path.join(HERE, "..", "scripts", "pool_placement.sh")
 sys.path.insert(0, HERE)
 import schedlog  # noqa: E402
 
@@ -559,6 +562,60 @@ class SchedLog(unittest.TestCase):
                 self.assertEqual(rc, 2, text)
                 self.assertIn(msg, err)
 
+
+
+# A fake build for pool_placement.sh: the probe answers the round trips in
+# PROBES in turn (a counter file beside it), the pool 3400 ns a job at
+# GOC_PROCS=1 and 1800 at 2, as Google Benchmark JSON.
+FAKE_PROBE = """#!/bin/sh
+d=$(dirname "$0"); n=$(cat "$d/n" 2>/dev/null || echo 0); echo $((n + 1)) >"$d/n"
+set -- %s; shift $n
+printf '{"benchmarks":[{"name":"BarePingPong","run_type":"iteration","real_time":%%s,"time_unit":"ns"}]}' "$1"
+"""
+FAKE_POOL = """#!/bin/sh
+t=3400; [ "$GOC_PROCS" = 2 ] && t=1800
+printf '{"benchmarks":[{"name":"ScalingWorkerPool/workers:16","run_type":"iteration","real_time":%s,"time_unit":"ns"}]}' $t
+"""
+
+
+class PoolPlacement(unittest.TestCase):
+    def fake_build(self, tmp, probes):
+        h = os.path.join(tmp, "harness")
+        os.makedirs(h)
+        for name, text in (("micro-pthread", FAKE_PROBE % " ".join(map(str, probes))),
+                           ("scaling-coro", FAKE_POOL)):
+            path = os.path.join(h, name)
+            with open(path, "w") as f:
+                f.write(text)
+            os.chmod(path, 0o755)
+        return tmp
+
+    def placement(self, args, env_go=""):
+        env = dict(os.environ, POOL_PLACEMENT_GO=env_go)
+        r = subprocess.run([POOL_PLACEMENT] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, env=env)
+        return r.returncode, r.stdout, r.stderr
+
+    def test_groups(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            # round 1: 100 -> 110, round 2: 100 -> 400 (moved), round 3: 420 -> 410,
+            # round 4: 95 -> 105
+            build = self.fake_build(tmp, [100, 110, 100, 400, 420, 410, 95, 105])
+            rc, out, err = self.placement(["4", build])
+        self.assertEqual(rc, 0, err)
+        self.assertIn("| 2 | 100 -> 400 (moved) | 3400 -> 1800 | 1.89x | - | - |", out)
+        self.assertIn("placement 100-105 ns (2 round(s)): coro 1.89x (1.89-1.89)", out)
+        self.assertIn("placement 415-415 ns (1 round(s)): coro 1.89x", out)
+        self.assertIn("1 round(s) saw the vCPUs move", out)
+        self.assertNotIn("Go ", out.split("\n\n", 1)[1], "no Go binary: no Go ratio")
+
+    def test_bad_arguments(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for args in (["0"], ["x"], ["1", os.path.join(tmp, "none")]):
+                rc, out, err = self.placement(args)
+                self.assertEqual(rc, 2, args)
+                self.assertIn("pool_placement:", err)
+                self.assertEqual(out, "")
 
 if __name__ == "__main__":
     unittest.main()
