@@ -1,8 +1,9 @@
 # stage stability: are the verdicts of one commit stable across fresh runs?
 #   ./run_all.sh stability [RUN ...] [--backends LIST] [--filter RE] [--limit F] [--check] [--by-placement]
 # With no RUN: every run folder under results/ of the current commit and host
-# that has benchmark results (make them with `./run_all.sh bench --run NEW`
-# or repeated `./run_all.sh bench` after `rm results/latest`). Prints, per
+# that has benchmark results (make each with `./run_all.sh bench --run
+# results/NEW`: a stage run alone adds to the newest folder of the commit,
+# whatever results/latest says). Prints, per
 # benchmark and goc backend, each run's median, max/min and the verdict
 # against the better Go of the same run; flags rows whose verdict flips or
 # whose max/min exceeds the limit (default 1.3, issue 11).

@@ -202,8 +202,19 @@ static inline size_t goc__chan_esize(const goc_chan *ch) { return ch->elem_size;
 /* ------------------------------------------------------------ helpers -- */
 
 static inline void *goc__hc_slot(goc_chan *c, size_t i) { return c->buf + i * c->elem_size; }
+/* The common element sizes are copied inline (a constant-size memcpy is a
+ * load and a store): through libc's memmove, its call and size dispatch
+ * were 12 % of the instructions of a buffered send + receive of 8 bytes
+ * (the icount gate) and 9 % of WorkerPool's samples (4-byte ints). */
 static inline void goc__hc_copy(void *dst, const void *src, size_t n) {
-    if (n && dst) memcpy(dst, src, n);
+    if (!dst) return;
+    switch (n) {
+    case 0: return;
+    case 4: memcpy(dst, src, 4); return;
+    case 8: memcpy(dst, src, 8); return;
+    case 16: memcpy(dst, src, 16); return;
+    default: memcpy(dst, src, n); return;
+    }
 }
 static inline size_t goc__hc_count(const goc_chan *c) {
     return atomic_load_explicit(&c->count, memory_order_relaxed); /* under lock, or a snapshot */

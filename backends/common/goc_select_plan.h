@@ -120,7 +120,9 @@ static inline int goc__sel_init(goc__sel *s, size_t ne, void *per_stack, size_t 
 static inline void *goc__sel_extra(const goc__sel *s, size_t per_size) {
     return (char *)s->heap + s->ne * per_size;
 }
-static inline void goc__sel_done(goc__sel *s) { goc__free(s->heap); }
+static inline void goc__sel_done(goc__sel *s) {
+    if (GOC_UNLIKELY(s->heap)) goc__free(s->heap); /* NULL for stack plans: no call */
+}
 
 /* order[]: the enabled clauses of cases[0..n) in a uniformly random order
  * (an inside-out Fisher-Yates: each clause lands at a random position among
