@@ -2,11 +2,11 @@
 # pool_placement.sh: the worker pool's GOC_PROCS=2 / GOC_PROCS=1 throughput
 # ratio, round by round, next to where the VM's two vCPUs sat at the time.
 #   scripts/pool_placement.sh [ROUNDS] [BUILD_DIR]
-# Each round probes the cross-core round trip (BarePingPong of micro-pthread,
-# harness/floors.py's probe), runs ScalingWorkerPool/workers:16 in
-# scaling-coro at GOC_PROCS=1 and =2 (3 repetitions, the median) (and Go's twin at GOMAXPROCS=1 and =2
-# when build/go-scaling/scaling.test exists: `./run_all.sh scaling` builds
-# it), then probes again. A round whose two probes are within
+# Each round probes the cross-core round trip (harness/floors.py probe:
+# BarePingPong of micro-pthread), runs ScalingWorkerPool/workers:16 in
+# scaling-coro at GOC_PROCS=1 and =2 (3 repetitions, the median), and Go's
+# twin at GOMAXPROCS=1 and =2 when build/go-scaling/scaling.test exists
+# (`./run_all.sh scaling` builds it), then probes again. A round whose two probes are within
 # floors.PLACEMENT_LIMIT of each other is assigned to that placement; one
 # whose vCPUs moved during it is shown but judged in no placement. Prints a
 # row per round and, per placement, the median ratio and its range: issue
@@ -29,20 +29,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 filter='ScalingWorkerPool/workers:16/'
 for ((r = 1; r <= rounds; r++)); do
-  "$probe" --benchmark_filter='^BarePingPong' --benchmark_min_time=0.2 \
-    --benchmark_format=json >"$tmp/rt-a.$r.json" 2>/dev/null
+  /usr/bin/python3 "$root/harness/floors.py" probe "$probe" pthread before "$tmp/probes.json" "$r" >/dev/null
   for p in 1 2; do
     GOC_PROCS=$p "$pool" --benchmark_filter="$filter" --benchmark_repetitions=3 \
-      --benchmark_format=json \
-      >"$tmp/coro-p$p.$r.json" 2>/dev/null
+      --benchmark_format=json >"$tmp/coro-p$p.$r.json" 2>/dev/null
     if [ -n "$gotest" ]; then
       (cd "$(dirname "$gotest")" && GOMAXPROCS=$p ./scaling.test -test.run '^$' \
         -test.bench 'ScalingWorkerPool/workers:16$' -test.benchtime 10000x -test.count 3) \
         >"$tmp/go-p$p.$r.txt" 2>&1
     fi
   done
-  "$probe" --benchmark_filter='^BarePingPong' --benchmark_min_time=0.2 \
-    --benchmark_format=json >"$tmp/rt-b.$r.json" 2>/dev/null
+  /usr/bin/python3 "$root/harness/floors.py" probe "$probe" pthread after "$tmp/probes.json" "$r" >/dev/null
 done
 /usr/bin/python3 - "$tmp" "$rounds" "$root/harness" <<'PY'
 import json, re, statistics, sys
@@ -62,9 +59,10 @@ def go(path):
         return None
     return statistics.median(float(v) for v in ns) if ns else None
 
+probes = {(x.get("round"), x.get("when")): x["ns"] for x in floors.load_probes_file(f"{tmp}/probes.json")}
 rows = []
 for r in range(1, rounds + 1):
-    a, b = gb(f"{tmp}/rt-a.{r}.json"), gb(f"{tmp}/rt-b.{r}.json")
+    a, b = probes.get((r, "before")), probes.get((r, "after"))
     c1, c2 = gb(f"{tmp}/coro-p1.{r}.json"), gb(f"{tmp}/coro-p2.{r}.json")
     g1, g2 = go(f"{tmp}/go-p1.{r}.txt"), go(f"{tmp}/go-p2.{r}.txt")
     if None in (a, b, c1, c2):

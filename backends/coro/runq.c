@@ -230,15 +230,13 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
                 chat_at = ops * STEAL_CHAT_GAP_NS >= (uint64_t)(now - t0) ? now : 0;
                 stat_self(ST_REF_TALK, 1);
                 if (chat_at) stat_self(ST_REF_CHAT, 1);
-                if (talk_v != v || talk_h != hn) {
+                bool same = talk_v == v && talk_h == hn;
+                if (!same) {
                     talk_v = v;
                     talk_h = hn;
                     talk_since = now;
-                    tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_TALK);
-                    coro_refuse_note(v, now);
-                    return 0;
                 }
-                if (now - talk_since < TALK_STEAL_NS) {
+                if (!same || now - talk_since < TALK_STEAL_NS) {
                     tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_TALK);
                     coro_refuse_note(v, now);
                     return 0;
@@ -251,15 +249,13 @@ uint32_t coro_runq_grab(coro_worker *v, coro_task **out, bool steal_next) {
              * its partner, readied and kicked from runnext by a newer one;
              * leave it to v that long (same head), then take it. */
             if (STEAL_LONE_NS > 0 && left == 1 && ops) {
-                if (lone_v != v || lone_h != hn) {
+                bool same = lone_v == v && lone_h == hn;
+                if (!same) {
                     lone_v = v;
                     lone_h = hn;
                     lone_since = now;
-                    stat_self(ST_REF_LONE, 1);
-                    tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_LONE);
-                    return 0;
                 }
-                if (now - lone_since < STEAL_LONE_NS) {
+                if (!same || now - lone_since < STEAL_LONE_NS) {
                     stat_self(ST_REF_LONE, 1);
                     tlog_self(CORO_EV_REFUSE, (uint32_t)v->id, CORO_REF_LONE);
                     return 0;
